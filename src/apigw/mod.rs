@@ -1,0 +1,1 @@
+//! apigw (placeholder; see ../shared/DESIGN.md).

@@ -1,0 +1,1 @@
+//! The ASL interpreter (placeholder).

@@ -1,0 +1,1 @@
+//! The engine runtime: state machines, executions, durability (placeholder).

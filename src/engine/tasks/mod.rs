@@ -1,0 +1,1 @@
+//! Task resources run locally (placeholder).

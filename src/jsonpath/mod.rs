@@ -1,0 +1,1 @@
+//! jsonpath (placeholder; see ../shared/DESIGN.md).

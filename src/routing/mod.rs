@@ -1,0 +1,1 @@
+//! routing (placeholder; see ../shared/DESIGN.md).

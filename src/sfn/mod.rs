@@ -1,0 +1,1 @@
+//! sfn (placeholder; see ../shared/DESIGN.md).

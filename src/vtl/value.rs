@@ -1,0 +1,214 @@
+//! Values a template works with: Java's `null`, `Boolean`, `Integer`/`Long`, `Double`,
+//! `String`, `ArrayList`/json-smart `JSONArray`, `LinkedHashMap`, and host objects
+//! (`$input`, `$util`) that implement [`Object`].
+//!
+//! Lists and maps are shared and mutable, as Java collections are: `#set($b = $a)` then
+//! `$b.put('k', 1)` changes `$a` too. A list remembers where it came from ([`ListKind`]),
+//! because API Gateway renders a JSON array from `$input.path` as compact JSON
+//! (`["x",1]`) and a VTL list literal as `ArrayList.toString()` (`[x, 1]`).
+
+use std::fmt;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use indexmap::IndexMap;
+
+/// A map with insertion order, like `java.util.LinkedHashMap`.
+pub type Map = IndexMap<Arc<str>, Value>;
+
+/// Where a list came from; decides how it renders.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ListKind {
+    /// A VTL literal (`[1, 'a']`, `[1..3]`) or the result of a Java method: renders `[1, a]`.
+    Java,
+    /// A JSON array from `$input.path` / `$util.parseJson`: renders as compact JSON `[1,"a"]`.
+    Json,
+}
+
+/// A shared, mutable list.
+#[derive(Clone, Debug)]
+pub struct List(Arc<Mutex<ListData>>);
+
+/// The contents of a [`List`].
+#[derive(Clone, Debug)]
+pub struct ListData {
+    pub kind: ListKind,
+    pub items: Vec<Value>,
+}
+
+/// A shared, mutable, insertion-ordered map.
+#[derive(Clone, Debug)]
+pub struct MapRef(Arc<Mutex<MapData>>);
+
+/// The contents of a [`MapRef`]. `json` is true when the map came from a JSON document.
+#[derive(Clone, Debug, Default)]
+pub struct MapData {
+    pub json: bool,
+    pub entries: Map,
+}
+
+/// A value during rendering.
+#[derive(Clone, Debug)]
+pub enum Value {
+    /// Java `null`; also what a missing reference evaluates to.
+    Null,
+    Bool(bool),
+    /// Java `Integer`.
+    Int(i32),
+    /// Java `Long` (integer literals and arithmetic promote to it on overflow).
+    Long(i64),
+    /// Java `Double`.
+    Double(f64),
+    String(Arc<str>),
+    List(List),
+    Map(MapRef),
+    /// A host object such as `$input` or `$util`.
+    Object(Arc<dyn Object>),
+}
+
+/// A host object exposed to templates (`$input`, `$util`, ...).
+///
+/// Velocity resolves `$obj.name` through [`Object::get`] and `$obj.name(args)` through
+/// [`Object::call`]. Objects are shared between threads, so they must be `Send + Sync`.
+pub trait Object: Send + Sync + fmt::Debug {
+    /// Property access `$obj.name`. `None` means "no such property" (renders as null).
+    fn get(&self, _name: &str) -> Option<Value> {
+        None
+    }
+    /// Method call `$obj.name(args)`. `None` means "no such method"; `Some(Err(msg))` is a
+    /// runtime error raised by the method (for example a JSONPath syntax error).
+    fn call(&self, name: &str, args: &[Value]) -> Option<Result<Value, String>>;
+    /// What `$obj` renders as (Java `toString()`).
+    fn render(&self) -> String {
+        String::new()
+    }
+}
+
+impl List {
+    pub fn new(kind: ListKind, items: Vec<Value>) -> List {
+        List(Arc::new(Mutex::new(ListData { kind, items })))
+    }
+    /// Locks the list for reading or writing.
+    pub fn lock(&self) -> MutexGuard<'_, ListData> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
+    /// Whether both handles point at the same Java object.
+    pub fn ptr_eq(&self, other: &List) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+impl MapRef {
+    pub fn new(json: bool, entries: Map) -> MapRef {
+        MapRef(Arc::new(Mutex::new(MapData { json, entries })))
+    }
+    /// Locks the map for reading or writing.
+    pub fn lock(&self) -> MutexGuard<'_, MapData> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
+    /// Whether both handles point at the same Java object.
+    pub fn ptr_eq(&self, other: &MapRef) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+    /// A copy of the value under `key`.
+    pub fn get(&self, key: &str) -> Option<Value> {
+        self.lock().entries.get(key).cloned()
+    }
+    /// Inserts (or replaces, keeping the position) `key`.
+    pub fn insert(&self, key: impl Into<Arc<str>>, value: Value) {
+        self.lock().entries.insert(key.into(), value);
+    }
+}
+
+impl Value {
+    /// A string value.
+    pub fn string(s: impl Into<Arc<str>>) -> Value {
+        Value::String(s.into())
+    }
+    /// A Java list (VTL literal semantics).
+    pub fn java_list(items: Vec<Value>) -> Value {
+        Value::List(List::new(ListKind::Java, items))
+    }
+    /// An empty `LinkedHashMap`.
+    pub fn new_map() -> Value {
+        Value::Map(MapRef::new(false, Map::new()))
+    }
+    /// A map value from entries.
+    pub fn map(entries: Map) -> Value {
+        Value::Map(MapRef::new(false, entries))
+    }
+    /// A host object.
+    pub fn object(o: impl Object + 'static) -> Value {
+        Value::Object(Arc::new(o))
+    }
+
+    /// Converts a JSON document the way Jayway JsonPath + json-smart hand it to Velocity:
+    /// objects become maps, arrays become [`ListKind::Json`] lists, integers that fit an
+    /// `int` become `Int`, larger ones `Long`, other numbers `Double`.
+    pub fn from_json(v: &serde_json::Value) -> Value {
+        match v {
+            serde_json::Value::Null => Value::Null,
+            serde_json::Value::Bool(b) => Value::Bool(*b),
+            serde_json::Value::Number(n) => {
+                if let Some(i) = n.as_i64() {
+                    match i32::try_from(i) {
+                        Ok(i) => Value::Int(i),
+                        Err(_) => Value::Long(i),
+                    }
+                } else {
+                    Value::Double(n.as_f64().unwrap_or(f64::NAN))
+                }
+            }
+            serde_json::Value::String(s) => Value::string(s.as_str()),
+            serde_json::Value::Array(a) => Value::List(List::new(
+                ListKind::Json,
+                a.iter().map(Value::from_json).collect(),
+            )),
+            serde_json::Value::Object(o) => Value::Map(MapRef::new(
+                true,
+                o.iter()
+                    .map(|(k, v)| (Arc::from(k.as_str()), Value::from_json(v)))
+                    .collect(),
+            )),
+        }
+    }
+
+    /// Whether this is Java `null`.
+    pub fn is_null(&self) -> bool {
+        matches!(self, Value::Null)
+    }
+
+    /// The string inside, if this is a string.
+    pub fn as_str(&self) -> Option<&str> {
+        match self {
+            Value::String(s) => Some(s),
+            _ => None,
+        }
+    }
+}
+
+impl From<&str> for Value {
+    fn from(s: &str) -> Value {
+        Value::string(s)
+    }
+}
+
+impl From<String> for Value {
+    fn from(s: String) -> Value {
+        Value::string(s)
+    }
+}
+
+impl From<bool> for Value {
+    fn from(b: bool) -> Value {
+        Value::Bool(b)
+    }
+}
+
+impl From<i64> for Value {
+    fn from(i: i64) -> Value {
+        match i32::try_from(i) {
+            Ok(i) => Value::Int(i),
+            Err(_) => Value::Long(i),
+        }
+    }
+}
