@@ -223,7 +223,8 @@ fn map_error<E>(err: SdkError<E, HttpResponse>) -> Error
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
 {
-    match err {
+    let text = describe(&err);
+    match &err {
         SdkError::ServiceError(se) => {
             let status = se.raw().status().as_u16();
             let raw_body = se.raw().body().bytes().unwrap_or_default();
@@ -240,18 +241,13 @@ where
                 )),
             }
         }
-        SdkError::TimeoutError(_) => Error::Timeout("no answer within the configured timeout".into()),
-        SdkError::DispatchFailure(d) => {
-            let text = describe(&d);
-            match d.as_connector_error() {
-                Some(c) if c.is_timeout() => Error::Timeout(text),
-                Some(c) if c.is_io() => Error::Connect(text),
-                _ => Error::Other(text),
-            }
-        }
-        SdkError::ResponseError(r) => Error::Other(format!("unreadable response: {}", describe(&r))),
-        SdkError::ConstructionFailure(c) => Error::Other(format!("could not build the request: {}", describe(&c))),
-        other => Error::Other(describe(&other)),
+        SdkError::TimeoutError(_) => Error::Timeout(text),
+        SdkError::DispatchFailure(d) => match d.as_connector_error() {
+            Some(c) if c.is_timeout() => Error::Timeout(text),
+            Some(c) if c.is_io() => Error::Connect(text),
+            _ => Error::Other(text),
+        },
+        _ => Error::Other(text),
     }
 }
 
