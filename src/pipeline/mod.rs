@@ -31,6 +31,8 @@ mod request;
 mod response;
 mod select;
 mod transcript;
+#[cfg(test)]
+mod tests;
 
 pub use context::RequestContext;
 pub use gateway_error::{GatewayError, GatewayResponseType};
