@@ -15,6 +15,7 @@ pub mod model;
 pub mod selection;
 
 mod diagnostic;
+mod document;
 
 pub use diagnostic::{Diagnostic, Error, ErrorKind, Severity};
 pub use model::*;
