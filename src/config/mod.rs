@@ -16,6 +16,7 @@ pub mod selection;
 
 mod diagnostic;
 mod document;
+mod intrinsics;
 
 pub use diagnostic::{Diagnostic, Error, ErrorKind, Severity};
 pub use model::*;
