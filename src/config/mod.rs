@@ -17,6 +17,9 @@ pub mod selection;
 mod diagnostic;
 mod document;
 mod intrinsics;
+mod lint;
+mod openapi;
+mod parameters;
 
 pub use diagnostic::{Diagnostic, Error, ErrorKind, Severity};
 pub use model::*;
