@@ -67,6 +67,23 @@ impl Document {
         }
     }
 
+    /// Where a template string found at `pointer` (or inside the `Fn::Sub` there) starts
+    /// in the file, when its lines appear in the file as they are (block scalars): maps
+    /// template line:col to file line:col.
+    pub(crate) fn template_origin(&self, pointer: &str, template: &str) -> Option<(usize, usize)> {
+        let first = template.lines().next().filter(|l| !l.trim().is_empty())?;
+        let candidates = [pointer.to_string(), format!("{pointer}/Fn::Sub"), format!("{pointer}/Fn::Sub/0")];
+        for candidate in candidates {
+            let Some(&(line, col)) = self.positions.get(&candidate) else { continue };
+            let text_line = self.text.lines().nth(line.checked_sub(1)?)?;
+            let rest: String = text_line.chars().skip(col.saturating_sub(1)).collect();
+            if rest.starts_with(first) && template.lines().count() > 1 {
+                return Some((line, col));
+            }
+        }
+        None
+    }
+
     /// A diagnostic located at `pointer` in this document.
     pub(crate) fn diagnostic(&self, mut d: Diagnostic) -> Diagnostic {
         d.file = self.path.clone();
@@ -87,6 +104,11 @@ fn yaml_position(e: &serde_saphyr::Error) -> Option<(usize, usize)> {
     let loc = e.location()?;
     let (line, col) = (loc.line() as usize, loc.column() as usize);
     (line > 0).then_some((line, col))
+}
+
+/// `a/./b` → `a/b` (for messages; `..` is kept, the file system resolves it).
+pub(crate) fn clean_path(path: &Path) -> PathBuf {
+    path.components().filter(|c| !matches!(c, std::path::Component::CurDir)).collect()
 }
 
 /// Escapes one JSON pointer token (`/` → `~1`, `~` → `~0`).

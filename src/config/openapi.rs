@@ -636,6 +636,10 @@ impl<'a> Builder<'a> {
                             &self.at(&tptr),
                             format!("{which} template `{mime}` of {route}, template line {line}:{col}: {message}"),
                         );
+                        if let Some((l, c)) = self.doc.template_origin(&self.at(&tptr), &source) {
+                            d.position = Some((l + line - 1, c + col - 1));
+                            d.source_text = Some(self.doc.text.clone());
+                        }
                         d = self.doc.diagnostic(d);
                         self.diagnostics.push(d);
                     }
