@@ -24,7 +24,7 @@ pub struct RequestContext {
     /// `$context.requestTimeEpoch`: epoch milliseconds.
     pub request_time_epoch: i64,
     pub http_method: String,
-    /// `$context.path`: the path as requested, stage included.
+    /// `$context.path`: the path as requested on an execute-api URL, stage included.
     pub path: String,
     /// `$context.resourcePath`: the matched resource (`/orders/{id}`), empty if none.
     pub resource_path: String,
@@ -71,7 +71,11 @@ impl RequestContext {
             request_time: now.format(&clf).unwrap_or_default(),
             request_time_epoch: (now.unix_timestamp_nanos() / 1_000_000) as i64,
             http_method: request.method.as_str().to_string(),
-            path: request.path.clone(),
+            path: if api.stage_in_path {
+                request.path.clone()
+            } else {
+                format!("/{}{}", api.stage, request.path)
+            },
             resource_id: resource_id(&resource_path),
             resource_path,
             stage: api.stage.clone(),

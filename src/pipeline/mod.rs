@@ -262,14 +262,15 @@ async fn phases(
     let method = &route.method;
     let integration = &method.integration;
     request::check_method_request(app, method, request, ctx)?;
-    let mut env = env::TemplateEnv::new(app, request, ctx);
-    let endpoint_request = request::map_request(app, integration, request, ctx, &mut env)?;
+    let ctx = &*ctx;
+    let env = env::TemplateEnv::new(app, request, ctx);
+    let endpoint_request = request::map_request(app, integration, request, ctx, &env)?;
     transcript.endpoint_request(&endpoint_request);
     let endpoint_response = integration::call(app, integration, endpoint_request).await?;
     transcript.endpoint_response(&endpoint_response);
     let selected = select::select_response(app.api.selection_mode, integration, &endpoint_response)?;
     transcript.selected(selected, &endpoint_response);
-    response::map_response(app, method, selected, request, ctx, &mut env, endpoint_response)
+    response::map_response(app, method, selected, request, ctx, &env, endpoint_response)
 }
 
 /// Headers every response carries.

@@ -114,18 +114,13 @@ pub(crate) fn map_request(
     integration: &Integration,
     request: &GatewayRequest,
     ctx: &RequestContext,
-    env: &mut TemplateEnv,
+    env: &TemplateEnv<'_>,
 ) -> Result<EndpointRequest, GatewayError> {
     let mime = content_type(request);
     let templates = &integration.request_templates;
     let template = templates.iter().find(|(k, _)| k.eq_ignore_ascii_case(mime)).map(|(_, t)| t);
     let body = match template {
-        Some(t) => {
-            let text = env.render_request(t, request).map_err(|e| {
-                GatewayError::configuration(format!("request template `{mime}`: {e:#}"))
-            })?;
-            Bytes::from(text)
-        }
+        Some(t) => Bytes::from(env.render_request(t, mime)?),
         None => match integration.passthrough_behavior {
             PassthroughBehavior::WhenNoMatch => request.body.clone(),
             PassthroughBehavior::WhenNoTemplates if templates.is_empty() => request.body.clone(),
@@ -157,13 +152,13 @@ pub(crate) fn map_request(
             IntegrationRequestTarget::Path(name) => path.push((name.clone(), value)),
         }
     }
-    let overrides = env.overrides();
-    for (name, value) in &overrides.request_headers {
-        set_header(&mut headers, name, value)?;
+    let overrides = env.overrides()?;
+    for (name, values) in &overrides.request_headers {
+        set_header(&mut headers, name, &values.join(","))?;
     }
-    for (name, value) in overrides.request_querystring {
+    for (name, values) in overrides.request_querystring {
         query.retain(|(k, _)| *k != name);
-        query.push((name, value));
+        query.extend(values.into_iter().map(|v| (name.clone(), v)));
     }
     for (name, value) in overrides.request_path {
         path.retain(|(k, _)| *k != name);

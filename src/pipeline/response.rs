@@ -23,7 +23,7 @@ pub(crate) fn map_response(
     (rule, _by): (&IntegrationResponse, SelectedBy),
     request: &GatewayRequest,
     ctx: &RequestContext,
-    env: &mut TemplateEnv,
+    env: &TemplateEnv<'_>,
     endpoint: EndpointResponse,
 ) -> Result<GatewayResponse, GatewayError> {
     if !method.method_responses.is_empty() && !method.method_responses.contains_key(&rule.status_code) {
@@ -37,12 +37,7 @@ pub(crate) fn map_response(
 
     let accept = header(&request.headers, "accept");
     let body = match pick_template(&rule.response_templates, accept) {
-        Some((mime, t)) if !t.source().trim().is_empty() => {
-            let text = env.render_response(t, &endpoint).map_err(|e| {
-                GatewayError::configuration(format!("response template `{mime}`: {e:#}"))
-            })?;
-            Bytes::from(text)
-        }
+        Some((mime, t)) if !t.source().trim().is_empty() => Bytes::from(env.render_response(t, mime, &endpoint)?),
         _ => endpoint.body.clone(),
     };
 
@@ -55,9 +50,9 @@ pub(crate) fn map_response(
             set_method_header(&mut headers, name, &value);
         }
     }
-    let overrides = env.overrides();
-    for (name, value) in &overrides.response_headers {
-        set_method_header(&mut headers, name, value);
+    let overrides = env.overrides()?;
+    for (name, values) in &overrides.response_headers {
+        set_method_header(&mut headers, name, &values.join(","));
     }
     if let Some(s) = overrides.response_status.and_then(|s| StatusCode::from_u16(s).ok()) {
         status = s;
