@@ -1,1 +1,1 @@
-//! backend::conformance (placeholder).
+//! backend::conformance: the behaviour suite every backend runs (in progress on branch `sfn`).
