@@ -80,7 +80,7 @@ impl Error {
 
     /// `InvalidArn` for a string that is not an ARN of ours.
     pub(crate) fn invalid_arn(arn: &str) -> Error {
-        Error::InvalidArn { reason: format!("Invalid Arn: {arn}") }
+        Error::InvalidArn { reason: format!("Invalid ARN prefix: {arn}") }
     }
 
     /// `ValidationException` for a value outside an enum.

@@ -246,23 +246,8 @@ impl Engine {
         standard_arn(execution_arn)?;
         let running = self.inner.running.lock().expect("invariant: running map lock").get(execution_arn).cloned();
         if let Some(running) = running {
-            let mut log = running.log.lock().expect("invariant: event log lock");
-            if !log.closed {
-                if let Some(handle) = running.abort.lock().expect("invariant: abort lock").as_ref() {
-                    handle.abort();
-                }
-                let failure = StateError { error: error.clone().unwrap_or_default(), cause: cause.clone() };
-                let mut event = driver::terminal_event(ExecutionStatus::Aborted, None, Some(&failure));
-                if error.is_none() {
-                    if let Value::Object(details) = &mut event.details {
-                        details.remove("error");
-                    }
-                }
-                driver::append_locked(&mut log, &self.inner, execution_arn, event);
-                log.closed = true;
-                let stop = self.inner.clock.now();
+            if let Some(stop) = self.abort(execution_arn, &running, error.as_deref(), cause.as_deref()) {
                 let arn = execution_arn.to_string();
-                drop(log);
                 self.inner
                     .store
                     .durable(move |c| {
@@ -287,6 +272,34 @@ impl Engine {
         Ok(record.stop_date.unwrap_or_else(|| self.inner.clock.now()))
     }
 
+    /// Closes a running execution's history with `ExecutionAborted` and aborts its
+    /// task; `None` when it had already ended.
+    fn abort(
+        &self,
+        execution_arn: &str,
+        running: &driver::Running,
+        error: Option<&str>,
+        cause: Option<&str>,
+    ) -> Option<OffsetDateTime> {
+        let mut log = running.log.lock().expect("invariant: event log lock");
+        if log.closed {
+            return None;
+        }
+        if let Some(handle) = running.abort.lock().expect("invariant: abort lock").as_ref() {
+            handle.abort();
+        }
+        let failure = StateError { error: error.unwrap_or_default().to_string(), cause: cause.map(str::to_string) };
+        let mut event = driver::terminal_event(ExecutionStatus::Aborted, None, Some(&failure));
+        if error.is_none() {
+            if let Value::Object(details) = &mut event.details {
+                details.remove("error");
+            }
+        }
+        driver::append_locked(&mut log, &self.inner, execution_arn, event);
+        log.closed = true;
+        Some(self.inner.clock.now())
+    }
+
     /// ListExecutions of one STANDARD state machine, newest first.
     pub async fn list_executions(
         &self,
@@ -298,6 +311,9 @@ impl Engine {
         let machine = self.existing_machine(state_machine_arn)?;
         if machine.record.r#type == StateMachineType::Express {
             return Err(Error::StateMachineTypeNotSupported);
+        }
+        if status_filter == Some("PENDING_REDRIVE") {
+            return Ok(Page { items: Vec::new(), next_token: None });
         }
         let status = status_filter
             .map(|s| {

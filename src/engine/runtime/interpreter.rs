@@ -71,8 +71,8 @@ pub(crate) async fn run(
                     .ends_with(".waitForTaskToken")
                     .then(|| uuid::Uuid::new_v4().to_string());
                 let mut parameters = state.get("Parameters").cloned().unwrap_or_else(|| value.clone());
-                if let (Some(token), Some(map)) = (&task_token, parameters.as_object_mut()) {
-                    map.insert("TaskToken".into(), Value::String(token.clone()));
+                if let Some(token) = &task_token {
+                    insert_token(&mut parameters, token);
                 }
                 let request = TaskRequest {
                     state_name: name.clone(),
@@ -108,5 +108,28 @@ pub(crate) async fn run(
             return Outcome::Succeeded(value);
         }
         name = state["Next"].as_str().unwrap_or_default().to_string();
+    }
+}
+
+/// Replaces `"k.$": "$$.Task.Token"` with `"k": <token>`, at any depth.
+fn insert_token(value: &mut Value, token: &str) {
+    match value {
+        Value::Object(map) => {
+            let keys: Vec<String> = map.keys().cloned().collect();
+            for key in keys {
+                if let Some(base) = key.strip_suffix(".$") {
+                    if map[&key] == Value::String("$$.Task.Token".into()) {
+                        map.remove(&key);
+                        map.insert(base.to_string(), Value::String(token.to_string()));
+                        continue;
+                    }
+                }
+                if let Some(v) = map.get_mut(&key) {
+                    insert_token(v, token);
+                }
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(|v| insert_token(v, token)),
+        _ => {}
     }
 }
