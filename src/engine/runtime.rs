@@ -1,1 +1,0 @@
-//! The engine runtime: state machines, executions, durability (placeholder).

@@ -1,0 +1,478 @@
+//! Executions: StartExecution (durable before it answers), StartSyncExecution,
+//! DescribeExecution, StopExecution, ListExecutions, GetExecutionHistory, the
+//! SendTask* callbacks, and resuming after a restart.
+
+use std::sync::Arc;
+
+use serde_json::Value;
+use time::OffsetDateTime;
+
+use super::arn::{self, ExecutionArn};
+use super::driver::{self, ExecutionEffects};
+use super::tokens::Signal;
+use super::{Engine, Error, Machine, Page, decode_token, encode_token, interpreter, page_size};
+use crate::engine::effects::{ExecutionInfo, Outcome, StateError};
+use crate::engine::store::{self, ExecutionRecord, ExecutionStatus, HistoryEventRecord, StateMachineType};
+
+/// Largest execution input, in bytes.
+const MAX_INPUT_BYTES: usize = 262_144;
+
+/// StartExecution / StartSyncExecution input.
+#[derive(Debug, Clone, Default)]
+pub struct StartExecutionInput {
+    /// May end in `#TestCase` to choose mocked responses.
+    pub state_machine_arn: String,
+    pub name: Option<String>,
+    /// JSON text; `{}` when absent.
+    pub input: Option<String>,
+    pub trace_header: Option<String>,
+}
+
+/// StartExecution's answer.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StartedExecution {
+    pub execution_arn: String,
+    pub start_date: OffsetDateTime,
+}
+
+/// StartSyncExecution's answer: the finished execution and its billed duration.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SyncExecution {
+    pub execution: ExecutionRecord,
+    /// Rounded up to 100 ms, as AWS bills.
+    pub billed_duration_ms: u64,
+    pub billed_memory_mb: u64,
+}
+
+/// What a start request resolved to.
+struct Prepared {
+    machine: Arc<Machine>,
+    name: String,
+    input: String,
+    input_value: Value,
+    test_case: Option<String>,
+}
+
+enum Inserted {
+    New,
+    Existing(ExecutionRecord),
+}
+
+impl Engine {
+    /// StartExecution: STANDARD executions are committed before this returns and then
+    /// run in the background; EXPRESS ones run in the background, in memory.
+    pub async fn start_execution(&self, request: StartExecutionInput) -> Result<StartedExecution, Error> {
+        let p = self.prepare(&request)?;
+        let start_date = self.inner.clock.now();
+        let machine_name = p.machine.record.name.clone();
+        if p.machine.record.r#type == StateMachineType::Express {
+            let execution_arn =
+                self.inner.scope.express_execution(&machine_name, &p.name, &uuid::Uuid::new_v4().to_string());
+            let engine = self.clone();
+            let arn = execution_arn.clone();
+            tokio::spawn(async move {
+                let _ = engine.run_express(&p, arn, start_date).await;
+            });
+            return Ok(StartedExecution { execution_arn, start_date });
+        }
+        let execution_arn = self.inner.scope.execution(&machine_name, &p.name);
+        let record = ExecutionRecord {
+            arn: execution_arn.clone(),
+            state_machine_arn: p.machine.record.arn.clone(),
+            name: p.name.clone(),
+            status: ExecutionStatus::Running,
+            start_date,
+            stop_date: None,
+            input: p.input.clone(),
+            output: None,
+            error: None,
+            cause: None,
+            trace_header: request.trace_header.clone(),
+            test_case: p.test_case.clone(),
+        };
+        let row = record.clone();
+        let started = driver::started_event(&p.input, &p.machine.record.role_arn, start_date);
+        let inserted = self
+            .inner
+            .store
+            .durable(move |c| {
+                if let Some(existing) = store::get_execution(c, &row.arn)? {
+                    return Ok(Inserted::Existing(existing));
+                }
+                store::insert_execution(c, &row)?;
+                if !interpreter::RECORDS_EXECUTION_EVENTS {
+                    store::insert_event(c, &row.arn, &started)?;
+                }
+                Ok(Inserted::New)
+            })
+            .await?;
+        match inserted {
+            Inserted::Existing(existing) => {
+                let same_input = serde_json::from_str::<Value>(&existing.input).ok() == Some(p.input_value);
+                if existing.status == ExecutionStatus::Running && same_input {
+                    Ok(StartedExecution { execution_arn, start_date: existing.start_date })
+                } else {
+                    Err(Error::ExecutionAlreadyExists { arn: execution_arn })
+                }
+            }
+            Inserted::New => {
+                let last_event_id = if interpreter::RECORDS_EXECUTION_EVENTS { 0 } else { 1 };
+                driver::spawn(&self.inner, &p.machine, record, None, last_event_id);
+                Ok(StartedExecution { execution_arn, start_date })
+            }
+        }
+    }
+
+    /// StartSyncExecution: runs an EXPRESS execution to its end and reports it.
+    pub async fn start_sync_execution(&self, request: StartExecutionInput) -> Result<SyncExecution, Error> {
+        let p = self.prepare(&request)?;
+        if p.machine.record.r#type != StateMachineType::Express {
+            return Err(Error::StateMachineTypeNotSupported);
+        }
+        let start_date = self.inner.clock.now();
+        let arn = self.inner.scope.express_execution(
+            &p.machine.record.name,
+            &p.name,
+            &uuid::Uuid::new_v4().to_string(),
+        );
+        let real_start = std::time::Instant::now();
+        let mut execution = self.run_express(&p, arn, start_date).await;
+        execution.trace_header = request.trace_header;
+        let billed = real_start.elapsed().as_millis().div_ceil(100).max(1) as u64 * 100;
+        Ok(SyncExecution { execution, billed_duration_ms: billed, billed_memory_mb: 64 })
+    }
+
+    async fn run_express(&self, p: &Prepared, arn: String, start_date: OffsetDateTime) -> ExecutionRecord {
+        let machine = &p.machine.record;
+        let info = ExecutionInfo {
+            execution_arn: arn.clone(),
+            name: p.name.clone(),
+            input: p.input_value.clone(),
+            start_time: start_date,
+            role_arn: machine.role_arn.clone(),
+            state_machine_arn: machine.arn.clone(),
+            state_machine_name: machine.name.clone(),
+        };
+        let effects =
+            ExecutionEffects::express(Arc::clone(&self.inner), arn.clone(), machine.name.clone(), p.test_case.clone());
+        let outcome = interpreter::run(&p.machine.program, &info, p.input_value.clone(), None, &effects).await;
+        let (status, output, error) = match outcome {
+            Outcome::Succeeded(v) => (ExecutionStatus::Succeeded, Some(v.to_string()), None),
+            Outcome::Failed(e) => (ExecutionStatus::Failed, None, Some(e)),
+            Outcome::TimedOut(e) => (ExecutionStatus::TimedOut, None, Some(e)),
+        };
+        let (error, cause) = match error {
+            Some(StateError { error, cause }) => (Some(error), cause),
+            None => (None, None),
+        };
+        ExecutionRecord {
+            arn,
+            state_machine_arn: machine.arn.clone(),
+            name: p.name.clone(),
+            status,
+            start_date,
+            stop_date: Some(self.inner.clock.now()),
+            input: p.input.clone(),
+            output,
+            error,
+            cause,
+            trace_header: None,
+            test_case: p.test_case.clone(),
+        }
+    }
+
+    /// Checks a start request: machine, test case, name, input.
+    fn prepare(&self, request: &StartExecutionInput) -> Result<Prepared, Error> {
+        let (machine_arn, test_case) = match request.state_machine_arn.split_once('#') {
+            Some((arn, case)) => (arn, Some(case.to_string())),
+            None => (request.state_machine_arn.as_str(), None),
+        };
+        let machine = self.existing_machine(machine_arn)?;
+        if let Some(case) = &test_case {
+            let known = self.inner.tasks.mocks().is_some_and(|m| m.has_test_case(&machine.record.name, case));
+            if !known {
+                return Err(Error::InvalidName { name: request.state_machine_arn.clone() });
+            }
+        }
+        let name = match &request.name {
+            Some(name) if arn::is_valid_name(name) => name.clone(),
+            Some(name) => return Err(Error::InvalidName { name: name.clone() }),
+            None => uuid::Uuid::new_v4().to_string(),
+        };
+        let input = request.input.clone().unwrap_or_else(|| "{}".to_string());
+        if input.len() > MAX_INPUT_BYTES {
+            return Err(Error::Validation {
+                message: "1 validation error detected: Value at 'input' failed to satisfy constraint: \
+                          Member must have length less than or equal to 262144"
+                    .into(),
+            });
+        }
+        if input.trim().is_empty() {
+            return Err(Error::InvalidExecutionInput { reason: "Invalid execution input.".into() });
+        }
+        let input_value: Value = serde_json::from_str(&input)
+            .map_err(|e| Error::InvalidExecutionInput { reason: e.to_string() })?;
+        Ok(Prepared { machine, name, input, input_value, test_case })
+    }
+
+    /// DescribeExecution.
+    pub async fn describe_execution(&self, execution_arn: &str) -> Result<ExecutionRecord, Error> {
+        standard_arn(execution_arn)?;
+        let arn = execution_arn.to_string();
+        self.inner
+            .store
+            .read(move |c| store::get_execution(c, &arn))
+            .await?
+            .ok_or_else(|| Error::ExecutionDoesNotExist { arn: execution_arn.to_string() })
+    }
+
+    /// Waits until a STANDARD execution has ended and returns it.
+    pub async fn wait_execution(&self, execution_arn: &str) -> Result<ExecutionRecord, Error> {
+        let running = self.inner.running.lock().expect("invariant: running map lock").get(execution_arn).cloned();
+        if let Some(running) = running {
+            let mut done = running.done.subscribe();
+            let _ = done.wait_for(|d| *d).await;
+        }
+        self.describe_execution(execution_arn).await
+    }
+
+    /// StopExecution: aborts a running execution (status ABORTED).
+    pub async fn stop_execution(
+        &self,
+        execution_arn: &str,
+        error: Option<String>,
+        cause: Option<String>,
+    ) -> Result<OffsetDateTime, Error> {
+        standard_arn(execution_arn)?;
+        let running = self.inner.running.lock().expect("invariant: running map lock").get(execution_arn).cloned();
+        if let Some(running) = running {
+            if let Some(stop) = self.abort(execution_arn, &running, error.as_deref(), cause.as_deref()) {
+                let arn = execution_arn.to_string();
+                self.inner
+                    .store
+                    .durable(move |c| {
+                        store::close_execution(
+                            c,
+                            &arn,
+                            ExecutionStatus::Aborted,
+                            stop,
+                            None,
+                            error.as_deref(),
+                            cause.as_deref(),
+                        )?;
+                        store::close_task_tokens_of(c, &arn)
+                    })
+                    .await?;
+                self.inner.running.lock().expect("invariant: running map lock").remove(execution_arn);
+                running.done.send_replace(true);
+                return Ok(stop);
+            }
+        }
+        let record = self.describe_execution(execution_arn).await?;
+        Ok(record.stop_date.unwrap_or_else(|| self.inner.clock.now()))
+    }
+
+    /// Closes a running execution's history with `ExecutionAborted` and aborts its
+    /// task; `None` when it had already ended.
+    fn abort(
+        &self,
+        execution_arn: &str,
+        running: &driver::Running,
+        error: Option<&str>,
+        cause: Option<&str>,
+    ) -> Option<OffsetDateTime> {
+        let mut log = running.log.lock().expect("invariant: event log lock");
+        if log.closed {
+            return None;
+        }
+        if let Some(handle) = running.abort.lock().expect("invariant: abort lock").as_ref() {
+            handle.abort();
+        }
+        let failure = StateError { error: error.unwrap_or_default().to_string(), cause: cause.map(str::to_string) };
+        let mut event = driver::terminal_event(ExecutionStatus::Aborted, None, Some(&failure));
+        if error.is_none() {
+            if let Value::Object(details) = &mut event.details {
+                details.remove("error");
+            }
+        }
+        driver::append_locked(&mut log, &self.inner, execution_arn, event);
+        log.closed = true;
+        Some(self.inner.clock.now())
+    }
+
+    /// ListExecutions of one STANDARD state machine, newest first.
+    pub async fn list_executions(
+        &self,
+        state_machine_arn: &str,
+        status_filter: Option<&str>,
+        max_results: Option<i64>,
+        next_token: Option<&str>,
+    ) -> Result<Page<ExecutionRecord>, Error> {
+        let machine = self.existing_machine(state_machine_arn)?;
+        if machine.record.r#type == StateMachineType::Express {
+            return Err(Error::StateMachineTypeNotSupported);
+        }
+        if status_filter == Some("PENDING_REDRIVE") {
+            return Ok(Page { items: Vec::new(), next_token: None });
+        }
+        let status = status_filter
+            .map(|s| {
+                ExecutionStatus::parse(s).ok_or_else(|| {
+                    Error::not_in_enum(s, "statusFilter", "SUCCEEDED, TIMED_OUT, PENDING_REDRIVE, ABORTED, FAILED, RUNNING")
+                })
+            })
+            .transpose()?;
+        let size = page_size(max_results)?;
+        let before = next_token
+            .map(|t| decode_token("ex", t)?.parse::<i64>().map_err(|_| invalid_token(t)))
+            .transpose()?;
+        let arn = state_machine_arn.to_string();
+        let mut rows = self
+            .inner
+            .store
+            .read(move |c| store::list_executions(c, &arn, status, before, size + 1))
+            .await?;
+        let next_token = if rows.len() > size {
+            rows.truncate(size);
+            rows.last().map(|(seq, _)| encode_token("ex", &seq.to_string()))
+        } else {
+            None
+        };
+        Ok(Page { items: rows.into_iter().map(|(_, e)| e).collect(), next_token })
+    }
+
+    /// GetExecutionHistory.
+    pub async fn get_execution_history(
+        &self,
+        execution_arn: &str,
+        max_results: Option<i64>,
+        reverse_order: bool,
+        next_token: Option<&str>,
+    ) -> Result<Page<HistoryEventRecord>, Error> {
+        self.describe_execution(execution_arn).await?;
+        let size = page_size(max_results)?;
+        let after = next_token
+            .map(|t| decode_token("ev", t)?.parse::<i64>().map_err(|_| invalid_token(t)))
+            .transpose()?;
+        let arn = execution_arn.to_string();
+        let mut events = self
+            .inner
+            .store
+            .read(move |c| store::list_events(c, &arn, reverse_order, after, size + 1))
+            .await?;
+        let next_token = if events.len() > size {
+            events.truncate(size);
+            events.last().map(|e| encode_token("ev", &e.id.to_string()))
+        } else {
+            None
+        };
+        Ok(Page { items: events, next_token })
+    }
+
+    /// SendTaskSuccess.
+    pub async fn send_task_success(&self, task_token: &str, output: &str) -> Result<(), Error> {
+        check_token(task_token)?;
+        let value: Value = serde_json::from_str(output).map_err(|e| Error::InvalidOutput { reason: e.to_string() })?;
+        self.signal(task_token, Signal::Success(value)).await
+    }
+
+    /// SendTaskFailure.
+    pub async fn send_task_failure(
+        &self,
+        task_token: &str,
+        error: Option<String>,
+        cause: Option<String>,
+    ) -> Result<(), Error> {
+        check_token(task_token)?;
+        let failure = StateError { error: error.unwrap_or_default(), cause };
+        self.signal(task_token, Signal::Failure(failure)).await
+    }
+
+    /// SendTaskHeartbeat.
+    pub async fn send_task_heartbeat(&self, task_token: &str) -> Result<(), Error> {
+        check_token(task_token)?;
+        self.signal(task_token, Signal::Heartbeat).await
+    }
+
+    async fn signal(&self, token: &str, signal: Signal) -> Result<(), Error> {
+        let tokens = &self.inner.tokens;
+        // A token can be answered while its task is still calling its resource.
+        let signal = match tokens.signal(token, signal) {
+            Ok(()) => return Ok(()),
+            Err(signal) => signal,
+        };
+        let key = token.to_string();
+        let record = self.inner.store.read(move |c| store::get_task_token(c, &key)).await?;
+        match record {
+            None => Err(Error::TaskDoesNotExist { token: token.to_string() }),
+            Some(r) if !r.waiting => Err(Error::TaskTimedOut { token: token.to_string() }),
+            Some(r) => {
+                // Issued before a restart: the resumed task of that state holds a new token.
+                let live = tokens.live_token_of(&r.execution_arn, &r.state_name);
+                if let Some(live) = live {
+                    if tokens.signal(&live, signal).is_ok() {
+                        let key = token.to_string();
+                        self.inner.store.write(move |c| store::close_task_token(c, &key));
+                        return Ok(());
+                    }
+                }
+                Err(Error::TaskTimedOut { token: token.to_string() })
+            }
+        }
+    }
+
+    /// Resumes every execution left RUNNING by an earlier process.
+    pub(crate) async fn resume_running(&self) -> Result<(), store::Error> {
+        let running = self.inner.store.read(store::running_executions).await?;
+        for record in running {
+            let arn = record.arn.clone();
+            let (checkpoint, last_id) = self
+                .inner
+                .store
+                .read(move |c| Ok((store::get_checkpoint(c, &arn)?, store::last_event_id(c, &arn)?)))
+                .await?;
+            match self.machine(&record.state_machine_arn) {
+                Some(machine) => {
+                    tracing::info!(execution = %record.arn, state = ?checkpoint.as_ref().map(|k| &k.checkpoint.state), "resuming execution");
+                    driver::spawn(&self.inner, &machine, record, checkpoint, last_id);
+                }
+                None => {
+                    let arn = record.arn.clone();
+                    let stop = self.inner.clock.now();
+                    self.inner.store.write(move |c| {
+                        store::close_execution(
+                            c,
+                            &arn,
+                            ExecutionStatus::Failed,
+                            stop,
+                            None,
+                            Some("States.Runtime"),
+                            Some("The state machine was deleted before the execution could resume."),
+                        )
+                        .map(|_| ())
+                    });
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+fn invalid_token(token: &str) -> Error {
+    Error::InvalidToken { reason: format!("Invalid token: {token}") }
+}
+
+fn check_token(token: &str) -> Result<(), Error> {
+    if token.is_empty() || token.len() > 2048 {
+        return Err(Error::InvalidToken { reason: "Invalid token".into() });
+    }
+    Ok(())
+}
+
+/// Execution APIs take STANDARD execution ARNs only.
+fn standard_arn(execution_arn: &str) -> Result<(), Error> {
+    match arn::parse_execution(execution_arn)? {
+        ExecutionArn::Standard { .. } => Ok(()),
+        ExecutionArn::Express => Err(Error::wrong_resource_type("express")),
+    }
+}
