@@ -303,3 +303,116 @@ async fn transport_failures_are_told_apart() {
     assert!(matches!(e, Error::Timeout(_)), "silent server gave {e:?}");
     assert!(e.is_transport());
 }
+
+// === end to end: the seed API served with `backend: aws` against moto ===
+
+/// Serves `config/stepgate.aws.yaml` (the seed's swagger.yaml) against moto, with the seed's
+/// request template fixed the way users fix it (`.replaceAll("\\'","'")` after
+/// `$util.escapeJavaScript`) and one extra error rule (`.*StateMachineDoesNotExist.*` → 404,
+/// with its method response), from a temporary copy.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn seed_execute_through_the_gateway_reaches_moto() {
+    let Some(moto) = moto_or_skip().await else { return };
+    let backend = AwsBackend::new(&config_for(&moto.endpoint)).await;
+    let sm = backend
+        .create_state_machine(CreateStateMachineInput {
+            name: "stepgate-e2e".into(),
+            definition: conformance::PASS_DEFINITION.into(),
+            role_arn: "arn:aws:iam::123456789012:role/stepgate".into(),
+            ..Default::default()
+        })
+        .await
+        .expect("create");
+
+    let dir = tempfile::tempdir().unwrap();
+    let repo = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let swagger = std::fs::read_to_string(repo.join("config/swagger.yaml")).unwrap();
+    let seed_input = r#""input": "$util.escapeJavaScript($input.json('$'))","#;
+    assert!(swagger.contains(seed_input), "the seed request template changed");
+    let fixed = swagger
+        .replace(seed_input, r#""input": "$util.escapeJavaScript($input.json('$')).replaceAll("\\'","'")","#)
+        .replace(
+            "          \".*CREATION_FAILED.*\":\n",
+            "          \".*StateMachineDoesNotExist.*\":\n            statusCode: 404\n          \".*CREATION_FAILED.*\":\n",
+        );
+    let method_responses = "        403:\n          $ref: '#/components/responses/Error'\ncomponents:";
+    assert!(fixed.contains(method_responses), "the seed method responses changed");
+    let fixed = fixed.replace(
+        method_responses,
+        "        403:\n          $ref: '#/components/responses/Error'\n        404:\n          $ref: '#/components/responses/Error'\ncomponents:",
+    );
+    assert!(fixed.contains("StateMachineDoesNotExist"), "the seed responses changed");
+    std::fs::write(dir.path().join("swagger.yaml"), fixed).unwrap();
+    let settings = std::fs::read_to_string(repo.join("config/stepgate.aws.yaml")).unwrap();
+    std::fs::write(dir.path().join("stepgate.yaml"), settings).unwrap();
+
+    let serve = |workflow: String| {
+        let path = dir.path().join("stepgate.yaml");
+        let endpoint = moto.endpoint.clone();
+        let backend = backend.clone();
+        async move {
+            let options = stepgate::config::LoadOptions {
+                vars: [("Workflow".to_owned(), workflow)].into_iter().collect(),
+                endpoint_url: Some(endpoint),
+                ..Default::default()
+            };
+            let config = stepgate::config::load_with(&path, &options).unwrap_or_else(|e| panic!("{e:#}"));
+            let app = stepgate::pipeline::App::new(config.api, std::sync::Arc::new(backend))
+                .expect("routes")
+                .with_limits(config.limits);
+            let server =
+                stepgate::server::Server::bind("127.0.0.1:0".parse().unwrap(), std::sync::Arc::new(app)).await.unwrap();
+            let addr = server.local_addr();
+            let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+            let task = tokio::spawn(server.run(async move {
+                let _ = stopped.await;
+            }));
+            (format!("http://{addr}"), stop, task)
+        }
+    };
+    let http = reqwest::Client::new();
+
+    // The right ARN: the execution starts in moto with the client's JSON as its input.
+    let (base, stop, task) = serve(sm.state_machine_arn.clone()).await;
+    let client_body = r#"{"name":"O'Brien","said":"\"hi\" — it's","city":"Zürich ✓ 日本"}"#;
+    let r = http
+        .post(format!("{base}/execute"))
+        .header("content-type", "application/json")
+        .body(client_body)
+        .send()
+        .await
+        .unwrap();
+    let status = r.status().as_u16();
+    let text = r.text().await.unwrap();
+    assert_eq!(status, 200, "{text}");
+    let answer: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let arn = answer["executionArn"].as_str().unwrap_or_else(|| panic!("no executionArn in {text}"));
+    let described = backend
+        .describe_execution(DescribeExecutionInput { execution_arn: arn.into(), included_data: None })
+        .await
+        .expect("describe in moto");
+    let sent: serde_json::Value = serde_json::from_str(client_body).unwrap();
+    let got: serde_json::Value = serde_json::from_str(described.input.as_deref().unwrap()).unwrap();
+    assert_eq!(got, sent, "moto saw {:?}", described.input);
+    let _ = stop.send(());
+    task.await.unwrap().unwrap();
+
+    // A wrong ARN: Step Functions' StateMachineDoesNotExist goes through the rules.
+    let missing = "arn:aws:states:us-east-1:123456789012:stateMachine:stepgate-no-such-machine";
+    let (base, stop, task) = serve(missing.into()).await;
+    let r = http
+        .post(format!("{base}/execute"))
+        .header("content-type", "application/json")
+        .body("{}")
+        .send()
+        .await
+        .unwrap();
+    let status = r.status().as_u16();
+    let text = r.text().await.unwrap();
+    assert_eq!(status, 404, "the `.*StateMachineDoesNotExist.*` rule applies: {text}");
+    let body: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(body["__type"], "StateMachineDoesNotExist", "{text}");
+    assert!(body["message"].as_str().unwrap_or_default().contains(missing), "{text}");
+    let _ = stop.send(());
+    task.await.unwrap().unwrap();
+}
