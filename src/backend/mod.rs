@@ -114,7 +114,8 @@ pub type BoxedBackend = std::sync::Arc<dyn StepFunctions>;
 
 /// Runs `action` with the rendered request `body`: parses it into the action's input (AWS's
 /// `SerializationException` / `ValidationException` on bad bodies, as [`Error::Service`]),
-/// calls the backend, and returns the JSON body AWS answers with.
+/// calls the backend, and returns the JSON body AWS answers with (members in alphabetical
+/// order, timestamps as Java doubles: [`crate::sfn::wire`]).
 pub async fn dispatch(backend: &dyn StepFunctions, action: Action, body: &[u8]) -> Result<Vec<u8>, Error> {
     match action {
         Action::StartExecution => to_body(backend.start_execution(parse_input(action, body)?).await?),
@@ -134,7 +135,7 @@ pub async fn dispatch(backend: &dyn StepFunctions, action: Action, body: &[u8]) 
 }
 
 fn to_body<T: Serialize>(output: T) -> Result<Vec<u8>, Error> {
-    serde_json::to_vec(&output).map_err(|e| Error::Other(format!("could not serialize the response: {e}")))
+    crate::sfn::wire::to_vec(&output).map_err(|e| Error::Other(format!("could not serialize the response: {e}")))
 }
 
 #[cfg(test)]
@@ -220,7 +221,7 @@ mod tests {
         let r = Recorder::default();
         let body = r#"{"input": "{\"q\":\"it's \\\"x\\\" é\"}", "name": "n1", "stateMachineArn": "arn:aws:states:us-east-1:1:stateMachine:s"}"#;
         let out = run(&r, Action::StartExecution, body).unwrap();
-        assert_eq!(out, r#"{"executionArn":"arn:aws:states:us-east-1:1:execution:s:n1","startDate":1795266197.959}"#);
+        assert_eq!(out, r#"{"executionArn":"arn:aws:states:us-east-1:1:execution:s:n1","startDate":1.795266197959E9}"#);
         let seen = r.seen.lock().unwrap();
         assert!(seen[0].contains(r#"input: Some("{\"q\":\"it's \\\"x\\\" é\"}")"#), "{}", seen[0]);
     }

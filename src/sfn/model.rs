@@ -176,7 +176,7 @@ pub struct BillingDetails {
 
 /// `{"logGroupArn": …}` inside a log destination.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[serde(rename_all = "camelCase")]
 pub struct CloudWatchLogsLogGroup {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub log_group_arn: Option<String>,
@@ -184,7 +184,7 @@ pub struct CloudWatchLogsLogGroup {
 
 /// One entry of `loggingConfiguration.destinations`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[serde(rename_all = "camelCase")]
 pub struct LogDestination {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cloud_watch_logs_log_group: Option<CloudWatchLogsLogGroup>,
@@ -192,7 +192,7 @@ pub struct LogDestination {
 
 /// `loggingConfiguration` of a state machine.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[serde(rename_all = "camelCase")]
 pub struct LoggingConfiguration {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub level: Option<LogLevel>,
@@ -204,7 +204,7 @@ pub struct LoggingConfiguration {
 
 /// `tracingConfiguration` (X-Ray) of a state machine.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[serde(rename_all = "camelCase")]
 pub struct TracingConfiguration {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub enabled: Option<bool>,
@@ -212,7 +212,7 @@ pub struct TracingConfiguration {
 
 /// `encryptionConfiguration` of a state machine.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[serde(rename_all = "camelCase")]
 pub struct EncryptionConfiguration {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub kms_key_id: Option<String>,
@@ -224,7 +224,7 @@ pub struct EncryptionConfiguration {
 
 /// A resource tag.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[serde(rename_all = "camelCase")]
 pub struct Tag {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub key: Option<String>,
