@@ -258,6 +258,15 @@ async fn start_sync_execution_reaches_a_custom_endpoint_without_the_sync_prefix(
     assert!(head.contains(&format!("host: {host}\r\n")), "{head}");
     assert!(head.contains("x-amz-target: awsstepfunctions.startsyncexecution"), "{head}");
     assert!(seen[0].body.contains(r#""stateMachineArn":"arn:aws:states:us-east-1:123456789012:stateMachine:sm""#));
+    drop(seen);
+
+    // Control: with the prefix kept, the SDK calls `sync-127.0.0.1`, which does not resolve.
+    let (endpoint, seen) = canned(200, SYNC_OK, false);
+    let config = AwsBackendConfig { disable_host_prefix: Some(false), ..config_for(&endpoint) };
+    let backend = AwsBackend::new(&config).await;
+    let e = dispatch(&backend, Action::StartSyncExecution, body).await.unwrap_err();
+    assert!(e.is_transport(), "{e:?}");
+    assert!(seen.lock().unwrap().is_empty(), "the prefixed host must not reach the endpoint");
 }
 
 #[tokio::test]

@@ -53,8 +53,9 @@ pub struct AwsBackendConfig {
     pub operation_timeout: Option<Duration>,
     /// Time allowed for one attempt.
     pub attempt_timeout: Option<Duration>,
-    /// Drop the `sync-` host prefix of StartSyncExecution. `None` drops it exactly when
-    /// `endpoint_url` is set (AWS needs it; custom endpoints cannot resolve it).
+    /// Drop the `sync-` host prefix of StartSyncExecution. `None`: as
+    /// `AWS_DISABLE_HOST_PREFIX_INJECTION` says, else exactly when a custom endpoint is set
+    /// (AWS needs the prefix; `sync-127.0.0.1` and `sync-localhost` do not resolve).
     pub disable_host_prefix: Option<bool>,
 }
 
@@ -137,10 +138,24 @@ impl AwsBackend {
         if let Some(url) = &config.endpoint_url {
             builder = builder.endpoint_url(url);
         }
-        if config.disable_host_prefix.unwrap_or(config.endpoint_url.is_some()) {
+        if drop_host_prefix(config, shared.endpoint_url().is_some()) {
             builder = builder.interceptor(NoHostPrefix);
         }
         AwsBackend { client: sdk::Client::from_conf(builder.build()) }
+    }
+}
+
+/// Whether to drop the `sync-` host prefix: as configured; else as
+/// `AWS_DISABLE_HOST_PREFIX_INJECTION` says (the SDKs' documented setting); else exactly
+/// when a custom endpoint is in use (from the config, `AWS_ENDPOINT_URL` or a profile).
+fn drop_host_prefix(config: &AwsBackendConfig, shared_endpoint: bool) -> bool {
+    if let Some(explicit) = config.disable_host_prefix {
+        return explicit;
+    }
+    match std::env::var("AWS_DISABLE_HOST_PREFIX_INJECTION") {
+        Ok(v) if v.eq_ignore_ascii_case("true") => true,
+        Ok(v) if v.eq_ignore_ascii_case("false") => false,
+        _ => config.endpoint_url.is_some() || shared_endpoint,
     }
 }
 
