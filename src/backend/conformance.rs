@@ -110,6 +110,8 @@ cases!(
     express_list_executions_not_supported,
     express_describe_execution_invalid_arn,
     list_executions_shapes,
+    list_executions_paginates,
+    send_task_with_unknown_token,
     execution_history_shapes,
     stop_execution_aborts,
     delete_state_machine,
@@ -549,6 +551,59 @@ async fn list_executions_shapes(sf: &dyn StepFunctions, fx: &Fixture) -> Result<
         .await,
     )?;
     ensure(running.executions.is_empty(), || format!("RUNNING filter listed {:?}", running.executions))
+}
+
+async fn list_executions_paginates(sf: &dyn StepFunctions, fx: &Fixture) -> Result<(), String> {
+    let sm = create(sf, fx, &fx.name("pages"), PASS_DEFINITION, StateMachineType::Standard).await?;
+    let mut started = Vec::new();
+    for n in ["p1", "p2", "p3"] {
+        started.push(ok("StartExecution", start(sf, &sm, Some(&fx.name(n)), None).await)?.execution_arn);
+    }
+    let mut listed = Vec::new();
+    let mut token = None;
+    for page_no in 0..5 {
+        let page = ok(
+            "ListExecutions(maxResults 2)",
+            sf.list_executions(ListExecutionsInput {
+                state_machine_arn: Some(sm.to_string()),
+                max_results: Some(2),
+                next_token: token.take(),
+                ..Default::default()
+            })
+            .await,
+        )?;
+        ensure(page.executions.len() <= 2, || format!("page {page_no} has {} executions", page.executions.len()))?;
+        listed.extend(page.executions.into_iter().map(|e| e.execution_arn));
+        token = page.next_token;
+        if token.is_none() {
+            break;
+        }
+    }
+    ensure(token.is_none(), || "still a nextToken after 5 pages of 2".into())?;
+    let mut expected = started.clone();
+    expected.reverse();
+    ensure(listed == expected, || format!("pages listed {listed:?}, expected newest first {expected:?}"))
+}
+
+async fn send_task_with_unknown_token(sf: &dyn StepFunctions, _fx: &Fixture) -> Result<(), String> {
+    // Task tokens are opaque: a made-up one is InvalidToken (malformed) or
+    // TaskDoesNotExist (well-formed, unknown) depending on its shape; both are 400.
+    let token = "AAAAKgAAAAIAAAAAAAAAAbogus".to_owned();
+    let either = |what: &str, r: Result<Empty, Error>| match r {
+        Err(Error::Service(e)) if (e.type_ == "InvalidToken" || e.type_ == "TaskDoesNotExist") && e.status == 400 => {
+            Ok(())
+        }
+        other => Err(format!("{what}: expected InvalidToken or TaskDoesNotExist (400), got {other:?}")),
+    };
+    either(
+        "SendTaskSuccess",
+        sf.send_task_success(SendTaskSuccessInput { task_token: token.clone(), output: "{}".into() }).await,
+    )?;
+    either(
+        "SendTaskFailure",
+        sf.send_task_failure(SendTaskFailureInput { task_token: token.clone(), error: None, cause: None }).await,
+    )?;
+    either("SendTaskHeartbeat", sf.send_task_heartbeat(SendTaskHeartbeatInput { task_token: token }).await)
 }
 
 async fn execution_history_shapes(sf: &dyn StepFunctions, fx: &Fixture) -> Result<(), String> {
