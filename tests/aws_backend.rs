@@ -252,13 +252,12 @@ async fn start_sync_execution_reaches_a_custom_endpoint_without_the_sync_prefix(
     let body = br#"{"stateMachineArn":"arn:aws:states:us-east-1:123456789012:stateMachine:sm","name":"n","input":"{}"}"#;
     let out = dispatch(&backend, Action::StartSyncExecution, body).await.expect("sync call");
     assert_eq!(String::from_utf8(out).unwrap(), SYNC_OK, "the body AWS sent comes back unchanged");
-    let seen = seen.lock().unwrap();
-    let head = seen[0].head.to_ascii_lowercase();
+    let first = seen.lock().unwrap()[0].clone();
+    let head = first.head.to_ascii_lowercase();
     let host = endpoint.trim_start_matches("http://");
     assert!(head.contains(&format!("host: {host}\r\n")), "{head}");
     assert!(head.contains("x-amz-target: awsstepfunctions.startsyncexecution"), "{head}");
-    assert!(seen[0].body.contains(r#""stateMachineArn":"arn:aws:states:us-east-1:123456789012:stateMachine:sm""#));
-    drop(seen);
+    assert!(first.body.contains(r#""stateMachineArn":"arn:aws:states:us-east-1:123456789012:stateMachine:sm""#));
 
     // Control: with the prefix kept, the SDK calls `sync-127.0.0.1`, which does not resolve.
     let (endpoint, seen) = canned(200, SYNC_OK, false);
