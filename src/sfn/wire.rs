@@ -58,7 +58,11 @@ impl Formatter for JavaNumbers {
 /// digit, `12.0`), otherwise `d.dddE±n`; the shortest digits that read back as `d`.
 pub fn java_double(d: f64) -> String {
     if d == 0.0 {
-        return if d.is_sign_negative() { "-0.0".into() } else { "0.0".into() };
+        return if d.is_sign_negative() {
+            "-0.0".into()
+        } else {
+            "0.0".into()
+        };
     }
     if (1e-3..1e7).contains(&d.abs()) {
         let s = d.to_string();
