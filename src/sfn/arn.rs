@@ -325,4 +325,24 @@ mod tests {
         let aws = e.to_aws();
         assert_eq!((aws.type_.as_str(), aws.status), ("InvalidArn", 400));
     }
+
+    proptest::proptest! {
+        #[test]
+        fn parsed_arns_format_back_to_the_same_text(text in "arn:aws(-cn)?:states:[a-z0-9-]{0,12}:[0-9]{0,12}:(stateMachine|execution|express|activity):[A-Za-z0-9:_-]{0,40}") {
+            if let Ok(sm) = StateMachineArn::parse(&text) {
+                proptest::prop_assert_eq!(sm.to_string(), text.clone());
+            }
+            if let Ok(ex) = ExecutionArn::parse(&text) {
+                proptest::prop_assert_eq!(ex.to_string(), text.clone());
+            }
+        }
+
+        #[test]
+        fn any_text_parses_or_gives_invalid_arn(text in ".{0,120}") {
+            if let Err(e) = ExecutionArn::parse(&text) {
+                proptest::prop_assert_eq!(e.to_aws().type_, "InvalidArn");
+            }
+            let _ = StateMachineArn::parse(&text);
+        }
+    }
 }

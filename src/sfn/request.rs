@@ -384,6 +384,8 @@ fn nested_message(e: &serde_json::Error) -> String {
 
 #[cfg(test)]
 mod tests {
+    use proptest::prelude::Strategy;
+
     use super::*;
     use crate::sfn::model::*;
 
@@ -550,5 +552,38 @@ mod tests {
             r#"{"name":"n","definition":"{}","roleArn":"r","tracingConfiguration":{"enabled":"yes"}}"#,
         );
         assert_eq!(e.type_, "SerializationException");
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn arbitrary_bodies_never_panic(body in proptest::collection::vec(proptest::num::u8::ANY, 0..200)) {
+            for action in Action::ALL {
+                let _ = parse_input::<serde_json::Value>(action, &body);
+            }
+        }
+
+        #[test]
+        fn arbitrary_json_members_never_panic(
+            key in "(stateMachineArn|name|input|maxResults|statusFilter|tags|type|x)",
+            value in proptest::prelude::prop_oneof![
+                proptest::prelude::Just(serde_json::json!(null)),
+                proptest::num::i64::ANY.prop_map(serde_json::Value::from),
+                proptest::num::f64::NORMAL.prop_map(serde_json::Value::from),
+                ".{0,90}".prop_map(serde_json::Value::from),
+                proptest::prelude::Just(serde_json::json!({"a": [1]})),
+                proptest::prelude::Just(serde_json::json!([true])),
+            ],
+        ) {
+            let body = serde_json::json!({ key: value }).to_string();
+            for action in Action::ALL {
+                if let Err(e) = parse_input::<serde_json::Value>(action, body.as_bytes()) {
+                    proptest::prop_assert_eq!(e.status, 400);
+                    proptest::prop_assert!(
+                        e.type_ == "ValidationException" || e.type_ == "SerializationException",
+                        "{}", e
+                    );
+                }
+            }
+        }
     }
 }
