@@ -139,6 +139,10 @@ impl Reader<'_> {
     }
 
     fn text_map(&mut self, map: &Map<String, Value>, key: &str) -> IndexMap<String, String> {
+        self.text_map_at(map, key, "")
+    }
+
+    fn text_map_at(&mut self, map: &Map<String, Value>, key: &str, base: &str) -> IndexMap<String, String> {
         let mut out = IndexMap::new();
         match map.get(key) {
             None | Some(Value::Null) => {}
@@ -148,11 +152,11 @@ impl Reader<'_> {
                         Some(t) => {
                             out.insert(k.clone(), t);
                         }
-                        None => self.error(ErrorKind::InvalidValue, &join_pointer(&join_pointer("", key), k), "must be a string"),
+                        None => self.error(ErrorKind::InvalidValue, &join_pointer(&join_pointer(base, key), k), "must be a string"),
                     }
                 }
             }
-            Some(_) => self.error(ErrorKind::InvalidValue, &join_pointer("", key), format!("`{key}` must be a mapping")),
+            Some(_) => self.error(ErrorKind::InvalidValue, &join_pointer(base, key), format!("`{key}` must be a mapping")),
         }
         out
     }
@@ -378,7 +382,7 @@ impl Reader<'_> {
             None => empty,
         };
         let p = "/local";
-        const KEYS: &[&str] = &["data_dir", "region", "account_id", "lambda_endpoint", "lambda", "mock_config", "test_case"];
+        const KEYS: &[&str] = &["data_dir", "region", "account_id", "lambda_endpoint", "lambda", "mock_config", "test_case", "http_hosts"];
         for key in map.keys() {
             if !KEYS.contains(&key.as_str()) {
                 self.error(ErrorKind::InvalidValue, &join_pointer(p, key), format!("unknown setting `{key}` (known: {})", KEYS.join(", ")));
@@ -415,7 +419,8 @@ impl Reader<'_> {
                 None => self.error(ErrorKind::InvalidValue, "/local/lambda", "`lambda` must map function names to handlers"),
             }
         }
-        LocalEngineSettings { data_dir, region, account_id, lambda_endpoint, lambda_handlers, mock_config }
+        let http_hosts = self.text_map_at(&map, "http_hosts", "/local");
+        LocalEngineSettings { data_dir, region, account_id, lambda_endpoint, lambda_handlers, mock_config, http_hosts }
     }
 
     fn lambda_handler(&mut self, spec: &Value, pointer: &str) -> Option<LambdaHandler> {
@@ -517,6 +522,7 @@ impl Reader<'_> {
                         name,
                         definition,
                         kind,
+                        role_arn: self.string(&spec, "role_arn", &p),
                         origin: format!("{}#{}", self.doc.path.display(), p),
                     },
                 ));
