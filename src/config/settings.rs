@@ -256,17 +256,10 @@ impl Reader<'_> {
                 }
             });
         }
-        let mut api = api?;
-        if let Some(stage) = self.string(root, "stage", "") {
-            api.stage = stage;
-        }
-        if let Some(b) = self.bool(root, "stage_in_path", "") {
-            api.stage_in_path = b;
-        }
-        for (k, v) in self.text_map(root, "stage_variables") {
-            api.stage_variables.insert(k, v);
-        }
-        api.selection_mode = match self.string(root, "selection", "").as_deref() {
+        let stage = self.string(root, "stage", "");
+        let stage_in_path = self.bool(root, "stage_in_path", "");
+        let stage_variables = self.text_map(root, "stage_variables");
+        let selection_mode = match self.string(root, "selection", "").as_deref() {
             None | Some("extended") => SelectionMode::Extended,
             Some("aws-strict") => SelectionMode::AwsStrict,
             Some(other) => {
@@ -274,14 +267,33 @@ impl Reader<'_> {
                 SelectionMode::Extended
             }
         };
-        if let Some(keys) = root.get("api_keys") {
-            match keys.as_array() {
-                Some(items) => api.api_keys = items.iter().filter_map(scalar_text).collect(),
-                None => self.error(ErrorKind::InvalidValue, "/api_keys", "`api_keys` must be a list"),
-            }
+        let api_keys = match root.get("api_keys") {
+            None => Vec::new(),
+            Some(keys) => match keys.as_array() {
+                Some(items) => items.iter().filter_map(scalar_text).collect(),
+                None => {
+                    self.error(ErrorKind::InvalidValue, "/api_keys", "`api_keys` must be a list");
+                    Vec::new()
+                }
+            },
+        };
+        let listen = match options.listen {
+            Some(a) => Some(a),
+            None => self.address(root, "listen"),
         }
-        let listen = options.listen.or_else(|| self.address(root, "listen")).unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8080)));
+        .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8080)));
         let sfn_listen = self.address(root, "sfn_listen");
+
+        let mut api = api?;
+        if let Some(stage) = stage {
+            api.stage = stage;
+        }
+        if let Some(b) = stage_in_path {
+            api.stage_in_path = b;
+        }
+        api.stage_variables.extend(stage_variables);
+        api.selection_mode = selection_mode;
+        api.api_keys = api_keys;
         Some(Config {
             path: self.doc.path.clone(),
             api,
