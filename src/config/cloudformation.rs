@@ -304,7 +304,7 @@ fn read_definition(path: &Path, substitutions: &IndexMap<String, String>, diagno
         match Document::read(path) {
             Ok(d) => Some(StateMachineDefinition::Json(substitute_value(&d.value, substitutions))),
             Err(e) => {
-                diagnostics.push(e);
+                diagnostics.push(*e);
                 None
             }
         }

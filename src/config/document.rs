@@ -23,36 +23,40 @@ pub(crate) struct Document {
 }
 
 impl Document {
-    /// Reads and parses a file (JSON if it starts with `{` or `[`, else YAML).
-    pub(crate) fn read(path: &Path) -> Result<Document, Diagnostic> {
+    /// Reads and parses a file (YAML, which includes JSON).
+    pub(crate) fn read(path: &Path) -> Result<Document, Box<Diagnostic>> {
         let text = std::fs::read_to_string(path).map_err(|e| {
-            Diagnostic::error(ErrorKind::Io, path, "", format!("cannot read file: {e}"))
+            Box::new(Diagnostic::error(ErrorKind::Io, path, "", format!("cannot read file: {e}")))
         })?;
         Document::parse(path, &text)
     }
 
-    /// Parses text (JSON if it starts with `{` or `[`, else YAML).
-    pub(crate) fn parse(path: &Path, text: &str) -> Result<Document, Diagnostic> {
+    /// Parses text as YAML (JSON is flow-style YAML, and so gets positions too); JSON that
+    /// YAML rejects (tabs, say) is read by serde_json, without positions.
+    pub(crate) fn parse(path: &Path, text: &str) -> Result<Document, Box<Diagnostic>> {
         let text: Arc<str> = Arc::from(text);
-        let trimmed = text.trim_start();
-        if trimmed.starts_with('{') || trimmed.starts_with('[') {
-            if let Ok(value) = serde_json::from_str::<Value>(&text) {
-                return Ok(Document { path: path.to_path_buf(), text, value, positions: HashMap::new() });
-            }
-            // fall through: flow-style YAML is a superset of JSON (and gives positions)
-        }
         let mut options = serde_saphyr::Options::default();
         options.strict_booleans = true;
         options.leading_zero_numbers_as_strings = true;
-        let node: Node = serde_saphyr::from_str_with_options(&text, options).map_err(|e| {
-            let mut d = Diagnostic::error(ErrorKind::Syntax, path, "", yaml_message(&e));
-            d.position = yaml_position(&e);
-            d.source_text = Some(text.clone());
-            d
-        })?;
-        let mut positions = HashMap::new();
-        let value = node.into_value(String::new(), &mut positions);
-        Ok(Document { path: path.to_path_buf(), text, value, positions })
+        match serde_saphyr::from_str_with_options::<Node>(&text, options) {
+            Ok(node) => {
+                let mut positions = HashMap::new();
+                let value = node.into_value(String::new(), &mut positions);
+                Ok(Document { path: path.to_path_buf(), text, value, positions })
+            }
+            Err(e) => {
+                let trimmed = text.trim_start();
+                if (trimmed.starts_with('{') || trimmed.starts_with('['))
+                    && let Ok(value) = serde_json::from_str::<Value>(&text)
+                {
+                    return Ok(Document { path: path.to_path_buf(), text, value, positions: HashMap::new() });
+                }
+                let mut d = Diagnostic::error(ErrorKind::Syntax, path, "", yaml_message(&e));
+                d.position = yaml_position(&e);
+                d.source_text = Some(text.clone());
+                Err(Box::new(d))
+            }
+        }
     }
 
     /// The line:col of the node at `pointer`, or of its nearest ancestor that has one.

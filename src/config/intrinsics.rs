@@ -49,6 +49,13 @@ impl<'a> Resolver<'a> {
                     let at = join_pointer(pointer, key);
                     return self.call(key, arg, &at);
                 }
+                if key.starts_with("Fn::") && key != "Fn::Transform" {
+                    return self.problem(
+                        ErrorKind::Unsupported,
+                        &join_pointer(pointer, key),
+                        format!("{key} is not supported (stepgate resolves Ref, Fn::Sub, Fn::GetAtt, Fn::Join, Fn::Select, Fn::Split)"),
+                    );
+                }
                 Value::Object(self.resolve_map(map, pointer))
             }
             Value::Object(map) => Value::Object(self.resolve_map(map, pointer)),
@@ -269,6 +276,16 @@ mod tests {
         );
         assert!(r.problems.is_empty());
         assert_eq!(v, json!(["arn:aws:iam::123456789012:role/r", "arn:aws:iam::123456789012:role/r", "/demo/", "b"]));
+    }
+
+    #[test]
+    fn intrinsics_unsupported_functions_are_reported() {
+        let vars = vars();
+        let mut r = Resolver::new(&vars);
+        r.resolve(&json!({"a": {"Fn::If": ["C", "x", "y"]}}), "");
+        assert_eq!(r.problems.len(), 1);
+        assert_eq!(r.problems[0].pointer, "/a/Fn::If");
+        assert_eq!(r.problems[0].kind, ErrorKind::Unsupported);
     }
 
     #[test]

@@ -107,7 +107,7 @@ fn read_api(path: &Path, vars: &IndexMap<String, String>, default_timeout: Durat
     let mut diagnostics = Vec::new();
     let doc = match Document::read(path) {
         Ok(doc) => doc,
-        Err(d) => return (None, vec![d]),
+        Err(d) => return (None, vec![*d]),
     };
     let variables = base_variables(vars);
     if cloudformation::is_template(&doc.value) {
@@ -129,7 +129,7 @@ fn read_api(path: &Path, vars: &IndexMap<String, String>, default_timeout: Durat
                     Some(api)
                 }
                 Err(d) => {
-                    diagnostics.push(d);
+                    diagnostics.push(*d);
                     None
                 }
             },

@@ -48,6 +48,7 @@ pub struct Config {
 
 /// The Step Functions backend (`backend:` in stepgate.yaml).
 #[derive(Debug, Clone)]
+#[allow(clippy::large_enum_variant)] // one per process; matching without a Box is simpler
 pub enum Backend {
     /// The embedded engine (the default): `backend: local`.
     Local(LocalEngineSettings),

@@ -241,7 +241,7 @@ impl<'a> Builder<'a> {
     }
 
     fn method(&mut self, op: &Value, op_ptr: &str, ctx: &OperationContext<'_>) -> Option<Method> {
-        let Some((op, op_ptr)) = self.deref(op, op_ptr) else { return None };
+        let (op, op_ptr) = self.deref(op, op_ptr)?;
         if !op.is_object() {
             self.error(ErrorKind::InvalidValue, &op_ptr, "an operation must be a mapping");
             return None;
@@ -846,10 +846,10 @@ fn rewrite_refs(v: &Value) -> Value {
         Value::Object(map) => Value::Object(
             map.iter()
                 .map(|(k, v)| {
-                    if k == "$ref" {
-                        if let Some(name) = v.as_str().and_then(model_name) {
-                            return (k.clone(), Value::String(format!("#/definitions/{name}")));
-                        }
+                    if k == "$ref"
+                        && let Some(name) = v.as_str().and_then(model_name)
+                    {
+                        return (k.clone(), Value::String(format!("#/definitions/{name}")));
                     }
                     (k.clone(), rewrite_refs(v))
                 })

@@ -52,7 +52,7 @@ pub fn load(path: &Path) -> Result<Config, Error> {
 
 /// Loads `stepgate.yaml` with command-line overrides.
 pub fn load_with(path: &Path, options: &LoadOptions) -> Result<Config, Error> {
-    let doc = Document::read(path).map_err(|d| Error::new(vec![d]))?;
+    let doc = Document::read(path).map_err(|d| Error::new(vec![*d]))?;
     let mut reader = Reader { doc: &doc, diagnostics: Vec::new() };
     let config = reader.config(options);
     let diagnostics = crate::config::tidy(reader.diagnostics);
@@ -513,7 +513,7 @@ impl Reader<'_> {
                     Ok(text) => match Document::parse(&path, &text) {
                         Ok(d) => Some(StateMachineDefinition::Json(d.value)),
                         Err(d) => {
-                            self.diagnostics.push(d);
+                            self.diagnostics.push(*d);
                             None
                         }
                     },
