@@ -212,11 +212,14 @@ fn seed_escape_javascript_warning_points_into_the_template() {
     assert_eq!(w.position, Some((73, 27)));
     let shown = format!("{w:#}");
     assert!(
-        shown.ends_with(
-            "73 |                 \"input\": \"$util.escapeJavaScript($input.json('$'))\",\n   |                           ^\n74 |                 \"name\": \"$context.requestId\","
+        shown.contains(
+            "   --> config/swagger.yaml:73:27\n    |\n 71 |             Fn::Sub: |-\n 72 |               {\n 73 |                 \"input\": \"$util.escapeJavaScript($input.json('$'))\",\n    |                           ^\n"
+                .replace("config/", &format!("{}/config/", repo().display()))
+                .as_str()
         ),
         "{shown}"
     );
+    assert!(shown.ends_with("   = at {}/config/swagger.yaml#/paths/~1execute/post/x-amazon-apigateway-integration/requestTemplates/application~1json".replace("{}", &repo().display().to_string()).as_str()), "{shown}");
 }
 
 // === error cases ===
@@ -235,7 +238,7 @@ fn error_bad_selection_pattern_names_pointer_and_position() {
     assert_eq!(d.position, Some((10, 13)));
     assert!(d.message.starts_with("selection pattern `(unclosed` does not compile: "), "{}", d.message);
     let shown = format!("{d:#}");
-    assert!(shown.contains("10 |             statusCode: 400\n   |             ^"), "{shown}");
+    assert!(shown.contains(" 10 |             statusCode: 400\n    |             ^\n"), "{shown}");
 }
 
 #[test]
@@ -333,7 +336,11 @@ fn error_template_that_does_not_parse_carries_its_caret() {
     assert_eq!(d.pointer, "/paths/~1x/post/x-amazon-apigateway-integration/requestTemplates/application~1json");
     let template_error = d.template_error.as_ref().expect("template error kept");
     assert_eq!(template_error.kind(), stepgate::vtl::ErrorKind::Syntax);
-    assert!(format!("{d:#}").contains('^'), "{d:#}");
+    assert_eq!(d.position.map(|(line, _)| line), Some(10), "the error is in the template's first line, file line 10: {d}");
+    let shown = format!("{d:#}");
+    assert!(shown.starts_with("error: request template `application/json` of POST /x does not parse: "), "{shown}");
+    assert!(shown.contains("#/paths/~1x/post/x-amazon-apigateway-integration/requestTemplates/application~1json:"), "{shown}");
+    assert!(shown.contains('^'), "{shown}");
 }
 
 #[test]
@@ -718,8 +725,9 @@ fn check_seed_config_passes_with_two_warnings() {
     assert_eq!(code, 0, "{stdout}{stderr}");
     assert!(stdout.starts_with("config/stepgate.yaml: ok, 2 routes, 1 state machine, 2 warnings\n"), "{stdout}");
     assert!(stdout.contains("  route POST /execute -> aws states:StartExecution\n"), "{stdout}");
-    assert!(stderr.contains("warning: config/swagger.yaml:61:13#/paths/~1execute/post/x-amazon-apigateway-integration/responses/.*CREATION_FAILED.*: selection pattern `.*CREATION_FAILED.*` matches no HTTP status code"), "{stderr}");
-    assert!(stderr.contains("warning: config/swagger.yaml:73:27#"), "{stderr}");
+    assert!(stderr.contains("warning: selection pattern `.*CREATION_FAILED.*` matches no HTTP status code, so API Gateway would never select it"), "{stderr}");
+    assert!(stderr.contains("  --> config/swagger.yaml:61:13\n"), "{stderr}");
+    assert!(stderr.contains("  --> config/swagger.yaml:73:27\n"), "{stderr}");
     let (code, _, _) = stepgate(&["check", "--deny-warnings"], &repo());
     assert_eq!(code, 1);
 }
@@ -733,11 +741,13 @@ fn check_reports_errors_and_exits_1() {
     let (code, stdout, stderr) = stepgate(&["check", "api.yaml"], dir.path());
     assert_eq!(code, 1, "{stdout}{stderr}");
     assert_eq!(stdout, "api.yaml: 1 error, 0 warnings\n");
+    assert!(stderr.starts_with("error: Fn::Sub variable `Action` has no value (give it with --var Action=VALUE"), "{stderr}");
     assert!(
-        stderr.starts_with("error: api.yaml:7:19#/paths/~1x/get/x-amazon-apigateway-integration/uri/Fn::Sub: Fn::Sub variable `Action` has no value"),
+        stderr.contains(
+            "  --> api.yaml:7:19\n   |\n 5 |       x-amazon-apigateway-integration:\n 6 |         type: aws\n 7 |         uri: !Sub arn:aws:apigateway:${AWS::Region}:states:action/${Action}\n   |                   ^\n   |\n   = at api.yaml#/paths/~1x/get/x-amazon-apigateway-integration/uri/Fn::Sub\n"
+        ),
         "{stderr}"
     );
-    assert!(stderr.contains("7 |         uri: !Sub arn:aws:apigateway:${AWS::Region}:states:action/${Action}\n  |                   ^"), "{stderr}");
     let (code, stdout, stderr) = stepgate(&["check", "api.yaml", "--var", "Action=StartExecution"], dir.path());
     assert_eq!(code, 0, "{stdout}{stderr}");
     assert!(stdout.starts_with("api.yaml: ok, 1 route, 0 state machines, 0 warnings"), "{stdout}");

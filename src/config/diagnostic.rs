@@ -10,7 +10,7 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use crate::vtl;
+use crate::{diag, vtl};
 
 /// How bad a problem is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -107,47 +107,49 @@ impl Diagnostic {
 }
 
 impl fmt::Display for Diagnostic {
+    /// `{}`: one line, `error: file:line:col#pointer: message`. `{:#}`: the message, then
+    /// the source excerpt with a caret (from `crate::diag`; a template's own excerpt for
+    /// template errors) and the JSON pointer.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let label = match self.severity {
             Severity::Error => "error",
             Severity::Warning => "warning",
         };
-        write!(f, "{label}: {}: {}", self.location(), self.message)?;
         if !f.alternate() {
-            return Ok(());
+            return write!(f, "{label}: {}: {}", self.location(), self.message);
         }
+        write!(f, "{label}: {}", self.message)?;
+        let file = self.file.display().to_string();
         if let Some(template_error) = &self.template_error {
             let block = format!("{template_error:#}");
-            for line in block.lines() {
-                write!(f, "\n    {line}")?;
+            for line in block.lines().skip(1) {
+                write!(f, "\n{line}")?;
             }
         } else if let (Some(text), Some((line, col))) = (&self.source_text, self.position) {
-            write!(f, "\n{}", excerpt(text, line, col))?;
+            // without the final newline, so no empty last line is shown
+            let text = text.trim_end_matches(['\n', '\r']);
+            let offset = byte_offset(text, line, col);
+            write!(f, "\n{}", diag::excerpt(&file, text, offset, offset + 1, ""))?;
+        } else {
+            return write!(f, "\n  --> {}", self.location());
+        }
+        if !self.pointer.is_empty() {
+            write!(f, "\n   = at {file}#{}", self.pointer)?;
         }
         Ok(())
     }
 }
 
-/// Two lines of context, the line, and a caret at `col` (1-based, in characters).
-fn excerpt(text: &str, line: usize, col: usize) -> String {
-    let lines: Vec<&str> = text.lines().collect();
-    if line == 0 || line > lines.len() {
-        return String::new();
-    }
-    let first = line.saturating_sub(2).max(1);
-    let last = (line + 1).min(lines.len());
-    let width = last.to_string().len();
-    let mut out = format!("{:width$} |", "");
-    for n in first..=last {
-        let shown = lines[n - 1].replace('\t', "    ");
-        out.push_str(&format!("\n{n:>width$} | {shown}"));
-        if n == line {
-            let before: String = lines[n - 1].chars().take(col.saturating_sub(1)).collect();
-            let pad = before.replace('\t', "    ").chars().count();
-            out.push_str(&format!("\n{:width$} | {}^", "", " ".repeat(pad)));
+/// The byte offset of 1-based `line`:`col` (in characters) in `text`.
+fn byte_offset(text: &str, line: usize, col: usize) -> usize {
+    let mut offset = 0;
+    for (i, l) in text.split('\n').enumerate() {
+        if i + 1 == line {
+            return offset + l.char_indices().nth(col.saturating_sub(1)).map_or(l.len(), |(b, _)| b);
         }
+        offset += l.len() + 1;
     }
-    out
+    text.len()
 }
 
 /// Every problem found while loading; at least one is an error.

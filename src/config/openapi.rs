@@ -650,8 +650,11 @@ impl<'a> Builder<'a> {
                         ErrorKind::Template,
                         &self.doc.path,
                         &self.at(&tptr),
-                        format!("{which} template `{mime}` of {route} does not parse: {e}"),
+                        format!("{which} template `{mime}` of {route} does not parse: {}", e.message()),
                     );
+                    if let (Some((l, c)), Some((line, col))) = (self.doc.template_origin(&self.at(&tptr), &source), e.location()) {
+                        d.position = Some((l + line - 1, c + col - 1));
+                    }
                     d.template_error = Some(e);
                     self.diagnostics.push(self.doc.diagnostic(d));
                 }
