@@ -752,3 +752,42 @@ fn check_reports_errors_and_exits_1() {
     assert_eq!(code, 0, "{stdout}{stderr}");
     assert!(stdout.starts_with("api.yaml: ok, 1 route, 0 state machines, 0 warnings"), "{stdout}");
 }
+
+// === bad input never panics ===
+
+mod never_panics {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn seed() -> String {
+        std::fs::read_to_string(repo().join("config/swagger.yaml")).expect("seed swagger")
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+
+        /// Cutting, duplicating or overwriting part of the seed swagger gives a result or
+        /// an error, never a panic.
+        #[test]
+        fn mangled_seed_swagger_loads_or_fails_cleanly(start in 0usize..4000, len in 0usize..200, junk in "[ -~\n]{0,12}") {
+            let text = seed();
+            let start = start.min(text.len());
+            let end = (start + len).min(text.len());
+            let mangled = format!("{}{}{}", &text[..start], junk, &text[end..]);
+            let dir = fixture(&[("api.yaml", &mangled)]);
+            match config::load_api(&dir.path().join("api.yaml"), &vars(SEED_VARS)) {
+                Ok(d) => prop_assert!(d.api.routes.len() <= 2),
+                Err(e) => prop_assert!(e.errors().count() >= 1),
+            }
+        }
+
+        /// Any selection pattern compiles or is rejected; matching never panics.
+        #[test]
+        fn any_selection_pattern_compiles_or_is_rejected(pattern in "[\\\\.()\\[\\]{}*+?|^$a-z0-9&!=<>QEpPdDwWsSbB:-]{0,16}", subject in "[ -~\n]{0,12}") {
+            if let Ok(p) = config::SelectionPattern::new(&pattern) {
+                let _ = p.is_match(&subject);
+                let _ = p.can_match_status_code();
+            }
+        }
+    }
+}
