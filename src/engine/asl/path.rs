@@ -511,16 +511,12 @@ impl Parser<'_> {
         loop {
             match self.peek() {
                 None => return Err("unterminated string".into()),
-                Some(b'\\') => {
+                // Jayway only unescapes the quote character itself; any other backslash
+                // is part of the name (`$['Test\\"Name']` names `Test\\"Name`).
+                Some(b'\\') if self.s.get(self.i + 1) == Some(&q) => {
                     out.push_str(&self.src[chunk..self.i]);
-                    self.i += 1;
-                    match self.peek() {
-                        Some(b'n') => out.push('\n'),
-                        Some(b't') => out.push('\t'),
-                        Some(c) if c.is_ascii() => out.push(c as char),
-                        _ => return Err("bad escape".into()),
-                    }
-                    self.i += 1;
+                    out.push(q as char);
+                    self.i += 2;
                     chunk = self.i;
                 }
                 Some(c) if c == q => {

@@ -178,7 +178,12 @@ pub(crate) fn call(f: &Intrinsic, args: Vec<Value>) -> Result<Value, IntrinsicEr
             if args.len() < 2 || args.len() > 3 {
                 return Err("States.MathRandom expects 2 or 3 arguments".into());
             }
-            let (lo, hi) = (int(&args[0], 0)?, int(&args[1], 1)?);
+            let bound = |v: &Value, i: usize| -> Result<i64, IntrinsicError> {
+                v.as_f64()
+                    .map(|f| f.floor() as i64)
+                    .ok_or_else(|| format!("The argument {} of States.MathRandom must be a number", i + 1))
+            };
+            let (lo, hi) = (bound(&args[0], 0)?, bound(&args[1], 1)?);
             if hi <= lo {
                 return Err("The end of States.MathRandom must be greater than its start".into());
             }

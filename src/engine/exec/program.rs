@@ -143,6 +143,15 @@ impl<'a> Run<'a> {
                     continue;
                 }
             }
+            match state.kind {
+                StateKind::Map(_) => {
+                    self.record("MapStateFailed", None, Value::Null);
+                }
+                StateKind::Parallel { .. } => {
+                    self.record("ParallelStateFailed", None, Value::Null);
+                }
+                _ => {}
+            }
             if let Some(c) = state.catch.iter().find(|c| error_matches(&c.error_equals, &fault.error.error)) {
                 return self.caught(c, raw, &fault, &e);
             }

@@ -43,8 +43,8 @@ impl Run<'_> {
                 Ok(Step { output, next: None, assigned: None })
             }
             StateKind::Fail { error, cause } => {
-                let error = self.text(error.as_ref(), &raw, env)?;
-                let cause = self.text(cause.as_ref(), &raw, env)?;
+                let error = self.text(error.as_ref(), "ErrorPath", &raw, env)?;
+                let cause = self.text(cause.as_ref(), "CausePath", &raw, env)?;
                 Err(Fault::new(error.unwrap_or_default(), cause).without_empty_error())
             }
             StateKind::Choice { choices, default } => {
@@ -110,11 +110,21 @@ impl Run<'_> {
         }
     }
 
-    fn text(&self, t: Option<&Text>, input: &Value, env: &Env<'_>) -> Result<Option<String>, Fault> {
+    fn text(&self, t: Option<&Text>, field: &str, input: &Value, env: &Env<'_>) -> Result<Option<String>, Fault> {
         Ok(match t {
             None => None,
             Some(Text::Literal(s)) => Some(s.clone()),
-            Some(Text::Path(p)) => Some(shown(&self.select(p, input, env)?)),
+            Some(Text::Path(p)) => match self.lookup(p, input, env) {
+                Ok(v) => Some(shown(&v)),
+                Err(super::data::Lookup::Fault(f)) => return Err(f),
+                Err(super::data::Lookup::Path(_)) => {
+                    return Err(env.runtime(format!(
+                        "The JSONPath '{}' specified for the field '{field}' could not be found in the input '{}'",
+                        p.as_str(),
+                        history::to_text(input)
+                    )));
+                }
+            },
             Some(Text::Intrinsic(f)) => Some(shown(&self.intrinsic(f, input, env)?)),
         })
     }
@@ -154,14 +164,14 @@ impl Run<'_> {
                         return Err(env.runtime(format!(
                             "The SecondsPath parameter references a negative value: {} == {}",
                             p.as_str(),
-                            history::to_text(&v)
+                            shown(&v)
                         )));
                     }
                     None => {
                         return Err(env.runtime(format!(
                             "The SecondsPath parameter cannot be parsed as a long value: {} == {}",
                             p.as_str(),
-                            history::to_text(&v)
+                            shown(&v)
                         )));
                     }
                 }
@@ -174,7 +184,7 @@ impl Run<'_> {
                         return Err(env.runtime(format!(
                             "The TimestampPath parameter does not reference a valid ISO-8601 extended offset date-time format string: {} == {}",
                             p.as_str(),
-                            history::to_text(&v)
+                            shown(&v)
                         )));
                     }
                 }
@@ -252,6 +262,19 @@ impl Run<'_> {
             _ = timer => Err((crate::engine::effects::StateError { error: "States.Timeout".into(), cause: None }, true)),
             f = self.deadline_reached() => return Err(f),
         };
+        let outcome = match outcome {
+            Ok(v) if super::data::too_large(&v) => Err((
+                crate::engine::effects::StateError {
+                    error: "States.DataLimitExceeded".into(),
+                    cause: Some(format!(
+                        "The state/task '{}' returned a result with a size exceeding the maximum number of bytes service limit.",
+                        t.resource
+                    )),
+                },
+                false,
+            )),
+            other => other,
+        };
         let result = match outcome {
             Ok(v) => {
                 match kind {
@@ -285,15 +308,6 @@ impl Run<'_> {
                 return Err(Fault::new(e.error, e.cause));
             }
         };
-        if super::data::too_large(&result) {
-            return Err(Fault::terminal(
-                "States.DataLimitExceeded",
-                format!(
-                    "The state/task '{}' returned a result with a size exceeding the maximum number of bytes service limit.",
-                    state.name
-                ),
-            ));
-        }
         let result = self.select_result(state, result, env)?;
         self.finish(state, raw.clone(), result, env)
     }
@@ -322,10 +336,7 @@ impl Run<'_> {
         for r in results {
             match r {
                 Ok(v) => out.push(v),
-                Err(f) => {
-                    self.record("ParallelStateFailed", None, Value::Null);
-                    return Err(f);
-                }
+                Err(f) => return Err(f),
             }
         }
         let result = self.select_result(state, Value::Array(out), env)?;
@@ -377,14 +388,12 @@ impl Run<'_> {
                 Err(f) => {
                     self.record("MapIterationFailed", Some("mapIterationFailedEventDetails"), details);
                     if f.terminal || !tolerant {
-                        self.record("MapStateFailed", None, Value::Null);
                         return Err(f);
                     }
                     failures += 1;
                     let over_count = tolerated_count.is_some_and(|c| failures as u64 > c);
                     let over_pct = tolerated_pct.is_some_and(|p| (failures as f64) * 100.0 / (total as f64) > p as f64);
-                    if over_count || over_pct || (tolerated_count.is_none() && tolerated_pct.is_none()) {
-                        self.record("MapStateFailed", None, Value::Null);
+                    if over_count || over_pct {
                         return Err(Fault::new(
                             "States.ExceedToleratedFailureThreshold",
                             Some("The specified tolerated failure threshold for the Map run has been exceeded".into()),
