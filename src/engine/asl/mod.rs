@@ -13,6 +13,7 @@
 //! ```
 
 pub mod intrinsic;
+pub mod jsonata;
 pub mod model;
 mod parse;
 pub mod path;
@@ -65,7 +66,7 @@ impl StateMachine {
 
     /// Builds a machine from an already parsed definition.
     pub fn from_value(def: &Value) -> Result<StateMachine, InvalidDefinition> {
-        let mut cx = parse::Cx { errors: Vec::new() };
+        let mut cx = parse::Cx { errors: Vec::new(), state_at: String::new() };
         match cx.machine(def) {
             Some(sm) if cx.errors.is_empty() => Ok(sm),
             _ => {

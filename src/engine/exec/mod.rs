@@ -5,12 +5,14 @@
 //!
 //! Layout: `program` (the state loop, Retry/Catch), `states` (one function per state type),
 //! `data` (paths, payload templates, InputPath/ResultPath/OutputPath, the context object),
-//! `choice`, `intrinsics`, `history` (event shapes).
+//! `choice`, `intrinsics`, `history` (event shapes), `jsonata` + `jsonata_flow` (JSONata mode).
 
 mod choice;
 mod data;
 mod history;
 mod intrinsics;
+mod jsonata;
+mod jsonata_flow;
 mod program;
 mod states;
 

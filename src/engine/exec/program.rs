@@ -110,12 +110,14 @@ impl<'a> Run<'a> {
             task_token: None,
             map_item: None,
         };
-        if state.query_language == crate::engine::asl::QueryLanguage::Jsonata {
-            return Err(env(None).runtime("JSONata (QueryLanguage \"JSONata\") is not supported by this engine yet"));
-        }
+        let jsonata = state.query_language == crate::engine::asl::QueryLanguage::Jsonata;
         let retriable = matches!(state.kind, StateKind::Task(_) | StateKind::Parallel { .. } | StateKind::Map(_));
         if !retriable {
-            return self.simple_state(state, raw, &env(None)).await;
+            return if jsonata {
+                self.jsonata_simple_state(state, raw, &env(None)).await
+            } else {
+                self.simple_state(state, raw, &env(None)).await
+            };
         }
         let mut counts = vec![0u32; state.retry.len()];
         let mut attempt = 0u32;
@@ -153,7 +155,7 @@ impl<'a> Run<'a> {
                 _ => {}
             }
             if let Some(c) = state.catch.iter().find(|c| error_matches(&c.error_equals, &fault.error.error)) {
-                return self.caught(c, raw, &fault, &e);
+                return if jsonata { self.jcaught(c, raw, &fault, &e) } else { self.caught(c, raw, &fault, &e) };
             }
             return Err(fault);
         }
@@ -169,6 +171,28 @@ impl<'a> Run<'a> {
             None => None,
         };
         let output = self.result_path(&c.result_path, raw, err, env)?;
+        Ok(Step { output, next: Some(c.next), assigned })
+    }
+}
+
+impl Run<'_> {
+    fn jcaught(&self, c: &Catcher, raw: Value, fault: &Fault, env: &Env<'_>) -> Result<Step, Fault> {
+        let err = json!({
+            "Error": fault.error.error,
+            "Cause": fault.error.cause.clone().unwrap_or_default(),
+        });
+        let states = self.states_value(&raw, None, Some(&err), env);
+        let assigned = match &c.assign {
+            Some(t) => match self.jeval(t, &states, env)? {
+                Value::Object(m) => Some(m),
+                _ => Some(Vars::new()),
+            },
+            None => None,
+        };
+        let output = match &c.output {
+            Some(t) => self.jeval(t, &states, env)?,
+            None => err,
+        };
         Ok(Step { output, next: Some(c.next), assigned })
     }
 }
