@@ -80,7 +80,7 @@ impl Expr {
     /// Parses the inside of `{% ... %}`.
     pub fn parse(text: &str, field: &str) -> Result<Expr, SyntaxError> {
         let toks = lex(text)?;
-        let mut p = Parser { toks, i: 0 };
+        let mut p = Parser { toks, i: 0, depth: 0 };
         let node = p.expr(0)?;
         if p.i != p.toks.len() {
             return Err(SyntaxError(format!("unexpected token {:?} in JSONata expression '{text}'", p.toks[p.i])));
@@ -244,6 +244,7 @@ fn lex(s: &str) -> Result<Vec<Tok>, SyntaxError> {
 struct Parser {
     toks: Vec<Tok>,
     i: usize,
+    depth: usize,
 }
 
 fn infix(t: &Tok) -> Option<(u8, BinOp)> {
@@ -286,6 +287,16 @@ impl Parser {
     }
 
     fn expr(&mut self, min: u8) -> Result<Node, SyntaxError> {
+        self.depth += 1;
+        if self.depth > 100 {
+            return Err(SyntaxError("the expression is nested too deeply".into()));
+        }
+        let r = self.expr_inner(min);
+        self.depth -= 1;
+        r
+    }
+
+    fn expr_inner(&mut self, min: u8) -> Result<Node, SyntaxError> {
         let mut left = self.unary()?;
         loop {
             if min <= 5 {
@@ -317,7 +328,7 @@ impl Parser {
 
     fn unary(&mut self) -> Result<Node, SyntaxError> {
         if self.eat("-") {
-            return Ok(Node::Neg(Box::new(self.unary()?)));
+            return Ok(Node::Neg(Box::new(self.expr(70)?)));
         }
         let mut steps = vec![self.postfix()?];
         while self.eat(".") {

@@ -92,18 +92,30 @@ fn ev_inner<'a>(node: &'a Node, ctx: Option<&Value>, scope: &mut Scope<'a>) -> R
                 None => None,
                 other => return Ok(other),
             };
-            for step in &steps[1..] {
+            for (n, step) in steps[1..].iter().enumerate() {
+                let last = n + 2 == steps.len();
                 let Some(v) = cur.take() else { return Ok(None) };
                 let items = match v {
                     Value::Array(a) => a,
                     other => vec![other],
                 };
-                let mut out = Vec::new();
+                let mut results = Vec::new();
                 for item in &items {
-                    match ev(step, Some(item), scope)? {
-                        Some(Val::Json(Value::Array(a))) if !matches!(step, Node::Array(_)) => out.extend(a),
-                        Some(Val::Json(x)) => out.push(x),
-                        _ => {}
+                    if let Some(Val::Json(x)) = ev(step, Some(item), scope)? {
+                        results.push(x);
+                    }
+                }
+                // As jsonata.js: a single array produced by the last step stays an array;
+                // otherwise results are flattened into a sequence.
+                if last && results.len() == 1 && results[0].is_array() {
+                    cur = results.pop();
+                    continue;
+                }
+                let mut out = Vec::new();
+                for r in results {
+                    match r {
+                        Value::Array(a) if !matches!(step, Node::Array(_)) => out.extend(a),
+                        x => out.push(x),
                     }
                 }
                 cur = collapse(out);
@@ -145,7 +157,7 @@ fn ev_inner<'a>(node: &'a Node, ctx: Option<&Value>, scope: &mut Scope<'a>) -> R
                     let b = number(as_json(&ev(b, ctx, scope)?));
                     if let (Some(a), Some(b)) = (a, b) {
                         let (a, b) = (a as i64, b as i64);
-                        if b - a > 10_000_000 {
+                        if b.saturating_sub(a) > 10_000_000 {
                             return Err("D2014: The size of the sequence allocated by the range operator (..) must not exceed 1e7".into());
                         }
                         out.extend((a..=b).map(Value::from));
@@ -662,7 +674,8 @@ mod tests {
         assert_eq!(run("$contains('hello$world', /^hello\\$/)", s.clone()), Ok(Some(json!(true))));
         assert_eq!(run("$states.input.xs[1]", s.clone()), Ok(Some(json!(2))));
         assert_eq!(run("($x := 2; $x * 3)", s.clone()), Ok(Some(json!(6))));
-        assert_eq!(run("$range(1, 9, 9)", s), Ok(Some(json!(1))));
+        assert_eq!(run("$range(1, 9, 9)", s.clone()), Ok(Some(json!(1))));
+        assert_eq!(run("$states.input.xs", s), Ok(Some(json!([1, 2, 3]))));
     }
 
     #[test]

@@ -140,7 +140,7 @@ impl<'a> Run<'a> {
                     let delay = retry_delay(r, counts[i]);
                     counts[i] += 1;
                     attempt += 1;
-                    let until = self.effects.now() + time::Duration::milliseconds(delay);
+                    let until = super::add_millis(self.effects.now(), delay);
                     self.sleep_until(until).await?;
                     continue;
                 }
@@ -210,7 +210,7 @@ pub(super) fn error_matches(equals: &[String], error: &str) -> bool {
 }
 
 /// Milliseconds before retry number `n` (0-based).
-fn retry_delay(r: &Retrier, n: u32) -> i64 {
+fn retry_delay(r: &Retrier, n: u32) -> u64 {
     let mut secs = r.interval_seconds as f64 * r.backoff_rate.powi(n.min(1000) as i32);
     if let Some(max) = r.max_delay_seconds {
         secs = secs.min(max as f64);
@@ -218,7 +218,7 @@ fn retry_delay(r: &Retrier, n: u32) -> i64 {
     if r.jitter {
         secs *= rand::random::<f64>();
     }
-    (secs.min(1e12) * 1000.0) as i64
+    (secs.clamp(0.0, 1e12) * 1000.0) as u64
 }
 
 /// Gives other branches a turn (Parallel branches interleave the way AWS records them).

@@ -166,7 +166,7 @@ impl Run<'_> {
 
     pub(super) fn wait_until(&self, w: &WaitFor, eff: &Value, env: &Env<'_>) -> Result<OffsetDateTime, Fault> {
         let now = self.effects.now();
-        let secs = |n: u64| now + time::Duration::seconds(n.min(i64::MAX as u64 / 4) as i64);
+        let secs = |n: u64| super::add_millis(now, n.saturating_mul(1000));
         Ok(match w {
             WaitFor::Seconds(n) => secs(*n),
             WaitFor::Timestamp(t) => *t,
@@ -298,7 +298,7 @@ impl Run<'_> {
         let timer = async {
             match timeout {
                 Some(s) => {
-                    let until = self.effects.now() + time::Duration::seconds(s.min(i64::MAX as u64 / 4) as i64);
+                    let until = super::add_millis(self.effects.now(), s.saturating_mul(1000));
                     self.effects.sleep_until(until).await
                 }
                 None => std::future::pending().await,
