@@ -791,3 +791,38 @@ mod never_panics {
         }
     }
 }
+
+// === state machines ===
+
+#[test]
+fn state_machines_are_validated_and_lambda_answers_checked() {
+    let dir = fixture(&[
+        (
+            "api.yaml",
+            "openapi: 3.0.1\npaths:\n  /x:\n    post:\n      x-amazon-apigateway-integration: {type: mock, responses: {default: {statusCode: 200}}}\n",
+        ),
+        ("good.asl.json", r#"{"StartAt": "T", "States": {"T": {"Type": "Task", "Resource": "arn:aws:lambda:us-east-1:123456789012:function:missing", "End": true}}}"#),
+        ("bad.asl.yaml", "StartAt: A\nStates:\n  A: {Type: Pass}\n"),
+        (
+            "stepgate.yaml",
+            "api: api.yaml\nstate_machines:\n  Good: good.asl.json\n  Bad: {file: bad.asl.yaml, type: EXPRESS}\n  Inline: {definition: {StartAt: A}}\n",
+        ),
+    ]);
+    let e = config::load(&dir.path().join("stepgate.yaml")).unwrap_err();
+    let found: Vec<(String, ErrorKind, Severity)> = e.diagnostics().iter().map(|d| (d.pointer.clone(), d.kind, d.severity)).collect();
+    assert_eq!(
+        found,
+        vec![
+            ("/state_machines/Good".to_string(), ErrorKind::NoLocalAnswer, Severity::Warning),
+            ("/state_machines/Bad".to_string(), ErrorKind::StateMachine, Severity::Error),
+            ("/state_machines/Inline".to_string(), ErrorKind::StateMachine, Severity::Error),
+        ]
+    );
+    let inline = &e.diagnostics()[2];
+    assert_eq!(
+        inline.message,
+        "state machine `Inline`: Invalid State Machine Definition: 'SCHEMA_VALIDATION_FAILED: These fields are required: [States] at /'"
+    );
+    assert!(e.diagnostics()[0].message.contains("calls Lambda function `missing`, which has no local answer"));
+    assert_eq!(e.diagnostics()[0].position, Some((3, 9)));
+}

@@ -45,6 +45,10 @@ pub enum ErrorKind {
     Uri,
     /// Something stepgate does not support: `type: aws_proxy`.
     Unsupported,
+    /// A state machine definition AWS would reject (`InvalidDefinition`): `{"StartAt": "A"}`.
+    StateMachine,
+    /// A Lambda task the local engine has no answer for (warning).
+    NoLocalAnswer,
     /// A selection pattern API Gateway would never select (warning).
     NonPortable,
     /// `escapeJavaScript` output inside a JSON string without the `'` fix (warning).

@@ -18,6 +18,7 @@ mod diagnostic;
 mod document;
 mod intrinsics;
 mod lint;
+mod machines;
 mod openapi;
 mod parameters;
 
@@ -145,6 +146,7 @@ fn read_api(path: &Path, vars: &IndexMap<String, String>, default_timeout: Durat
                 None
             }
         };
+        diagnostics.extend(machines::check(&template.state_machines, None));
         let document = built.map(|mut api| {
             if let Some(stage) = template.stage.filter(|s| !s.is_empty()) {
                 api.stage = stage;

@@ -284,6 +284,16 @@ impl Reader<'_> {
         .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8080)));
         let sfn_listen = self.address(root, "sfn_listen");
 
+        let state_machines: Vec<StateMachineSource> = state_machines.into_iter().map(|(_, m)| m).collect();
+        // template machines were checked by read_api; check the rest, and Lambda answers for all
+        let mut problems = crate::config::machines::check(&state_machines, Some(&backend));
+        problems.retain(|p| {
+            p.kind == ErrorKind::NoLocalAnswer
+                || !self.diagnostics.iter().any(|d| d.pointer == p.pointer && d.file == p.file && d.message == p.message)
+        });
+        let located: Vec<Diagnostic> =
+            problems.into_iter().map(|p| if p.file == self.doc.path { self.doc.diagnostic(p) } else { p }).collect();
+        self.diagnostics.extend(located);
         let mut api = api?;
         if let Some(stage) = stage {
             api.stage = stage;
@@ -301,7 +311,7 @@ impl Reader<'_> {
             sfn_listen,
             backend,
             limits,
-            state_machines: state_machines.into_iter().map(|(_, m)| m).collect(),
+            state_machines,
             variables: resolved_vars,
             warnings: Vec::new(),
         })
