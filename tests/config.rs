@@ -826,3 +826,14 @@ fn state_machines_are_validated_and_lambda_answers_checked() {
     assert!(e.diagnostics()[0].message.contains("calls Lambda function `missing`, which has no local answer"));
     assert_eq!(e.diagnostics()[0].position, Some((3, 9)));
 }
+
+#[test]
+fn check_tells_api_documents_from_stepgate_yaml() {
+    let pretty = "{\n  \"openapi\": \"3.0.1\",\n  \"paths\": {\n    \"/x\": {\"get\": {\"x-amazon-apigateway-integration\": {\"type\": \"mock\", \"responses\": {\"default\": {\"statusCode\": 200}}}}}\n  }\n}\n";
+    let dir = fixture(&[("api.json", pretty), ("t.yaml", "Resources:\n  Api:\n    Type: AWS::ApiGateway::RestApi\n    Properties:\n      Body: !Sub\n        - '${X}'\n        - {X: y}\n")]);
+    let (code, stdout, stderr) = stepgate(&["check", "api.json"], dir.path());
+    assert_eq!((code, stdout.as_str()), (0, "api.json: ok, 1 route, 0 state machines, 0 warnings\n  route GET /x -> mock\n"), "{stderr}");
+    let (code, stdout, _) = stepgate(&["check", "t.yaml"], dir.path());
+    assert_eq!(code, 1);
+    assert!(stdout.starts_with("t.yaml: "), "{stdout}");
+}

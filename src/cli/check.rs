@@ -118,13 +118,13 @@ fn route_lines(api: &config::Api) -> Vec<String> {
         .collect()
 }
 
-/// A stepgate.yaml has none of the keys that mark an OpenAPI document or a template.
+/// A stepgate.yaml has none of the top-level keys that mark an OpenAPI document
+/// (`openapi`, `swagger`) or a CloudFormation template (`Resources`,
+/// `AWSTemplateFormatVersion`). Text that does not parse is left to the loader to report.
 fn is_stepgate_config(path: &Path) -> anyhow::Result<bool> {
     let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
-    let marker = text.lines().any(|line| {
-        ["openapi:", "swagger:", "Resources:", "\"openapi\"", "\"swagger\"", "\"Resources\"", "AWSTemplateFormatVersion"]
-            .iter()
-            .any(|m| line.trim_start().starts_with(m) && !line.starts_with([' ', '\t']) || line.contains(&format!("{{{m}")))
-    });
-    Ok(!marker)
+    let Ok(serde_json::Value::Object(root)) = serde_saphyr::from_str::<serde_json::Value>(&text) else {
+        return Ok(true);
+    };
+    Ok(!["openapi", "swagger", "Resources", "AWSTemplateFormatVersion"].iter().any(|k| root.contains_key(*k)))
 }
