@@ -78,7 +78,12 @@ pub struct Diagnostic {
 
 impl Diagnostic {
     /// A new error-severity problem.
-    pub fn error(kind: ErrorKind, file: &Path, pointer: &str, message: impl Into<String>) -> Diagnostic {
+    pub fn error(
+        kind: ErrorKind,
+        file: &Path,
+        pointer: &str,
+        message: impl Into<String>,
+    ) -> Diagnostic {
         Diagnostic {
             severity: Severity::Error,
             kind,
@@ -92,8 +97,16 @@ impl Diagnostic {
     }
 
     /// A new warning.
-    pub fn warning(kind: ErrorKind, file: &Path, pointer: &str, message: impl Into<String>) -> Diagnostic {
-        Diagnostic { severity: Severity::Warning, ..Diagnostic::error(kind, file, pointer, message) }
+    pub fn warning(
+        kind: ErrorKind,
+        file: &Path,
+        pointer: &str,
+        message: impl Into<String>,
+    ) -> Diagnostic {
+        Diagnostic {
+            severity: Severity::Warning,
+            ..Diagnostic::error(kind, file, pointer, message)
+        }
     }
 
     /// `file:line:col` or `file`, then `#pointer` when there is one.
@@ -133,7 +146,11 @@ impl fmt::Display for Diagnostic {
             // without the final newline, so no empty last line is shown
             let text = text.trim_end_matches(['\n', '\r']);
             let offset = byte_offset(text, line, col);
-            write!(f, "\n{}", diag::excerpt(&file, text, offset, offset + 1, ""))?;
+            write!(
+                f,
+                "\n{}",
+                diag::excerpt(&file, text, offset, offset + 1, "")
+            )?;
         } else {
             return write!(f, "\n  --> {}", self.location());
         }
@@ -149,7 +166,10 @@ fn byte_offset(text: &str, line: usize, col: usize) -> usize {
     let mut offset = 0;
     for (i, l) in text.split('\n').enumerate() {
         if i + 1 == line {
-            return offset + l.char_indices().nth(col.saturating_sub(1)).map_or(l.len(), |(b, _)| b);
+            return offset
+                + l.char_indices()
+                    .nth(col.saturating_sub(1))
+                    .map_or(l.len(), |(b, _)| b);
         }
         offset += l.len() + 1;
     }
@@ -175,14 +195,20 @@ impl Error {
 
     /// Only the errors.
     pub fn errors(&self) -> impl Iterator<Item = &Diagnostic> {
-        self.diagnostics.iter().filter(|d| d.severity == Severity::Error)
+        self.diagnostics
+            .iter()
+            .filter(|d| d.severity == Severity::Error)
     }
 }
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let count = self.errors().count();
-        write!(f, "{count} configuration error{}", if count == 1 { "" } else { "s" })?;
+        write!(
+            f,
+            "{count} configuration error{}",
+            if count == 1 { "" } else { "s" }
+        )?;
         for d in self.errors() {
             if f.alternate() {
                 write!(f, "\n{d:#}")?;

@@ -26,7 +26,12 @@ impl Document {
     /// Reads and parses a file (YAML, which includes JSON).
     pub(crate) fn read(path: &Path) -> Result<Document, Box<Diagnostic>> {
         let text = std::fs::read_to_string(path).map_err(|e| {
-            Box::new(Diagnostic::error(ErrorKind::Io, path, "", format!("cannot read file: {e}")))
+            Box::new(Diagnostic::error(
+                ErrorKind::Io,
+                path,
+                "",
+                format!("cannot read file: {e}"),
+            ))
         })?;
         Document::parse(path, &text)
     }
@@ -42,14 +47,24 @@ impl Document {
             Ok(node) => {
                 let mut positions = HashMap::new();
                 let value = node.into_value(String::new(), &mut positions);
-                Ok(Document { path: path.to_path_buf(), text, value, positions })
+                Ok(Document {
+                    path: path.to_path_buf(),
+                    text,
+                    value,
+                    positions,
+                })
             }
             Err(e) => {
                 let trimmed = text.trim_start();
                 if (trimmed.starts_with('{') || trimmed.starts_with('['))
                     && let Ok(value) = serde_json::from_str::<Value>(&text)
                 {
-                    return Ok(Document { path: path.to_path_buf(), text, value, positions: HashMap::new() });
+                    return Ok(Document {
+                        path: path.to_path_buf(),
+                        text,
+                        value,
+                        positions: HashMap::new(),
+                    });
                 }
                 let mut d = Diagnostic::error(ErrorKind::Syntax, path, "", yaml_message(&e));
                 d.position = yaml_position(&e);
@@ -76,9 +91,15 @@ impl Document {
     /// template line:col to file line:col.
     pub(crate) fn template_origin(&self, pointer: &str, template: &str) -> Option<(usize, usize)> {
         let first = template.lines().next().filter(|l| !l.trim().is_empty())?;
-        let candidates = [pointer.to_string(), format!("{pointer}/Fn::Sub"), format!("{pointer}/Fn::Sub/0")];
+        let candidates = [
+            pointer.to_string(),
+            format!("{pointer}/Fn::Sub"),
+            format!("{pointer}/Fn::Sub/0"),
+        ];
         for candidate in candidates {
-            let Some(&(line, col)) = self.positions.get(&candidate) else { continue };
+            let Some(&(line, col)) = self.positions.get(&candidate) else {
+                continue;
+            };
             let text_line = self.text.lines().nth(line.checked_sub(1)?)?;
             let rest: String = text_line.chars().skip(col.saturating_sub(1)).collect();
             if rest.starts_with(first) && template.lines().count() > 1 {
@@ -112,7 +133,9 @@ fn yaml_position(e: &serde_saphyr::Error) -> Option<(usize, usize)> {
 
 /// `a/./b` → `a/b` (for messages; `..` is kept, the file system resolves it).
 pub(crate) fn clean_path(path: &Path) -> PathBuf {
-    path.components().filter(|c| !matches!(c, std::path::Component::CurDir)).collect()
+    path.components()
+        .filter(|c| !matches!(c, std::path::Component::CurDir))
+        .collect()
 }
 
 /// Escapes one JSON pointer token (`/` → `~1`, `~` → `~0`).
@@ -220,10 +243,15 @@ fn short_form(tag: &str) -> Option<&'static str> {
 
 impl<'de> Deserialize<'de> for Node {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Node, D::Error> {
-        let spanned: serde_saphyr::Spanned<serde_saphyr::Tagged<Raw>> = Deserialize::deserialize(deserializer)?;
+        let spanned: serde_saphyr::Spanned<serde_saphyr::Tagged<Raw>> =
+            Deserialize::deserialize(deserializer)?;
         let loc = spanned.referenced;
         let serde_saphyr::Tagged(raw, tag) = spanned.value;
-        Ok(Node { raw, tag, position: (loc.line() as usize, loc.column() as usize) })
+        Ok(Node {
+            raw,
+            tag,
+            position: (loc.line() as usize, loc.column() as usize),
+        })
     }
 }
 
@@ -260,13 +288,19 @@ impl<'de> Visitor<'de> for RawVisitor {
         Ok(Raw::Number(v.into()))
     }
     fn visit_i128<E: de::Error>(self, v: i128) -> Result<Raw, E> {
-        Ok(serde_json::Number::from_i128(v).map(Raw::Number).unwrap_or_else(|| Raw::String(v.to_string())))
+        Ok(serde_json::Number::from_i128(v)
+            .map(Raw::Number)
+            .unwrap_or_else(|| Raw::String(v.to_string())))
     }
     fn visit_u128<E: de::Error>(self, v: u128) -> Result<Raw, E> {
-        Ok(serde_json::Number::from_u128(v).map(Raw::Number).unwrap_or_else(|| Raw::String(v.to_string())))
+        Ok(serde_json::Number::from_u128(v)
+            .map(Raw::Number)
+            .unwrap_or_else(|| Raw::String(v.to_string())))
     }
     fn visit_f64<E: de::Error>(self, v: f64) -> Result<Raw, E> {
-        Ok(serde_json::Number::from_f64(v).map(Raw::Number).unwrap_or(Raw::Null))
+        Ok(serde_json::Number::from_f64(v)
+            .map(Raw::Number)
+            .unwrap_or(Raw::Null))
     }
     fn visit_str<E: de::Error>(self, v: &str) -> Result<Raw, E> {
         Ok(Raw::String(v.to_string()))
@@ -339,7 +373,9 @@ mod tests {
 
     #[test]
     fn document_short_tags_become_long_forms() {
-        let d = parse("a: !Sub 'x-${AWS::Region}'\nb: !GetAtt Role.Arn\nc: !Ref Workflow\nd: !Join ['', [a, !Ref B]]\n");
+        let d = parse(
+            "a: !Sub 'x-${AWS::Region}'\nb: !GetAtt Role.Arn\nc: !Ref Workflow\nd: !Join ['', [a, !Ref B]]\n",
+        );
         assert_eq!(
             d.value,
             json!({"a": {"Fn::Sub": "x-${AWS::Region}"}, "b": {"Fn::GetAtt": ["Role", "Arn"]},
@@ -350,14 +386,20 @@ mod tests {
     #[test]
     fn document_keeps_keys_as_text_and_yaml_11_scalars_as_strings() {
         let d = parse("responses:\n  200:\n    x: on\n  default: {}\nmode: 0755\n");
-        assert_eq!(d.value, json!({"responses": {"200": {"x": "on"}, "default": {}}, "mode": "0755"}));
+        assert_eq!(
+            d.value,
+            json!({"responses": {"200": {"x": "on"}, "default": {}}, "mode": "0755"})
+        );
     }
 
     #[test]
     fn document_positions_by_pointer() {
         let d = parse("paths:\n  /execute:\n    post:\n      x: 1\n");
         assert_eq!(d.position("/paths/~1execute/post/x"), Some((4, 10)));
-        assert_eq!(d.position("/paths/~1execute/post/nope"), d.position("/paths/~1execute/post"));
+        assert_eq!(
+            d.position("/paths/~1execute/post/nope"),
+            d.position("/paths/~1execute/post")
+        );
     }
 
     #[test]

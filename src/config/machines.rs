@@ -15,7 +15,10 @@ use crate::engine::asl;
 pub(crate) fn check(machines: &[StateMachineSource], backend: Option<&Backend>) -> Vec<Diagnostic> {
     let mut out = Vec::new();
     for (i, machine) in machines.iter().enumerate() {
-        let (file, pointer) = machine.origin.split_once('#').unwrap_or((&machine.origin, ""));
+        let (file, pointer) = machine
+            .origin
+            .split_once('#')
+            .unwrap_or((&machine.origin, ""));
         let file = Path::new(file);
         if machines[..i].iter().any(|m| m.arn == machine.arn) {
             out.push(Diagnostic::error(
@@ -38,17 +41,29 @@ pub(crate) fn check(machines: &[StateMachineSource], backend: Option<&Backend>) 
         let sm = match parsed {
             Ok(sm) => sm,
             Err(e) => {
-                out.push(Diagnostic::error(ErrorKind::StateMachine, file, pointer, format!("state machine `{}`: {e}", machine.name)));
+                out.push(Diagnostic::error(
+                    ErrorKind::StateMachine,
+                    file,
+                    pointer,
+                    format!("state machine `{}`: {e}", machine.name),
+                ));
                 continue;
             }
         };
-        let Some(Backend::Local(local)) = backend else { continue };
+        let Some(Backend::Local(local)) = backend else {
+            continue;
+        };
         if local.lambda_endpoint.is_some() || local.mock_config.is_some() {
             continue;
         }
         for resource in sm.task_resources() {
-            let Some(function) = lambda_function(resource) else { continue };
-            let answered = local.lambda_handlers.keys().any(|k| k == function || k == resource);
+            let Some(function) = lambda_function(resource) else {
+                continue;
+            };
+            let answered = local
+                .lambda_handlers
+                .keys()
+                .any(|k| k == function || k == resource);
             if !answered {
                 out.push(Diagnostic::warning(
                     ErrorKind::NoLocalAnswer,
@@ -71,8 +86,14 @@ pub(crate) fn check(machines: &[StateMachineSource], backend: Option<&Backend>) 
 fn lambda_function(resource: &str) -> Option<&str> {
     let rest = resource.strip_prefix("arn:")?;
     let mut parts = rest.splitn(6, ':');
-    let (_partition, service, _region, _account, kind, name) =
-        (parts.next()?, parts.next()?, parts.next()?, parts.next()?, parts.next()?, parts.next()?);
+    let (_partition, service, _region, _account, kind, name) = (
+        parts.next()?,
+        parts.next()?,
+        parts.next()?,
+        parts.next()?,
+        parts.next()?,
+        parts.next()?,
+    );
     if service != "lambda" || kind != "function" {
         return None;
     }
@@ -85,8 +106,14 @@ mod tests {
 
     #[test]
     fn lambda_function_names_from_arns() {
-        assert_eq!(lambda_function("arn:aws:lambda:us-east-1:1:function:f"), Some("f"));
-        assert_eq!(lambda_function("arn:aws:lambda:us-east-1:1:function:f:prod"), Some("f"));
+        assert_eq!(
+            lambda_function("arn:aws:lambda:us-east-1:1:function:f"),
+            Some("f")
+        );
+        assert_eq!(
+            lambda_function("arn:aws:lambda:us-east-1:1:function:f:prod"),
+            Some("f")
+        );
         assert_eq!(lambda_function("arn:aws:states:::lambda:invoke"), None);
         assert_eq!(lambda_function("f"), None);
     }
