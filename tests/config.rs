@@ -1171,3 +1171,78 @@ fn check_tells_api_documents_from_stepgate_yaml() {
     assert_eq!(code, 1);
     assert!(stdout.starts_with("t.yaml: "), "{stdout}");
 }
+
+// === native routes ===
+
+#[test]
+fn native_routes_in_stepgate_yaml() {
+    let c = config::load(&repo().join("config/stepgate.routes.yaml"))
+        .unwrap_or_else(|e| panic!("{e:#}"));
+    assert_eq!(c.api.routes.len(), 2);
+    let post = &c.api.routes[0];
+    assert_eq!(
+        (post.http_method.as_str(), post.path_template.as_str()),
+        ("POST", "/orders")
+    );
+    assert_eq!(
+        post.method.integration.kind,
+        IntegrationType::Aws {
+            service: "states".into(),
+            region: "us-east-1".into(),
+            action: "StartSyncExecution".into()
+        }
+    );
+    assert!(
+        post.method.integration.request_templates["application/json"]
+            .source()
+            .contains(
+                "\"stateMachineArn\": \"arn:aws:states:us-east-1:123456789012:stateMachine:Orders\""
+            )
+    );
+    assert_eq!(
+        post.method.integration.passthrough_behavior,
+        PassthroughBehavior::Never
+    );
+    assert!(
+        post.method.integration.responses[1]
+            .selection_pattern
+            .as_ref()
+            .unwrap()
+            .is_match("States.TaskFailed: boom")
+    );
+    let get = &c.api.routes[1];
+    assert_eq!(
+        get.method
+            .required_parameters()
+            .map(|p| p.name.as_str())
+            .collect::<Vec<_>>(),
+        vec!["id"]
+    );
+    assert_eq!(c.state_machines[0].kind, StateMachineType::Express);
+    // the lint sees the replaceAll fix; the only warning is the text-only selection pattern
+    assert_eq!(
+        c.warnings.iter().map(|w| w.kind).collect::<Vec<_>>(),
+        vec![ErrorKind::NonPortable]
+    );
+}
+
+#[test]
+fn native_routes_errors_name_the_route() {
+    let dir = fixture(&[(
+        "stepgate.yaml",
+        "routes:\n  FETCH /x: {type: mock}\n  GET /y:\n    type: aws\n    uri: nope\n  GET /z:\n    type: mock\n    apiKeyRequired: maybe\n",
+    )]);
+    let e = config::load(&dir.path().join("stepgate.yaml")).unwrap_err();
+    let found: Vec<(String, Option<(usize, usize)>)> = e
+        .errors()
+        .map(|d| (d.pointer.clone(), d.position))
+        .collect();
+    assert_eq!(
+        found,
+        vec![
+            ("/routes/FETCH ~1x".to_string(), Some((2, 13))),
+            ("/routes/GET ~1y/uri".to_string(), Some((5, 10))),
+            ("/routes/GET ~1z/apiKeyRequired".to_string(), Some((8, 21))),
+        ]
+    );
+}

@@ -5,6 +5,8 @@
 //!
 //! ```yaml
 //! api: swagger.yaml                 # or a list, or a SAM/CloudFormation template
+//! routes:                           # and/or routes without an OpenAPI file:
+//!   POST /orders: {type: aws, uri: ..., requestTemplates: ..., responses: ...}
 //! stage: dev
 //! stage_variables: {stateMachineArn: ...}
 //! variables: {Workflow: ..., AWS::Region: eu-west-1}
@@ -27,7 +29,9 @@ use crate::config::cloudformation::scalar_text;
 use crate::config::diagnostic::{Diagnostic, Error, ErrorKind, Severity};
 use crate::config::document::clean_path;
 use crate::config::document::{Document, join_pointer};
+use crate::config::intrinsics::Resolver;
 use crate::config::model::*;
+use crate::config::openapi::{empty_api, native_routes};
 use crate::config::{base_variables, read_api};
 
 /// Command-line overrides of `stepgate.yaml` (`serve`'s and `check`'s flags).
@@ -69,6 +73,7 @@ pub fn load_with(path: &Path, options: &LoadOptions) -> Result<Config, Error> {
 }
 
 const TOP_LEVEL_KEYS: &[&str] = &[
+    "routes",
     "api",
     "stage",
     "stage_in_path",
@@ -294,8 +299,13 @@ impl Reader<'_> {
                 );
                 Vec::new()
             }
+            None if root.contains_key("routes") => Vec::new(),
             None => {
-                self.error(ErrorKind::Missing, "", "no `api:` file to serve");
+                self.error(
+                    ErrorKind::Missing,
+                    "",
+                    "no `api:` file (or `routes:`) to serve",
+                );
                 Vec::new()
             }
         };
@@ -348,6 +358,38 @@ impl Reader<'_> {
                     merged
                 }
             });
+        }
+        if let Some(routes) = root.get("routes") {
+            let mut resolver = Resolver::new(&resolved_vars);
+            let resolved = resolver.resolve(routes, "/routes");
+            let problems: Vec<Diagnostic> = resolver
+                .problems
+                .into_iter()
+                .map(|p| self.doc.diagnostic(p))
+                .collect();
+            self.diagnostics.extend(problems);
+            let (routes, diagnostics) = native_routes(
+                self.doc,
+                &resolved,
+                "/routes",
+                limits.default_integration_timeout,
+            );
+            self.diagnostics.extend(diagnostics);
+            let merged = api.get_or_insert_with(empty_api);
+            for route in routes {
+                if merged.routes.iter().any(|r| {
+                    r.path_template == route.path_template && r.http_method == route.http_method
+                }) {
+                    let key = format!("{} {}", route.http_method, route.path_template);
+                    self.error(
+                        ErrorKind::InvalidValue,
+                        &join_pointer("/routes", &key),
+                        format!("{key} is also defined in an API file"),
+                    );
+                    continue;
+                }
+                merged.routes.push(route);
+            }
         }
         let stage = self.string(root, "stage", "");
         let stage_in_path = self.bool(root, "stage_in_path", "");

@@ -625,6 +625,83 @@ struct OperationContext<'c> {
     root_security: Option<&'c Value>,
 }
 
+/// Routes from stepgate.yaml's native syntax: `routes:` maps `"METHOD /path"` to an
+/// `x-amazon-apigateway-integration` object (plus `apiKeyRequired: true`). `routes` is
+/// the resolved value found at `pointer` in `doc`. Path parameters of the template
+/// (`{id}`) are declared as required path parameters; there are no validators or models.
+pub(crate) fn native_routes(
+    doc: &Document,
+    routes: &Value,
+    pointer: &str,
+    default_timeout: Duration,
+) -> (Vec<Route>, Vec<Diagnostic>) {
+    let mut builder = Builder::new(doc, routes, "", default_timeout);
+    let mut out = Vec::new();
+    let Some(map) = routes.as_object() else {
+        builder.error(
+            ErrorKind::InvalidValue,
+            pointer,
+            "`routes` must map \"METHOD /path\" to an integration",
+        );
+        return (out, builder.diagnostics);
+    };
+    for (key, v) in map {
+        let ptr = join_pointer(pointer, key);
+        let parsed = key.split_once(' ').and_then(|(m, p)| {
+            let method = m.to_ascii_uppercase();
+            let known = HTTP_METHODS.iter().any(|(_, name)| *name == method);
+            (known && p.trim().starts_with('/')).then(|| (method, p.trim().to_string()))
+        });
+        let Some((http_method, path)) = parsed else {
+            builder.error(
+                ErrorKind::InvalidValue,
+                &ptr,
+                format!("`{key}` is not \"METHOD /path\" (GET, POST, ..., ANY)"),
+            );
+            continue;
+        };
+        let api_key_required = match v.get("apiKeyRequired") {
+            None => false,
+            Some(Value::Bool(b)) => *b,
+            Some(_) => {
+                builder.error(
+                    ErrorKind::InvalidValue,
+                    &join_pointer(&ptr, "apiKeyRequired"),
+                    "must be true or false",
+                );
+                false
+            }
+        };
+        let Some(integration) = builder.integration(v, &ptr, key) else {
+            continue;
+        };
+        let request_parameters = path
+            .split('/')
+            .filter_map(|segment| segment.strip_prefix('{')?.strip_suffix('}'))
+            .map(|name| MethodRequestParameter {
+                location: ParameterLocation::Path,
+                name: name.trim_end_matches('+').to_string(),
+                required: true,
+            })
+            .collect();
+        let method = Method {
+            operation_name: None,
+            api_key_required,
+            request_validator: None,
+            request_parameters,
+            request_models: IndexMap::new(),
+            integration,
+            method_responses: IndexMap::new(),
+        };
+        out.push(Route {
+            path_template: path,
+            http_method,
+            method,
+        });
+    }
+    (out, builder.diagnostics)
+}
+
 /// An API with no routes and default settings.
 pub(crate) fn empty_api() -> Api {
     Api {
