@@ -702,6 +702,16 @@ fn sam_rest_api_body_and_s3_locations() {
         ),
         "{found:#?}"
     );
+    let with_stage = format!(
+        "{text}  Stage:\n    Type: AWS::ApiGateway::Stage\n    Properties:\n      RestApiId: !Ref Api\n      StageName: v1\n      Variables: {{arn: !Sub 'arn:${{AWS::Partition}}:x'}}\n"
+    )
+    .replace(
+        "  Sm:\n    Type: AWS::StepFunctions::StateMachine\n    Properties:\n      DefinitionS3Location: {Bucket: b, Key: k}\n",
+        "",
+    );
+    let staged = load_api_text("cfn.yaml", &with_stage, &[]).unwrap_or_else(|e| panic!("{e:#}"));
+    assert_eq!(staged.api.stage, "v1");
+    assert_eq!(staged.api.stage_variables["arn"], "arn:aws:x");
     let ok = load_api_text("cfn.yaml", &text.replace("  Sm:\n    Type: AWS::StepFunctions::StateMachine\n    Properties:\n      DefinitionS3Location: {Bucket: b, Key: k}\n", ""), &[]).unwrap();
     assert_eq!(
         ok.api.routes[0].method.integration.responses[0].status_code,

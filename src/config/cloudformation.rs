@@ -158,6 +158,7 @@ pub(crate) fn read_template(doc: &Document, vars: &IndexMap<String, String>) -> 
 
     // 3. the API and the state machines
     let mut resolver = Resolver::new(&variables);
+    let mut api_id: Option<String> = None;
     for (id, resource) in resources {
         let kind = resource.get("Type").and_then(Value::as_str).unwrap_or("");
         let props_ptr = join_pointer(&join_pointer("/Resources", id), "Properties");
@@ -208,6 +209,7 @@ pub(crate) fn read_template(doc: &Document, vars: &IndexMap<String, String>) -> 
                     continue;
                 }
                 template.api = location;
+                api_id = Some(id.clone());
                 if let Some(stage) = props.get("StageName") {
                     template.stage = scalar_text(
                         &resolver.resolve(stage, &join_pointer(&props_ptr, "StageName")),
@@ -332,6 +334,40 @@ pub(crate) fn read_template(doc: &Document, vars: &IndexMap<String, String>) -> 
                 }
             }
             _ => {}
+        }
+    }
+    // a RestApi's stage lives in an AWS::ApiGateway::Stage (or Deployment) that Refs it
+    if let (Some(api_id), None) = (&api_id, &template.stage) {
+        let reference = serde_json::json!({"Ref": api_id});
+        for (id, resource) in resources {
+            let kind = resource.get("Type").and_then(Value::as_str).unwrap_or("");
+            let Some(props) = resource.get("Properties") else {
+                continue;
+            };
+            if !matches!(
+                kind,
+                "AWS::ApiGateway::Stage" | "AWS::ApiGateway::Deployment"
+            ) || props.get("RestApiId") != Some(&reference)
+            {
+                continue;
+            }
+            let props_ptr = join_pointer(&join_pointer("/Resources", id), "Properties");
+            if let Some(stage) = props.get("StageName") {
+                template.stage =
+                    scalar_text(&resolver.resolve(stage, &join_pointer(&props_ptr, "StageName")));
+            }
+            if let Some(Value::Object(vars)) = props
+                .get("Variables")
+                .map(|v| resolver.resolve(v, &join_pointer(&props_ptr, "Variables")))
+            {
+                template.stage_variables = vars
+                    .iter()
+                    .filter_map(|(k, v)| scalar_text(v).map(|t| (k.clone(), t)))
+                    .collect();
+            }
+            if kind == "AWS::ApiGateway::Stage" {
+                break;
+            }
         }
     }
     report(std::mem::take(&mut resolver.problems), &mut diagnostics);
