@@ -198,3 +198,114 @@ fn run_future_is_send_so_runtimes_can_spawn_it() {
     let fut = run(&sm, &i, json!({}), None, &fx);
     assert_send(&fut);
 }
+
+#[test]
+fn map_runs_iterations_concurrently_up_to_max_concurrency() {
+    // Two items that each wait 10 s: concurrently they finish at +10 s, one at a time at +20 s.
+    let def = |mc: u32| {
+        format!(
+            r#"{{"StartAt":"M","States":{{"M":{{"Type":"Map","MaxConcurrency":{mc},
+                "ItemProcessor":{{"StartAt":"W","States":{{"W":{{"Type":"Wait","Seconds":10,"End":true}}}}}},"End":true}}}}}}"#
+        )
+    };
+    for (mc, secs) in [(0, 10), (1, 20), (2, 10)] {
+        let sm = StateMachine::parse(&def(mc)).unwrap();
+        let fx = VirtualClock::new();
+        let i = info(&json!([1, 2]));
+        let out = fx.drive(run(&sm, &i, json!([1, 2]), None, &fx));
+        assert_eq!(out, Outcome::Succeeded(json!([1, 2])), "MaxConcurrency {mc}");
+        assert_eq!(fx.now(), OffsetDateTime::UNIX_EPOCH + time::Duration::seconds(secs), "MaxConcurrency {mc}");
+    }
+}
+
+#[test]
+fn map_tolerates_failures_up_to_the_threshold() {
+    let def = |count: u32| {
+        format!(
+            r#"{{"StartAt":"M","States":{{"M":{{"Type":"Map","ToleratedFailureCount":{count},
+                "ItemProcessor":{{"StartAt":"C","States":{{
+                    "C":{{"Type":"Choice","Choices":[{{"Variable":"$","NumericGreaterThan":1,"Next":"F"}}],"Default":"P"}},
+                    "F":{{"Type":"Fail","Error":"Big","Cause":"too big"}},
+                    "P":{{"Type":"Pass","End":true}}}}}},"End":true}}}}}}"#
+        )
+    };
+    let (out, _) = exec(&def(2), json!([1, 2, 3]));
+    assert_eq!(
+        out,
+        Outcome::Succeeded(json!([1, {"Error": "Big", "Cause": "too big"}, {"Error": "Big", "Cause": "too big"}]))
+    );
+    let (out, _) = exec(&def(1), json!([1, 2, 3]));
+    assert!(matches!(out, Outcome::Failed(e) if e.error == "States.ExceedToleratedFailureThreshold"));
+    let (out, _) = exec(&def(0), json!([1, 2, 3]));
+    assert_eq!(out, Outcome::Failed(StateError { error: "Big".into(), cause: Some("too big".into()) }));
+}
+
+#[test]
+fn extreme_values_fail_cleanly_instead_of_panicking() {
+    for (def, input) in [
+        (r#"{"StartAt":"W","States":{"W":{"Type":"Wait","SecondsPath":"$.s","End":true}}}"#, json!({"s": u64::MAX})),
+        (r#"{"StartAt":"P","States":{"P":{"Type":"Pass","Parameters":{"r.$":"States.ArrayRange(0, 9223372036854775807, 4611686018427387904)"},"End":true}}}"#, json!({})),
+        (r#"{"StartAt":"P","States":{"P":{"Type":"Pass","Parameters":{"r.$":"States.MathAdd($.a, $.a)"},"End":true}}}"#, json!({"a": 1e300})),
+        (r#"{"StartAt":"P","States":{"P":{"Type":"Pass","Parameters":{"r.$":"States.ArrayPartition($.a, 0)"},"End":true}}}"#, json!({"a": [1]})),
+        (r#"{"StartAt":"P","States":{"P":{"Type":"Pass","Parameters":{"r.$":"States.Base64Decode($.a)"},"End":true}}}"#, json!({"a": "%%%"})),
+        (r#"{"QueryLanguage":"JSONata","StartAt":"P","States":{"P":{"Type":"Pass","Output":"{% [1..99999999999] %}","End":true}}}"#, json!({})),
+        (r#"{"StartAt":"M","States":{"M":{"Type":"Map","ItemsPath":"$.a","ItemProcessor":{"StartAt":"P","States":{"P":{"Type":"Pass","End":true}}},"End":true}}}"#, json!({"a": 5})),
+    ] {
+        let (out, _) = exec(def, input);
+        assert!(!matches!(out, Outcome::TimedOut(_)), "{def}");
+    }
+}
+
+/// Effects whose sleepers wake in virtual-time order, so concurrent waits overlap.
+struct VirtualClock {
+    inner: TestEffects,
+    sleepers: Mutex<Vec<OffsetDateTime>>,
+}
+
+impl VirtualClock {
+    fn new() -> Self {
+        VirtualClock { inner: TestEffects::new(), sleepers: Mutex::new(Vec::new()) }
+    }
+
+    /// Polls `f` until it is done; whenever it is stuck, jumps the clock to the earliest
+    /// wake-up time asked for (a tiny discrete-event scheduler).
+    fn drive<F: std::future::Future>(&self, f: F) -> F::Output {
+        let mut f = std::pin::pin!(f);
+        let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+        loop {
+            if let std::task::Poll::Ready(v) = f.as_mut().poll(&mut cx) {
+                return v;
+            }
+            let next = self.sleepers.lock().unwrap().drain(..).min();
+            let next = next.expect("the execution is stuck with nothing asleep");
+            *self.inner.now.lock().unwrap() = next;
+        }
+    }
+}
+
+#[async_trait::async_trait]
+impl Effects for VirtualClock {
+    async fn invoke_task(&self, request: TaskRequest) -> Result<Value, StateError> {
+        self.inner.invoke_task(request).await
+    }
+    async fn sleep_until(&self, until: OffsetDateTime) {
+        // Parks until `drive` moves the clock past `until`.
+        std::future::poll_fn(|_| {
+            if until <= self.now() {
+                return std::task::Poll::Ready(());
+            }
+            self.sleepers.lock().unwrap().push(until);
+            std::task::Poll::Pending
+        })
+        .await
+    }
+    fn now(&self) -> OffsetDateTime {
+        self.inner.now()
+    }
+    fn record(&self, event: HistoryEvent) {
+        self.inner.record(event)
+    }
+    fn checkpoint(&self, checkpoint: &Checkpoint) {
+        self.inner.checkpoint(checkpoint)
+    }
+}
