@@ -218,7 +218,13 @@ impl P<'_> {
         let mut chars = self.rest().char_indices();
         while let Some((n, c)) = chars.next() {
             match c {
+                // `\'` and `\\` are unescaped here; `\{` and `\}` keep their backslash so that
+                // States.Format can tell an escaped brace from a placeholder.
                 '\\' => match chars.next() {
+                    Some((_, e @ ('{' | '}'))) => {
+                        out.push('\\');
+                        out.push(e);
+                    }
                     Some((_, e)) => out.push(e),
                     None => break,
                 },

@@ -142,8 +142,16 @@ pub(crate) enum Lookup {
     Fault(Fault),
 }
 
-/// True when `v` serialises to more than the payload limit.
+/// True when `v` serialises to more than the payload limit. A cheap walk bounds the size
+/// from below and above; only values near the limit are serialised to measure exactly.
 pub(super) fn too_large(v: &Value) -> bool {
+    let (lo, hi) = size_bounds(v, PAYLOAD_LIMIT);
+    if hi <= PAYLOAD_LIMIT {
+        return false;
+    }
+    if lo > PAYLOAD_LIMIT {
+        return true;
+    }
     struct Counter(usize);
     impl std::io::Write for Counter {
         fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
@@ -158,10 +166,40 @@ pub(super) fn too_large(v: &Value) -> bool {
             Ok(())
         }
     }
-    // Small values cannot exceed the limit; skip the walk for them.
+    serde_json::to_writer(Counter(0), v).is_err()
+}
+
+/// Lower and upper bounds of the serialised size (strings may grow up to 6× when escaped).
+/// Stops early once the lower bound passes `cap`.
+fn size_bounds(v: &Value, cap: usize) -> (usize, usize) {
     match v {
-        Value::Null | Value::Bool(_) | Value::Number(_) => false,
-        Value::String(s) if s.len() < PAYLOAD_LIMIT / 8 => false,
-        _ => serde_json::to_writer(Counter(0), v).is_err(),
+        Value::Null => (4, 4),
+        Value::Bool(_) => (5, 5),
+        Value::Number(_) => (1, 24),
+        Value::String(s) => (s.len() + 2, s.len() * 6 + 2),
+        Value::Array(a) => {
+            let (mut lo, mut hi) = (2 + a.len().saturating_sub(1), 2 + a.len());
+            for x in a {
+                let (l, h) = size_bounds(x, cap);
+                lo += l;
+                hi += h;
+                if lo > cap {
+                    break;
+                }
+            }
+            (lo, hi)
+        }
+        Value::Object(m) => {
+            let (mut lo, mut hi) = (2 + m.len().saturating_sub(1), 2 + m.len());
+            for (k, x) in m {
+                let (l, h) = size_bounds(x, cap);
+                lo += k.len() + 3 + l;
+                hi += k.len() * 6 + 3 + h;
+                if lo > cap {
+                    break;
+                }
+            }
+            (lo, hi)
+        }
     }
 }

@@ -1,6 +1,7 @@
 //! History event shapes as `GetExecutionHistory` returns them (payloads as JSON text, the
 //! `*Details` field names AWS uses) and how a Task resource is named in them.
 
+use crate::engine::asl::StateKind;
 use crate::engine::effects::StateError;
 use serde_json::{Value, json};
 
@@ -47,5 +48,33 @@ pub(super) fn task_kind(arn: &str) -> TaskKind<'_> {
     match tail.rsplit_once(':') {
         Some((ty, res)) => TaskKind::Service { resource_type: ty, resource: res },
         None => TaskKind::Service { resource_type: tail, resource: tail },
+    }
+}
+
+/// `PassStateEntered`, `TaskStateEntered`, ...
+pub(super) fn entered_type(kind: &StateKind) -> &'static str {
+    match kind {
+        StateKind::Pass { .. } => "PassStateEntered",
+        StateKind::Task(_) => "TaskStateEntered",
+        StateKind::Choice { .. } => "ChoiceStateEntered",
+        StateKind::Wait(_) => "WaitStateEntered",
+        StateKind::Succeed => "SucceedStateEntered",
+        StateKind::Fail { .. } => "FailStateEntered",
+        StateKind::Parallel { .. } => "ParallelStateEntered",
+        StateKind::Map(_) => "MapStateEntered",
+    }
+}
+
+/// `PassStateExited`, `TaskStateExited`, ...
+pub(super) fn exited_type(kind: &StateKind) -> &'static str {
+    match kind {
+        StateKind::Pass { .. } => "PassStateExited",
+        StateKind::Task(_) => "TaskStateExited",
+        StateKind::Choice { .. } => "ChoiceStateExited",
+        StateKind::Wait(_) => "WaitStateExited",
+        StateKind::Succeed => "SucceedStateExited",
+        StateKind::Fail { .. } => "FailStateExited",
+        StateKind::Parallel { .. } => "ParallelStateExited",
+        StateKind::Map(_) => "MapStateExited",
     }
 }

@@ -393,6 +393,16 @@ mod tests {
     }
 
     #[test]
+    fn format_keeps_escaped_braces_literal() {
+        let f = Intrinsic::parse("States.Format('a \\{\\} {}', 1)").unwrap();
+        let fmt = match &f.args[0] {
+            crate::engine::asl::intrinsic::Arg::Literal(v) => v.clone(),
+            _ => Value::Null,
+        };
+        assert_eq!(call(&f, vec![fmt, json!(1)]), Ok(json!("a {} 1")));
+    }
+
+    #[test]
     fn math_add_rounds_like_java() {
         assert_eq!(run("States.MathAdd(1, 2)", vec![json!(-1.5), json!(-1.51)]), Ok(json!(-3)));
         assert_eq!(run("States.MathAdd(1, 2)", vec![json!(1.49), json!(1.5)]), Ok(json!(3)));

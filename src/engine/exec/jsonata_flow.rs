@@ -39,7 +39,7 @@ impl Run<'_> {
         self.record(
             "EvaluationFailed",
             Some("evaluationFailedEventDetails"),
-            json!({"error": "States.QueryEvaluationError", "cause": cause, "location": field, "state": env.state_name}),
+            || json!({"error": "States.QueryEvaluationError", "cause": cause, "location": field, "state": env.state_name}),
         );
         Fault::new("States.QueryEvaluationError", Some(cause))
     }

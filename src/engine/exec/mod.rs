@@ -39,6 +39,8 @@ pub async fn run(
         info,
         effects,
         events: AtomicU64::new(0),
+        history: effects.records_history(),
+        checkpoints: effects.takes_checkpoints(),
         deadline: sm.timeout_seconds.map(|s| add_millis(info.start_time, s.saturating_mul(1000))),
     };
     r.execute(input, resume).await
@@ -90,6 +92,9 @@ pub(crate) struct Run<'a> {
     /// Events recorded so far (the runtime numbers them from 1 in this order).
     events: AtomicU64,
     deadline: Option<OffsetDateTime>,
+    /// `effects.records_history()` / `effects.takes_checkpoints()`, asked once.
+    history: bool,
+    checkpoints: bool,
 }
 
 /// What a state sees while it runs: variables and the context object's parts.
@@ -145,12 +150,16 @@ impl Fault {
 }
 
 impl Run<'_> {
-    fn record(&self, event_type: &str, details_key: Option<&str>, details: Value) -> u64 {
-        self.effects.record(crate::engine::effects::HistoryEvent {
-            event_type: event_type.to_owned(),
-            details_key: details_key.map(str::to_owned),
-            details,
-        });
+    /// Records a history event (details are only built when the runtime keeps history) and
+    /// returns its event id.
+    fn record(&self, event_type: &str, details_key: Option<&str>, details: impl FnOnce() -> Value) -> u64 {
+        if self.history {
+            self.effects.record(crate::engine::effects::HistoryEvent {
+                event_type: event_type.to_owned(),
+                details_key: details_key.map(str::to_owned),
+                details: details(),
+            });
+        }
         self.events.fetch_add(1, Ordering::Relaxed) + 1
     }
 
@@ -172,7 +181,7 @@ impl Run<'_> {
                 self.record(
                     "ExecutionStarted",
                     Some("executionStartedEventDetails"),
-                    serde_json::json!({
+                    || serde_json::json!({
                         "input": history::to_text(&input),
                         "inputDetails": {"truncated": false},
                         "roleArn": self.info.role_arn,
@@ -187,12 +196,12 @@ impl Run<'_> {
                 self.record(
                     "ExecutionSucceeded",
                     Some("executionSucceededEventDetails"),
-                    serde_json::json!({"output": history::to_text(&output), "outputDetails": {"truncated": false}}),
+                    || serde_json::json!({"output": history::to_text(&output), "outputDetails": {"truncated": false}}),
                 );
                 Outcome::Succeeded(output)
             }
             Err(f) if f.timed_out => {
-                self.record("ExecutionTimedOut", Some("executionTimedOutEventDetails"), history::error_details(&f.error));
+                self.record("ExecutionTimedOut", Some("executionTimedOutEventDetails"), || history::error_details(&f.error));
                 Outcome::TimedOut(f.error)
             }
             Err(f) => {
@@ -203,7 +212,7 @@ impl Run<'_> {
     }
 
     fn record_failed(&self, e: &StateError) {
-        self.record("ExecutionFailed", Some("executionFailedEventDetails"), history::error_details(e));
+        self.record("ExecutionFailed", Some("executionFailedEventDetails"), || history::error_details(e));
     }
 
     /// True once the execution's own `TimeoutSeconds` has passed.

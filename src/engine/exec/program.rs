@@ -48,7 +48,7 @@ impl<'a> Run<'a> {
                 let Some(state) = prog.states.get(idx) else {
                     return Err(Fault::terminal("States.Runtime", format!("No state at index {idx}")));
                 };
-                if top {
+                if top && self.checkpoints {
                     self.effects.checkpoint(&Checkpoint {
                         state: state.name.clone(),
                         input: input.clone(),
@@ -58,13 +58,12 @@ impl<'a> Run<'a> {
                 if self.past_deadline() {
                     return Err(Fault::execution_timeout());
                 }
-                let ty = state.kind.type_name();
                 let entry = Entry {
                     time: self.effects.now(),
                     event: self.record(
-                        &format!("{ty}StateEntered"),
+                        history::entered_type(&state.kind),
                         Some("stateEnteredEventDetails"),
-                        history::entered(&state.name, &input),
+                        || history::entered(&state.name, &input),
                     ),
                 };
                 if interleave {
@@ -81,9 +80,9 @@ impl<'a> Run<'a> {
                     ));
                 }
                 self.record(
-                    &format!("{ty}StateExited"),
+                    history::exited_type(&state.kind),
                     Some("stateExitedEventDetails"),
-                    history::exited(&state.name, &step.output, step.assigned.as_ref()),
+                    || history::exited(&state.name, &step.output, step.assigned.as_ref()),
                 );
                 if let Some(a) = step.assigned {
                     vars.extend(a);
@@ -147,10 +146,10 @@ impl<'a> Run<'a> {
             }
             match state.kind {
                 StateKind::Map(_) => {
-                    self.record("MapStateFailed", None, Value::Null);
+                    self.record("MapStateFailed", None, || Value::Null);
                 }
                 StateKind::Parallel { .. } => {
-                    self.record("ParallelStateFailed", None, Value::Null);
+                    self.record("ParallelStateFailed", None, || Value::Null);
                 }
                 _ => {}
             }

@@ -32,12 +32,23 @@ impl Run<'_> {
     pub(super) async fn simple_state(&self, state: &State, raw: Value, env: &Env<'_>) -> Result<Step, Fault> {
         match &state.kind {
             StateKind::Pass { result } => {
-                let eff = self.io_path(&state.input_path, raw.clone(), env)?;
-                let eff = match &state.parameters {
-                    Some(p) => self.template(p, &eff, env)?,
-                    None => eff,
+                let result = match result {
+                    Some(r) => r.clone(),
+                    None => {
+                        let owned;
+                        let eff = match &state.input_path {
+                            crate::engine::asl::IoPath::Identity => &raw,
+                            p => {
+                                owned = self.io_path(p, raw.clone(), env)?;
+                                &owned
+                            }
+                        };
+                        match &state.parameters {
+                            Some(p) => self.template(p, eff, env)?,
+                            None => eff.clone(),
+                        }
+                    }
                 };
-                let result = result.clone().unwrap_or(eff);
                 self.finish(state, raw, result, env)
             }
             StateKind::Succeed => {
@@ -263,8 +274,8 @@ impl Run<'_> {
                 if let Some(s) = timeout {
                     d["timeoutInSeconds"] = json!(s);
                 }
-                self.record("LambdaFunctionScheduled", Some("lambdaFunctionScheduledEventDetails"), d);
-                self.record("LambdaFunctionStarted", None, Value::Null);
+                self.record("LambdaFunctionScheduled", Some("lambdaFunctionScheduledEventDetails"), || d);
+                self.record("LambdaFunctionStarted", None, || Value::Null);
             }
             TaskKind::Service { resource_type, resource } => {
                 let mut d = json!({
@@ -279,11 +290,11 @@ impl Run<'_> {
                 if let Some(s) = heartbeat {
                     d["heartbeatInSeconds"] = json!(s);
                 }
-                self.record("TaskScheduled", Some("taskScheduledEventDetails"), d);
+                self.record("TaskScheduled", Some("taskScheduledEventDetails"), || d);
                 self.record(
                     "TaskStarted",
                     Some("taskStartedEventDetails"),
-                    json!({"resourceType": resource_type, "resource": resource}),
+                    || json!({"resourceType": resource_type, "resource": resource}),
                 );
             }
         }
@@ -329,12 +340,12 @@ impl Run<'_> {
                     TaskKind::Lambda => self.record(
                         "LambdaFunctionSucceeded",
                         Some("lambdaFunctionSucceededEventDetails"),
-                        json!({"output": history::to_text(&v), "outputDetails": {"truncated": false}}),
+                        || json!({"output": history::to_text(&v), "outputDetails": {"truncated": false}}),
                     ),
                     TaskKind::Service { resource_type, resource } => self.record(
                         "TaskSucceeded",
                         Some("taskSucceededEventDetails"),
-                        json!({"resourceType": resource_type, "resource": resource, "output": history::to_text(&v), "outputDetails": {"truncated": false}}),
+                        || json!({"resourceType": resource_type, "resource": resource, "output": history::to_text(&v), "outputDetails": {"truncated": false}}),
                     ),
                 };
                 v
@@ -352,7 +363,7 @@ impl Run<'_> {
                     d["resourceType"] = json!(resource_type);
                     d["resource"] = json!(resource);
                 }
-                self.record(ty, Some(key), d);
+                self.record(ty, Some(key), || d);
                 return Err(Fault::new(e.error, e.cause));
             }
         };
@@ -374,7 +385,7 @@ impl Run<'_> {
             (Some(p), _) if !jsonata => self.template(p, &eff, env)?,
             _ => eff,
         };
-        self.record("ParallelStateStarted", None, Value::Null);
+        self.record("ParallelStateStarted", None, || Value::Null);
         let futs: Vec<BoxFut<'_, Result<Value, Fault>>> = branches
             .iter()
             .map(|b| {
@@ -445,7 +456,7 @@ impl Run<'_> {
             .transpose()?;
         let total = items.len();
         let mut tolerance = Tolerance { count: tolerated_count.unwrap_or(0), pct: tolerated_pct.unwrap_or(0), total, failures: 0 };
-        self.record("MapStateStarted", Some("mapStateStartedEventDetails"), json!({"length": total}));
+        self.record("MapStateStarted", Some("mapStateStartedEventDetails"), || json!({"length": total}));
         let mut out = Vec::with_capacity(total);
         if limit == 1 || total <= 1 {
             for (i, item) in items.iter().enumerate() {
@@ -494,7 +505,7 @@ impl Run<'_> {
                         self.record(
                             "MapIterationAborted",
                             Some("mapIterationAbortedEventDetails"),
-                            json!({"name": state.name, "index": i}),
+                            || json!({"name": state.name, "index": i}),
                         );
                     }
                 }
@@ -507,7 +518,7 @@ impl Run<'_> {
                 });
             }
         }
-        self.record("MapStateSucceeded", None, Value::Null);
+        self.record("MapStateSucceeded", None, || Value::Null);
         if jsonata {
             return self.jfinish(state, raw, Some(&Value::Array(out)), env);
         }
@@ -554,12 +565,12 @@ impl Run<'_> {
             s.store(true, Ordering::Relaxed);
         }
         let details = json!({"name": state.name, "index": i});
-        self.record("MapIterationStarted", Some("mapIterationStartedEventDetails"), details.clone());
+        self.record("MapIterationStarted", Some("mapIterationStartedEventDetails"), || details.clone());
         let mut vars = vars;
         let r = self.run_program(&m.processor, m.processor.start_at, input, &mut vars, false, false).await;
         match &r {
-            Ok(_) => self.record("MapIterationSucceeded", Some("mapIterationSucceededEventDetails"), details),
-            Err(_) => self.record("MapIterationFailed", Some("mapIterationFailedEventDetails"), details),
+            Ok(_) => self.record("MapIterationSucceeded", Some("mapIterationSucceededEventDetails"), || details),
+            Err(_) => self.record("MapIterationFailed", Some("mapIterationFailedEventDetails"), || details),
         };
         r
     }

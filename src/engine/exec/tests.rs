@@ -309,3 +309,18 @@ impl Effects for VirtualClock {
         self.inner.checkpoint(checkpoint)
     }
 }
+
+#[test]
+fn choice_on_a_missing_variable_is_a_runtime_error() {
+    let (out, _) = exec(
+        r#"{"StartAt":"C","States":{"C":{"Type":"Choice","Choices":[{"Variable":"$.x","NumericEquals":1,"Next":"D"}],"Default":"D"},"D":{"Type":"Succeed"}}}"#,
+        json!({}),
+    );
+    assert_eq!(
+        out,
+        Outcome::Failed(StateError {
+            error: "States.Runtime".into(),
+            cause: Some("An error occurred while executing the state 'C' (entered at the event id #2). Invalid path '$.x': The choice state's condition path references an invalid value.".into()),
+        })
+    );
+}
