@@ -42,7 +42,11 @@ impl InvalidDefinition {
 
 impl fmt::Display for InvalidDefinition {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Invalid State Machine Definition: '{}'", self.problems.join(", "))
+        write!(
+            f,
+            "Invalid State Machine Definition: '{}'",
+            self.problems.join(", ")
+        )
     }
 }
 
@@ -66,14 +70,19 @@ impl StateMachine {
 
     /// Builds a machine from an already parsed definition.
     pub fn from_value(def: &Value) -> Result<StateMachine, InvalidDefinition> {
-        let mut cx = parse::Cx { errors: Vec::new(), state_at: String::new() };
+        let mut cx = parse::Cx {
+            errors: Vec::new(),
+            state_at: String::new(),
+        };
         match cx.machine(def) {
             Some(sm) if cx.errors.is_empty() => Ok(sm),
             _ => {
                 if cx.errors.is_empty() {
                     cx.errors.push("SCHEMA_VALIDATION_FAILED at /".into());
                 }
-                Err(InvalidDefinition { problems: cx.errors })
+                Err(InvalidDefinition {
+                    problems: cx.errors,
+                })
             }
         }
     }
@@ -86,7 +95,11 @@ impl StateMachine {
         }
         let mut problems = Vec::new();
         express_check(&self.program, "", &mut problems);
-        if problems.is_empty() { Ok(()) } else { Err(InvalidDefinition { problems }) }
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(InvalidDefinition { problems })
+        }
     }
 
     /// Every Task resource in the machine, nested ones included.
@@ -133,7 +146,9 @@ fn express_check(p: &Program, at: &str, problems: &mut Vec<String>) {
                     express_check(b, &format!("{sat}/Branches/{i}"), problems);
                 }
             }
-            StateKind::Map(m) => express_check(&m.processor, &format!("{sat}/ItemProcessor"), problems),
+            StateKind::Map(m) => {
+                express_check(&m.processor, &format!("{sat}/ItemProcessor"), problems)
+            }
             _ => {}
         }
     }
@@ -162,6 +177,18 @@ mod tests {
     }
 
     #[test]
+    fn unreachable_states_are_rejected_as_aws_does() {
+        let err = StateMachine::parse(
+            r#"{"StartAt":"A","States":{"A":{"Type":"Pass","End":true},"B":{"Type":"Pass","End":true}}}"#,
+        )
+        .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "Invalid State Machine Definition: 'MISSING_TRANSITION_TARGET: State \"B\" is not reachable. at /States/B'"
+        );
+    }
+
+    #[test]
     fn express_rejects_sync_and_callbacks() {
         let sm = StateMachine::parse(
             r#"{"StartAt":"A","States":{"A":{"Type":"Task","Resource":"arn:aws:states:::states:startExecution.sync","End":true}}}"#,
@@ -169,7 +196,9 @@ mod tests {
         .unwrap();
         assert!(sm.validate(StateMachineType::Standard).is_ok());
         assert_eq!(
-            sm.validate(StateMachineType::Express).unwrap_err().to_string(),
+            sm.validate(StateMachineType::Express)
+                .unwrap_err()
+                .to_string(),
             "Invalid State Machine Definition: 'SCHEMA_VALIDATION_FAILED: Express state machine does not support '.sync' service integration at /States/A/Resource'"
         );
     }

@@ -95,13 +95,23 @@ pub enum Transition {
 /// Type-specific parts of a state.
 #[derive(Clone, Debug)]
 pub enum StateKind {
-    Pass { result: Option<Value> },
+    Pass {
+        result: Option<Value>,
+    },
     Task(Box<Task>),
-    Choice { choices: Vec<ChoiceBranch>, default: Option<usize> },
+    Choice {
+        choices: Vec<ChoiceBranch>,
+        default: Option<usize>,
+    },
     Wait(WaitFor),
     Succeed,
-    Fail { error: Option<Text>, cause: Option<Text> },
-    Parallel { branches: Vec<Program> },
+    Fail {
+        error: Option<Text>,
+        cause: Option<Text>,
+    },
+    Parallel {
+        branches: Vec<Program>,
+    },
     Map(Box<MapState>),
 }
 
@@ -213,7 +223,11 @@ pub enum ChoiceRule {
     And(Vec<ChoiceRule>),
     Or(Vec<ChoiceRule>),
     Not(Box<ChoiceRule>),
-    Test { variable: JsonPath, op: Comparison, operand: Operand },
+    Test {
+        variable: JsonPath,
+        op: Comparison,
+        operand: Operand,
+    },
     /// JSONata `Condition`.
     Condition(Template),
 }

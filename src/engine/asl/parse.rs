@@ -14,42 +14,146 @@ pub(super) struct Cx {
     pub state_at: String,
 }
 
-const TOP_FIELDS: &[&str] = &["Comment", "QueryLanguage", "StartAt", "States", "TimeoutSeconds", "Version"];
+const TOP_FIELDS: &[&str] = &[
+    "Comment",
+    "QueryLanguage",
+    "StartAt",
+    "States",
+    "TimeoutSeconds",
+    "Version",
+];
 
 fn allowed_fields(ty: &str) -> &'static [&'static str] {
     match ty {
         "Pass" => &[
-            "Type", "Comment", "Next", "End", "InputPath", "OutputPath", "ResultPath", "Parameters",
-            "Result", "Assign", "Output", "QueryLanguage",
+            "Type",
+            "Comment",
+            "Next",
+            "End",
+            "InputPath",
+            "OutputPath",
+            "ResultPath",
+            "Parameters",
+            "Result",
+            "Assign",
+            "Output",
+            "QueryLanguage",
         ],
         "Task" => &[
-            "Type", "Comment", "Next", "End", "InputPath", "OutputPath", "ResultPath", "Parameters",
-            "Arguments", "ResultSelector", "Retry", "Catch", "TimeoutSeconds", "TimeoutSecondsPath",
-            "HeartbeatSeconds", "HeartbeatSecondsPath", "Resource", "Credentials", "Assign", "Output",
+            "Type",
+            "Comment",
+            "Next",
+            "End",
+            "InputPath",
+            "OutputPath",
+            "ResultPath",
+            "Parameters",
+            "Arguments",
+            "ResultSelector",
+            "Retry",
+            "Catch",
+            "TimeoutSeconds",
+            "TimeoutSecondsPath",
+            "HeartbeatSeconds",
+            "HeartbeatSecondsPath",
+            "Resource",
+            "Credentials",
+            "Assign",
+            "Output",
             "QueryLanguage",
         ],
         "Choice" => &[
-            "Type", "Comment", "InputPath", "OutputPath", "Choices", "Default", "Assign", "Output",
+            "Type",
+            "Comment",
+            "InputPath",
+            "OutputPath",
+            "Choices",
+            "Default",
+            "Assign",
+            "Output",
             "QueryLanguage",
         ],
         "Wait" => &[
-            "Type", "Comment", "Next", "End", "InputPath", "OutputPath", "Seconds", "SecondsPath",
-            "Timestamp", "TimestampPath", "Assign", "Output", "QueryLanguage",
+            "Type",
+            "Comment",
+            "Next",
+            "End",
+            "InputPath",
+            "OutputPath",
+            "Seconds",
+            "SecondsPath",
+            "Timestamp",
+            "TimestampPath",
+            "Assign",
+            "Output",
+            "QueryLanguage",
         ],
-        "Succeed" => &["Type", "Comment", "InputPath", "OutputPath", "Output", "QueryLanguage"],
-        "Fail" => &["Type", "Comment", "Error", "ErrorPath", "Cause", "CausePath", "QueryLanguage"],
+        "Succeed" => &[
+            "Type",
+            "Comment",
+            "InputPath",
+            "OutputPath",
+            "Output",
+            "QueryLanguage",
+        ],
+        "Fail" => &[
+            "Type",
+            "Comment",
+            "Error",
+            "ErrorPath",
+            "Cause",
+            "CausePath",
+            "QueryLanguage",
+        ],
         "Parallel" => &[
-            "Type", "Comment", "Next", "End", "InputPath", "OutputPath", "ResultPath", "Parameters",
-            "Arguments", "ResultSelector", "Retry", "Catch", "Branches", "Assign", "Output",
+            "Type",
+            "Comment",
+            "Next",
+            "End",
+            "InputPath",
+            "OutputPath",
+            "ResultPath",
+            "Parameters",
+            "Arguments",
+            "ResultSelector",
+            "Retry",
+            "Catch",
+            "Branches",
+            "Assign",
+            "Output",
             "QueryLanguage",
         ],
         "Map" => &[
-            "Type", "Comment", "Next", "End", "InputPath", "OutputPath", "ResultPath", "Parameters",
-            "Arguments", "ResultSelector", "Retry", "Catch", "ItemProcessor", "Iterator", "ItemsPath",
-            "Items", "ItemSelector", "MaxConcurrency", "MaxConcurrencyPath", "ToleratedFailureCount",
-            "ToleratedFailureCountPath", "ToleratedFailurePercentage",
-            "ToleratedFailurePercentagePath", "ItemReader", "ItemBatcher", "ResultWriter", "Label",
-            "Assign", "Output", "QueryLanguage",
+            "Type",
+            "Comment",
+            "Next",
+            "End",
+            "InputPath",
+            "OutputPath",
+            "ResultPath",
+            "Parameters",
+            "Arguments",
+            "ResultSelector",
+            "Retry",
+            "Catch",
+            "ItemProcessor",
+            "Iterator",
+            "ItemsPath",
+            "Items",
+            "ItemSelector",
+            "MaxConcurrency",
+            "MaxConcurrencyPath",
+            "ToleratedFailureCount",
+            "ToleratedFailureCountPath",
+            "ToleratedFailurePercentage",
+            "ToleratedFailurePercentagePath",
+            "ItemReader",
+            "ItemBatcher",
+            "ResultWriter",
+            "Label",
+            "Assign",
+            "Output",
+            "QueryLanguage",
         ],
         _ => &[],
     }
@@ -58,13 +162,17 @@ fn allowed_fields(ty: &str) -> &'static [&'static str] {
 impl Cx {
     fn schema(&mut self, msg: impl std::fmt::Display, at: &str) {
         let at = if at.is_empty() { "/" } else { at };
-        self.errors.push(format!("SCHEMA_VALIDATION_FAILED: {msg} at {at}"));
+        self.errors
+            .push(format!("SCHEMA_VALIDATION_FAILED: {msg} at {at}"));
     }
 
     fn check_fields(&mut self, obj: &Map<String, Value>, allowed: &[&str], at: &str) {
         for k in obj.keys() {
             if !allowed.contains(&k.as_str()) {
-                self.schema(format_args!("The field \"{k}\" is not supported by Step Functions"), at);
+                self.schema(
+                    format_args!("The field \"{k}\" is not supported by Step Functions"),
+                    at,
+                );
             }
         }
     }
@@ -84,7 +192,10 @@ impl Cx {
             None => None,
             Some(Value::String(s)) => Some(s),
             Some(_) => {
-                self.schema(format_args!("The value for the field '{key}' must be a STRING"), &format!("{at}/{key}"));
+                self.schema(
+                    format_args!("The value for the field '{key}' must be a STRING"),
+                    &format!("{at}/{key}"),
+                );
                 None
             }
         }
@@ -97,7 +208,9 @@ impl Cx {
                 Some(n) => Some(n),
                 None => {
                     self.schema(
-                        format_args!("The value for the field '{key}' must be a non-negative INTEGER"),
+                        format_args!(
+                            "The value for the field '{key}' must be a non-negative INTEGER"
+                        ),
                         &format!("{at}/{key}"),
                     );
                     None
@@ -110,7 +223,10 @@ impl Cx {
         let path_key = format!("{key}Path");
         if let Some(p) = obj.get(&path_key) {
             if obj.contains_key(key) {
-                self.schema(format_args!("The fields '{key}' and '{path_key}' are mutually exclusive"), at);
+                self.schema(
+                    format_args!("The fields '{key}' and '{path_key}' are mutually exclusive"),
+                    at,
+                );
             }
             return self.path(p, &format!("{at}/{path_key}")).map(Number::Path);
         }
@@ -119,7 +235,12 @@ impl Cx {
             return match self.template(v, &kat, true) {
                 t @ Template::Expr(_) => Some(Number::Expr(t)),
                 _ => {
-                    self.schema(format_args!("The value for the field '{key}' must be a non-negative INTEGER"), &kat);
+                    self.schema(
+                        format_args!(
+                            "The value for the field '{key}' must be a non-negative INTEGER"
+                        ),
+                        &kat,
+                    );
                     None
                 }
             };
@@ -141,10 +262,21 @@ impl Cx {
         if !self.errors.is_empty() {
             return None;
         }
-        Some(StateMachine { comment, query_language: ql, timeout_seconds, version, program })
+        Some(StateMachine {
+            comment,
+            query_language: ql,
+            timeout_seconds,
+            version,
+            program,
+        })
     }
 
-    fn query_language(&mut self, obj: &Map<String, Value>, inherited: QueryLanguage, at: &str) -> QueryLanguage {
+    fn query_language(
+        &mut self,
+        obj: &Map<String, Value>,
+        inherited: QueryLanguage,
+        at: &str,
+    ) -> QueryLanguage {
         match obj.get("QueryLanguage") {
             None => inherited,
             Some(Value::String(s)) if s == "JSONPath" => {
@@ -167,7 +299,12 @@ impl Cx {
         }
     }
 
-    fn program(&mut self, obj: &Map<String, Value>, ql: QueryLanguage, at: &str) -> Option<Program> {
+    fn program(
+        &mut self,
+        obj: &Map<String, Value>,
+        ql: QueryLanguage,
+        at: &str,
+    ) -> Option<Program> {
         let mut missing = Vec::new();
         if !obj.contains_key("StartAt") {
             missing.push("StartAt");
@@ -176,16 +313,25 @@ impl Cx {
             missing.push("States");
         }
         if !missing.is_empty() {
-            self.schema(format_args!("These fields are required: [{}]", missing.join(", ")), at);
+            self.schema(
+                format_args!("These fields are required: [{}]", missing.join(", ")),
+                at,
+            );
             return None;
         }
         let start = self.string(obj, "StartAt", at)?.to_owned();
         let Some(states) = obj.get("States").and_then(Value::as_object) else {
-            self.schema("The value for the field 'States' must be an OBJECT", &format!("{at}/States"));
+            self.schema(
+                "The value for the field 'States' must be an OBJECT",
+                &format!("{at}/States"),
+            );
             return None;
         };
-        let index: HashMap<String, usize> =
-            states.keys().enumerate().map(|(i, k)| (k.clone(), i)).collect();
+        let index: HashMap<String, usize> = states
+            .keys()
+            .enumerate()
+            .map(|(i, k)| (k.clone(), i))
+            .collect();
         let Some(&start_at) = index.get(&start) else {
             self.errors.push(format!(
                 "MISSING_TRANSITION_TARGET: Missing 'Next' target: {start} at {at}/StartAt"
@@ -205,10 +351,26 @@ impl Cx {
         if out.len() != states.len() {
             return None;
         }
-        Some(Program { start_at, states: out, index })
+        let program = Program {
+            start_at,
+            states: out,
+            index,
+        };
+        for s in unreachable(&program) {
+            self.errors.push(format!(
+                "MISSING_TRANSITION_TARGET: State \"{s}\" is not reachable. at {at}/States/{}",
+                pointer_escape(s)
+            ));
+        }
+        Some(program)
     }
 
-    fn target(&mut self, v: Option<&Value>, index: &HashMap<String, usize>, at: &str) -> Option<usize> {
+    fn target(
+        &mut self,
+        v: Option<&Value>,
+        index: &HashMap<String, usize>,
+        at: &str,
+    ) -> Option<usize> {
         let name = v?.as_str();
         let Some(name) = name else {
             self.schema("The value for the field 'Next' must be a STRING", at);
@@ -217,7 +379,9 @@ impl Cx {
         match index.get(name) {
             Some(&i) => Some(i),
             None => {
-                self.errors.push(format!("MISSING_TRANSITION_TARGET: Missing 'Next' target: {name} at {at}"));
+                self.errors.push(format!(
+                    "MISSING_TRANSITION_TARGET: Missing 'Next' target: {name} at {at}"
+                ));
                 None
             }
         }
@@ -266,7 +430,15 @@ impl Cx {
         let ql = self.query_language(obj, inherited, at);
         let jsonata = ql == QueryLanguage::Jsonata;
         if jsonata {
-            for f in ["InputPath", "OutputPath", "ResultPath", "Parameters", "ResultSelector", "ItemsPath", "ItemSelector"] {
+            for f in [
+                "InputPath",
+                "OutputPath",
+                "ResultPath",
+                "Parameters",
+                "ResultSelector",
+                "ItemsPath",
+                "ItemSelector",
+            ] {
                 if obj.contains_key(f) && !(f == "ItemSelector" && ty == "Map") {
                     self.schema(
                         format_args!("The field \"{f}\" is not supported by Step Functions when QueryLanguage is JSONata"),
@@ -308,7 +480,10 @@ impl Cx {
         let io = |cx: &mut Cx, key: &str| match obj.get(key) {
             None => IoPath::Identity,
             Some(Value::Null) => IoPath::Null,
-            Some(v) => cx.path(v, &format!("{at}/{key}")).map(IoPath::Path).unwrap_or(IoPath::Identity),
+            Some(v) => cx
+                .path(v, &format!("{at}/{key}"))
+                .map(IoPath::Path)
+                .unwrap_or(IoPath::Identity),
         };
         let input_path = io(self, "InputPath");
         let output_path = io(self, "OutputPath");
@@ -318,13 +493,25 @@ impl Cx {
             Some(v) => self.result_path(v, &format!("{at}/ResultPath")),
         };
         let tmpl = |cx: &mut Cx, key: &str| {
-            obj.get(key).map(|v| cx.template(v, &format!("{at}/{key}"), jsonata))
+            obj.get(key)
+                .map(|v| cx.template(v, &format!("{at}/{key}"), jsonata))
         };
-        let parameters = if jsonata { None } else { tmpl(self, "Parameters") };
-        let result_selector = if jsonata { None } else { tmpl(self, "ResultSelector") };
+        let parameters = if jsonata {
+            None
+        } else {
+            tmpl(self, "Parameters")
+        };
+        let result_selector = if jsonata {
+            None
+        } else {
+            tmpl(self, "ResultSelector")
+        };
         let assign = match obj.get("Assign") {
             Some(v) if !v.is_object() => {
-                self.schema("The value for the field 'Assign' must be an OBJECT", &format!("{at}/Assign"));
+                self.schema(
+                    "The value for the field 'Assign' must be an OBJECT",
+                    &format!("{at}/Assign"),
+                );
                 None
             }
             Some(v) => Some(self.template(v, &format!("{at}/Assign"), jsonata)),
@@ -333,15 +520,24 @@ impl Cx {
         let retry = self.retriers(obj.get("Retry"), at);
         let catch = self.catchers(obj.get("Catch"), index, jsonata, at);
         let output = if jsonata { tmpl(self, "Output") } else { None };
-        let arguments = if jsonata { tmpl(self, "Arguments") } else { None };
+        let arguments = if jsonata {
+            tmpl(self, "Arguments")
+        } else {
+            None
+        };
 
         let kind = match ty {
-            "Pass" => StateKind::Pass { result: obj.get("Result").cloned() },
+            "Pass" => StateKind::Pass {
+                result: obj.get("Result").cloned(),
+            },
             "Task" => {
                 let resource = match obj.get("Resource") {
                     Some(Value::String(r)) => r.clone(),
                     Some(_) => {
-                        self.schema("The value for the field 'Resource' must be a STRING", &format!("{at}/Resource"));
+                        self.schema(
+                            "The value for the field 'Resource' must be a STRING",
+                            &format!("{at}/Resource"),
+                        );
                         String::new()
                     }
                     None => {
@@ -350,7 +546,10 @@ impl Cx {
                     }
                 };
                 if !resource.is_empty() && !resource.starts_with("arn:") {
-                    self.schema("Value is not a valid resource ARN", &format!("{at}/Resource"));
+                    self.schema(
+                        "Value is not a valid resource ARN",
+                        &format!("{at}/Resource"),
+                    );
                 }
                 StateKind::Task(Box::new(Task {
                     resource,
@@ -374,7 +573,11 @@ impl Cx {
                             let bat = format!("{at}/Branches/{i}");
                             match b.as_object() {
                                 Some(bo) => {
-                                    self.check_fields(bo, &["StartAt", "States", "Comment", "QueryLanguage"], &bat);
+                                    self.check_fields(
+                                        bo,
+                                        &["StartAt", "States", "Comment", "QueryLanguage"],
+                                        &bat,
+                                    );
                                     if let Some(p) = self.program(bo, ql, &bat) {
                                         branches.push(p);
                                     }
@@ -413,28 +616,40 @@ impl Cx {
     fn result_path(&mut self, v: &Value, at: &str) -> ResultPath {
         match self.path(v, at) {
             Some(p) if p.is_root() && *p.root() == super::path::Root::Input => ResultPath::Replace,
-            Some(p) if p.is_definite() && *p.root() == super::path::Root::Input => ResultPath::Path(p),
+            Some(p) if p.is_definite() && *p.root() == super::path::Root::Input => {
+                ResultPath::Path(p)
+            }
             Some(_) => {
-                self.schema("The value for the field 'ResultPath' must be a valid ReferencePath", at);
+                self.schema(
+                    "The value for the field 'ResultPath' must be a valid ReferencePath",
+                    at,
+                );
                 ResultPath::Replace
             }
             None => ResultPath::Replace,
         }
     }
 
-    fn text(&mut self, obj: &Map<String, Value>, key: &str, jsonata: bool, at: &str) -> Option<Text> {
-        if jsonata {
-            if let Some(v @ Value::String(_)) = obj.get(key) {
-                return match self.template(v, &format!("{at}/{key}"), true) {
-                    t @ Template::Expr(_) => Some(Text::Expr(t)),
-                    _ => v.as_str().map(|s| Text::Literal(s.to_owned())),
-                };
-            }
+    fn text(
+        &mut self,
+        obj: &Map<String, Value>,
+        key: &str,
+        jsonata: bool,
+        at: &str,
+    ) -> Option<Text> {
+        if let (true, Some(v @ Value::String(_))) = (jsonata, obj.get(key)) {
+            return match self.template(v, &format!("{at}/{key}"), true) {
+                t @ Template::Expr(_) => Some(Text::Expr(t)),
+                _ => v.as_str().map(|s| Text::Literal(s.to_owned())),
+            };
         }
         let path_key = format!("{key}Path");
         if let Some(p) = obj.get(&path_key) {
             if obj.contains_key(key) {
-                self.schema(format_args!("The fields '{key}' and '{path_key}' are mutually exclusive"), at);
+                self.schema(
+                    format_args!("The fields '{key}' and '{path_key}' are mutually exclusive"),
+                    at,
+                );
             }
             let s = p.as_str().unwrap_or_default();
             if looks_like_call(s) {
@@ -448,7 +663,8 @@ impl Cx {
             }
             return self.path(p, &format!("{at}/{path_key}")).map(Text::Path);
         }
-        self.string(obj, key, at).map(|s| Text::Literal(s.to_owned()))
+        self.string(obj, key, at)
+            .map(|s| Text::Literal(s.to_owned()))
     }
 
     fn wait(&mut self, obj: &Map<String, Value>, at: &str) -> WaitFor {
@@ -464,33 +680,55 @@ impl Cx {
         let key = *present[0];
         let v = &obj[key];
         let vat = format!("{at}/{key}");
-        if let Value::String(s) = v {
-            if super::jsonata::expression_text(s).is_some() && matches!(key, "Seconds" | "Timestamp") {
-                let t = self.template(v, &vat, true);
-                return if key == "Seconds" { WaitFor::SecondsExpr(t) } else { WaitFor::TimestampExpr(t) };
-            }
+        if let Value::String(s) = v
+            && super::jsonata::expression_text(s).is_some()
+            && matches!(key, "Seconds" | "Timestamp")
+        {
+            let t = self.template(v, &vat, true);
+            return if key == "Seconds" {
+                WaitFor::SecondsExpr(t)
+            } else {
+                WaitFor::TimestampExpr(t)
+            };
         }
         match key {
             "Seconds" => match v.as_u64() {
                 Some(n) => WaitFor::Seconds(n),
                 None => {
-                    self.schema("The value for the field 'Seconds' must be a non-negative INTEGER", &vat);
+                    self.schema(
+                        "The value for the field 'Seconds' must be a non-negative INTEGER",
+                        &vat,
+                    );
                     WaitFor::Seconds(0)
                 }
             },
-            "Timestamp" => match v.as_str().and_then(crate::engine::exec::parse_timestamp) {
-                Some(t) => WaitFor::Timestamp(t),
-                None => {
-                    self.schema("The value for the field 'Timestamp' must be a valid ISO-8601 timestamp", &vat);
-                    WaitFor::Seconds(0)
+            "Timestamp" => {
+                match v.as_str().and_then(crate::engine::exec::parse_timestamp) {
+                    Some(t) => WaitFor::Timestamp(t),
+                    None => {
+                        self.schema("The value for the field 'Timestamp' must be a valid ISO-8601 timestamp", &vat);
+                        WaitFor::Seconds(0)
+                    }
                 }
-            },
-            "SecondsPath" => self.path(v, &vat).map(WaitFor::SecondsPath).unwrap_or(WaitFor::Seconds(0)),
-            _ => self.path(v, &vat).map(WaitFor::TimestampPath).unwrap_or(WaitFor::Seconds(0)),
+            }
+            "SecondsPath" => self
+                .path(v, &vat)
+                .map(WaitFor::SecondsPath)
+                .unwrap_or(WaitFor::Seconds(0)),
+            _ => self
+                .path(v, &vat)
+                .map(WaitFor::TimestampPath)
+                .unwrap_or(WaitFor::Seconds(0)),
         }
     }
 
-    fn map(&mut self, obj: &Map<String, Value>, ql: QueryLanguage, jsonata: bool, at: &str) -> Option<StateKind> {
+    fn map(
+        &mut self,
+        obj: &Map<String, Value>,
+        ql: QueryLanguage,
+        jsonata: bool,
+        at: &str,
+    ) -> Option<StateKind> {
         let (key, proc) = match (obj.get("ItemProcessor"), obj.get("Iterator")) {
             (Some(p), _) => ("ItemProcessor", p),
             (None, Some(p)) => ("Iterator", p),
@@ -504,21 +742,50 @@ impl Cx {
             self.schema("The value for the field must be an OBJECT", &pat);
             return None;
         };
-        self.check_fields(po, &["StartAt", "States", "Comment", "ProcessorConfig", "QueryLanguage"], &pat);
-        if let Some(mode) = po.get("ProcessorConfig").and_then(|c| c.get("Mode")).and_then(Value::as_str) {
-            if mode != "INLINE" && mode != "DISTRIBUTED" {
-                self.schema("The value for the field 'Mode' must be one of [INLINE, DISTRIBUTED]", &format!("{pat}/ProcessorConfig/Mode"));
+        self.check_fields(
+            po,
+            &[
+                "StartAt",
+                "States",
+                "Comment",
+                "ProcessorConfig",
+                "QueryLanguage",
+            ],
+            &pat,
+        );
+        if let Some(mode) = po
+            .get("ProcessorConfig")
+            .and_then(|c| c.get("Mode"))
+            .and_then(Value::as_str)
+            && mode != "INLINE"
+            && mode != "DISTRIBUTED"
+        {
+            {
+                self.schema(
+                    "The value for the field 'Mode' must be one of [INLINE, DISTRIBUTED]",
+                    &format!("{pat}/ProcessorConfig/Mode"),
+                );
             }
         }
         let processor = self.program(po, ql, &pat)?;
-        let items_path = obj.get("ItemsPath").and_then(|v| self.path(v, &format!("{at}/ItemsPath")));
-        let items = obj.get("Items").map(|v| self.template(v, &format!("{at}/Items"), true));
+        let items_path = obj
+            .get("ItemsPath")
+            .and_then(|v| self.path(v, &format!("{at}/ItemsPath")));
+        let items = obj
+            .get("Items")
+            .map(|v| self.template(v, &format!("{at}/Items"), true));
         if items.is_some() && !jsonata {
-            self.schema("The field \"Items\" is only supported when QueryLanguage is JSONata", at);
+            self.schema(
+                "The field \"Items\" is only supported when QueryLanguage is JSONata",
+                at,
+            );
         }
         let item_selector = match (obj.get("ItemSelector"), obj.get("Parameters")) {
             (Some(_), Some(_)) => {
-                self.schema("The fields 'ItemSelector' and 'Parameters' are mutually exclusive", at);
+                self.schema(
+                    "The fields 'ItemSelector' and 'Parameters' are mutually exclusive",
+                    at,
+                );
                 None
             }
             (Some(v), None) => Some(self.template(v, &format!("{at}/ItemSelector"), jsonata)),
@@ -539,11 +806,15 @@ impl Cx {
     fn error_equals(&mut self, o: &Map<String, Value>, at: &str) -> Vec<String> {
         match o.get("ErrorEquals").and_then(Value::as_array) {
             Some(a) if !a.is_empty() => {
-                let v: Vec<String> = a.iter().filter_map(|e| e.as_str().map(str::to_owned)).collect();
-                if let Some(pos) = v.iter().position(|e| e == "States.ALL") {
-                    if v.len() > 1 || pos != 0 {
-                        self.schema("States.ALL must appear alone in ErrorEquals", &format!("{at}/ErrorEquals"));
-                    }
+                let v: Vec<String> = a
+                    .iter()
+                    .filter_map(|e| e.as_str().map(str::to_owned))
+                    .collect();
+                if v.iter().any(|e| e == "States.ALL") && v.len() > 1 {
+                    self.schema(
+                        "States.ALL must appear alone in ErrorEquals",
+                        &format!("{at}/ErrorEquals"),
+                    );
                 }
                 v
             }
@@ -557,7 +828,10 @@ impl Cx {
     fn retriers(&mut self, v: Option<&Value>, at: &str) -> Vec<Retrier> {
         let Some(v) = v else { return Vec::new() };
         let Some(arr) = v.as_array() else {
-            self.schema("The value for the field 'Retry' must be an ARRAY", &format!("{at}/Retry"));
+            self.schema(
+                "The value for the field 'Retry' must be an ARRAY",
+                &format!("{at}/Retry"),
+            );
             return Vec::new();
         };
         let mut out = Vec::new();
@@ -569,7 +843,15 @@ impl Cx {
             };
             self.check_fields(
                 o,
-                &["ErrorEquals", "IntervalSeconds", "MaxAttempts", "BackoffRate", "MaxDelaySeconds", "JitterStrategy", "Comment"],
+                &[
+                    "ErrorEquals",
+                    "IntervalSeconds",
+                    "MaxAttempts",
+                    "BackoffRate",
+                    "MaxDelaySeconds",
+                    "JitterStrategy",
+                    "Comment",
+                ],
                 &rat,
             );
             let error_equals = self.error_equals(o, &rat);
@@ -578,7 +860,10 @@ impl Cx {
                 Some(b) => match b.as_f64() {
                     Some(f) if f >= 1.0 => f,
                     _ => {
-                        self.schema("The value for the field 'BackoffRate' must be a NUMBER >= 1.0", &format!("{rat}/BackoffRate"));
+                        self.schema(
+                            "The value for the field 'BackoffRate' must be a NUMBER >= 1.0",
+                            &format!("{rat}/BackoffRate"),
+                        );
                         2.0
                     }
                 },
@@ -587,14 +872,20 @@ impl Cx {
                 None | Some("NONE") => false,
                 Some("FULL") => true,
                 Some(_) => {
-                    self.schema("The value for the field 'JitterStrategy' must be one of [FULL, NONE]", &format!("{rat}/JitterStrategy"));
+                    self.schema(
+                        "The value for the field 'JitterStrategy' must be one of [FULL, NONE]",
+                        &format!("{rat}/JitterStrategy"),
+                    );
                     false
                 }
             };
             out.push(Retrier {
                 error_equals,
                 interval_seconds: self.uint(o, "IntervalSeconds", &rat).unwrap_or(1),
-                max_attempts: self.uint(o, "MaxAttempts", &rat).map(|n| n.min(u32::MAX as u64) as u32).unwrap_or(3),
+                max_attempts: self
+                    .uint(o, "MaxAttempts", &rat)
+                    .map(|n| n.min(u32::MAX as u64) as u32)
+                    .unwrap_or(3),
                 backoff_rate,
                 max_delay_seconds: self.uint(o, "MaxDelaySeconds", &rat),
                 jitter,
@@ -603,10 +894,19 @@ impl Cx {
         out
     }
 
-    fn catchers(&mut self, v: Option<&Value>, index: &HashMap<String, usize>, jsonata: bool, at: &str) -> Vec<Catcher> {
+    fn catchers(
+        &mut self,
+        v: Option<&Value>,
+        index: &HashMap<String, usize>,
+        jsonata: bool,
+        at: &str,
+    ) -> Vec<Catcher> {
         let Some(v) = v else { return Vec::new() };
         let Some(arr) = v.as_array() else {
-            self.schema("The value for the field 'Catch' must be an ARRAY", &format!("{at}/Catch"));
+            self.schema(
+                "The value for the field 'Catch' must be an ARRAY",
+                &format!("{at}/Catch"),
+            );
             return Vec::new();
         };
         let mut out = Vec::new();
@@ -616,28 +916,57 @@ impl Cx {
                 self.schema("A catcher must be a JSON object", &cat);
                 continue;
             };
-            self.check_fields(o, &["ErrorEquals", "Next", "ResultPath", "Assign", "Output", "Comment"], &cat);
+            self.check_fields(
+                o,
+                &[
+                    "ErrorEquals",
+                    "Next",
+                    "ResultPath",
+                    "Assign",
+                    "Output",
+                    "Comment",
+                ],
+                &cat,
+            );
             let error_equals = self.error_equals(o, &cat);
             let result_path = match o.get("ResultPath") {
                 None => ResultPath::Replace,
                 Some(Value::Null) => ResultPath::Discard,
                 Some(v) => self.result_path(v, &format!("{cat}/ResultPath")),
             };
-            let assign = o.get("Assign").map(|a| self.template(a, &format!("{cat}/Assign"), jsonata));
-            let output = o.get("Output").map(|a| self.template(a, &format!("{cat}/Output"), true));
+            let assign = o
+                .get("Assign")
+                .map(|a| self.template(a, &format!("{cat}/Assign"), jsonata));
+            let output = o
+                .get("Output")
+                .map(|a| self.template(a, &format!("{cat}/Output"), true));
             if !o.contains_key("Next") {
                 self.schema("These fields are required: [Next]", &cat);
                 continue;
             }
             if let Some(next) = self.target(o.get("Next"), index, &format!("{cat}/Next")) {
-                out.push(Catcher { error_equals, result_path, next, assign, output });
+                out.push(Catcher {
+                    error_equals,
+                    result_path,
+                    next,
+                    assign,
+                    output,
+                });
             }
         }
         out
     }
 
-    fn choice(&mut self, obj: &Map<String, Value>, index: &HashMap<String, usize>, jsonata: bool, at: &str) -> StateKind {
-        let default = obj.get("Default").and_then(|d| self.target(Some(d), index, &format!("{at}/Default")));
+    fn choice(
+        &mut self,
+        obj: &Map<String, Value>,
+        index: &HashMap<String, usize>,
+        jsonata: bool,
+        at: &str,
+    ) -> StateKind {
+        let default = obj
+            .get("Default")
+            .and_then(|d| self.target(Some(d), index, &format!("{at}/Default")));
         let mut choices = Vec::new();
         match obj.get("Choices").and_then(Value::as_array) {
             Some(a) if !a.is_empty() => {
@@ -647,16 +976,26 @@ impl Cx {
                         self.schema("A choice rule must be a JSON object", &cat);
                         continue;
                     };
-                    let Some(next) = self.target(co.get("Next"), index, &format!("{cat}/Next")) else {
+                    let Some(next) = self.target(co.get("Next"), index, &format!("{cat}/Next"))
+                    else {
                         if !co.contains_key("Next") {
                             self.schema("These fields are required: [Next]", &cat);
                         }
                         continue;
                     };
-                    let assign = co.get("Assign").map(|a| self.template(a, &format!("{cat}/Assign"), jsonata));
-                    let output = co.get("Output").map(|a| self.template(a, &format!("{cat}/Output"), true));
+                    let assign = co
+                        .get("Assign")
+                        .map(|a| self.template(a, &format!("{cat}/Assign"), jsonata));
+                    let output = co
+                        .get("Output")
+                        .map(|a| self.template(a, &format!("{cat}/Output"), true));
                     if let Some(rule) = self.rule(co, &cat, true) {
-                        choices.push(ChoiceBranch { rule, next, assign, output });
+                        choices.push(ChoiceBranch {
+                            rule,
+                            next,
+                            assign,
+                            output,
+                        });
                     }
                 }
             }
@@ -671,12 +1010,19 @@ impl Cx {
             extra.extend(["Next", "Assign", "Output"]);
         }
         if let Some(c) = o.get("Condition") {
-            return Some(ChoiceRule::Condition(self.template(c, &format!("{at}/Condition"), true)));
+            return Some(ChoiceRule::Condition(self.template(
+                c,
+                &format!("{at}/Condition"),
+                true,
+            )));
         }
         for comb in ["And", "Or"] {
             if let Some(v) = o.get(comb) {
                 let Some(arr) = v.as_array().filter(|a| !a.is_empty()) else {
-                    self.schema(format_args!("The value for the field '{comb}' must be a non-empty ARRAY"), &format!("{at}/{comb}"));
+                    self.schema(
+                        format_args!("The value for the field '{comb}' must be a non-empty ARRAY"),
+                        &format!("{at}/{comb}"),
+                    );
                     return None;
                 };
                 let mut rules = Vec::new();
@@ -687,15 +1033,24 @@ impl Cx {
                         None => self.schema("A choice rule must be a JSON object", &rat),
                     }
                 }
-                return Some(if comb == "And" { ChoiceRule::And(rules) } else { ChoiceRule::Or(rules) });
+                return Some(if comb == "And" {
+                    ChoiceRule::And(rules)
+                } else {
+                    ChoiceRule::Or(rules)
+                });
             }
         }
         if let Some(v) = o.get("Not") {
             let Some(ro) = v.as_object() else {
-                self.schema("The value for the field 'Not' must be an OBJECT", &format!("{at}/Not"));
+                self.schema(
+                    "The value for the field 'Not' must be an OBJECT",
+                    &format!("{at}/Not"),
+                );
                 return None;
             };
-            return self.rule(ro, &format!("{at}/Not"), false).map(|r| ChoiceRule::Not(Box::new(r)));
+            return self
+                .rule(ro, &format!("{at}/Not"), false)
+                .map(|r| ChoiceRule::Not(Box::new(r)));
         }
         let Some(var) = o.get("Variable") else {
             self.schema("These fields are required: [Variable]", at);
@@ -712,17 +1067,26 @@ impl Cx {
                 _ => (k.as_str(), false),
             };
             let Some(op) = comparison(name) else {
-                self.schema(format_args!("The field \"{k}\" is not supported by Step Functions"), at);
+                self.schema(
+                    format_args!("The field \"{k}\" is not supported by Step Functions"),
+                    at,
+                );
                 return None;
             };
             if found.is_some() {
-                self.schema("A choice rule must have exactly one comparison operator", at);
+                self.schema(
+                    "A choice rule must have exactly one comparison operator",
+                    at,
+                );
                 return None;
             }
             let kat = format!("{at}/{k}");
             let operand = if is_path {
                 if matches!(op, Comparison::StringMatches) || name.starts_with("Is") {
-                    self.schema(format_args!("The field \"{k}\" is not supported by Step Functions"), at);
+                    self.schema(
+                        format_args!("The field \"{k}\" is not supported by Step Functions"),
+                        at,
+                    );
                     return None;
                 }
                 Operand::Path(self.path(v, &kat)?)
@@ -743,13 +1107,17 @@ impl Cx {
                     | Comparison::TimestampLessThan
                     | Comparison::TimestampGreaterThan
                     | Comparison::TimestampLessThanEquals
-                    | Comparison::TimestampGreaterThanEquals => {
-                        v.as_str().and_then(crate::engine::exec::parse_timestamp).is_some()
-                    }
+                    | Comparison::TimestampGreaterThanEquals => v
+                        .as_str()
+                        .and_then(crate::engine::exec::parse_timestamp)
+                        .is_some(),
                     _ => v.is_boolean(),
                 };
                 if !ok {
-                    self.schema(format_args!("The value for the field '{k}' has the wrong type"), &kat);
+                    self.schema(
+                        format_args!("The value for the field '{k}' has the wrong type"),
+                        &kat,
+                    );
                     return None;
                 }
                 Operand::Value(v.clone())
@@ -760,7 +1128,11 @@ impl Cx {
             self.schema("A choice rule must have a comparison operator", at);
             return None;
         };
-        Some(ChoiceRule::Test { variable, op, operand })
+        Some(ChoiceRule::Test {
+            variable,
+            op,
+            operand,
+        })
     }
 
     /// Compiles a payload template. In JSONata mode values are kept as written.
@@ -812,11 +1184,18 @@ impl Cx {
                         fields.push((k.clone(), t));
                     }
                 }
-                if dynamic { Template::Object(fields) } else { Template::Const(v.clone()) }
+                if dynamic {
+                    Template::Object(fields)
+                } else {
+                    Template::Const(v.clone())
+                }
             }
             Value::Array(a) => {
-                let items: Vec<Template> =
-                    a.iter().enumerate().map(|(i, x)| self.template(x, &format!("{at}/{i}"), false)).collect();
+                let items: Vec<Template> = a
+                    .iter()
+                    .enumerate()
+                    .map(|(i, x)| self.template(x, &format!("{at}/{i}"), false))
+                    .collect();
                 if items.iter().all(|t| matches!(t, Template::Const(_))) {
                     Template::Const(v.clone())
                 } else {
@@ -836,7 +1215,10 @@ impl Cx {
                 Some(text) => match super::jsonata::Expr::parse(text, field) {
                     Ok(e) => Template::Expr(Box::new(e)),
                     Err(e) => {
-                        self.schema(format_args!("The JSONata expression '{text}' is not valid: {e}"), at);
+                        self.schema(
+                            format_args!("The JSONata expression '{text}' is not valid: {e}"),
+                            at,
+                        );
                         Template::Const(v.clone())
                     }
                 },
@@ -846,7 +1228,11 @@ impl Cx {
                 let fields: Vec<(String, Template)> = m
                     .iter()
                     .map(|(k, x)| {
-                        let t = self.jtemplate(x, &format!("{field}/{k}"), &format!("{at}/{}", pointer_escape(k)));
+                        let t = self.jtemplate(
+                            x,
+                            &format!("{field}/{k}"),
+                            &format!("{at}/{}", pointer_escape(k)),
+                        );
                         (k.clone(), t)
                     })
                     .collect();
@@ -871,6 +1257,32 @@ impl Cx {
             other => Template::Const(other.clone()),
         }
     }
+}
+
+/// States no transition leads to (from `StartAt` through Next, Default, Choices and Catch).
+fn unreachable(p: &Program) -> Vec<&str> {
+    let mut seen = vec![false; p.states.len()];
+    let mut todo = vec![p.start_at];
+    while let Some(i) = todo.pop() {
+        if std::mem::replace(&mut seen[i], true) {
+            continue;
+        }
+        let s = &p.states[i];
+        if let Transition::Next(n) = s.transition {
+            todo.push(n);
+        }
+        todo.extend(s.catch.iter().map(|c| c.next));
+        if let StateKind::Choice { choices, default } = &s.kind {
+            todo.extend(choices.iter().map(|c| c.next));
+            todo.extend(*default);
+        }
+    }
+    p.states
+        .iter()
+        .zip(seen)
+        .filter(|(_, r)| !r)
+        .map(|(s, _)| s.name.as_str())
+        .collect()
 }
 
 fn comparison(name: &str) -> Option<Comparison> {

@@ -44,7 +44,10 @@ enum Filter {
 #[derive(Clone, Debug, PartialEq)]
 enum Operand {
     /// `@.a.b` (relative) or `$.a.b` (absolute) with definite segments only.
-    Path { absolute: bool, segs: Vec<Seg> },
+    Path {
+        absolute: bool,
+        segs: Vec<Seg>,
+    },
     Literal(Value),
 }
 
@@ -86,29 +89,54 @@ impl JsonPath {
     /// Compiles `text`; the error says what is wrong with it.
     pub fn parse(text: &str) -> Result<Self, String> {
         let t = text.trim();
-        let mut p = Parser { s: t.as_bytes(), src: t, i: 0, depth: 0 };
+        let mut p = Parser {
+            s: t.as_bytes(),
+            src: t,
+            i: 0,
+            depth: 0,
+        };
         if !t.starts_with('$') {
-            return Err(format!("The value for the field must be a valid JSONPath: '{text}'"));
+            return Err(format!(
+                "The value for the field must be a valid JSONPath: '{text}'"
+            ));
         }
         p.i = 1;
         let root = if p.peek() == Some(b'$') {
             p.i += 1;
             Root::Context
-        } else if p.peek().is_some_and(|c| c.is_ascii_alphabetic() || c == b'_') {
+        } else if p
+            .peek()
+            .is_some_and(|c| c.is_ascii_alphabetic() || c == b'_')
+        {
             let start = p.i;
-            while p.peek().is_some_and(|c| c.is_ascii_alphanumeric() || c == b'_') {
+            while p
+                .peek()
+                .is_some_and(|c| c.is_ascii_alphanumeric() || c == b'_')
+            {
                 p.i += 1;
             }
             Root::Variable(t[start..p.i].into())
         } else {
             Root::Input
         };
-        let segs = p.segments(false).map_err(|e| format!("Invalid JSONPath '{text}': {e}"))?;
+        let segs = p
+            .segments(false)
+            .map_err(|e| format!("Invalid JSONPath '{text}': {e}"))?;
         if p.i != p.s.len() {
-            return Err(format!("Invalid JSONPath '{text}': unexpected character at {}", p.i));
+            return Err(format!(
+                "Invalid JSONPath '{text}': unexpected character at {}",
+                p.i
+            ));
         }
-        let definite = segs.iter().all(|s| matches!(s, Seg::Name(_) | Seg::Index(_)));
-        Ok(JsonPath { text: text.into(), root, segs, definite })
+        let definite = segs
+            .iter()
+            .all(|s| matches!(s, Seg::Name(_) | Seg::Index(_)));
+        Ok(JsonPath {
+            text: text.into(),
+            root,
+            segs,
+            definite,
+        })
     }
 
     /// The path as written.
@@ -151,7 +179,10 @@ impl JsonPath {
                         } else {
                             format!("Missing property in path {norm}")
                         };
-                        return Err(PathError { path: self.text.to_string(), detail });
+                        return Err(PathError {
+                            path: self.text.to_string(),
+                            detail,
+                        });
                     }
                 }
             }
@@ -346,9 +377,10 @@ impl Filter {
 fn compare(x: &Value, op: CmpOp, y: &Value) -> bool {
     use std::cmp::Ordering;
     let ord = match (x, y) {
-        (Value::Number(a), Value::Number(b)) => {
-            a.as_f64().zip(b.as_f64()).and_then(|(a, b)| a.partial_cmp(&b))
-        }
+        (Value::Number(a), Value::Number(b)) => a
+            .as_f64()
+            .zip(b.as_f64())
+            .and_then(|(a, b)| a.partial_cmp(&b)),
         (Value::String(a), Value::String(b)) => Some(a.cmp(b)),
         _ => {
             return match op {
@@ -447,8 +479,10 @@ impl Parser<'_> {
         }
         let start = self.i;
         while let Some(c) = self.peek() {
-            if matches!(c, b'.' | b'[' | b' ' | b')' | b'=' | b'!' | b'<' | b'>' | b'&' | b'|' | b',')
-            {
+            if matches!(
+                c,
+                b'.' | b'[' | b' ' | b')' | b'=' | b'!' | b'<' | b'>' | b'&' | b'|' | b','
+            ) {
                 break;
             }
             self.i += 1;
@@ -557,7 +591,11 @@ impl Parser<'_> {
         while self.eat(b',') {
             idx.push(self.int().ok_or("expected an index")?);
         }
-        Ok(if idx.len() == 1 { Seg::Index(first) } else { Seg::Indexes(idx) })
+        Ok(if idx.len() == 1 {
+            Seg::Index(first)
+        } else {
+            Seg::Indexes(idx)
+        })
     }
 
     fn filter_or(&mut self) -> Result<Filter, String> {
@@ -639,7 +677,10 @@ impl Parser<'_> {
                 let absolute = self.peek() == Some(b'$');
                 self.i += 1;
                 let segs = self.segments(true)?;
-                if !segs.iter().all(|s| matches!(s, Seg::Name(_) | Seg::Index(_))) {
+                if !segs
+                    .iter()
+                    .all(|s| matches!(s, Seg::Name(_) | Seg::Index(_)))
+                {
                     return Err("only simple paths are supported inside filters".into());
                 }
                 Ok(Operand::Path { absolute, segs })
@@ -693,7 +734,10 @@ mod tests {
     #[test]
     fn indefinite_paths_return_arrays() {
         let v = json!({"users": [{"s": 0, "n": "a"}, {"s": 1, "n": "b"}]});
-        assert_eq!(sel("$.users[?(@.s == 0)]", v.clone()), Ok(json!([{"s": 0, "n": "a"}])));
+        assert_eq!(
+            sel("$.users[?(@.s == 0)]", v.clone()),
+            Ok(json!([{"s": 0, "n": "a"}]))
+        );
         assert_eq!(sel("$.users[*].n", v.clone()), Ok(json!(["a", "b"])));
         assert_eq!(sel("$..n", v.clone()), Ok(json!(["a", "b"])));
         assert_eq!(sel("$.users[1:].n", v), Ok(json!(["b"])));
@@ -702,7 +746,10 @@ mod tests {
 
     #[test]
     fn roots_are_recognised() {
-        assert_eq!(JsonPath::parse("$$.Execution.Id").map(|p| p.root().clone()), Ok(Root::Context));
+        assert_eq!(
+            JsonPath::parse("$$.Execution.Id").map(|p| p.root().clone()),
+            Ok(Root::Context)
+        );
         assert_eq!(
             JsonPath::parse("$var.x").map(|p| p.root().clone()),
             Ok(Root::Variable("var".into()))
@@ -713,7 +760,10 @@ mod tests {
     #[test]
     fn assign_creates_intermediate_objects() {
         let p = JsonPath::parse("$.a.b").unwrap();
-        assert_eq!(p.assign(json!({"x": 1}), json!(2)), Ok(json!({"x": 1, "a": {"b": 2}})));
+        assert_eq!(
+            p.assign(json!({"x": 1}), json!(2)),
+            Ok(json!({"x": 1, "a": {"b": 2}}))
+        );
         assert!(p.assign(json!([1]), json!(2)).is_err());
     }
 }

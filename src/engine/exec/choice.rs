@@ -9,7 +9,12 @@ use std::cmp::Ordering;
 
 impl Run<'_> {
     /// Evaluates one rule against the Choice state's effective input.
-    pub(super) fn rule_matches(&self, rule: &ChoiceRule, input: &Value, env: &Env<'_>) -> Result<bool, Fault> {
+    pub(super) fn rule_matches(
+        &self,
+        rule: &ChoiceRule,
+        input: &Value,
+        env: &Env<'_>,
+    ) -> Result<bool, Fault> {
         Ok(match rule {
             ChoiceRule::And(rs) => {
                 for r in rs {
@@ -32,7 +37,11 @@ impl Run<'_> {
                 let states = self.states_value(input, None, None, env);
                 super::jsonata::truthy(Some(&self.jeval(t, &states, env)?))
             }
-            ChoiceRule::Test { variable, op, operand } => {
+            ChoiceRule::Test {
+                variable,
+                op,
+                operand,
+            } => {
                 let value = self.lookup(variable, input, env);
                 if let Comparison::IsPresent = op {
                     return Ok(value.is_ok() == (operand_bool(operand)));
@@ -172,7 +181,15 @@ mod tests {
 
     #[test]
     fn numeric_comparisons_ignore_non_numbers() {
-        assert!(!compare(&Comparison::NumericEquals, &Value::from("0"), &Value::from(0)));
-        assert!(compare(&Comparison::NumericEquals, &Value::from(1), &Value::from(1.0)));
+        assert!(!compare(
+            &Comparison::NumericEquals,
+            &Value::from("0"),
+            &Value::from(0)
+        ));
+        assert!(compare(
+            &Comparison::NumericEquals,
+            &Value::from(1),
+            &Value::from(1.0)
+        ));
     }
 }

@@ -41,14 +41,24 @@ impl Run<'_> {
     }
 
     /// Selects `path` from the document its root names.
-    pub(super) fn select(&self, path: &JsonPath, input: &Value, env: &Env<'_>) -> Result<Value, Fault> {
+    pub(super) fn select(
+        &self,
+        path: &JsonPath,
+        input: &Value,
+        env: &Env<'_>,
+    ) -> Result<Value, Fault> {
         self.lookup(path, input, env).map_err(|e| match e {
             Lookup::Path(e) => env.runtime(e),
             Lookup::Fault(f) => f,
         })
     }
 
-    pub(super) fn lookup(&self, path: &JsonPath, input: &Value, env: &Env<'_>) -> Result<Value, Lookup> {
+    pub(super) fn lookup(
+        &self,
+        path: &JsonPath,
+        input: &Value,
+        env: &Env<'_>,
+    ) -> Result<Value, Lookup> {
         match path.root() {
             Root::Input => path.select(input).map_err(Lookup::Path),
             Root::Context => path.select(&self.context_object(env)).map_err(Lookup::Path),
@@ -63,12 +73,20 @@ impl Run<'_> {
     }
 
     /// Evaluates a payload template against `input`.
-    pub(super) fn template(&self, t: &Template, input: &Value, env: &Env<'_>) -> Result<Value, Fault> {
+    pub(super) fn template(
+        &self,
+        t: &Template,
+        input: &Value,
+        env: &Env<'_>,
+    ) -> Result<Value, Fault> {
         Ok(match t {
             Template::Const(v) => v.clone(),
-            Template::Array(items) => {
-                Value::Array(items.iter().map(|i| self.template(i, input, env)).collect::<Result<_, _>>()?)
-            }
+            Template::Array(items) => Value::Array(
+                items
+                    .iter()
+                    .map(|i| self.template(i, input, env))
+                    .collect::<Result<_, _>>()?,
+            ),
             Template::Object(fields) => {
                 let mut m = Map::with_capacity(fields.len());
                 for (k, f) in fields {
@@ -92,11 +110,18 @@ impl Run<'_> {
             }
             Template::Path(p) => self.select(p, input, env)?,
             Template::Call(f) => self.intrinsic(f, input, env)?,
-            Template::Expr(_) => return Err(env.runtime("internal error: a JSONata template in a JSONPath state")),
+            Template::Expr(_) => {
+                return Err(env.runtime("internal error: a JSONata template in a JSONPath state"));
+            }
         })
     }
 
-    pub(super) fn intrinsic(&self, f: &Intrinsic, input: &Value, env: &Env<'_>) -> Result<Value, Fault> {
+    pub(super) fn intrinsic(
+        &self,
+        f: &Intrinsic,
+        input: &Value,
+        env: &Env<'_>,
+    ) -> Result<Value, Fault> {
         let mut args = Vec::with_capacity(f.args.len());
         for a in &f.args {
             args.push(match a {
@@ -118,7 +143,13 @@ impl Run<'_> {
     }
 
     /// `ResultPath`: combines the raw state input with the result.
-    pub(super) fn result_path(&self, p: &ResultPath, raw: Value, result: Value, env: &Env<'_>) -> Result<Value, Fault> {
+    pub(super) fn result_path(
+        &self,
+        p: &ResultPath,
+        raw: Value,
+        result: Value,
+        env: &Env<'_>,
+    ) -> Result<Value, Fault> {
         match p {
             ResultPath::Replace => Ok(result),
             ResultPath::Discard => Ok(raw),

@@ -22,10 +22,18 @@ pub(super) fn entered(name: &str, input: &Value) -> Value {
     json!({"name": name, "input": to_text(input), "inputDetails": {"truncated": false}})
 }
 
-pub(super) fn exited(name: &str, output: &Value, assigned: Option<&serde_json::Map<String, Value>>) -> Value {
-    let mut d = json!({"name": name, "output": to_text(output), "outputDetails": {"truncated": false}});
+pub(super) fn exited(
+    name: &str,
+    output: &Value,
+    assigned: Option<&serde_json::Map<String, Value>>,
+) -> Value {
+    let mut d =
+        json!({"name": name, "output": to_text(output), "outputDetails": {"truncated": false}});
     if let Some(a) = assigned {
-        let vars: serde_json::Map<String, Value> = a.iter().map(|(k, v)| (k.clone(), json!(to_text(v)))).collect();
+        let vars: serde_json::Map<String, Value> = a
+            .iter()
+            .map(|(k, v)| (k.clone(), json!(to_text(v))))
+            .collect();
         d["assignedVariables"] = Value::Object(vars);
         d["assignedVariablesDetails"] = json!({"truncated": false});
     }
@@ -37,17 +45,28 @@ pub(super) enum TaskKind<'a> {
     /// `arn:aws:lambda:...:function:f` → `LambdaFunction*` events.
     Lambda,
     /// `arn:aws:states:::<type>:<name>` → `Task*` events.
-    Service { resource_type: &'a str, resource: &'a str },
+    Service {
+        resource_type: &'a str,
+        resource: &'a str,
+    },
 }
 
 pub(super) fn task_kind(arn: &str) -> TaskKind<'_> {
-    if arn.starts_with("arn:aws:lambda:") || (arn.starts_with("arn:") && arn.contains(":lambda:") && arn.contains(":function:")) {
+    if arn.starts_with("arn:aws:lambda:")
+        || (arn.starts_with("arn:") && arn.contains(":lambda:") && arn.contains(":function:"))
+    {
         return TaskKind::Lambda;
     }
     let tail = arn.split_once(":::").map(|(_, t)| t).unwrap_or(arn);
     match tail.rsplit_once(':') {
-        Some((ty, res)) => TaskKind::Service { resource_type: ty, resource: res },
-        None => TaskKind::Service { resource_type: tail, resource: tail },
+        Some((ty, res)) => TaskKind::Service {
+            resource_type: ty,
+            resource: res,
+        },
+        None => TaskKind::Service {
+            resource_type: tail,
+            resource: tail,
+        },
     }
 }
 

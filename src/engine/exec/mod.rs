@@ -41,7 +41,9 @@ pub async fn run(
         events: AtomicU64::new(0),
         history: effects.records_history(),
         checkpoints: effects.takes_checkpoints(),
-        deadline: sm.timeout_seconds.map(|s| add_millis(info.start_time, s.saturating_mul(1000))),
+        deadline: sm
+            .timeout_seconds
+            .map(|s| add_millis(info.start_time, s.saturating_mul(1000))),
     };
     r.execute(input, resume).await
 }
@@ -133,16 +135,33 @@ pub(crate) struct Fault {
 
 impl Fault {
     pub fn new(error: impl Into<String>, cause: Option<String>) -> Fault {
-        Fault { error: StateError { error: error.into(), cause }, terminal: false, timed_out: false }
+        Fault {
+            error: StateError {
+                error: error.into(),
+                cause,
+            },
+            terminal: false,
+            timed_out: false,
+        }
     }
 
     pub fn terminal(error: &str, cause: String) -> Fault {
-        Fault { error: StateError { error: error.into(), cause: Some(cause) }, terminal: true, timed_out: false }
+        Fault {
+            error: StateError {
+                error: error.into(),
+                cause: Some(cause),
+            },
+            terminal: true,
+            timed_out: false,
+        }
     }
 
     pub fn execution_timeout() -> Fault {
         Fault {
-            error: StateError { error: "States.Timeout".into(), cause: None },
+            error: StateError {
+                error: "States.Timeout".into(),
+                cause: None,
+            },
             terminal: true,
             timed_out: true,
         }
@@ -152,7 +171,12 @@ impl Fault {
 impl Run<'_> {
     /// Records a history event (details are only built when the runtime keeps history) and
     /// returns its event id.
-    fn record(&self, event_type: &str, details_key: Option<&str>, details: impl FnOnce() -> Value) -> u64 {
+    fn record(
+        &self,
+        event_type: &str,
+        details_key: Option<&str>,
+        details: impl FnOnce() -> Value,
+    ) -> u64 {
         if self.history {
             self.effects.record(crate::engine::effects::HistoryEvent {
                 event_type: event_type.to_owned(),
@@ -171,7 +195,10 @@ impl Run<'_> {
                 None => {
                     let err = StateError {
                         error: "States.Runtime".into(),
-                        cause: Some(format!("Cannot resume: the state '{}' does not exist", cp.state)),
+                        cause: Some(format!(
+                            "Cannot resume: the state '{}' does not exist",
+                            cp.state
+                        )),
                     };
                     self.record_failed(&err);
                     return Outcome::Failed(err);
@@ -181,17 +208,21 @@ impl Run<'_> {
                 self.record(
                     "ExecutionStarted",
                     Some("executionStartedEventDetails"),
-                    || serde_json::json!({
-                        "input": history::to_text(&input),
-                        "inputDetails": {"truncated": false},
-                        "roleArn": self.info.role_arn,
-                        "stateMachineArn": self.info.state_machine_arn,
-                    }),
+                    || {
+                        serde_json::json!({
+                            "input": history::to_text(&input),
+                            "inputDetails": {"truncated": false},
+                            "roleArn": self.info.role_arn,
+                        })
+                    },
                 );
                 (prog.start_at, input, Vars::new())
             }
         };
-        match self.run_program(prog, start, input, &mut vars, true, false).await {
+        match self
+            .run_program(prog, start, input, &mut vars, true, false)
+            .await
+        {
             Ok(output) => {
                 self.record(
                     "ExecutionSucceeded",
@@ -201,7 +232,11 @@ impl Run<'_> {
                 Outcome::Succeeded(output)
             }
             Err(f) if f.timed_out => {
-                self.record("ExecutionTimedOut", Some("executionTimedOutEventDetails"), || history::error_details(&f.error));
+                self.record(
+                    "ExecutionTimedOut",
+                    Some("executionTimedOutEventDetails"),
+                    || history::error_details(&f.error),
+                );
                 Outcome::TimedOut(f.error)
             }
             Err(f) => {
@@ -212,7 +247,11 @@ impl Run<'_> {
     }
 
     fn record_failed(&self, e: &StateError) {
-        self.record("ExecutionFailed", Some("executionFailedEventDetails"), || history::error_details(e));
+        self.record(
+            "ExecutionFailed",
+            Some("executionFailedEventDetails"),
+            || history::error_details(e),
+        );
     }
 
     /// True once the execution's own `TimeoutSeconds` has passed.

@@ -2,10 +2,11 @@
 //! InputPath → Parameters → (work) → ResultSelector → Assign → ResultPath → OutputPath.
 
 use super::history::{self, TaskKind, task_kind};
-use super::program::{BoxFut, Step, join_all};
+use super::program::{BoxFut, Step};
 use super::{Env, Fault, Run, Vars};
 use crate::engine::asl::{
-    MapState, Number, Program, QueryLanguage, State, StateKind, Task, Template, Text, Transition, WaitFor,
+    MapState, Number, Program, QueryLanguage, State, StateKind, Task, Template, Text, Transition,
+    WaitFor,
 };
 use crate::engine::effects::TaskRequest;
 use serde_json::{Value, json};
@@ -29,7 +30,12 @@ fn shown(v: &Value) -> String {
 
 impl Run<'_> {
     /// Pass, Choice, Wait, Succeed and Fail.
-    pub(super) async fn simple_state(&self, state: &State, raw: Value, env: &Env<'_>) -> Result<Step, Fault> {
+    pub(super) async fn simple_state(
+        &self,
+        state: &State,
+        raw: Value,
+        env: &Env<'_>,
+    ) -> Result<Step, Fault> {
         match &state.kind {
             StateKind::Pass { result } => {
                 let result = match result {
@@ -54,12 +60,16 @@ impl Run<'_> {
             StateKind::Succeed => {
                 let eff = self.io_path(&state.input_path, raw, env)?;
                 let output = self.io_path(&state.output_path, eff, env)?;
-                Ok(Step { output, next: None, assigned: None })
+                Ok(Step {
+                    output,
+                    next: None,
+                    assigned: None,
+                })
             }
             StateKind::Fail { error, cause } => {
                 let error = self.text(error.as_ref(), "ErrorPath", &raw, env)?;
                 let cause = self.text(cause.as_ref(), "CausePath", &raw, env)?;
-                Err(Fault::new(error.unwrap_or_default(), cause).without_empty_error())
+                Err(Fault::new(error.unwrap_or_default(), cause))
             }
             StateKind::Choice { choices, default } => {
                 let eff = self.io_path(&state.input_path, raw, env)?;
@@ -89,7 +99,11 @@ impl Run<'_> {
                     None => None,
                 };
                 let output = self.io_path(&state.output_path, eff, env)?;
-                Ok(Step { output, next: Some(next), assigned })
+                Ok(Step {
+                    output,
+                    next: Some(next),
+                    assigned,
+                })
             }
             StateKind::Wait(w) => {
                 let eff = self.io_path(&state.input_path, raw, env)?;
@@ -100,21 +114,35 @@ impl Run<'_> {
                     None => None,
                 };
                 let output = self.io_path(&state.output_path, eff, env)?;
-                Ok(Step { output, next: next_of(state), assigned })
+                Ok(Step {
+                    output,
+                    next: next_of(state),
+                    assigned,
+                })
             }
             _ => Err(env.runtime("internal error: state dispatched to the wrong handler")),
         }
     }
 
     /// ResultSelector is applied by the caller; this does Assign → ResultPath → OutputPath.
-    fn finish(&self, state: &State, raw: Value, result: Value, env: &Env<'_>) -> Result<Step, Fault> {
+    fn finish(
+        &self,
+        state: &State,
+        raw: Value,
+        result: Value,
+        env: &Env<'_>,
+    ) -> Result<Step, Fault> {
         let assigned = match &state.assign {
             Some(t) => Some(self.assign(t, &result, env)?),
             None => None,
         };
         let output = self.result_path(&state.result_path, raw, result, env)?;
         let output = self.io_path(&state.output_path, output, env)?;
-        Ok(Step { output, next: next_of(state), assigned })
+        Ok(Step {
+            output,
+            next: next_of(state),
+            assigned,
+        })
     }
 
     fn select_result(&self, state: &State, result: Value, env: &Env<'_>) -> Result<Value, Fault> {
@@ -124,7 +152,13 @@ impl Run<'_> {
         }
     }
 
-    fn text(&self, t: Option<&Text>, field: &str, input: &Value, env: &Env<'_>) -> Result<Option<String>, Fault> {
+    fn text(
+        &self,
+        t: Option<&Text>,
+        field: &str,
+        input: &Value,
+        env: &Env<'_>,
+    ) -> Result<Option<String>, Fault> {
         Ok(match t {
             None => None,
             Some(Text::Literal(s)) => Some(s.clone()),
@@ -140,7 +174,9 @@ impl Run<'_> {
                 }
             },
             Some(Text::Intrinsic(f)) => Some(shown(&self.intrinsic(f, input, env)?)),
-            Some(Text::Expr(_)) => return Err(env.runtime("internal error: a JSONata field in a JSONPath state")),
+            Some(Text::Expr(_)) => {
+                return Err(env.runtime("internal error: a JSONata field in a JSONPath state"));
+            }
         })
     }
 
@@ -176,7 +212,12 @@ impl Run<'_> {
         }
     }
 
-    pub(super) fn wait_until(&self, w: &WaitFor, eff: &Value, env: &Env<'_>) -> Result<OffsetDateTime, Fault> {
+    pub(super) fn wait_until(
+        &self,
+        w: &WaitFor,
+        eff: &Value,
+        env: &Env<'_>,
+    ) -> Result<OffsetDateTime, Fault> {
         let now = self.effects.now();
         let secs = |n: u64| super::add_millis(now, n.saturating_mul(1000));
         Ok(match w {
@@ -224,7 +265,10 @@ impl Run<'_> {
                         return Err(self.query_error(
                             env,
                             "Seconds",
-                            format_args!("The Seconds field must be a non-negative integer, but was: {}", history::to_text(&v)),
+                            format_args!(
+                                "The Seconds field must be a non-negative integer, but was: {}",
+                                history::to_text(&v)
+                            ),
                         ));
                     }
                 }
@@ -249,13 +293,27 @@ impl Run<'_> {
         })
     }
 
-    pub(super) async fn task(&self, state: &State, t: &Task, raw: &Value, env: &Env<'_>, attempt: u32) -> Result<Step, Fault> {
+    pub(super) async fn task(
+        &self,
+        state: &State,
+        t: &Task,
+        raw: &Value,
+        env: &Env<'_>,
+        attempt: u32,
+    ) -> Result<Step, Fault> {
         let jsonata = state.query_language == QueryLanguage::Jsonata;
         let eff = self.io_path(&state.input_path, raw.clone(), env)?;
         let token = t.resource.ends_with(".waitForTaskToken").then(|| {
-            format!("{}-{}", uuid::Uuid::new_v4().simple(), uuid::Uuid::new_v4().simple())
+            format!(
+                "{}-{}",
+                uuid::Uuid::new_v4().simple(),
+                uuid::Uuid::new_v4().simple()
+            )
         });
-        let env = Env { task_token: token.as_deref(), ..*env };
+        let env = Env {
+            task_token: token.as_deref(),
+            ..*env
+        };
         let env = &env;
         let params = match (&state.parameters, &state.arguments) {
             (_, Some(a)) if jsonata => {
@@ -265,8 +323,16 @@ impl Run<'_> {
             (Some(p), _) if !jsonata => self.template(p, &eff, env)?,
             _ => eff.clone(),
         };
-        let timeout = t.timeout_seconds.as_ref().map(|n| self.number(n, "TimeoutSeconds", &eff, env)).transpose()?;
-        let heartbeat = t.heartbeat_seconds.as_ref().map(|n| self.number(n, "HeartbeatSeconds", &eff, env)).transpose()?;
+        let timeout = t
+            .timeout_seconds
+            .as_ref()
+            .map(|n| self.number(n, "TimeoutSeconds", &eff, env))
+            .transpose()?;
+        let heartbeat = t
+            .heartbeat_seconds
+            .as_ref()
+            .map(|n| self.number(n, "HeartbeatSeconds", &eff, env))
+            .transpose()?;
         let kind = task_kind(&t.resource);
         match kind {
             TaskKind::Lambda => {
@@ -274,10 +340,17 @@ impl Run<'_> {
                 if let Some(s) = timeout {
                     d["timeoutInSeconds"] = json!(s);
                 }
-                self.record("LambdaFunctionScheduled", Some("lambdaFunctionScheduledEventDetails"), || d);
+                self.record(
+                    "LambdaFunctionScheduled",
+                    Some("lambdaFunctionScheduledEventDetails"),
+                    || d,
+                );
                 self.record("LambdaFunctionStarted", None, || Value::Null);
             }
-            TaskKind::Service { resource_type, resource } => {
+            TaskKind::Service {
+                resource_type,
+                resource,
+            } => {
                 let mut d = json!({
                     "resourceType": resource_type,
                     "resource": resource,
@@ -351,15 +424,28 @@ impl Run<'_> {
                 v
             }
             Err((e, timed_out)) => {
-                let timed_out = timed_out || e.error == "States.Timeout" || e.error == "States.HeartbeatTimeout";
+                let timed_out = timed_out
+                    || e.error == "States.Timeout"
+                    || e.error == "States.HeartbeatTimeout";
                 let mut d = history::error_details(&e);
                 let (ty, key) = match (&kind, timed_out) {
-                    (TaskKind::Lambda, false) => ("LambdaFunctionFailed", "lambdaFunctionFailedEventDetails"),
-                    (TaskKind::Lambda, true) => ("LambdaFunctionTimedOut", "lambdaFunctionTimedOutEventDetails"),
+                    (TaskKind::Lambda, false) => {
+                        ("LambdaFunctionFailed", "lambdaFunctionFailedEventDetails")
+                    }
+                    (TaskKind::Lambda, true) => (
+                        "LambdaFunctionTimedOut",
+                        "lambdaFunctionTimedOutEventDetails",
+                    ),
                     (TaskKind::Service { .. }, false) => ("TaskFailed", "taskFailedEventDetails"),
-                    (TaskKind::Service { .. }, true) => ("TaskTimedOut", "taskTimedOutEventDetails"),
+                    (TaskKind::Service { .. }, true) => {
+                        ("TaskTimedOut", "taskTimedOutEventDetails")
+                    }
                 };
-                if let TaskKind::Service { resource_type, resource } = kind {
+                if let TaskKind::Service {
+                    resource_type,
+                    resource,
+                } = kind
+                {
                     d["resourceType"] = json!(resource_type);
                     d["resource"] = json!(resource);
                 }
@@ -374,7 +460,13 @@ impl Run<'_> {
         self.finish(state, raw.clone(), result, env)
     }
 
-    pub(super) async fn parallel(&self, state: &State, branches: &[Program], raw: &Value, env: &Env<'_>) -> Result<Step, Fault> {
+    pub(super) async fn parallel(
+        &self,
+        state: &State,
+        branches: &[Program],
+        raw: &Value,
+        env: &Env<'_>,
+    ) -> Result<Step, Fault> {
         let jsonata = state.query_language == QueryLanguage::Jsonata;
         let eff = self.io_path(&state.input_path, raw.clone(), env)?;
         let input = match (&state.parameters, &state.arguments) {
@@ -393,19 +485,22 @@ impl Run<'_> {
                 let vars = env.vars.clone();
                 let f: BoxFut<'_, Result<Value, Fault>> = Box::pin(async move {
                     let mut vars = vars;
-                    self.run_program(b, b.start_at, input, &mut vars, false, true).await
+                    self.run_program(b, b.start_at, input, &mut vars, false, true)
+                        .await
                 });
                 f
             })
             .collect();
-        let results = join_all(futs).await;
-        let mut out = Vec::with_capacity(results.len());
-        for r in results {
-            match r {
-                Ok(v) => out.push(v),
-                Err(f) => return Err(f),
-            }
+        // The first failed branch fails the state; the other branches are stopped.
+        let results = join_until(futs, |r| r.is_err()).await;
+        if let Some(Some(Err(f))) = results.iter().find(|r| matches!(r, Some(Err(_)))) {
+            return Err(f.clone());
         }
+        let out: Vec<Value> = results
+            .into_iter()
+            .flatten()
+            .filter_map(Result::ok)
+            .collect();
         if jsonata {
             return self.jfinish(state, raw, Some(&Value::Array(out)), env);
         }
@@ -413,7 +508,13 @@ impl Run<'_> {
         self.finish(state, raw.clone(), result, env)
     }
 
-    pub(super) async fn map(&self, state: &State, m: &MapState, raw: &Value, env: &Env<'_>) -> Result<Step, Fault> {
+    pub(super) async fn map(
+        &self,
+        state: &State,
+        m: &MapState,
+        raw: &Value,
+        env: &Env<'_>,
+    ) -> Result<Step, Fault> {
         let jsonata = state.query_language == QueryLanguage::Jsonata;
         let eff = self.io_path(&state.input_path, raw.clone(), env)?;
         let items = match (&m.items_path, &m.items) {
@@ -441,27 +542,50 @@ impl Run<'_> {
             _ => eff.clone(),
         };
         let Value::Array(items) = items else {
-            let msg = format!("Map state input must be an array but was: {}", history::to_text(&items));
-            return Err(if jsonata { self.query_error(env, "Items", msg) } else { env.runtime(msg) });
+            let msg = format!(
+                "Map state input must be an array but was: {}",
+                history::to_text(&items)
+            );
+            return Err(if jsonata {
+                self.query_error(env, "Items", msg)
+            } else {
+                env.runtime(msg)
+            });
         };
         let limit = match &m.max_concurrency {
             Some(n) => self.number(n, "MaxConcurrency", &eff, env)?,
             None => 0,
         };
-        let tolerated_count = m.tolerated_failure_count.as_ref().map(|n| self.number(n, "ToleratedFailureCount", &eff, env)).transpose()?;
+        let tolerated_count = m
+            .tolerated_failure_count
+            .as_ref()
+            .map(|n| self.number(n, "ToleratedFailureCount", &eff, env))
+            .transpose()?;
         let tolerated_pct = m
             .tolerated_failure_percentage
             .as_ref()
             .map(|n| self.number(n, "ToleratedFailurePercentage", &eff, env))
             .transpose()?;
         let total = items.len();
-        let mut tolerance = Tolerance { count: tolerated_count.unwrap_or(0), pct: tolerated_pct.unwrap_or(0), total, failures: 0 };
-        self.record("MapStateStarted", Some("mapStateStartedEventDetails"), || json!({"length": total}));
+        let mut tolerance = Tolerance {
+            count: tolerated_count.unwrap_or(0),
+            pct: tolerated_pct.unwrap_or(0),
+            total,
+            failures: 0,
+        };
+        self.record(
+            "MapStateStarted",
+            Some("mapStateStartedEventDetails"),
+            || json!({"length": total}),
+        );
         let mut out = Vec::with_capacity(total);
         if limit == 1 || total <= 1 {
             for (i, item) in items.iter().enumerate() {
                 let input = self.item_input(state, m, raw, &eff, i, item, env)?;
-                match self.iteration(state, m, i, input, env.vars.clone(), None).await {
+                match self
+                    .iteration(state, m, i, input, env.vars.clone(), None)
+                    .await
+                {
                     Ok(v) => out.push(v),
                     Err(f) => out.push(tolerance.absorb(f)?),
                 }
@@ -471,7 +595,11 @@ impl Run<'_> {
             for (i, item) in items.iter().enumerate() {
                 inputs.push(self.item_input(state, m, raw, &eff, i, item, env)?);
             }
-            let permits = if limit == 0 { total } else { (limit as usize).min(total) };
+            let permits = if limit == 0 {
+                total
+            } else {
+                (limit as usize).min(total)
+            };
             let sem = tokio::sync::Semaphore::new(permits.min(tokio::sync::Semaphore::MAX_PERMITS));
             let started: Vec<AtomicBool> = (0..total).map(|_| AtomicBool::new(false)).collect();
             let futs: Vec<BoxFut<'_, Result<Value, Fault>>> = inputs
@@ -482,7 +610,8 @@ impl Run<'_> {
                     let f: BoxFut<'_, Result<Value, Fault>> = Box::pin(async move {
                         // The semaphore is never closed, so acquiring cannot fail.
                         let _permit = sem.acquire().await.ok();
-                        self.iteration(state, m, i, input, vars, Some(&started[i])).await
+                        self.iteration(state, m, i, input, vars, Some(&started[i]))
+                            .await
                     });
                     f
                 })
@@ -514,7 +643,9 @@ impl Run<'_> {
             for r in results.into_iter().flatten() {
                 out.push(match r {
                     Ok(v) => v,
-                    Err(f) => json!({"Error": f.error.error, "Cause": f.error.cause.unwrap_or_default()}),
+                    Err(f) => {
+                        json!({"Error": f.error.error, "Cause": f.error.cause.unwrap_or_default()})
+                    }
                 });
             }
         }
@@ -540,7 +671,10 @@ impl Run<'_> {
         item: &Value,
         env: &Env<'_>,
     ) -> Result<Value, Fault> {
-        let ienv = Env { map_item: Some((i, item)), ..*env };
+        let ienv = Env {
+            map_item: Some((i, item)),
+            ..*env
+        };
         match &m.item_selector {
             Some(t) if state.query_language == QueryLanguage::Jsonata => {
                 let states = self.states_value(raw, None, None, &ienv);
@@ -565,12 +699,33 @@ impl Run<'_> {
             s.store(true, Ordering::Relaxed);
         }
         let details = json!({"name": state.name, "index": i});
-        self.record("MapIterationStarted", Some("mapIterationStartedEventDetails"), || details.clone());
+        self.record(
+            "MapIterationStarted",
+            Some("mapIterationStartedEventDetails"),
+            || details.clone(),
+        );
         let mut vars = vars;
-        let r = self.run_program(&m.processor, m.processor.start_at, input, &mut vars, false, false).await;
+        let r = self
+            .run_program(
+                &m.processor,
+                m.processor.start_at,
+                input,
+                &mut vars,
+                false,
+                false,
+            )
+            .await;
         match &r {
-            Ok(_) => self.record("MapIterationSucceeded", Some("mapIterationSucceededEventDetails"), || details),
-            Err(_) => self.record("MapIterationFailed", Some("mapIterationFailedEventDetails"), || details),
+            Ok(_) => self.record(
+                "MapIterationSucceeded",
+                Some("mapIterationSucceededEventDetails"),
+                || details,
+            ),
+            Err(_) => self.record(
+                "MapIterationFailed",
+                Some("mapIterationFailedEventDetails"),
+                || details,
+            ),
         };
         r
     }
@@ -593,11 +748,15 @@ impl Tolerance {
         }
         self.failures += 1;
         let over_count = self.count > 0 && self.failures as u64 > self.count;
-        let over_pct = self.pct > 0 && (self.failures as f64) * 100.0 / (self.total as f64) > self.pct as f64;
+        let over_pct =
+            self.pct > 0 && (self.failures as f64) * 100.0 / (self.total as f64) > self.pct as f64;
         if over_count || over_pct {
             return Err(Fault::new(
                 "States.ExceedToleratedFailureThreshold",
-                Some("The specified tolerated failure threshold for the Map run has been exceeded".into()),
+                Some(
+                    "The specified tolerated failure threshold for the Map run has been exceeded"
+                        .into(),
+                ),
             ));
         }
         Ok(json!({"Error": f.error.error, "Cause": f.error.cause.unwrap_or_default()}))
@@ -606,7 +765,10 @@ impl Tolerance {
 
 /// Polls the futures together until all finish or `stop` says so for one output. Outputs
 /// keep their positions; `None` marks a future that had not finished.
-async fn join_until<'f, T>(futs: Vec<BoxFut<'f, T>>, mut stop: impl FnMut(&T) -> bool) -> Vec<Option<T>> {
+async fn join_until<'f, T>(
+    futs: Vec<BoxFut<'f, T>>,
+    mut stop: impl FnMut(&T) -> bool,
+) -> Vec<Option<T>> {
     let mut futs: Vec<Option<BoxFut<'f, T>>> = futs.into_iter().map(Some).collect();
     let mut out: Vec<Option<T>> = futs.iter().map(|_| None).collect();
     std::future::poll_fn(|cx| {
@@ -626,22 +788,24 @@ async fn join_until<'f, T>(futs: Vec<BoxFut<'f, T>>, mut stop: impl FnMut(&T) ->
                 }
             }
         }
-        if pending { std::task::Poll::Pending } else { std::task::Poll::Ready(()) }
+        if pending {
+            std::task::Poll::Pending
+        } else {
+            std::task::Poll::Ready(())
+        }
     })
     .await;
     out
 }
 
 fn region_of(arn: &str) -> &str {
-    arn.split(':').nth(3).filter(|r| !r.is_empty()).unwrap_or("us-east-1")
+    arn.split(':')
+        .nth(3)
+        .filter(|r| !r.is_empty())
+        .unwrap_or("us-east-1")
 }
 
 impl Fault {
-    /// `Fail` without `Error` reports no error name.
-    fn without_empty_error(self) -> Fault {
-        self
-    }
-
     /// Lets Retry/Catch see an error built with [`Fault::terminal`].
     fn catchable(mut self) -> Fault {
         self.terminal = false;

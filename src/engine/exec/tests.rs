@@ -22,7 +22,12 @@ impl TestEffects {
         }
     }
     fn types(&self) -> Vec<String> {
-        self.events.lock().unwrap().iter().map(|e| e.event_type.clone()).collect()
+        self.events
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|e| e.event_type.clone())
+            .collect()
     }
 }
 
@@ -32,7 +37,10 @@ impl Effects for TestEffects {
         let mut n = self.fail_first.lock().unwrap();
         if *n > 0 {
             *n -= 1;
-            return Err(StateError { error: "Boom".into(), cause: Some("bad".into()) });
+            return Err(StateError {
+                error: "Boom".into(),
+                cause: Some("bad".into()),
+            });
         }
         Ok(json!({"echo": request.parameters, "attempt": request.attempt}))
     }
@@ -66,7 +74,11 @@ fn info(input: &Value) -> ExecutionInfo {
 }
 
 fn block_on<F: std::future::Future>(f: F) -> F::Output {
-    tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(f)
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(f)
 }
 
 fn exec(def: &str, input: Value) -> (Outcome, TestEffects) {
@@ -90,8 +102,14 @@ fn pass_choice_succeed_flow_with_paths_and_history() {
     assert_eq!(
         fx.types(),
         [
-            "ExecutionStarted", "PassStateEntered", "PassStateExited", "ChoiceStateEntered", "ChoiceStateExited",
-            "SucceedStateEntered", "SucceedStateExited", "ExecutionSucceeded"
+            "ExecutionStarted",
+            "PassStateEntered",
+            "PassStateExited",
+            "ChoiceStateEntered",
+            "ChoiceStateExited",
+            "SucceedStateEntered",
+            "SucceedStateExited",
+            "ExecutionSucceeded"
         ]
     );
     assert_eq!(fx.checkpoints.lock().unwrap().len(), 3);
@@ -103,7 +121,13 @@ fn fail_state_reports_error_and_cause() {
         r#"{"StartAt":"F","States":{"F":{"Type":"Fail","ErrorPath":"$.e","Cause":"c"}}}"#,
         json!({"e": "E"}),
     );
-    assert_eq!(out, Outcome::Failed(StateError { error: "E".into(), cause: Some("c".into()) }));
+    assert_eq!(
+        out,
+        Outcome::Failed(StateError {
+            error: "E".into(),
+            cause: Some("c".into())
+        })
+    );
 }
 
 #[test]
@@ -116,10 +140,19 @@ fn task_retries_then_succeeds_on_the_virtual_clock() {
     .unwrap();
     let fx = TestEffects::new();
     *fx.fail_first.lock().unwrap() = 2;
-    let out = block_on(run(&sm, &info(&json!({"a": 1})), json!({"a": 1}), None, &fx));
+    let out = block_on(run(
+        &sm,
+        &info(&json!({"a": 1})),
+        json!({"a": 1}),
+        None,
+        &fx,
+    ));
     assert_eq!(out, Outcome::Succeeded(json!({"n": 2})));
     // 10 s then 20 s of backoff.
-    assert_eq!(fx.now(), OffsetDateTime::UNIX_EPOCH + time::Duration::seconds(30));
+    assert_eq!(
+        fx.now(),
+        OffsetDateTime::UNIX_EPOCH + time::Duration::seconds(30)
+    );
 }
 
 #[test]
@@ -133,7 +166,10 @@ fn catch_routes_errors_with_result_path() {
     let fx = TestEffects::new();
     *fx.fail_first.lock().unwrap() = 1;
     let out = block_on(run(&sm, &info(&json!({})), json!({}), None, &fx));
-    assert_eq!(out, Outcome::Succeeded(json!({"err": {"Error": "Boom", "Cause": "bad"}})));
+    assert_eq!(
+        out,
+        Outcome::Succeeded(json!({"err": {"Error": "Boom", "Cause": "bad"}}))
+    );
 }
 
 #[test]
@@ -154,7 +190,11 @@ fn resume_starts_at_the_checkpointed_state_with_its_variables() {
     let fx = TestEffects::new();
     let mut vars = Vars::new();
     vars.insert("x".into(), json!(7));
-    let cp = Checkpoint { state: "B".into(), input: json!({}), variables: vars };
+    let cp = Checkpoint {
+        state: "B".into(),
+        input: json!({}),
+        variables: vars,
+    };
     let out = block_on(run(&sm, &info(&json!({})), json!({}), Some(cp), &fx));
     assert_eq!(out, Outcome::Succeeded(json!({"v": 7})));
     assert_eq!(fx.types()[0], "PassStateEntered");
@@ -213,8 +253,16 @@ fn map_runs_iterations_concurrently_up_to_max_concurrency() {
         let fx = VirtualClock::new();
         let i = info(&json!([1, 2]));
         let out = fx.drive(run(&sm, &i, json!([1, 2]), None, &fx));
-        assert_eq!(out, Outcome::Succeeded(json!([1, 2])), "MaxConcurrency {mc}");
-        assert_eq!(fx.now(), OffsetDateTime::UNIX_EPOCH + time::Duration::seconds(secs), "MaxConcurrency {mc}");
+        assert_eq!(
+            out,
+            Outcome::Succeeded(json!([1, 2])),
+            "MaxConcurrency {mc}"
+        );
+        assert_eq!(
+            fx.now(),
+            OffsetDateTime::UNIX_EPOCH + time::Duration::seconds(secs),
+            "MaxConcurrency {mc}"
+        );
     }
 }
 
@@ -232,24 +280,55 @@ fn map_tolerates_failures_up_to_the_threshold() {
     let (out, _) = exec(&def(2), json!([1, 2, 3]));
     assert_eq!(
         out,
-        Outcome::Succeeded(json!([1, {"Error": "Big", "Cause": "too big"}, {"Error": "Big", "Cause": "too big"}]))
+        Outcome::Succeeded(
+            json!([1, {"Error": "Big", "Cause": "too big"}, {"Error": "Big", "Cause": "too big"}])
+        )
     );
     let (out, _) = exec(&def(1), json!([1, 2, 3]));
-    assert!(matches!(out, Outcome::Failed(e) if e.error == "States.ExceedToleratedFailureThreshold"));
+    assert!(
+        matches!(out, Outcome::Failed(e) if e.error == "States.ExceedToleratedFailureThreshold")
+    );
     let (out, _) = exec(&def(0), json!([1, 2, 3]));
-    assert_eq!(out, Outcome::Failed(StateError { error: "Big".into(), cause: Some("too big".into()) }));
+    assert_eq!(
+        out,
+        Outcome::Failed(StateError {
+            error: "Big".into(),
+            cause: Some("too big".into())
+        })
+    );
 }
 
 #[test]
 fn extreme_values_fail_cleanly_instead_of_panicking() {
     for (def, input) in [
-        (r#"{"StartAt":"W","States":{"W":{"Type":"Wait","SecondsPath":"$.s","End":true}}}"#, json!({"s": u64::MAX})),
-        (r#"{"StartAt":"P","States":{"P":{"Type":"Pass","Parameters":{"r.$":"States.ArrayRange(0, 9223372036854775807, 4611686018427387904)"},"End":true}}}"#, json!({})),
-        (r#"{"StartAt":"P","States":{"P":{"Type":"Pass","Parameters":{"r.$":"States.MathAdd($.a, $.a)"},"End":true}}}"#, json!({"a": 1e300})),
-        (r#"{"StartAt":"P","States":{"P":{"Type":"Pass","Parameters":{"r.$":"States.ArrayPartition($.a, 0)"},"End":true}}}"#, json!({"a": [1]})),
-        (r#"{"StartAt":"P","States":{"P":{"Type":"Pass","Parameters":{"r.$":"States.Base64Decode($.a)"},"End":true}}}"#, json!({"a": "%%%"})),
-        (r#"{"QueryLanguage":"JSONata","StartAt":"P","States":{"P":{"Type":"Pass","Output":"{% [1..99999999999] %}","End":true}}}"#, json!({})),
-        (r#"{"StartAt":"M","States":{"M":{"Type":"Map","ItemsPath":"$.a","ItemProcessor":{"StartAt":"P","States":{"P":{"Type":"Pass","End":true}}},"End":true}}}"#, json!({"a": 5})),
+        (
+            r#"{"StartAt":"W","States":{"W":{"Type":"Wait","SecondsPath":"$.s","End":true}}}"#,
+            json!({"s": u64::MAX}),
+        ),
+        (
+            r#"{"StartAt":"P","States":{"P":{"Type":"Pass","Parameters":{"r.$":"States.ArrayRange(0, 9223372036854775807, 4611686018427387904)"},"End":true}}}"#,
+            json!({}),
+        ),
+        (
+            r#"{"StartAt":"P","States":{"P":{"Type":"Pass","Parameters":{"r.$":"States.MathAdd($.a, $.a)"},"End":true}}}"#,
+            json!({"a": 1e300}),
+        ),
+        (
+            r#"{"StartAt":"P","States":{"P":{"Type":"Pass","Parameters":{"r.$":"States.ArrayPartition($.a, 0)"},"End":true}}}"#,
+            json!({"a": [1]}),
+        ),
+        (
+            r#"{"StartAt":"P","States":{"P":{"Type":"Pass","Parameters":{"r.$":"States.Base64Decode($.a)"},"End":true}}}"#,
+            json!({"a": "%%%"}),
+        ),
+        (
+            r#"{"QueryLanguage":"JSONata","StartAt":"P","States":{"P":{"Type":"Pass","Output":"{% [1..99999999999] %}","End":true}}}"#,
+            json!({}),
+        ),
+        (
+            r#"{"StartAt":"M","States":{"M":{"Type":"Map","ItemsPath":"$.a","ItemProcessor":{"StartAt":"P","States":{"P":{"Type":"Pass","End":true}}},"End":true}}}"#,
+            json!({"a": 5}),
+        ),
     ] {
         let (out, _) = exec(def, input);
         assert!(!matches!(out, Outcome::TimedOut(_)), "{def}");
@@ -264,7 +343,10 @@ struct VirtualClock {
 
 impl VirtualClock {
     fn new() -> Self {
-        VirtualClock { inner: TestEffects::new(), sleepers: Mutex::new(Vec::new()) }
+        VirtualClock {
+            inner: TestEffects::new(),
+            sleepers: Mutex::new(Vec::new()),
+        }
     }
 
     /// Polls `f` until it is done; whenever it is stuck, jumps the clock to the earliest
