@@ -183,6 +183,18 @@ pub struct MapState {
     pub max_concurrency: Option<Number>,
     pub tolerated_failure_count: Option<Number>,
     pub tolerated_failure_percentage: Option<Number>,
+    /// `ItemBatcher`: `MaxItemsPerBatch` and `BatchInput`.
+    pub batcher: Option<ItemBatcher>,
+    /// A Distributed Map field this engine cannot run (`ItemReader`, `ResultWriter`); the
+    /// state fails with `States.Runtime` naming it.
+    pub unsupported: Option<&'static str>,
+}
+
+/// A Distributed Map `ItemBatcher`.
+#[derive(Clone, Debug)]
+pub struct ItemBatcher {
+    pub max_items_per_batch: Option<Number>,
+    pub batch_input: Option<Template>,
 }
 
 /// A `Retry` entry.

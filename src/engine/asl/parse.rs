@@ -792,6 +792,38 @@ impl Cx {
             (None, Some(v)) => Some(self.template(v, &format!("{at}/Parameters"), jsonata)),
             (None, None) => None,
         };
+        let batcher = match obj.get("ItemBatcher") {
+            None => None,
+            Some(Value::Object(b)) => {
+                let bat = format!("{at}/ItemBatcher");
+                self.check_fields(
+                    b,
+                    &[
+                        "MaxItemsPerBatch",
+                        "MaxItemsPerBatchPath",
+                        "MaxInputBytesPerBatch",
+                        "MaxInputBytesPerBatchPath",
+                        "BatchInput",
+                    ],
+                    &bat,
+                );
+                let max_items_per_batch = self.number(b, "MaxItemsPerBatch", &bat);
+                let batch_input = b
+                    .get("BatchInput")
+                    .map(|v| self.template(v, &format!("{bat}/BatchInput"), jsonata));
+                Some(ItemBatcher {
+                    max_items_per_batch,
+                    batch_input,
+                })
+            }
+            Some(_) => {
+                self.schema(
+                    "The value for the field 'ItemBatcher' must be an OBJECT",
+                    &format!("{at}/ItemBatcher"),
+                );
+                None
+            }
+        };
         Some(StateKind::Map(Box::new(MapState {
             items_path,
             items,
@@ -800,6 +832,10 @@ impl Cx {
             max_concurrency: self.number(obj, "MaxConcurrency", at),
             tolerated_failure_count: self.number(obj, "ToleratedFailureCount", at),
             tolerated_failure_percentage: self.number(obj, "ToleratedFailurePercentage", at),
+            batcher,
+            unsupported: ["ItemReader", "ResultWriter"]
+                .into_iter()
+                .find(|f| obj.contains_key(*f)),
         })))
     }
 

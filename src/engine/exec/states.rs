@@ -552,6 +552,15 @@ impl Run<'_> {
                 env.runtime(msg)
             });
         };
+        if let Some(field) = m.unsupported {
+            return Err(env.runtime(format!(
+                "The Map field '{field}' (Distributed Map reading or writing S3) is not supported by the local engine"
+            )));
+        }
+        let items = match &m.batcher {
+            Some(b) => self.batches(b, items, raw, &eff, env, jsonata)?,
+            None => items,
+        };
         let limit = match &m.max_concurrency {
             Some(n) => self.number(n, "MaxConcurrency", &eff, env)?,
             None => 0,
@@ -659,6 +668,40 @@ impl Run<'_> {
 }
 
 impl Run<'_> {
+    /// `ItemBatcher`: groups items into `{"Items": [...], "BatchInput": ...}` inputs.
+    fn batches(
+        &self,
+        b: &crate::engine::asl::ItemBatcher,
+        items: Vec<Value>,
+        raw: &Value,
+        eff: &Value,
+        env: &Env<'_>,
+        jsonata: bool,
+    ) -> Result<Vec<Value>, Fault> {
+        let size = match &b.max_items_per_batch {
+            Some(n) => self.number(n, "MaxItemsPerBatch", eff, env)?.max(1) as usize,
+            None => items.len().max(1),
+        };
+        let batch_input = match &b.batch_input {
+            Some(t) if jsonata => {
+                Some(self.jeval(t, &self.states_value(raw, None, None, env), env)?)
+            }
+            Some(t) => Some(self.template(t, eff, env)?),
+            None => None,
+        };
+        Ok(items
+            .chunks(size)
+            .map(|c| {
+                let mut o = serde_json::Map::new();
+                o.insert("Items".into(), Value::Array(c.to_vec()));
+                if let Some(bi) = &batch_input {
+                    o.insert("BatchInput".into(), bi.clone());
+                }
+                Value::Object(o)
+            })
+            .collect())
+    }
+
     /// One Map iteration's input: `ItemSelector` (with `$$.Map.Item`) or the item itself.
     #[allow(clippy::too_many_arguments)]
     fn item_input(

@@ -406,3 +406,26 @@ fn choice_on_a_missing_variable_is_a_runtime_error() {
         })
     );
 }
+
+#[test]
+fn item_batcher_groups_items_and_item_reader_is_reported() {
+    let (out, _) = exec(
+        r#"{"StartAt":"M","States":{"M":{"Type":"Map","ItemBatcher":{"MaxItemsPerBatch":2,"BatchInput":{"k":1}},
+            "ItemProcessor":{"ProcessorConfig":{"Mode":"DISTRIBUTED","ExecutionType":"EXPRESS"},"StartAt":"P","States":{"P":{"Type":"Pass","End":true}}},"End":true}}}"#,
+        json!([1, 2, 3]),
+    );
+    assert_eq!(
+        out,
+        Outcome::Succeeded(
+            json!([{"Items": [1, 2], "BatchInput": {"k": 1}}, {"Items": [3], "BatchInput": {"k": 1}}])
+        )
+    );
+    let (out, _) = exec(
+        r#"{"StartAt":"M","States":{"M":{"Type":"Map","ItemReader":{"Resource":"arn:aws:states:::s3:getObject","Parameters":{"Bucket":"b","Key":"k"}},
+            "ItemProcessor":{"ProcessorConfig":{"Mode":"DISTRIBUTED","ExecutionType":"EXPRESS"},"StartAt":"P","States":{"P":{"Type":"Pass","End":true}}},"End":true}}}"#,
+        json!([]),
+    );
+    assert!(
+        matches!(out, Outcome::Failed(e) if e.error == "States.Runtime" && e.cause.as_deref().is_some_and(|c| c.contains("'ItemReader'")))
+    );
+}
