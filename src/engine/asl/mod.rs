@@ -1,7 +1,25 @@
 //! Amazon States Language: the definition model, its parser (JSON or YAML text) and its
-//! validation with AWS's `InvalidDefinition` messages. Paths, intrinsic calls and payload
-//! templates are compiled here, once, so the interpreter (`engine::exec`) never re-parses.
-//! Depends on nothing outside `engine` but serde_json/serde-saphyr.
+//! validation with AWS's `InvalidDefinition` messages. Paths, intrinsic calls, payload
+//! templates and JSONata expressions are compiled here, once, so the interpreter
+//! (`engine::exec`) never re-parses. Depends on nothing outside `engine` but
+//! serde_json/serde-saphyr.
+//!
+//! What a definition may use:
+//! - every state type (Pass, Task, Choice, Wait, Succeed, Fail, Parallel, Map with
+//!   `ItemProcessor` or legacy `Iterator`, `ItemsPath`/`Items`, `ItemSelector`/`Parameters`,
+//!   `MaxConcurrency(Path)`, `ToleratedFailureCount/Percentage(Path)`, `ItemBatcher`);
+//! - JSONPath mode: `InputPath`, `Parameters`, `ResultSelector`, `ResultPath`, `OutputPath`,
+//!   `.$` keys, `$$` context paths, `$var` variables, `Assign`, the 18 intrinsic functions
+//!   ([`intrinsic`]); paths follow Jayway ([`path`]);
+//! - JSONata mode (`QueryLanguage: "JSONata"`, top level or per state): `Arguments`,
+//!   `Output`, `Assign`, `Condition`, `Items`, expression-valued `Seconds`, `Timestamp`,
+//!   `Error`, `Cause`, `MaxConcurrency`, ... over the JSONata subset in [`jsonata`];
+//! - `Retry` (`IntervalSeconds`, `MaxAttempts`, `BackoffRate`, `MaxDelaySeconds`,
+//!   `JitterStrategy`) and `Catch` (`ResultPath`, `Assign`, `Output`).
+//!
+//! Load-time problems are reported together, each as `CODE: message at /pointer`
+//! (`SCHEMA_VALIDATION_FAILED`, `MISSING_TRANSITION_TARGET` for unknown targets and
+//! unreachable states). [`StateMachine::validate`] adds the EXPRESS restrictions.
 //!
 //! ```
 //! use stepgate::engine::asl::{StateMachine, StateMachineType};

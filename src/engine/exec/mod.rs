@@ -1,7 +1,22 @@
 //! The ASL interpreter. [`run`] executes a compiled [`StateMachine`] on an input and returns
 //! its [`Outcome`]; everything outside the language (running tasks, sleeping, the clock,
 //! history, checkpoints) goes through the runtime's [`Effects`]. It never panics on a
-//! definition or an input: problems become `States.Runtime` and the other `States.*` errors.
+//! definition or an input: problems become `States.Runtime` (not catchable, as in AWS),
+//! `States.QueryEvaluationError`, `States.DataLimitExceeded` and the other `States.*` errors.
+//!
+//! History events use AWS's names and detail fields (`PassStateEntered` with
+//! `stateEnteredEventDetails`, `TaskScheduled`, `LambdaFunctionSucceeded`,
+//! `MapIterationStarted`, `EvaluationFailed`, `ExecutionSucceeded`, ...). A runtime that keeps
+//! no history or checkpoints (EXPRESS) says so through `Effects::records_history` /
+//! `Effects::takes_checkpoints` and the interpreter skips building them.
+//!
+//! Known differences from AWS (see also `tests/conformance/asl-divergences.txt`):
+//! - after a resume, the event ids quoted in `States.Runtime` causes ("entered at the event
+//!   id #N") count from the resumed state, since the checkpoint does not carry the history
+//!   length;
+//! - Parallel branches and concurrent Map iterations interleave their history events in
+//!   our scheduler's order, which can differ from the order AWS records;
+//! - Distributed Map `ItemReader`/`ResultWriter` are rejected at run time.
 //!
 //! Layout: `program` (the state loop, Retry/Catch), `states` (one function per state type),
 //! `data` (paths, payload templates, InputPath/ResultPath/OutputPath, the context object),
