@@ -195,6 +195,69 @@ mod tests {
     }
 
     #[test]
+    fn schema_problems_name_the_field_and_pointer() {
+        let cases = [
+            (
+                r#"{"StartAt":"A","States":{"A":{"End":true}}}"#,
+                "SCHEMA_VALIDATION_FAILED: These fields are required: [Type] at /States/A",
+            ),
+            (
+                r#"{"StartAt":"A","States":{"A":{"Type":"Nope","End":true}}}"#,
+                "at /States/A/Type",
+            ),
+            (
+                r#"{"StartAt":"A","States":{"A":{"Type":"Pass","Next":"A","End":true}}}"#,
+                "The fields 'Next' and 'End' are mutually exclusive at /States/A",
+            ),
+            (
+                r#"{"StartAt":"A","States":{"A":{"Type":"Pass"}}}"#,
+                "These fields are required: [Next or End] at /States/A",
+            ),
+            (
+                r#"{"StartAt":"B","States":{"A":{"Type":"Pass","End":true}}}"#,
+                "MISSING_TRANSITION_TARGET: Missing 'Next' target: B at /StartAt",
+            ),
+            (
+                r#"{"StartAt":"A","States":{"A":{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke","Retry":[{"ErrorEquals":["States.ALL","X"]}],"End":true}}}"#,
+                "States.ALL must appear alone in ErrorEquals at /States/A/Retry/0/ErrorEquals",
+            ),
+            (
+                r#"{"StartAt":"A","States":{"A":{"Type":"Wait","Seconds":-1,"End":true}}}"#,
+                "at /States/A/Seconds",
+            ),
+            (
+                r#"{"StartAt":"A","States":{"A":{"Type":"Choice","Choices":[{"Variable":"$.x","NumericEquals":"1","Next":"A"}]}}}"#,
+                "at /States/A/Choices/0/NumericEquals",
+            ),
+            (
+                r#"{"StartAt":"A","States":{"A":{"Type":"Pass","InputPath":"nope","End":true}}}"#,
+                "at /States/A/InputPath",
+            ),
+            (
+                r#"{"StartAt":"A","States":{"A":{"Type":"Pass","ResultPath":"$$.x","End":true}}}"#,
+                "at /States/A/ResultPath",
+            ),
+            (
+                r#"{"QueryLanguage":"JSONata","StartAt":"A","States":{"A":{"Type":"Pass","Output":"{% 1 + %}","End":true}}}"#,
+                "at /States/A/Output",
+            ),
+            (
+                r#"{"QueryLanguage":"JSONata","StartAt":"A","States":{"A":{"Type":"Pass","InputPath":"$","End":true}}}"#,
+                "not supported by Step Functions when QueryLanguage is JSONata at /States/A",
+            ),
+            ("StartAt: [", "INVALID_JSON_DESCRIPTION"),
+        ];
+        for (def, want) in cases {
+            let err = StateMachine::parse(def).expect_err(def).to_string();
+            assert!(
+                err.starts_with("Invalid State Machine Definition: '"),
+                "{err}"
+            );
+            assert!(err.contains(want), "{def}\n  got: {err}\n  want: {want}");
+        }
+    }
+
+    #[test]
     fn unreachable_states_are_rejected_as_aws_does() {
         let err = StateMachine::parse(
             r#"{"StartAt":"A","States":{"A":{"Type":"Pass","End":true},"B":{"Type":"Pass","End":true}}}"#,

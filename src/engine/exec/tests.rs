@@ -429,3 +429,63 @@ fn item_batcher_groups_items_and_item_reader_is_reported() {
         matches!(out, Outcome::Failed(e) if e.error == "States.Runtime" && e.cause.as_deref().is_some_and(|c| c.contains("'ItemReader'")))
     );
 }
+
+mod fuzz {
+    //! Random data-flow fields over random inputs: every run ends in an `Outcome`.
+    use super::*;
+    use proptest::prelude::*;
+
+    fn json_value() -> impl Strategy<Value = Value> {
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::Bool),
+            any::<i32>().prop_map(Value::from),
+            (-1e6f64..1e6).prop_map(Value::from),
+            "[a-z{}\\\\ ]{0,6}".prop_map(Value::String),
+        ];
+        leaf.prop_recursive(3, 16, 4, |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
+                prop::collection::btree_map("[a-c]", inner, 0..4)
+                    .prop_map(|m| Value::Object(m.into_iter().collect())),
+            ]
+        })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(300))]
+
+        #[test]
+        fn data_flow_never_panics(
+            input in json_value(),
+            path in prop::sample::select(vec!["$", "$.a", "$.a[0]", "$.b.c", "$..a", "$.a[*]", "$.a[1:]", "$$.Execution.Input.a", "$[-1]", "$.a[?(@.b > 1)]"]),
+            call in prop::sample::select(vec![
+                "States.Format('{} {}', $.a, $.b)", "States.StringToJson($.a)", "States.JsonToString($)",
+                "States.ArrayPartition($.a, $.b)", "States.ArrayRange($.a, $.b, $.c)", "States.ArrayGetItem($.a, $.b)",
+                "States.ArrayUnique($.a)", "States.Base64Decode($.a)", "States.Hash($.a, 'MD5')",
+                "States.JsonMerge($.a, $.b, false)", "States.MathAdd($.a, $.b)", "States.StringSplit($.a, $.b)",
+                "States.MathRandom($.a, $.b)", "States.ArrayContains($.a, $.b)", "States.ArrayLength($.c)",
+            ]),
+            result_path in prop::sample::select(vec!["$", "$.a", "$.a.b", "$.x[0]", "null"]),
+            choice in prop::sample::select(vec!["NumericEquals\":1", "StringMatches\":\"*a*\"", "IsPresent\":true", "TimestampLessThan\":\"2020-01-01T00:00:00Z\"", "BooleanEqualsPath\":\"$.b\""]),
+        ) {
+            let rp = if result_path == "null" { "null".to_string() } else { format!("\"{result_path}\"") };
+            let def = format!(
+                r#"{{"StartAt":"P","States":{{
+                    "P":{{"Type":"Pass","Parameters":{{"p.$":"{path}","f.$":"{call}"}},"ResultPath":{rp},"Next":"C"}},
+                    "C":{{"Type":"Choice","Choices":[{{"Variable":"{path}","{choice},"Next":"M"}}],"Default":"M"}},
+                    "M":{{"Type":"Map","ItemsPath":"$.a","ItemProcessor":{{"StartAt":"I","States":{{"I":{{"Type":"Pass","End":true}}}}}},"End":true}}}}}}"#
+            );
+            let sm = StateMachine::parse(&def).map_err(|e| TestCaseError::fail(format!("{def}: {e}")))?;
+            let fx = TestEffects::new();
+            let out = block_on(run(&sm, &info(&input), input.clone(), None, &fx));
+            // No TimeoutSeconds anywhere: every run ends succeeded or failed, and a failure
+            // names a States.* error.
+            match out {
+                Outcome::Succeeded(_) => {}
+                Outcome::Failed(e) => prop_assert!(e.error.starts_with("States."), "{e:?}"),
+                Outcome::TimedOut(e) => prop_assert!(false, "timed out: {e:?}"),
+            }
+        }
+    }
+}
