@@ -21,6 +21,8 @@ type R<'a> = Result<Option<Val<'a>>, String>;
 pub(crate) struct Scope<'a> {
     /// `$states`.
     pub states: &'a Value,
+    /// The runtime's clock, for `$now()` and `$millis()`.
+    pub now: time::OffsetDateTime,
     /// Workflow variables.
     pub vars: &'a Map<String, Value>,
     locals: Vec<(&'a str, Option<Val<'a>>)>,
@@ -28,9 +30,10 @@ pub(crate) struct Scope<'a> {
 }
 
 impl<'a> Scope<'a> {
-    pub fn new(states: &'a Value, vars: &'a Map<String, Value>) -> Self {
+    pub fn new(states: &'a Value, vars: &'a Map<String, Value>, now: time::OffsetDateTime) -> Self {
         Scope {
             states,
+            now,
             vars,
             locals: Vec::new(),
             depth: 0,
@@ -251,16 +254,17 @@ fn ev_inner<'a>(node: &'a Node, ctx: Option<&Value>, scope: &mut Scope<'a>) -> R
                 vals.push(ev(a, ctx, scope)?);
             }
             match f {
-                Some(Val::Builtin(name)) => builtin(name, vals)?,
-                Some(Val::Lambda(params, body)) => {
-                    let mark = scope.locals.len();
-                    for (i, p) in params.iter().enumerate() {
-                        scope.locals.push((p, vals.get(i).cloned().flatten()));
-                    }
-                    let r = ev(body, ctx, scope);
-                    scope.locals.truncate(mark);
-                    r?
+                Some(Val::Builtin(name)) if HIGHER_ORDER.contains(&name) => {
+                    higher_order(name, vals, ctx, scope)?
                 }
+                Some(Val::Builtin("now")) => {
+                    json(Value::String(super::format_timestamp(scope.now)))
+                }
+                Some(Val::Builtin("millis")) => json(Value::from(
+                    (scope.now.unix_timestamp_nanos() / 1_000_000) as i64,
+                )),
+                Some(Val::Builtin(name)) => builtin(name, vals)?,
+                Some(f @ Val::Lambda(..)) => apply(&f, vals, ctx, scope)?,
                 _ => {
                     let name = match &**callee {
                         Node::Var(n) => n.to_string(),
@@ -273,6 +277,134 @@ fn ev_inner<'a>(node: &'a Node, ctx: Option<&Value>, scope: &mut Scope<'a>) -> R
             }
         }
     })
+}
+
+/// Calls a lambda (or a built-in passed as a value) with `args`.
+fn apply<'a>(
+    f: &Val<'a>,
+    args: Vec<Option<Val<'a>>>,
+    ctx: Option<&Value>,
+    scope: &mut Scope<'a>,
+) -> R<'a> {
+    match f {
+        Val::Lambda(params, body) => {
+            let mark = scope.locals.len();
+            for (i, p) in params.iter().enumerate() {
+                scope.locals.push((p, args.get(i).cloned().flatten()));
+            }
+            let r = ev(body, ctx, scope);
+            scope.locals.truncate(mark);
+            r
+        }
+        Val::Builtin(name) => builtin(name, args),
+        _ => Err("T1006: Attempted to invoke a non-function".into()),
+    }
+}
+
+const HIGHER_ORDER: &[&str] = &["map", "filter", "reduce", "single", "each"];
+
+/// `$map`, `$filter`, `$reduce`, `$single`, `$each`: built-ins that call a function.
+fn higher_order<'a>(
+    name: &str,
+    args: Vec<Option<Val<'a>>>,
+    ctx: Option<&Value>,
+    scope: &mut Scope<'a>,
+) -> R<'a> {
+    let mut args = args.into_iter();
+    let first = args.next().flatten();
+    let Some(f) = args.next().flatten() else {
+        return Err(format!(
+            "T0410: Argument 2 of function ${name} must be a function"
+        ));
+    };
+    let arity = match &f {
+        Val::Lambda(p, _) => p.len(),
+        _ => 1,
+    };
+    if name == "each" {
+        let Some(Val::Json(Value::Object(m))) = first else {
+            return Ok(None);
+        };
+        let mut out = Vec::new();
+        for (k, v) in m {
+            let call_args = vec![Some(Val::Json(v)), Some(Val::Json(Value::String(k)))];
+            if let Some(Val::Json(r)) = apply(&f, call_args, ctx, scope)? {
+                out.push(r);
+            }
+        }
+        return Ok(collapse(out).map(Val::Json));
+    }
+    let items = match first {
+        None => return Ok(None),
+        Some(Val::Json(Value::Array(a))) => a,
+        Some(Val::Json(v)) => vec![v],
+        Some(_) => {
+            return Err(format!(
+                "T0410: Argument 1 of function ${name} must be an array"
+            ));
+        }
+    };
+    let whole = Value::Array(items.clone());
+    let call = |i: usize, v: &Value| -> Vec<Option<Val<'a>>> {
+        let mut a = vec![Some(Val::Json(v.clone()))];
+        if arity > 1 {
+            a.push(Some(Val::Json(Value::from(i))));
+        }
+        if arity > 2 {
+            a.push(Some(Val::Json(whole.clone())));
+        }
+        a
+    };
+    match name {
+        "map" => {
+            let mut out = Vec::new();
+            for (i, v) in items.iter().enumerate() {
+                if let Some(Val::Json(r)) = apply(&f, call(i, v), ctx, scope)? {
+                    out.push(r);
+                }
+            }
+            Ok(collapse(out).map(Val::Json))
+        }
+        "filter" | "single" => {
+            let mut out = Vec::new();
+            for (i, v) in items.iter().enumerate() {
+                if truthy(as_json(&apply(&f, call(i, v), ctx, scope)?)) {
+                    out.push(v.clone());
+                }
+            }
+            if name == "single" {
+                if out.len() != 1 {
+                    return Err(format!(
+                        "D3138: The $single() function expected exactly 1 matching result, got {}",
+                        out.len()
+                    ));
+                }
+                return Ok(out.pop().map(Val::Json));
+            }
+            Ok(collapse(out).map(Val::Json))
+        }
+        _ => {
+            // $reduce(array, function($acc, $v), init?)
+            let mut iter = items.into_iter();
+            let mut acc = match args.next().flatten() {
+                Some(Val::Json(v)) => Some(v),
+                _ => iter.next(),
+            };
+            for v in iter {
+                let r = apply(
+                    &f,
+                    vec![acc.clone().map(Val::Json), Some(Val::Json(v))],
+                    ctx,
+                    scope,
+                )?;
+                acc = match r {
+                    Some(Val::Json(x)) => Some(x),
+                    _ => None,
+                };
+            }
+            Ok(acc.map(Val::Json))
+        }
+    }
 }
 
 fn field(c: &Value, name: &str) -> Option<Val<'static>> {
@@ -479,6 +611,22 @@ const BUILTINS: &[&str] = &[
     "toMillis",
     "now",
     "millis",
+    "map",
+    "filter",
+    "reduce",
+    "single",
+    "each",
+    "replace",
+    "pad",
+    "base64encode",
+    "base64decode",
+    "fromMillis",
+    "power",
+    "sqrt",
+    "zip",
+    "error",
+    "assert",
+    "isoDate",
 ];
 
 fn builtin<'a>(name: &str, args: Vec<Option<Val<'a>>>) -> R<'a> {
@@ -785,10 +933,109 @@ fn builtin<'a>(name: &str, args: Vec<Option<Val<'a>>>) -> R<'a> {
                 })?),
             }
         }
-        "now" | "millis" | "toMillis" => {
-            return Err(format!(
-                "The ${name} function is not supported by this engine yet"
-            ));
+        "toMillis" => match string(0)? {
+            None => None,
+            Some(t) => Some(Value::from(
+                (super::parse_timestamp(&t)
+                    .ok_or_else(|| format!("D3110: The timestamp '{t}' cannot be parsed"))?
+                    .unix_timestamp_nanos()
+                    / 1_000_000) as i64,
+            )),
+        },
+        "fromMillis" => match n(0)? {
+            None => None,
+            Some(ms) => {
+                let t = time::OffsetDateTime::from_unix_timestamp_nanos(ms as i128 * 1_000_000)
+                    .map_err(|_| "D3110: The milliseconds value is out of range".to_string())?;
+                Some(Value::String(super::format_timestamp(t)))
+            }
+        },
+        "replace" => match (string(0)?, args.get(1), string(2)?) {
+            (None, _, _) => None,
+            (Some(s), Some(Some(Val::Json(Value::String(p)))), Some(r)) => {
+                if p.is_empty() {
+                    return Err(
+                        "D3010: Second argument of replace function cannot be an empty string"
+                            .into(),
+                    );
+                }
+                Some(Value::String(s.replace(p.as_str(), &r)))
+            }
+            (Some(s), Some(Some(Val::Regex(re))), Some(r)) => {
+                Some(Value::String(re.replace_all(&s, r.as_str()).into_owned()))
+            }
+            _ => {
+                return Err(
+                    "T0410: Arguments of function $replace do not match function signature".into(),
+                );
+            }
+        },
+        "pad" => match (string(0)?, n(1)?) {
+            (Some(s), Some(w)) => {
+                let ch = string(2)?
+                    .filter(|c| !c.is_empty())
+                    .unwrap_or_else(|| " ".into());
+                let len = s.chars().count() as i64;
+                let want = (w.abs() as i64).min(1_000_000);
+                let fill: String = ch
+                    .chars()
+                    .cycle()
+                    .take((want - len).max(0) as usize)
+                    .collect();
+                Some(Value::String(if w < 0.0 { fill + &s } else { s + &fill }))
+            }
+            _ => None,
+        },
+        "base64encode" => {
+            use base64::Engine as _;
+            string(0)?.map(|s| Value::String(base64::engine::general_purpose::STANDARD.encode(s)))
+        }
+        "base64decode" => {
+            use base64::Engine as _;
+            match string(0)? {
+                None => None,
+                Some(s) => {
+                    let b = base64::engine::general_purpose::STANDARD
+                        .decode(s)
+                        .map_err(|e| format!("The $base64decode argument is not base64: {e}"))?;
+                    Some(Value::String(String::from_utf8_lossy(&b).into_owned()))
+                }
+            }
+        }
+        "power" => match (n(0)?, n(1)?) {
+            (Some(b), Some(e)) => {
+                let v = b.powf(e);
+                if !v.is_finite() {
+                    return Err("D3061: The power function has resulted in a value that cannot be represented as a JSON number".into());
+                }
+                Some(num(v))
+            }
+            _ => None,
+        },
+        "sqrt" => match n(0)? {
+            Some(x) if x < 0.0 => {
+                return Err(
+                    "D3060: The sqrt function cannot be applied to a negative number".into(),
+                );
+            }
+            Some(x) => Some(num(x.sqrt())),
+            None => None,
+        },
+        "zip" => {
+            let arrays: Vec<Vec<Value>> = (0..args.len()).filter_map(array).collect();
+            let len = arrays.iter().map(Vec::len).min().unwrap_or(0);
+            Some(Value::Array(
+                (0..len)
+                    .map(|i| Value::Array(arrays.iter().map(|a| a[i].clone()).collect()))
+                    .collect(),
+            ))
+        }
+        "error" => return Err(string(0)?.unwrap_or_else(|| "$error() function evaluated".into())),
+        "assert" => {
+            if !matches!(arg(0), Some(Value::Bool(true))) {
+                return Err(string(1)?.unwrap_or_else(|| "$assert() statement failed".into()));
+            }
+            None
         }
         other => {
             return Err(format!(
@@ -808,7 +1055,7 @@ mod tests {
     fn run(text: &str, states: Value) -> Result<Option<Value>, String> {
         let e = Expr::parse(text, "Output").map_err(|e| e.0)?;
         let vars = Map::new();
-        let mut scope = Scope::new(&states, &vars);
+        let mut scope = Scope::new(&states, &vars, time::OffsetDateTime::UNIX_EPOCH);
         Ok(match eval(&e.node, &mut scope)? {
             Some(Val::Json(v)) => Some(v),
             Some(_) => Some(json!("<function>")),
@@ -843,5 +1090,63 @@ mod tests {
     fn type_errors_are_reported() {
         assert!(run("'a' + 1", json!({})).is_err());
         assert!(run("$number('x')", json!({})).is_err());
+    }
+}
+
+#[cfg(test)]
+mod more_tests {
+    use super::*;
+    use crate::engine::asl::jsonata::Expr;
+    use serde_json::json;
+
+    fn run(text: &str) -> Result<Option<Value>, String> {
+        let e = Expr::parse(text, "Output").map_err(|e| e.0)?;
+        let (states, vars) = (
+            json!({"input": {"xs": [1, 2, 3], "o": {"a": 1, "b": 2}}}),
+            Map::new(),
+        );
+        let now = time::OffsetDateTime::from_unix_timestamp(1_700_000_000).unwrap();
+        let mut scope = Scope::new(&states, &vars, now);
+        Ok(match eval(&e.node, &mut scope)? {
+            Some(Val::Json(v)) => Some(v),
+            _ => None,
+        })
+    }
+
+    #[test]
+    fn higher_order_functions_call_lambdas() {
+        assert_eq!(
+            run("$map($states.input.xs, function($v){ $v * 2 })"),
+            Ok(Some(json!([2, 4, 6])))
+        );
+        assert_eq!(
+            run("$filter($states.input.xs, function($v){ $v > 1 })"),
+            Ok(Some(json!([2, 3])))
+        );
+        assert_eq!(
+            run("$reduce($states.input.xs, function($a, $v){ $a + $v })"),
+            Ok(Some(json!(6)))
+        );
+        assert_eq!(
+            run("$each($states.input.o, function($v, $k){ $k & '=' & $v })"),
+            Ok(Some(json!(["a=1", "b=2"])))
+        );
+    }
+
+    #[test]
+    fn clock_and_string_functions() {
+        assert_eq!(run("$now()"), Ok(Some(json!("2023-11-14T22:13:20.000Z"))));
+        assert_eq!(run("$millis()"), Ok(Some(json!(1_700_000_000_000i64))));
+        assert_eq!(
+            run("$toMillis('2023-11-14T22:13:20Z')"),
+            Ok(Some(json!(1_700_000_000_000i64)))
+        );
+        assert_eq!(run("$replace('a-b-c', '-', '+')"), Ok(Some(json!("a+b+c"))));
+        assert_eq!(run("$pad('7', -3, '0')"), Ok(Some(json!("007"))));
+        assert_eq!(
+            run("$base64decode($base64encode('hi'))"),
+            Ok(Some(json!("hi")))
+        );
+        assert!(run("$error('boom')").is_err());
     }
 }

@@ -72,7 +72,7 @@ impl Run<'_> {
                 Value::Object(m)
             }
             Template::Expr(e) => {
-                let mut scope = Scope::new(states, env.vars);
+                let mut scope = Scope::new(states, env.vars, self.effects.now());
                 match eval(&e.node, &mut scope) {
                     Ok(Some(Val::Json(v))) => v,
                     Ok(None) => {
