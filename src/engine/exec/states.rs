@@ -369,6 +369,12 @@ impl Run<'_> {
                     Some("taskStartedEventDetails"),
                     || json!({"resourceType": resource_type, "resource": resource}),
                 );
+                // `.sync` jobs report their submission before they finish.
+                if resource.ends_with(".sync") || resource.ends_with(".sync:2") {
+                    self.record("TaskSubmitted", Some("taskSubmittedEventDetails"), || {
+                        json!({"resourceType": resource_type, "resource": resource, "output": "{}", "outputDetails": {"truncated": false}})
+                    });
+                }
             }
         }
         let request = TaskRequest {
