@@ -258,6 +258,18 @@ mod tests {
     }
 
     #[test]
+    fn state_names_are_unique_across_branches() {
+        let err = StateMachine::parse(
+            r#"{"StartAt":"A","States":{"A":{"Type":"Parallel","Branches":[{"StartAt":"A","States":{"A":{"Type":"Succeed"}}}],"End":true}}}"#,
+        )
+        .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "Invalid State Machine Definition: 'DUPLICATE_STATE_NAME: Duplicate State name: A at /States/A/Branches/0/States/A'"
+        );
+    }
+
+    #[test]
     fn unreachable_states_are_rejected_as_aws_does() {
         let err = StateMachine::parse(
             r#"{"StartAt":"A","States":{"A":{"Type":"Pass","End":true},"B":{"Type":"Pass","End":true}}}"#,

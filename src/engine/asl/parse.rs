@@ -259,6 +259,8 @@ impl Cx {
         let version = self.string(obj, "Version", "").map(str::to_owned);
         let timeout_seconds = self.uint(obj, "TimeoutSeconds", "");
         let program = self.program(obj, ql, "")?;
+        let mut seen = std::collections::HashSet::new();
+        duplicate_names(&program, "", &mut seen, &mut self.errors);
         if !self.errors.is_empty() {
             return None;
         }
@@ -1291,6 +1293,35 @@ impl Cx {
                 }
             }
             other => Template::Const(other.clone()),
+        }
+    }
+}
+
+/// State names must be unique in the whole machine, nested branches included.
+fn duplicate_names<'p>(
+    p: &'p Program,
+    at: &str,
+    seen: &mut std::collections::HashSet<&'p str>,
+    errors: &mut Vec<String>,
+) {
+    for s in &p.states {
+        let sat = format!("{at}/States/{}", pointer_escape(&s.name));
+        if !seen.insert(s.name.as_str()) {
+            errors.push(format!(
+                "DUPLICATE_STATE_NAME: Duplicate State name: {} at {sat}",
+                s.name
+            ));
+        }
+        match &s.kind {
+            StateKind::Parallel { branches } => {
+                for (i, b) in branches.iter().enumerate() {
+                    duplicate_names(b, &format!("{sat}/Branches/{i}"), seen, errors);
+                }
+            }
+            StateKind::Map(m) => {
+                duplicate_names(&m.processor, &format!("{sat}/ItemProcessor"), seen, errors)
+            }
+            _ => {}
         }
     }
 }
