@@ -130,8 +130,12 @@ impl Run<'_> {
                 Arg::Call(c) => self.intrinsic(c, input, env)?,
             });
         }
-        intrinsics::call(f, args)
-            .map_err(|e| env.runtime(format!("The function '{}' had the following error: {e}", f.text)))
+        intrinsics::call(f, args).map_err(|e| {
+            env.runtime(format!(
+                "The function '{}' had the following error: {e}",
+                f.text
+            ))
+        })
     }
 
     /// `InputPath` (or `OutputPath`) applied to `v`.

@@ -19,6 +19,7 @@
 //! - Distributed Map `ItemReader`/`ResultWriter` are rejected at run time.
 //!
 //! Layout: `program` (the state loop, Retry/Catch), `states` (one function per state type),
+//! `map` (Map iterations, concurrency, tolerated failures),
 //! `data` (paths, payload templates, InputPath/ResultPath/OutputPath, the context object),
 //! `choice`, `intrinsics`, `history` (event shapes), `jsonata` + `jsonata_flow` (JSONata mode).
 
@@ -28,6 +29,7 @@ mod history;
 mod intrinsics;
 mod jsonata;
 mod jsonata_flow;
+mod map;
 mod program;
 mod states;
 
