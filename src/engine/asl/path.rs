@@ -194,61 +194,66 @@ impl JsonPath {
         }
     }
 
-    /// Writes `value` into `doc` at this (definite, `$`-rooted) path, creating objects
-    /// along the way. Fails when an intermediate value is not an object.
+    /// Writes `value` into `doc` at this (definite, `$`-rooted) path, creating missing
+    /// objects along the way. Fails (AWS's `States.ResultPathMatchFailure`) when the path
+    /// runs through a value that is neither an object nor, for an index, an array.
     pub fn assign(&self, doc: Value, value: Value) -> Result<Value, String> {
         if self.segs.is_empty() {
             return Ok(value);
         }
-        let mut doc = doc;
-        if !doc.is_object() && !matches!(self.segs[0], Seg::Index(_)) {
+        if !self.applies_to(&doc) {
             return Err(format!(
                 "Unable to apply ResultPath \"{}\" to input {}",
                 self.text,
                 serde_json::to_string(&doc).unwrap_or_default()
             ));
         }
+        let mut doc = doc;
         let mut cur = &mut doc;
         let last = self.segs.len() - 1;
         for (n, seg) in self.segs.iter().enumerate() {
-            match seg {
-                Seg::Name(k) => {
-                    if cur.is_null() {
-                        *cur = Value::Object(Map::new());
+            let slot = match (seg, cur) {
+                (Seg::Name(k), v) => {
+                    if !v.is_object() {
+                        *v = Value::Object(Map::new());
                     }
-                    let Value::Object(m) = cur else {
-                        return Err(format!("Unable to apply ResultPath \"{}\"", self.text));
-                    };
-                    if n == last {
-                        m.insert(k.to_string(), value);
-                        return Ok(doc);
-                    }
-                    let entry = m.entry(k.to_string()).or_insert(Value::Null);
-                    if !entry.is_object() && !entry.is_array() {
-                        *entry = Value::Object(Map::new());
-                    }
-                    cur = entry;
+                    let Value::Object(m) = v else { break };
+                    m.entry(k.to_string()).or_insert(Value::Null)
                 }
-                Seg::Index(i) => {
-                    let Value::Array(a) = cur else {
-                        return Err(format!("Unable to apply ResultPath \"{}\"", self.text));
-                    };
-                    let len = a.len() as i64;
-                    let idx = if *i < 0 { len + i } else { *i };
-                    if idx < 0 || idx >= len {
-                        return Err(format!("Unable to apply ResultPath \"{}\"", self.text));
+                (Seg::Index(i), Value::Array(a)) => {
+                    let idx = if *i < 0 { a.len() as i64 + i } else { *i };
+                    match a.get_mut(idx.max(0) as usize) {
+                        Some(slot) => slot,
+                        None => break,
                     }
-                    let slot = &mut a[idx as usize];
-                    if n == last {
-                        *slot = value;
-                        return Ok(doc);
-                    }
-                    cur = slot;
                 }
-                _ => return Err(format!("Invalid ResultPath \"{}\"", self.text)),
+                _ => break,
+            };
+            if n == last {
+                *slot = value;
+                return Ok(doc);
             }
+            cur = slot;
         }
         Ok(doc)
+    }
+
+    /// Whether [`Self::assign`] can write into `doc`: every step goes through an object
+    /// (or a missing/null value that becomes one), indexes through arrays in range.
+    fn applies_to(&self, doc: &Value) -> bool {
+        let mut cur = Some(doc);
+        for seg in &self.segs {
+            cur = match (seg, cur) {
+                (Seg::Name(_), None | Some(Value::Null)) => None,
+                (Seg::Name(k), Some(Value::Object(m))) => m.get(&**k),
+                (Seg::Index(i), Some(Value::Array(a))) => match index(a, *i) {
+                    Some(v) => Some(v),
+                    None => return false,
+                },
+                _ => return false,
+            };
+        }
+        true
     }
 }
 
@@ -765,5 +770,16 @@ mod tests {
             Ok(json!({"x": 1, "a": {"b": 2}}))
         );
         assert!(p.assign(json!([1]), json!(2)).is_err());
+        assert!(p.assign(json!({"a": "text"}), json!(2)).is_err());
+        assert_eq!(
+            p.assign(json!({"a": null}), json!(2)),
+            Ok(json!({"a": {"b": 2}}))
+        );
+        let q = JsonPath::parse("$.l[1]").unwrap();
+        assert_eq!(
+            q.assign(json!({"l": [0, 0]}), json!(9)),
+            Ok(json!({"l": [0, 9]}))
+        );
+        assert!(q.assign(json!({"l": [0]}), json!(9)).is_err());
     }
 }

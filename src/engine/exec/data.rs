@@ -153,12 +153,13 @@ impl Run<'_> {
         p: &ResultPath,
         raw: Value,
         result: Value,
-        env: &Env<'_>,
     ) -> Result<Value, Fault> {
         match p {
             ResultPath::Replace => Ok(result),
             ResultPath::Discard => Ok(raw),
-            ResultPath::Path(p) => p.assign(raw, result).map_err(|e| env.runtime(e)),
+            ResultPath::Path(p) => p
+                .assign(raw, result)
+                .map_err(|e| Fault::new("States.ResultPathMatchFailure", Some(e))),
         }
     }
 

@@ -193,7 +193,7 @@ impl<'a> Run<'a> {
             Some(t) => Some(self.assign(t, &err, env)?),
             None => None,
         };
-        let output = self.result_path(&c.result_path, raw, err, env)?;
+        let output = self.result_path(&c.result_path, raw, err)?;
         Ok(Step {
             output,
             next: Some(c.next),

@@ -134,7 +134,7 @@ impl Run<'_> {
             Some(t) => Some(self.assign(t, &result, env)?),
             None => None,
         };
-        let output = self.result_path(&state.result_path, raw, result, env)?;
+        let output = self.result_path(&state.result_path, raw, result)?;
         let output = self.io_path(&state.output_path, output, env)?;
         Ok(Step {
             output,
