@@ -107,13 +107,13 @@ impl<'a> Renderer<'a> {
                 }
             }
             Node::Reference(r) => {
-                if r.accessors.is_empty() {
-                    if let Some(block) = self.defines.get(&r.name).cloned() {
-                        self.enter(r.span)?;
-                        let flow = self.nodes(&block)?;
-                        self.leave();
-                        return Ok(flow);
-                    }
+                if r.accessors.is_empty()
+                    && let Some(block) = self.defines.get(&r.name).cloned()
+                {
+                    self.enter(r.span)?;
+                    let flow = self.nodes(&block)?;
+                    self.leave();
+                    return Ok(flow);
                 }
                 let v = self.reference(r)?;
                 v.render_into(&mut self.out);
@@ -372,6 +372,10 @@ impl<'a> Renderer<'a> {
                 }
                 let result = match &v {
                     Value::Object(o) => match o.call(name, &values) {
+                        None if &**name == "toString" && values.is_empty() => Ok(Value::from(o.render())),
+                        None if &**name == "equals" && values.len() == 1 => {
+                            Ok(Value::Bool(ops::java_equals(&v, &values[0])))
+                        }
                         None => Ok(Value::Null),
                         Some(Ok(x)) => Ok(x),
                         Some(Err(msg)) => Err(msg),
@@ -400,13 +404,13 @@ impl<'a> Renderer<'a> {
 
     /// Strings made by methods count against the output limit too.
     fn check_size(&self, v: &Value, span: Span) -> Result<(), Error> {
-        if let Value::String(s) = v {
-            if s.len() > self.limits.max_output {
-                return Err(Error::limit(
-                    format!("a string grew larger than {} bytes", self.limits.max_output),
-                    span,
-                ));
-            }
+        if let Value::String(s) = v
+            && s.len() > self.limits.max_output
+        {
+            return Err(Error::limit(
+                format!("a string grew larger than {} bytes", self.limits.max_output),
+                span,
+            ));
         }
         Ok(())
     }

@@ -70,6 +70,7 @@ pub use value::{List, ListKind, Map, MapRef, Object, Value};
 use std::collections::HashMap;
 use std::fmt;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// Limits that keep a render from hanging or exhausting memory.
 #[derive(Clone, Copy, Debug)]
@@ -122,6 +123,8 @@ impl Context {
 pub(crate) struct Body {
     nodes: Vec<ast::Node>,
     macros: HashMap<Arc<str>, Arc<ast::Macro>>,
+    /// Length of the last output, to size the next output buffer in one allocation.
+    last_len: AtomicUsize,
 }
 
 /// A parsed template: parse once, render many times, from many threads.
@@ -144,7 +147,7 @@ impl Template {
         let name: Arc<str> = name.into();
         let source: Arc<str> = source.into();
         let parsed = parser::parse(&source).map_err(|e| e.with_template(&name, &source))?;
-        let body = Arc::new(Body { nodes: parsed.nodes, macros: parsed.macros });
+        let body = Arc::new(Body { nodes: parsed.nodes, macros: parsed.macros, last_len: AtomicUsize::new(0) });
         Ok(Template { name, source, body })
     }
     pub fn name(&self) -> &str {
@@ -156,10 +159,14 @@ impl Template {
     /// Renders with the variables in `ctx`; variables the template `#set` stay in `ctx`.
     pub fn render(&self, ctx: &mut Context) -> Result<String, Error> {
         let limits = ctx.limits;
-        let capacity = self.source.len().min(limits.max_output) + 64;
+        let hint = self.body.last_len.load(Ordering::Relaxed).max(self.source.len());
+        let capacity = hint.min(limits.max_output) + 64;
         let mut r = eval::Renderer::new(&self.body, &mut ctx.vars, limits, capacity);
         match r.run() {
-            Ok(()) => Ok(r.out),
+            Ok(()) => {
+                self.body.last_len.store(r.out.len(), Ordering::Relaxed);
+                Ok(r.out)
+            }
             Err(e) => Err(e.with_template(&self.name, &self.source)),
         }
     }

@@ -249,7 +249,7 @@ impl<'a> Parser<'a> {
                     pending.text.clear();
                 }
                 pending.flush(nodes);
-                let set = self.set(start)?;
+                let set = self.set()?;
                 nodes.push(Node::Set(Box::new(set)));
             }
             "if" => {
@@ -294,14 +294,14 @@ impl<'a> Parser<'a> {
                     return Err(self.needs_paren("macro", head));
                 }
                 pending.flush(nodes);
-                self.macro_definition(start, head)?;
+                self.macro_definition(head)?;
             }
             "define" => {
                 if !self.at_paren() {
                     return Err(self.needs_paren("define", head));
                 }
                 pending.flush(nodes);
-                let node = self.define(start, head)?;
+                let node = self.define(head)?;
                 nodes.push(node);
             }
             "include" | "parse" | "evaluate" => {
@@ -388,7 +388,7 @@ impl<'a> Parser<'a> {
         Ok(e)
     }
 
-    fn set(&mut self, start: usize) -> Result<Set, Error> {
+    fn set(&mut self) -> Result<Set, Error> {
         self.expect(Token::LParen, "`(`")?;
         let (tok, at) = self.lx.token();
         if tok != Token::Dollar {
@@ -401,7 +401,6 @@ impl<'a> Parser<'a> {
         self.expect(Token::Assign, "`=`")?;
         let value = self.expr()?;
         self.expect(Token::RParen, "`)`")?;
-        let _ = start;
         self.lx.gobble_line_end();
         Ok(Set { target, value })
     }
@@ -494,7 +493,7 @@ impl<'a> Parser<'a> {
         Ok(name.into())
     }
 
-    fn macro_definition(&mut self, start: usize, head: Span) -> Result<(), Error> {
+    fn macro_definition(&mut self, head: Span) -> Result<(), Error> {
         self.expect(Token::LParen, "`(`")?;
         let (tok, at) = self.lx.token();
         let Token::Word(name) = tok else {
@@ -513,12 +512,11 @@ impl<'a> Parser<'a> {
         }
         self.lx.gobble_line_end();
         let body = self.body_until_end("#macro", head)?;
-        let _ = start;
         self.macros.push(Macro { name, params, body });
         Ok(())
     }
 
-    fn define(&mut self, start: usize, head: Span) -> Result<Node, Error> {
+    fn define(&mut self, head: Span) -> Result<Node, Error> {
         self.expect(Token::LParen, "`(`")?;
         let (tok, at) = self.lx.token();
         if tok != Token::Dollar {
@@ -528,7 +526,6 @@ impl<'a> Parser<'a> {
         self.expect(Token::RParen, "`)`")?;
         self.lx.gobble_line_end();
         let body = self.body_until_end("#define", head)?;
-        let _ = start;
         Ok(Node::Define(Box::new(Define { name, body: Arc::new(body) })))
     }
 
