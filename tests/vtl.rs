@@ -283,6 +283,31 @@ fn host_objects_get_call_and_render() {
     assert_eq!(e.to_string(), "templates/t.vtl:2:9: `fail` failed: InvalidJsonPath: bad path");
 }
 
+/// A map-like host object, like the nested maps of `$context`.
+#[derive(Debug)]
+struct Bag(MapRef);
+
+impl Object for Bag {
+    fn call(&self, name: &str, args: &[Value]) -> Option<Result<Value, String>> {
+        match (name, args) {
+            ("put", [Value::String(k), v]) => Some(Ok(self.0.lock().entries.insert(k.clone(), v.clone()).unwrap_or(Value::Null))),
+            ("values", []) => Some(Ok(Value::java_list(self.0.lock().entries.values().cloned().collect()))),
+            _ => None,
+        }
+    }
+}
+
+#[test]
+fn map_like_host_objects_take_set_and_foreach() {
+    let bag = MapRef::new(false, Map::new());
+    let out = render_with(
+        "#set($b.X-One = 1)#set($k = 'two')#set($b[$k] = 2)#foreach($v in $b)$v;#end",
+        &[("b", Value::object(Bag(bag.clone())))],
+    );
+    assert_eq!(out, "1;2;");
+    assert_eq!(Value::Map(bag).to_java_string(), "{X-One=1, two=2}");
+}
+
 #[test]
 fn templates_render_from_many_threads() {
     let t = Arc::new(Template::parse("t.vtl", "#foreach($i in [1..3])#set($x = \"${n}-$i\")$x,#end").unwrap());

@@ -172,6 +172,11 @@ impl<'a> Renderer<'a> {
         let items = match self.expr(&f.iterable)? {
             Value::List(l) => l.items(),
             Value::Map(m) => m.lock().entries.values().cloned().collect(),
+            // A map-like host object iterates its `values()`, as a Java map would.
+            Value::Object(o) => match o.call("values", &[]) {
+                Some(Ok(Value::List(l))) => l.items(),
+                _ => Vec::new(),
+            },
             _ => Vec::new(),
         };
         if items.len() > self.limits.max_foreach {
@@ -296,6 +301,11 @@ impl<'a> Renderer<'a> {
                             other => other.to_java_string().into(),
                         };
                         m.insert(k, value);
+                    }
+                    (Value::Object(o), _) => {
+                        if let Some(Err(msg)) = o.call("put", &[key, value]) {
+                            return Err(Error::render(msg, *span));
+                        }
                     }
                     (Value::List(l), Value::Int(_) | Value::Long(_)) => {
                         let i = ops::as_i64(&key).unwrap_or(-1);
