@@ -41,6 +41,24 @@
 //! - API Gateway's null rule: a null or missing reference renders as nothing, and
 //!   `null == ""` is true.
 //! - Whitespace as Velocity 1.7: a directive followed by a line break swallows it.
+//! - Limits ([`Limits`]): `#foreach` over more than 1000 items, nesting deeper than 64
+//!   directives/macro calls, output over 10 MiB, each a clear [`ErrorKind::Limit`] error.
+//!
+//! # Where stepgate differs from stock Velocity 1.7
+//!
+//! Checked against the Velocity 1.7 oracle (`tests/conformance_velocity.rs` and its
+//! divergences file):
+//!
+//! - Null references render as nothing and `null == ""` is true (API Gateway's rule;
+//!   stock Velocity prints the reference text). `\$missing` still prints as is, and a
+//!   null operand of string `+` is written as its source text, as Velocity does.
+//! - `split()` returns a list (rendered `[a, b]`); Java would print `[Ljava.lang.String;@…`.
+//!   `values()` and `keySet()` are lists, so `.get(i)` works on them.
+//! - Integer overflow past `long` falls back to double arithmetic (Velocity: BigInteger).
+//! - Macro arguments are evaluated once, at the call (Velocity passes them by name).
+//! - A few inputs Velocity rejects as lexical errors render as text here (a lone `$` or
+//!   `#` at the end, `#foo(` with no `)`); unclosed `${`, `$a[`, `#if` without `(` and
+//!   unclosed directives are syntax errors, as in Velocity.
 //!
 //! ```
 //! use stepgate::vtl::{Context, Template, Value};
