@@ -142,6 +142,14 @@ fn string_literals_single_and_double_quoted() {
 }
 
 #[test]
+fn double_quoted_strings_take_unicode_escapes_only() {
+    assert_eq!(
+        render(r#"#set($a = "a\u0041\n")#set($b = 'a\u0041')#set($s = 'café')$a|$b|$s.replaceAll("\u00e9", "e")"#),
+        r"aA\n|a\u0041|cafe"
+    );
+}
+
+#[test]
 fn list_and_map_literals_render_like_java() {
     assert_eq!(render(r#"#set($l = ["a", 1, true, 2.5])#set($m = {"k": "v", "n": [1, 2]})$l $m"#), "[a, 1, true, 2.5] {k=v, n=[1, 2]}");
 }

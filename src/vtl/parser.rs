@@ -751,7 +751,7 @@ impl<'a> Parser<'a> {
             Token::False => lit(Value::Bool(false), self),
             Token::SingleQuoted(s) => lit(Value::string(s.replace("''", "'")), self),
             Token::DoubleQuoted(s) => {
-                let text = s.replace("\"\"", "\"");
+                let text = unicode_escapes(&s.replace("\"\"", "\""));
                 let span = self.lx.span_from(at);
                 if !text.contains(['$', '#', '\\']) {
                     return Ok(Expr { kind: ExprKind::Literal(Value::string(text)), span });
@@ -846,6 +846,36 @@ fn precedence(op: BinaryOp) -> u8 {
         BinaryOp::Add | BinaryOp::Sub => 4,
         BinaryOp::Mul | BinaryOp::Div | BinaryOp::Mod => 5,
     }
+}
+
+/// Velocity 1.7 turns `\uXXXX` into the character in double-quoted strings (and no
+/// other backslash escape).
+fn unicode_escapes(s: &str) -> String {
+    if !s.contains("\\u") {
+        return s.to_string();
+    }
+    let mut out = String::with_capacity(s.len());
+    let mut rest = s;
+    while let Some(i) = rest.find("\\u") {
+        out.push_str(&rest[..i]);
+        let hex = rest.get(i + 2..i + 6).unwrap_or("");
+        match u32::from_str_radix(hex, 16)
+            .ok()
+            .filter(|_| hex.len() == 4 && hex.bytes().all(|b| b.is_ascii_hexdigit()))
+            .and_then(char::from_u32)
+        {
+            Some(c) => {
+                out.push(c);
+                rest = &rest[i + 6..];
+            }
+            None => {
+                out.push_str("\\u");
+                rest = &rest[i + 2..];
+            }
+        }
+    }
+    out.push_str(rest);
+    out
 }
 
 /// An integer literal: `Integer` if it fits, else `Long`, else (like `BigInteger`, which
