@@ -372,6 +372,34 @@ fn output_size_is_limited() {
 }
 
 #[test]
+fn very_deep_values_render_compare_and_drop_without_overflow() {
+    let worker = std::thread::Builder::new().stack_size(512 * 1024).spawn(|| {
+        let mut v = Value::Int(1);
+        for i in 0..200_000 {
+            v = if i % 2 == 0 {
+                Value::java_list(vec![v])
+            } else {
+                let mut m = Map::new();
+                m.insert(Arc::from("k"), v);
+                Value::map(m)
+            };
+        }
+        let shown = v.to_java_string();
+        let same = stepgate::vtl::Value::clone(&v);
+        let t = Template::parse("t.vtl", "#if($v == $w)eq#end").unwrap();
+        let mut ctx = Context::new();
+        ctx.insert("v", v);
+        ctx.insert("w", same);
+        let out = t.render(&mut ctx).unwrap();
+        drop(ctx);
+        (shown.len(), out)
+    });
+    let (len, out) = worker.unwrap().join().expect("no stack overflow");
+    assert!(len > 0 && len < 10_000, "rendering stops at a nesting cap ({len} bytes)");
+    assert_eq!(out, "eq");
+}
+
+#[test]
 fn nested_loops_have_a_total_budget() {
     let t = Template::parse("t.vtl", &format!("{}x{}", "#foreach($a in [1..10])".repeat(5), "#end".repeat(5))).unwrap();
     let mut ctx = Context::with_limits(Limits { max_foreach: 10, ..Limits::default() });
