@@ -103,7 +103,11 @@ pub struct Limits {
 
 impl Default for Limits {
     fn default() -> Limits {
-        Limits { max_foreach: 1000, max_depth: 64, max_output: 10 * 1024 * 1024 }
+        Limits {
+            max_foreach: 1000,
+            max_depth: 64,
+            max_output: 10 * 1024 * 1024,
+        }
     }
 }
 
@@ -119,7 +123,10 @@ impl Context {
         Context::default()
     }
     pub fn with_limits(limits: Limits) -> Context {
-        Context { vars: HashMap::new(), limits }
+        Context {
+            vars: HashMap::new(),
+            limits,
+        }
     }
     pub fn insert(&mut self, name: impl Into<Arc<str>>, value: Value) {
         self.vars.insert(name.into(), value);
@@ -155,7 +162,9 @@ pub struct Template {
 
 impl fmt::Debug for Template {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Template").field("name", &self.name).finish_non_exhaustive()
+        f.debug_struct("Template")
+            .field("name", &self.name)
+            .finish_non_exhaustive()
     }
 }
 
@@ -165,7 +174,11 @@ impl Template {
         let name: Arc<str> = name.into();
         let source: Arc<str> = source.into();
         let parsed = parser::parse(&source).map_err(|e| e.with_template(&name, &source))?;
-        let body = Arc::new(Body { nodes: parsed.nodes, macros: parsed.macros, last_len: AtomicUsize::new(0) });
+        let body = Arc::new(Body {
+            nodes: parsed.nodes,
+            macros: parsed.macros,
+            last_len: AtomicUsize::new(0),
+        });
         Ok(Template { name, source, body })
     }
     pub fn name(&self) -> &str {
@@ -177,7 +190,11 @@ impl Template {
     /// Renders with the variables in `ctx`; variables the template `#set` stay in `ctx`.
     pub fn render(&self, ctx: &mut Context) -> Result<String, Error> {
         let limits = ctx.limits;
-        let hint = self.body.last_len.load(Ordering::Relaxed).max(self.source.len());
+        let hint = self
+            .body
+            .last_len
+            .load(Ordering::Relaxed)
+            .max(self.source.len());
         let capacity = hint.min(limits.max_output) + 64;
         let mut r = eval::Renderer::new(&self.body, &mut ctx.vars, limits, capacity);
         match r.run() {
