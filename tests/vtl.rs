@@ -490,6 +490,23 @@ fn recursion_depth_is_limited() {
     let e = error("#macro(r)x#r()#end#r()", &[]);
     assert_eq!(e.kind(), ErrorKind::Limit);
     assert!(e.to_string().contains("nest deeper than 64 levels"), "{e}");
+    // Even a caller asking for more cannot overflow a 2 MiB thread stack.
+    let worker = std::thread::Builder::new().stack_size(2 << 20).spawn(|| {
+        let t = Template::parse(
+            "t.vtl",
+            "#macro(r $n)#if($n > 0)#set($m = $n - 1)#r($m)#end#end#r(100000)",
+        )
+        .unwrap();
+        let mut ctx = Context::with_limits(Limits {
+            max_depth: usize::MAX,
+            ..Limits::default()
+        });
+        t.render(&mut ctx).map_err(|e| e.kind())
+    });
+    assert_eq!(
+        worker.unwrap().join().expect("no stack overflow"),
+        Err(ErrorKind::Limit)
+    );
 }
 
 #[test]

@@ -68,12 +68,10 @@ impl<'a> Renderer<'a> {
 
     fn enter(&mut self, span: Span) -> Result<(), Error> {
         self.depth += 1;
-        if self.depth > self.limits.max_depth {
+        let max = self.limits.max_depth.min(super::MAX_DEPTH_CAP);
+        if self.depth > max {
             return Err(Error::limit(
-                format!(
-                    "templates nest deeper than {} levels (directives and macro calls)",
-                    self.limits.max_depth
-                ),
+                format!("templates nest deeper than {max} levels (directives and macro calls)"),
                 span,
             ));
         }

@@ -96,10 +96,15 @@ pub struct Limits {
     /// `#foreach` iterations per loop (API Gateway: 1000).
     pub max_foreach: usize,
     /// Nesting/recursion depth (macros, nested directives, nested expressions).
+    /// Values above [`MAX_DEPTH_CAP`] count as the cap, so a render cannot overflow a
+    /// 2 MiB thread stack.
     pub max_depth: usize,
     /// Rendered output size in bytes.
     pub max_output: usize,
 }
+
+/// The deepest nesting a render allows, whatever [`Limits::max_depth`] says.
+pub const MAX_DEPTH_CAP: usize = 256;
 
 impl Default for Limits {
     fn default() -> Limits {
