@@ -539,7 +539,9 @@ fn index_value(v: &Value, key: &Value, span: Span) -> Result<Value, Error> {
         (Value::List(l), Value::Int(_) | Value::Long(_)) => {
             let i = ops::as_i64(key).unwrap_or(-1);
             let data = l.lock();
-            match usize::try_from(i).ok().and_then(|i| data.items.get(i)) {
+            // Velocity 1.7 counts a negative index from the end.
+            let at = if i < 0 { i + data.items.len() as i64 } else { i };
+            match usize::try_from(at).ok().and_then(|i| data.items.get(i)) {
                 Some(x) => Ok(x.clone()),
                 None => Err(Error::render(
                     format!("index {i} is out of bounds for a list of {} items", data.items.len()),

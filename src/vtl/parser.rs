@@ -207,12 +207,10 @@ impl<'a> Parser<'a> {
             return Ok(None);
         }
         if self.lx.starts_with("#*") {
+            // An unclosed block comment runs to the end of the template (Velocity 1.7).
             let rest = &self.lx.rest()[2..];
-            let Some(i) = rest.find("*#") else {
-                return Err(Error::syntax("unterminated comment: `#*` has no closing `*#`", self.lx.span(start, start + 2))
-                    .with_label("comment opened here"));
-            };
-            self.lx.bump(2 + i + 2);
+            let len = rest.find("*#").map_or(rest.len(), |i| i + 2);
+            self.lx.bump(2 + len);
             pending.flush(nodes);
             return Ok(None);
         }
@@ -256,7 +254,7 @@ impl<'a> Parser<'a> {
             }
             "if" => {
                 if !self.at_paren() {
-                    return self.as_text(start, pending);
+                    return Err(self.needs_paren("if", head));
                 }
                 pending.flush(nodes);
                 let node = self.if_block(start, head)?;
@@ -264,7 +262,7 @@ impl<'a> Parser<'a> {
             }
             "elseif" => {
                 if !self.at_paren() {
-                    return self.as_text(start, pending);
+                    return Err(self.needs_paren("elseif", head));
                 }
                 let cond = self.paren_expr()?;
                 self.lx.gobble_line_end();
@@ -280,7 +278,7 @@ impl<'a> Parser<'a> {
             }
             "foreach" => {
                 if !self.at_paren() {
-                    return self.as_text(start, pending);
+                    return Err(self.needs_paren("foreach", head));
                 }
                 pending.flush(nodes);
                 let node = self.foreach(start, head)?;
@@ -293,14 +291,14 @@ impl<'a> Parser<'a> {
             }
             "macro" => {
                 if !self.at_paren() {
-                    return self.as_text(start, pending);
+                    return Err(self.needs_paren("macro", head));
                 }
                 pending.flush(nodes);
                 self.macro_definition(start, head)?;
             }
             "define" => {
                 if !self.at_paren() {
-                    return self.as_text(start, pending);
+                    return Err(self.needs_paren("define", head));
                 }
                 pending.flush(nodes);
                 let node = self.define(start, head)?;
@@ -341,6 +339,10 @@ impl<'a> Parser<'a> {
             }
         }
         Ok(None)
+    }
+
+    fn needs_paren(&self, word: &str, head: Span) -> Error {
+        Error::syntax(format!("`#{word}` must be followed by `(`"), head).with_label(format!("`#{word}` without `(`"))
     }
 
     /// Leaves `#word` as text (for example `#set` without parentheses).
@@ -607,10 +609,21 @@ impl<'a> Parser<'a> {
                     self.lx.bump(1);
                     let prop: Arc<str> = self.lx.ident().unwrap_or_default().into();
                     if self.lx.peek() == Some(b'(') {
+                        let paren = self.lx.pos;
                         self.enter(self.lx.span(at, self.lx.pos))?;
-                        let args = self.call_args()?;
+                        let args = self.call_args();
                         self.leave();
-                        accessors.push(Accessor::Method { name: prop, args, span: self.lx.span_from(at + 1) });
+                        match args {
+                            Ok(args) => accessors.push(Accessor::Method { name: prop, args, span: self.lx.span_from(at + 1) }),
+                            // In text, `$a.b(` that never closes is the property `$a.b`
+                            // followed by text, as Velocity reads it.
+                            Err(_) if in_text => {
+                                accessors.push(Accessor::Property { name: prop, span: self.lx.span(at + 1, paren) });
+                                self.lx.pos = paren;
+                                break;
+                            }
+                            Err(e) => return Err(e),
+                        }
                     } else {
                         accessors.push(Accessor::Property { name: prop, span: self.lx.span_from(at + 1) });
                     }
@@ -620,20 +633,9 @@ impl<'a> Parser<'a> {
                     self.enter(self.lx.span(at, self.lx.pos))?;
                     let index = self.expr();
                     self.leave();
-                    let closed = index.is_ok() && self.lx.token().0 == Token::RBracket;
-                    match index {
-                        Ok(index) if closed => {
-                            accessors.push(Accessor::Index { index, span: self.lx.span_from(at) });
-                        }
-                        Err(e) if !in_text => return Err(e),
-                        _ if !in_text => {
-                            return Err(Error::syntax("expected `]` to close the index", self.lx.span(at, self.lx.pos)));
-                        }
-                        _ => {
-                            self.lx.pos = at;
-                            break;
-                        }
-                    }
+                    let index = index?;
+                    self.expect(Token::RBracket, "`]` to close the index")?;
+                    accessors.push(Accessor::Index { index, span: self.lx.span_from(at) });
                 }
                 _ => break,
             }
@@ -641,10 +643,9 @@ impl<'a> Parser<'a> {
         if braced {
             if self.lx.peek() == Some(b'}') {
                 self.lx.bump(1);
-            } else if in_text {
-                return Ok(None);
             } else {
-                return Err(Error::syntax("expected `}` to close `${`", self.lx.span(start, self.lx.pos)));
+                return Err(Error::syntax("expected `}` to close `${`", self.lx.span(start, self.lx.pos + 1))
+                    .with_label("`${` is not closed"));
             }
         }
         let span = self.lx.span_from(start);
