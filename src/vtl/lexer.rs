@@ -154,7 +154,10 @@ impl<'a> Lexer<'a> {
 
     /// Skips spaces, tabs and line breaks (expression mode).
     pub fn skip_ws(&mut self) {
-        while self.peek().is_some_and(|b| matches!(b, b' ' | b'\t' | b'\n' | b'\r')) {
+        while self
+            .peek()
+            .is_some_and(|b| matches!(b, b' ' | b'\t' | b'\n' | b'\r'))
+        {
             self.pos += 1;
         }
     }
@@ -309,7 +312,11 @@ impl<'a> Lexer<'a> {
         }
         float |= self.exponent();
         let text = &self.src[start..self.pos];
-        if float { Token::Float(text) } else { Token::Integer(text) }
+        if float {
+            Token::Float(text)
+        } else {
+            Token::Integer(text)
+        }
     }
 
     /// A quoted string; a doubled quote stands for one quote. An unterminated string is

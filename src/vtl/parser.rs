@@ -12,8 +12,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use super::ast::{
-    Accessor, BinaryOp, Define, Expr, ExprKind, Foreach, If, Macro, MacroCall, Node, Reference,
-    Set,
+    Accessor, BinaryOp, Define, Expr, ExprKind, Foreach, If, Macro, MacroCall, Node, Reference, Set,
 };
 use super::error::Error;
 use super::lexer::{Lexer, Token, is_ident_start};
@@ -25,8 +24,8 @@ const MAX_NESTING: usize = 100;
 
 /// Directive names Velocity knows; `\#name` escapes only these.
 const DIRECTIVES: &[&str] = &[
-    "set", "if", "elseif", "else", "end", "foreach", "break", "stop", "macro", "define",
-    "include", "parse", "evaluate",
+    "set", "if", "elseif", "else", "end", "foreach", "break", "stop", "macro", "define", "include",
+    "parse", "evaluate",
 ];
 
 /// A parsed template body and the macros it defines.
@@ -38,7 +37,11 @@ pub struct Parsed {
 
 /// Parses a whole template.
 pub fn parse(source: &str) -> Result<Parsed, Error> {
-    let mut p = Parser { lx: Lexer::new(source, 0), macros: Vec::new(), depth: 0 };
+    let mut p = Parser {
+        lx: Lexer::new(source, 0),
+        macros: Vec::new(),
+        depth: 0,
+    };
     let (nodes, end) = p.block()?;
     match end {
         Terminator::Eof => {}
@@ -54,8 +57,11 @@ pub fn parse(source: &str) -> Result<Parsed, Error> {
 }
 
 fn unexpected_directive(name: &str, span: Span) -> Error {
-    Error::syntax(format!("unexpected `{name}` with no open `#if`, `#foreach`, `#macro` or `#define`"), span)
-        .with_label(format!("unexpected `{name}`"))
+    Error::syntax(
+        format!("unexpected `{name}` with no open `#if`, `#foreach`, `#macro` or `#define`"),
+        span,
+    )
+    .with_label(format!("unexpected `{name}`"))
 }
 
 /// What ended a block.
@@ -217,8 +223,11 @@ impl<'a> Parser<'a> {
         if self.lx.starts_with("#[[") {
             let rest = &self.lx.rest()[3..];
             let Some(i) = rest.find("]]#") else {
-                return Err(Error::syntax("unterminated unparsed block: `#[[` has no closing `]]#`", self.lx.span(start, start + 3))
-                    .with_label("block opened here"));
+                return Err(Error::syntax(
+                    "unterminated unparsed block: `#[[` has no closing `]]#`",
+                    self.lx.span(start, start + 3),
+                )
+                .with_label("block opened here"));
             };
             pending.flush(nodes);
             nodes.push(Node::Text(rest[..i].into()));
@@ -245,11 +254,12 @@ impl<'a> Parser<'a> {
                 if !self.at_paren() {
                     return self.as_text(start, pending);
                 }
-                if !pending.text.is_empty() && pending.text.bytes().all(|b| b == b' ' || b == b'\t') {
+                if !pending.text.is_empty() && pending.text.bytes().all(|b| b == b' ' || b == b'\t')
+                {
                     pending.text.clear();
                 }
                 pending.flush(nodes);
-                let set = self.set(start)?;
+                let set = self.set()?;
                 nodes.push(Node::Set(Box::new(set)));
             }
             "if" => {
@@ -286,7 +296,11 @@ impl<'a> Parser<'a> {
             }
             "break" | "stop" => {
                 pending.flush(nodes);
-                nodes.push(if word == "break" { Node::Break } else { Node::Stop });
+                nodes.push(if word == "break" {
+                    Node::Break
+                } else {
+                    Node::Stop
+                });
                 self.lx.gobble_line_end();
             }
             "macro" => {
@@ -294,14 +308,14 @@ impl<'a> Parser<'a> {
                     return Err(self.needs_paren("macro", head));
                 }
                 pending.flush(nodes);
-                self.macro_definition(start, head)?;
+                self.macro_definition(head)?;
             }
             "define" => {
                 if !self.at_paren() {
                     return Err(self.needs_paren("define", head));
                 }
                 pending.flush(nodes);
-                let node = self.define(start, head)?;
+                let node = self.define(head)?;
                 nodes.push(node);
             }
             "include" | "parse" | "evaluate" => {
@@ -342,11 +356,16 @@ impl<'a> Parser<'a> {
     }
 
     fn needs_paren(&self, word: &str, head: Span) -> Error {
-        Error::syntax(format!("`#{word}` must be followed by `(`"), head).with_label(format!("`#{word}` without `(`"))
+        Error::syntax(format!("`#{word}` must be followed by `(`"), head)
+            .with_label(format!("`#{word}` without `(`"))
     }
 
     /// Leaves `#word` as text (for example `#set` without parentheses).
-    fn as_text(&mut self, start: usize, pending: &mut Pending) -> Result<Option<Terminator>, Error> {
+    fn as_text(
+        &mut self,
+        start: usize,
+        pending: &mut Pending,
+    ) -> Result<Option<Terminator>, Error> {
         pending.text.push_str(self.lx.slice(start, self.lx.pos));
         Ok(None)
     }
@@ -375,10 +394,17 @@ impl<'a> Parser<'a> {
     }
 
     fn unexpected(&self, tok: Token<'_>, at: usize, what: &str) -> Error {
-        let end = if tok == Token::Eof { at } else { self.lx.pos.max(at + 1) };
+        let end = if tok == Token::Eof {
+            at
+        } else {
+            self.lx.pos.max(at + 1)
+        };
         let span = self.lx.span(at, end);
-        Error::syntax(format!("unexpected {}, expected {what}", tok.describe()), span)
-            .with_label(format!("unexpected {}", tok.describe()))
+        Error::syntax(
+            format!("unexpected {}, expected {what}", tok.describe()),
+            span,
+        )
+        .with_label(format!("unexpected {}", tok.describe()))
     }
 
     fn paren_expr(&mut self) -> Result<Expr, Error> {
@@ -388,7 +414,7 @@ impl<'a> Parser<'a> {
         Ok(e)
     }
 
-    fn set(&mut self, start: usize) -> Result<Set, Error> {
+    fn set(&mut self) -> Result<Set, Error> {
         self.expect(Token::LParen, "`(`")?;
         let (tok, at) = self.lx.token();
         if tok != Token::Dollar {
@@ -401,7 +427,6 @@ impl<'a> Parser<'a> {
         self.expect(Token::Assign, "`=`")?;
         let value = self.expr()?;
         self.expect(Token::RParen, "`)`")?;
-        let _ = start;
         self.lx.gobble_line_end();
         Ok(Set { target, value })
     }
@@ -426,8 +451,11 @@ impl<'a> Parser<'a> {
                         Terminator::Eof => return Err(self.unclosed("#if", head)),
                         Terminator::Else(s) | Terminator::ElseIf(_, s) => {
                             let _ = else_span;
-                            return Err(Error::syntax("`#else` must be the last branch of an `#if`", s)
-                                .with_label("after `#else`"));
+                            return Err(Error::syntax(
+                                "`#else` must be the last branch of an `#if`",
+                                s,
+                            )
+                            .with_label("after `#else`"));
                         }
                     }
                 }
@@ -435,7 +463,11 @@ impl<'a> Parser<'a> {
             }
         }
         self.leave();
-        Ok(Node::If(Box::new(If { branches, otherwise, span: self.lx.span(start, head.end as usize) })))
+        Ok(Node::If(Box::new(If {
+            branches,
+            otherwise,
+            span: self.lx.span(start, head.end as usize),
+        })))
     }
 
     fn unclosed(&self, what: &str, head: Span) -> Error {
@@ -476,7 +508,12 @@ impl<'a> Parser<'a> {
         self.expect(Token::RParen, "`)`")?;
         self.lx.gobble_line_end();
         let body = self.body_until_end("#foreach", head)?;
-        Ok(Node::Foreach(Box::new(Foreach { var, iterable, body, span: self.lx.span(start, head.end as usize) })))
+        Ok(Node::Foreach(Box::new(Foreach {
+            var,
+            iterable,
+            body,
+            span: self.lx.span(start, head.end as usize),
+        })))
     }
 
     /// `$name` or `${name}` without accessors (loop variables, macro parameters).
@@ -486,7 +523,10 @@ impl<'a> Parser<'a> {
             self.lx.bump(1);
         }
         let Some(name) = self.lx.ident() else {
-            return Err(Error::syntax("expected a variable name after `$`", self.lx.span(dollar, self.lx.pos + 1)));
+            return Err(Error::syntax(
+                "expected a variable name after `$`",
+                self.lx.span(dollar, self.lx.pos + 1),
+            ));
         };
         if braced && self.lx.peek() == Some(b'}') {
             self.lx.bump(1);
@@ -494,7 +534,7 @@ impl<'a> Parser<'a> {
         Ok(name.into())
     }
 
-    fn macro_definition(&mut self, start: usize, head: Span) -> Result<(), Error> {
+    fn macro_definition(&mut self, head: Span) -> Result<(), Error> {
         self.expect(Token::LParen, "`(`")?;
         let (tok, at) = self.lx.token();
         let Token::Word(name) = tok else {
@@ -513,12 +553,11 @@ impl<'a> Parser<'a> {
         }
         self.lx.gobble_line_end();
         let body = self.body_until_end("#macro", head)?;
-        let _ = start;
         self.macros.push(Macro { name, params, body });
         Ok(())
     }
 
-    fn define(&mut self, start: usize, head: Span) -> Result<Node, Error> {
+    fn define(&mut self, head: Span) -> Result<Node, Error> {
         self.expect(Token::LParen, "`(`")?;
         let (tok, at) = self.lx.token();
         if tok != Token::Dollar {
@@ -528,8 +567,10 @@ impl<'a> Parser<'a> {
         self.expect(Token::RParen, "`)`")?;
         self.lx.gobble_line_end();
         let body = self.body_until_end("#define", head)?;
-        let _ = start;
-        Ok(Node::Define(Box::new(Define { name, body: Arc::new(body) })))
+        Ok(Node::Define(Box::new(Define {
+            name,
+            body: Arc::new(body),
+        })))
     }
 
     /// `(a b, c)`: macro call arguments, separated by blanks or commas.
@@ -583,7 +624,10 @@ impl<'a> Parser<'a> {
         self.lx.pos = dollar;
         match self.reference_inner(dollar, false)? {
             Some(r) => Ok(r),
-            None => Err(Error::syntax("expected a reference name after `$`", self.lx.span(dollar, dollar + 1))),
+            None => Err(Error::syntax(
+                "expected a reference name after `$`",
+                self.lx.span(dollar, dollar + 1),
+            )),
         }
     }
 
@@ -614,18 +658,28 @@ impl<'a> Parser<'a> {
                         let args = self.call_args();
                         self.leave();
                         match args {
-                            Ok(args) => accessors.push(Accessor::Method { name: prop, args, span: self.lx.span_from(at + 1) }),
+                            Ok(args) => accessors.push(Accessor::Method {
+                                name: prop,
+                                args,
+                                span: self.lx.span_from(at + 1),
+                            }),
                             // In text, `$a.b(` that never closes is the property `$a.b`
                             // followed by text, as Velocity reads it.
                             Err(_) if in_text => {
-                                accessors.push(Accessor::Property { name: prop, span: self.lx.span(at + 1, paren) });
+                                accessors.push(Accessor::Property {
+                                    name: prop,
+                                    span: self.lx.span(at + 1, paren),
+                                });
                                 self.lx.pos = paren;
                                 break;
                             }
                             Err(e) => return Err(e),
                         }
                     } else {
-                        accessors.push(Accessor::Property { name: prop, span: self.lx.span_from(at + 1) });
+                        accessors.push(Accessor::Property {
+                            name: prop,
+                            span: self.lx.span_from(at + 1),
+                        });
                     }
                 }
                 Some(b'[') => {
@@ -635,7 +689,10 @@ impl<'a> Parser<'a> {
                     self.leave();
                     let index = index?;
                     self.expect(Token::RBracket, "`]` to close the index")?;
-                    accessors.push(Accessor::Index { index, span: self.lx.span_from(at) });
+                    accessors.push(Accessor::Index {
+                        index,
+                        span: self.lx.span_from(at),
+                    });
                 }
                 _ => break,
             }
@@ -644,8 +701,11 @@ impl<'a> Parser<'a> {
             if self.lx.peek() == Some(b'}') {
                 self.lx.bump(1);
             } else {
-                return Err(Error::syntax("expected `}` to close `${`", self.lx.span(start, self.lx.pos + 1))
-                    .with_label("`${` is not closed"));
+                return Err(Error::syntax(
+                    "expected `}` to close `${`",
+                    self.lx.span(start, self.lx.pos + 1),
+                )
+                .with_label("`${` is not closed"));
             }
         }
         let span = self.lx.span_from(start);
@@ -705,7 +765,10 @@ impl<'a> Parser<'a> {
             };
             let right = self.binary(level + 1)?;
             let span = left.span.to(right.span);
-            left = Expr { kind: ExprKind::Binary(op, Box::new(left), Box::new(right)), span };
+            left = Expr {
+                kind: ExprKind::Binary(op, Box::new(left), Box::new(right)),
+                span,
+            };
         }
     }
 
@@ -717,7 +780,10 @@ impl<'a> Parser<'a> {
                 let inner = self.unary()?;
                 self.leave();
                 let span = self.lx.span(at, at).to(inner.span);
-                Ok(Expr { kind: ExprKind::Not(Box::new(inner)), span })
+                Ok(Expr {
+                    kind: ExprKind::Not(Box::new(inner)),
+                    span,
+                })
             }
             _ => {
                 self.lx.pos = at;
@@ -728,7 +794,12 @@ impl<'a> Parser<'a> {
 
     fn primary(&mut self) -> Result<Expr, Error> {
         let (tok, at) = self.lx.token();
-        let lit = |v: Value, p: &Self| Ok(Expr { kind: ExprKind::Literal(v), span: p.lx.span_from(at) });
+        let lit = |v: Value, p: &Self| {
+            Ok(Expr {
+                kind: ExprKind::Literal(v),
+                span: p.lx.span_from(at),
+            })
+        };
         match tok {
             Token::Integer(s) => lit(integer(s), self),
             Token::Float(s) => lit(Value::Double(s.parse().unwrap_or(f64::NAN)), self),
@@ -754,27 +825,42 @@ impl<'a> Parser<'a> {
             Token::False => lit(Value::Bool(false), self),
             Token::SingleQuoted(s) => lit(Value::string(s.replace("''", "'")), self),
             Token::DoubleQuoted(s) => {
-                let text = s.replace("\"\"", "\"");
+                let text = unicode_escapes(&s.replace("\"\"", "\""));
                 let span = self.lx.span_from(at);
                 if !text.contains(['$', '#', '\\']) {
-                    return Ok(Expr { kind: ExprKind::Literal(Value::string(text)), span });
+                    return Ok(Expr {
+                        kind: ExprKind::Literal(Value::string(text)),
+                        span,
+                    });
                 }
                 self.enter(span)?;
                 let base = span.start as usize + 1;
-                let mut sub = Parser { lx: Lexer::new(&text, base), macros: Vec::new(), depth: self.depth };
+                let mut sub = Parser {
+                    lx: Lexer::new(&text, base),
+                    macros: Vec::new(),
+                    depth: self.depth,
+                };
                 let (nodes, end) = sub.block()?;
                 self.macros.append(&mut sub.macros);
                 self.leave();
                 match end {
-                    Terminator::Eof => Ok(Expr { kind: ExprKind::Interpolated(nodes), span }),
+                    Terminator::Eof => Ok(Expr {
+                        kind: ExprKind::Interpolated(nodes),
+                        span,
+                    }),
                     Terminator::End(s) => Err(unexpected_directive("#end", s)),
-                    Terminator::Else(s) | Terminator::ElseIf(_, s) => Err(unexpected_directive("#else", s)),
+                    Terminator::Else(s) | Terminator::ElseIf(_, s) => {
+                        Err(unexpected_directive("#else", s))
+                    }
                 }
             }
             Token::Dollar => {
                 let r = self.reference(at)?;
                 let span = r.span;
-                Ok(Expr { kind: ExprKind::Reference(Box::new(r)), span })
+                Ok(Expr {
+                    kind: ExprKind::Reference(Box::new(r)),
+                    span,
+                })
             }
             Token::LParen => {
                 let e = self.expr()?;
@@ -790,7 +876,10 @@ impl<'a> Parser<'a> {
     fn list_or_range(&mut self, at: usize) -> Result<Expr, Error> {
         if self.lx.peek_token() == Token::RBracket {
             self.lx.token();
-            return Ok(Expr { kind: ExprKind::List(Vec::new()), span: self.lx.span_from(at) });
+            return Ok(Expr {
+                kind: ExprKind::List(Vec::new()),
+                span: self.lx.span_from(at),
+            });
         }
         let first = self.expr()?;
         let (tok, t_at) = self.lx.token();
@@ -798,9 +887,15 @@ impl<'a> Parser<'a> {
             Token::DotDot => {
                 let last = self.expr()?;
                 self.expect(Token::RBracket, "`]`")?;
-                Ok(Expr { kind: ExprKind::Range(Box::new(first), Box::new(last)), span: self.lx.span_from(at) })
+                Ok(Expr {
+                    kind: ExprKind::Range(Box::new(first), Box::new(last)),
+                    span: self.lx.span_from(at),
+                })
             }
-            Token::RBracket => Ok(Expr { kind: ExprKind::List(vec![first]), span: self.lx.span_from(at) }),
+            Token::RBracket => Ok(Expr {
+                kind: ExprKind::List(vec![first]),
+                span: self.lx.span_from(at),
+            }),
             Token::Comma => {
                 let mut items = vec![first];
                 loop {
@@ -812,7 +907,10 @@ impl<'a> Parser<'a> {
                         t => return Err(self.unexpected(t, t_at, "`,` or `]`")),
                     }
                 }
-                Ok(Expr { kind: ExprKind::List(items), span: self.lx.span_from(at) })
+                Ok(Expr {
+                    kind: ExprKind::List(items),
+                    span: self.lx.span_from(at),
+                })
             }
             t => Err(self.unexpected(t, t_at, "`,`, `..` or `]`")),
         }
@@ -822,7 +920,10 @@ impl<'a> Parser<'a> {
         let mut entries = Vec::new();
         if self.lx.peek_token() == Token::RBrace {
             self.lx.token();
-            return Ok(Expr { kind: ExprKind::Map(entries), span: self.lx.span_from(at) });
+            return Ok(Expr {
+                kind: ExprKind::Map(entries),
+                span: self.lx.span_from(at),
+            });
         }
         loop {
             let key = self.expr()?;
@@ -836,7 +937,10 @@ impl<'a> Parser<'a> {
                 t => return Err(self.unexpected(t, t_at, "`,` or `}`")),
             }
         }
-        Ok(Expr { kind: ExprKind::Map(entries), span: self.lx.span_from(at) })
+        Ok(Expr {
+            kind: ExprKind::Map(entries),
+            span: self.lx.span_from(at),
+        })
     }
 }
 
@@ -849,6 +953,36 @@ fn precedence(op: BinaryOp) -> u8 {
         BinaryOp::Add | BinaryOp::Sub => 4,
         BinaryOp::Mul | BinaryOp::Div | BinaryOp::Mod => 5,
     }
+}
+
+/// Velocity 1.7 turns `\uXXXX` into the character in double-quoted strings (and no
+/// other backslash escape).
+fn unicode_escapes(s: &str) -> String {
+    if !s.contains("\\u") {
+        return s.to_string();
+    }
+    let mut out = String::with_capacity(s.len());
+    let mut rest = s;
+    while let Some(i) = rest.find("\\u") {
+        out.push_str(&rest[..i]);
+        let hex = rest.get(i + 2..i + 6).unwrap_or("");
+        match u32::from_str_radix(hex, 16)
+            .ok()
+            .filter(|_| hex.len() == 4 && hex.bytes().all(|b| b.is_ascii_hexdigit()))
+            .and_then(char::from_u32)
+        {
+            Some(c) => {
+                out.push(c);
+                rest = &rest[i + 6..];
+            }
+            None => {
+                out.push_str("\\u");
+                rest = &rest[i + 2..];
+            }
+        }
+    }
+    out.push_str(rest);
+    out
 }
 
 /// An integer literal: `Integer` if it fits, else `Long`, else (like `BigInteger`, which
