@@ -48,7 +48,15 @@
 //! body reads as `{}`; `$input.path` returns Java-shaped values, `$input.json` json-smart
 //! text (`""` when nothing matches); non-JSON payloads read as a string; `$input.params(x)`
 //! looks in path, then querystring, then header; hop-by-hop headers
-//! ([`HIDDEN_HEADERS`]) are invisible; `$util.escapeJavaScript` is commons-lang 2.6's.
+//! ([`HIDDEN_HEADERS`]) are invisible; `$util.escapeJavaScript` is commons-lang 2.6's;
+//! `$context` keys come in the order AWS's `keySet()` shows, and its nested values
+//! (`identity`, `authorizer`, `requestOverride`, `responseOverride` and their maps) are
+//! [`ContextMap`] objects: readable and writable like maps, rendering as nothing, as on AWS.
+//!
+//! Known choices where AWS is not recorded: `$input.json` of a path that matches nothing
+//! gives `""` (LocalStack's reading of the AWS console; the json-smart model gives
+//! nothing); an index or slice applied to an object gives nothing (Jayway 2.0 raises an
+//! `InvalidPathException` there).
 
 mod context;
 mod input;
