@@ -98,7 +98,13 @@ impl Input {
     }
 
     fn document(&self) -> Result<&serde_json::Value, String> {
-        let parsed = self.parsed.get_or_init(|| json_smart::parse_permissive(&self.body()));
+        let parsed = self.parsed.get_or_init(|| {
+            if self.body.is_empty() {
+                return Ok(serde_json::Value::Object(Default::default()));
+            }
+            // Strict JSON straight from the bytes; json-smart's permissive rules otherwise.
+            serde_json::from_slice(&self.body).or_else(|_| json_smart::parse_permissive(&self.body()))
+        });
         parsed.as_ref().map_err(|e| {
             let message = format!("Could not process payload{}", e.java_text());
             *self.payload_error.lock().unwrap_or_else(|p| p.into_inner()) = Some(message.clone());

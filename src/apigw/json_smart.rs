@@ -24,6 +24,7 @@ pub struct ParseError {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[allow(clippy::enum_variant_names)] // json-smart's ERROR_UNEXPECTED_* names
 enum ParseErrorKind {
     UnexpectedChar,
     UnexpectedToken,

@@ -29,9 +29,12 @@ impl Object for Util {
             return Some(Err(format!("$util.{name} takes one argument, got {}", args.len())));
         };
         // A null argument gives null (renders ""), as `$util.urlEncode($missing)` does on AWS.
-        Some(match java::to_java_string(arg) {
-            None => Ok(Value::Null),
-            Some(s) => f(&s),
+        Some(match arg {
+            Value::String(s) => f(s),
+            other => match java::to_java_string(other) {
+                None => Ok(Value::Null),
+                Some(s) => f(&s),
+            },
         })
     }
 }

@@ -106,8 +106,7 @@ fn ends_filter_path(c: char) -> bool {
 /// Parses the steps after `$`/`@`. In a filter, stops before an operator or `)`.
 pub(super) fn parse_segments(c: &mut Cursor<'_>, in_filter: bool) -> Result<(Vec<Segment>, Option<Function>), Error> {
     let mut segments = Vec::new();
-    loop {
-        let Some(ch) = c.peek() else { break };
+    while let Some(ch) = c.peek() {
         if in_filter && ends_filter_path(ch) {
             break;
         }
