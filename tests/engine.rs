@@ -121,7 +121,7 @@ async fn stop_execution_aborts_and_closes_history() {
         .unwrap();
     let stopped = engine.wait_execution(&run.execution_arn).await.unwrap();
     assert_eq!(stopped.status, ExecutionStatus::Aborted);
-    assert_eq!(stopped.stop_date, Some(stopped_at).map(|t| t.replace_nanosecond(t.millisecond() as u32 * 1_000_000).unwrap()));
+    assert_eq!(stopped.stop_date, Some(stopped_at));
     assert_eq!((stopped.error.as_deref(), stopped.cause.as_deref()), (Some("Cancelled"), Some("by test")));
     let history = engine.get_execution_history(&run.execution_arn, None, false, None).await.unwrap();
     let last = history.items.last().unwrap();
