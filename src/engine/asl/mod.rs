@@ -1,1 +1,184 @@
-//! Amazon States Language model, parsing and validation (placeholder).
+//! Amazon States Language: the definition model, its parser (JSON or YAML text) and its
+//! validation with AWS's `InvalidDefinition` messages. Paths, intrinsic calls and payload
+//! templates are compiled here, once, so the interpreter (`engine::exec`) never re-parses.
+//! Depends on nothing outside `engine` but serde_json/serde-saphyr.
+//!
+//! ```
+//! use stepgate::engine::asl::{StateMachine, StateMachineType};
+//! let sm = StateMachine::parse(r#"{"StartAt":"A","States":{"A":{"Type":"Pass","End":true}}}"#).unwrap();
+//! sm.validate(StateMachineType::Express).unwrap();
+//! let err = StateMachine::parse(r#"{"StartAt":"A"}"#).unwrap_err();
+//! assert_eq!(err.to_string(),
+//!     "Invalid State Machine Definition: 'SCHEMA_VALIDATION_FAILED: These fields are required: [States] at /'");
+//! ```
+
+pub mod intrinsic;
+pub mod model;
+mod parse;
+pub mod path;
+
+pub use model::*;
+use serde_json::Value;
+use std::fmt;
+
+/// `STANDARD` or `EXPRESS`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StateMachineType {
+    Standard,
+    Express,
+}
+
+/// AWS's `InvalidDefinition` error: one or more problems, each `CODE: message at /pointer`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct InvalidDefinition {
+    pub problems: Vec<String>,
+}
+
+impl InvalidDefinition {
+    /// The AWS error type (`__type`).
+    pub const ERROR_TYPE: &'static str = "InvalidDefinition";
+}
+
+impl fmt::Display for InvalidDefinition {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Invalid State Machine Definition: '{}'", self.problems.join(", "))
+    }
+}
+
+impl std::error::Error for InvalidDefinition {}
+
+impl StateMachine {
+    /// Parses definition text: JSON, or YAML when it is not JSON.
+    pub fn parse(text: &str) -> Result<StateMachine, InvalidDefinition> {
+        let trimmed = text.trim_start();
+        let value: Value = if trimmed.starts_with('{') {
+            serde_json::from_str(text).map_err(|e| InvalidDefinition {
+                problems: vec![format!("INVALID_JSON_DESCRIPTION: {e}")],
+            })?
+        } else {
+            serde_saphyr::from_str(text).map_err(|e| InvalidDefinition {
+                problems: vec![format!("INVALID_JSON_DESCRIPTION: {e}")],
+            })?
+        };
+        Self::from_value(&value)
+    }
+
+    /// Builds a machine from an already parsed definition.
+    pub fn from_value(def: &Value) -> Result<StateMachine, InvalidDefinition> {
+        let mut cx = parse::Cx { errors: Vec::new() };
+        match cx.machine(def) {
+            Some(sm) if cx.errors.is_empty() => Ok(sm),
+            _ => {
+                if cx.errors.is_empty() {
+                    cx.errors.push("SCHEMA_VALIDATION_FAILED at /".into());
+                }
+                Err(InvalidDefinition { problems: cx.errors })
+            }
+        }
+    }
+
+    /// Checks the restrictions of a machine type: EXPRESS machines reject `.sync`,
+    /// `.waitForTaskToken` and activities.
+    pub fn validate(&self, ty: StateMachineType) -> Result<(), InvalidDefinition> {
+        if ty == StateMachineType::Standard {
+            return Ok(());
+        }
+        let mut problems = Vec::new();
+        express_check(&self.program, "", &mut problems);
+        if problems.is_empty() { Ok(()) } else { Err(InvalidDefinition { problems }) }
+    }
+
+    /// Every Task resource in the machine, nested ones included.
+    pub fn task_resources(&self) -> Vec<&str> {
+        fn walk<'a>(p: &'a Program, out: &mut Vec<&'a str>) {
+            for s in &p.states {
+                match &s.kind {
+                    StateKind::Task(t) => out.push(&t.resource),
+                    StateKind::Parallel { branches } => branches.iter().for_each(|b| walk(b, out)),
+                    StateKind::Map(m) => walk(&m.processor, out),
+                    _ => {}
+                }
+            }
+        }
+        let mut out = Vec::new();
+        walk(&self.program, &mut out);
+        out
+    }
+}
+
+fn express_check(p: &Program, at: &str, problems: &mut Vec<String>) {
+    for s in &p.states {
+        let sat = format!("{at}/States/{}", s.name);
+        match &s.kind {
+            StateKind::Task(t) => {
+                let r = &t.resource;
+                let what = if r.ends_with(".sync") || r.contains(".sync:") {
+                    Some("'.sync' service integration")
+                } else if r.ends_with(".waitForTaskToken") {
+                    Some("'.waitForTaskToken' service integration")
+                } else if r.contains(":activity:") {
+                    Some("Activities")
+                } else {
+                    None
+                };
+                if let Some(what) = what {
+                    problems.push(format!(
+                        "SCHEMA_VALIDATION_FAILED: Express state machine does not support {what} at {sat}/Resource"
+                    ));
+                }
+            }
+            StateKind::Parallel { branches } => {
+                for (i, b) in branches.iter().enumerate() {
+                    express_check(b, &format!("{sat}/Branches/{i}"), problems);
+                }
+            }
+            StateKind::Map(m) => express_check(&m.processor, &format!("{sat}/ItemProcessor"), problems),
+            _ => {}
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn yaml_definitions_parse() {
+        let sm = StateMachine::parse("StartAt: A\nStates:\n  A:\n    Type: Succeed\n").unwrap();
+        assert_eq!(sm.program.states.len(), 1);
+    }
+
+    #[test]
+    fn unknown_fields_and_missing_targets_are_reported_with_pointers() {
+        let err = StateMachine::parse(
+            r#"{"StartAt":"A","States":{"A":{"Type":"Pass","Nxt":"B","Next":"C"}}}"#,
+        )
+        .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "Invalid State Machine Definition: 'SCHEMA_VALIDATION_FAILED: The field \"Nxt\" is not supported by Step Functions at /States/A, MISSING_TRANSITION_TARGET: Missing 'Next' target: C at /States/A/Next'"
+        );
+    }
+
+    #[test]
+    fn express_rejects_sync_and_callbacks() {
+        let sm = StateMachine::parse(
+            r#"{"StartAt":"A","States":{"A":{"Type":"Task","Resource":"arn:aws:states:::states:startExecution.sync","End":true}}}"#,
+        )
+        .unwrap();
+        assert!(sm.validate(StateMachineType::Standard).is_ok());
+        assert_eq!(
+            sm.validate(StateMachineType::Express).unwrap_err().to_string(),
+            "Invalid State Machine Definition: 'SCHEMA_VALIDATION_FAILED: Express state machine does not support '.sync' service integration at /States/A/Resource'"
+        );
+    }
+
+    #[test]
+    fn bad_paths_and_intrinsics_fail_at_load() {
+        let e = StateMachine::parse(
+            r#"{"StartAt":"A","States":{"A":{"Type":"Pass","Parameters":{"x.$":"States.Nope(1)"},"End":true}}}"#,
+        )
+        .unwrap_err();
+        assert!(e.to_string().contains("at /States/A/Parameters/x.$"), "{e}");
+    }
+}

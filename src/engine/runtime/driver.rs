@@ -4,7 +4,6 @@
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use serde_json::{Value, json};
 use time::OffsetDateTime;
@@ -131,17 +130,8 @@ impl Effects for ExecutionEffects {
             *count += 1;
             *count - 1
         };
-        let deadline = request.timeout_seconds.map(|s| self.inner.clock.now() + Duration::from_secs(s));
-        let work = self.run_task(request, invocation);
-        match deadline {
-            None => work.await,
-            Some(deadline) => tokio::select! {
-                result = work => result,
-                () = self.inner.clock.sleep_until(deadline) => {
-                    Err(StateError { error: "States.Timeout".into(), cause: None })
-                }
-            },
-        }
+        // TimeoutSeconds is enforced by the interpreter; HeartbeatSeconds here.
+        self.run_task(request, invocation).await
     }
 
     async fn sleep_until(&self, until: OffsetDateTime) {
