@@ -233,12 +233,15 @@ pub(crate) fn read_template(doc: &Document, vars: &IndexMap<String, String>) -> 
                     )));
                     None
                 };
+                let role_key = if kind == "AWS::Serverless::StateMachine" { "Role" } else { "RoleArn" };
+                let role_arn = props.get(role_key).and_then(|r| scalar_text(&resolver.resolve(r, &join_pointer(&props_ptr, role_key))));
                 if let Some(definition) = definition {
                     template.state_machines.push(StateMachineSource {
                         name,
                         arn,
                         definition,
                         kind: machine_type,
+                        role_arn,
                         origin: format!("{}#{}", doc.path.display(), join_pointer("/Resources", id)),
                     });
                 }

@@ -82,6 +82,19 @@ pub struct LocalEngineSettings {
     pub lambda_handlers: IndexMap<String, LambdaHandler>,
     /// A Step Functions Local mock-config file (`mock_config:`) and the test case to use.
     pub mock_config: Option<MockConfigRef>,
+    /// Hosts of `http:invoke` / `apigateway:invoke` endpoints mapped to local base URLs
+    /// (`http_hosts:`): `abc.execute-api.us-east-1.amazonaws.com` → `http://127.0.0.1:8080`.
+    pub http_hosts: IndexMap<String, String>,
+}
+
+impl LocalEngineSettings {
+    /// The `command` handlers by function name (what the engine runs as local commands).
+    pub fn lambda_commands(&self) -> impl Iterator<Item = (&str, &[String])> {
+        self.lambda_handlers.iter().filter_map(|(name, h)| match h {
+            LambdaHandler::Command { argv } => Some((name.as_str(), argv.as_slice())),
+            _ => None,
+        })
+    }
 }
 
 /// How the local engine answers a Lambda task.
@@ -146,6 +159,8 @@ pub struct StateMachineSource {
     pub definition: StateMachineDefinition,
     /// STANDARD or EXPRESS.
     pub kind: StateMachineType,
+    /// `RoleArn` / `Role` from a template, resolved; `None` when not given.
+    pub role_arn: Option<String>,
     /// Where it was defined (file, and JSON pointer inside a template), for messages.
     pub origin: String,
 }

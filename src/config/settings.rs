@@ -139,6 +139,10 @@ impl Reader<'_> {
     }
 
     fn text_map(&mut self, map: &Map<String, Value>, key: &str) -> IndexMap<String, String> {
+        self.text_map_at(map, key, "")
+    }
+
+    fn text_map_at(&mut self, map: &Map<String, Value>, key: &str, base: &str) -> IndexMap<String, String> {
         let mut out = IndexMap::new();
         match map.get(key) {
             None | Some(Value::Null) => {}
@@ -148,11 +152,11 @@ impl Reader<'_> {
                         Some(t) => {
                             out.insert(k.clone(), t);
                         }
-                        None => self.error(ErrorKind::InvalidValue, &join_pointer(&join_pointer("", key), k), "must be a string"),
+                        None => self.error(ErrorKind::InvalidValue, &join_pointer(&join_pointer(base, key), k), "must be a string"),
                     }
                 }
             }
-            Some(_) => self.error(ErrorKind::InvalidValue, &join_pointer("", key), format!("`{key}` must be a mapping")),
+            Some(_) => self.error(ErrorKind::InvalidValue, &join_pointer(base, key), format!("`{key}` must be a mapping")),
         }
         out
     }
@@ -252,17 +256,10 @@ impl Reader<'_> {
                 }
             });
         }
-        let mut api = api?;
-        if let Some(stage) = self.string(root, "stage", "") {
-            api.stage = stage;
-        }
-        if let Some(b) = self.bool(root, "stage_in_path", "") {
-            api.stage_in_path = b;
-        }
-        for (k, v) in self.text_map(root, "stage_variables") {
-            api.stage_variables.insert(k, v);
-        }
-        api.selection_mode = match self.string(root, "selection", "").as_deref() {
+        let stage = self.string(root, "stage", "");
+        let stage_in_path = self.bool(root, "stage_in_path", "");
+        let stage_variables = self.text_map(root, "stage_variables");
+        let selection_mode = match self.string(root, "selection", "").as_deref() {
             None | Some("extended") => SelectionMode::Extended,
             Some("aws-strict") => SelectionMode::AwsStrict,
             Some(other) => {
@@ -270,14 +267,33 @@ impl Reader<'_> {
                 SelectionMode::Extended
             }
         };
-        if let Some(keys) = root.get("api_keys") {
-            match keys.as_array() {
-                Some(items) => api.api_keys = items.iter().filter_map(scalar_text).collect(),
-                None => self.error(ErrorKind::InvalidValue, "/api_keys", "`api_keys` must be a list"),
-            }
+        let api_keys = match root.get("api_keys") {
+            None => Vec::new(),
+            Some(keys) => match keys.as_array() {
+                Some(items) => items.iter().filter_map(scalar_text).collect(),
+                None => {
+                    self.error(ErrorKind::InvalidValue, "/api_keys", "`api_keys` must be a list");
+                    Vec::new()
+                }
+            },
+        };
+        let listen = match options.listen {
+            Some(a) => Some(a),
+            None => self.address(root, "listen"),
         }
-        let listen = options.listen.or_else(|| self.address(root, "listen")).unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8080)));
+        .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8080)));
         let sfn_listen = self.address(root, "sfn_listen");
+
+        let mut api = api?;
+        if let Some(stage) = stage {
+            api.stage = stage;
+        }
+        if let Some(b) = stage_in_path {
+            api.stage_in_path = b;
+        }
+        api.stage_variables.extend(stage_variables);
+        api.selection_mode = selection_mode;
+        api.api_keys = api_keys;
         Some(Config {
             path: self.doc.path.clone(),
             api,
@@ -378,7 +394,7 @@ impl Reader<'_> {
             None => empty,
         };
         let p = "/local";
-        const KEYS: &[&str] = &["data_dir", "region", "account_id", "lambda_endpoint", "lambda", "mock_config", "test_case"];
+        const KEYS: &[&str] = &["data_dir", "region", "account_id", "lambda_endpoint", "lambda", "mock_config", "test_case", "http_hosts"];
         for key in map.keys() {
             if !KEYS.contains(&key.as_str()) {
                 self.error(ErrorKind::InvalidValue, &join_pointer(p, key), format!("unknown setting `{key}` (known: {})", KEYS.join(", ")));
@@ -415,7 +431,8 @@ impl Reader<'_> {
                 None => self.error(ErrorKind::InvalidValue, "/local/lambda", "`lambda` must map function names to handlers"),
             }
         }
-        LocalEngineSettings { data_dir, region, account_id, lambda_endpoint, lambda_handlers, mock_config }
+        let http_hosts = self.text_map_at(&map, "http_hosts", "/local");
+        LocalEngineSettings { data_dir, region, account_id, lambda_endpoint, lambda_handlers, mock_config, http_hosts }
     }
 
     fn lambda_handler(&mut self, spec: &Value, pointer: &str) -> Option<LambdaHandler> {
@@ -517,6 +534,7 @@ impl Reader<'_> {
                         name,
                         definition,
                         kind,
+                        role_arn: self.string(&spec, "role_arn", &p),
                         origin: format!("{}#{}", self.doc.path.display(), p),
                     },
                 ));
