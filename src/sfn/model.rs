@@ -168,7 +168,7 @@ pub struct CloudWatchEventsExecutionDataDetails {
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct BillingDetails {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "billedMemoryUsedInMB", default, skip_serializing_if = "Option::is_none")]
     pub billed_memory_used_in_mb: Option<i64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub billed_duration_in_milliseconds: Option<i64>,
