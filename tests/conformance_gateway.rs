@@ -623,10 +623,16 @@ async fn gateway_conformance() {
     let (mut passed, mut diverged) = (0, 0);
     let (mut validated_total, mut validated_passed) = (0, 0);
     let mut failures = Vec::new();
+    let mut per_file: BTreeMap<&str, (usize, usize)> = BTreeMap::new();
     for (n, case) in cases.iter().enumerate() {
         let outcome = run_case(case, &stub, stub_addr, n).await;
         if case.validated() {
             validated_total += 1;
+        }
+        let entry = per_file.entry(case.file.as_str()).or_default();
+        entry.1 += 1;
+        if outcome.is_ok() {
+            entry.0 += 1;
         }
         match (&outcome, listed.get(case.id())) {
             (Ok(()), None) => {
@@ -660,5 +666,8 @@ async fn gateway_conformance() {
     }
     println!("gateway conformance: passed {passed} / diverged {diverged} / total {}", cases.len());
     println!("  AWS-validated: passed {validated_passed} / total {validated_total}");
+    for (file, (ok, total)) in &per_file {
+        println!("  {file}: passed {ok} / total {total}");
+    }
     assert!(failures.is_empty(), "unexpected results:\n{}", failures.join("\n"));
 }

@@ -77,7 +77,7 @@ async fn seed() -> Running {
 #[tokio::test]
 async fn seed_post_execute_starts_the_workflow_named_after_the_request_id() {
     let g = seed().await;
-    let r = g.client.post(g.url("/execute")).json(&json!({"orderId": "o'1", "n": 2})).send().await.unwrap();
+    let r = g.client.post(g.url("/execute")).json(&json!({"orderId": "o-1", "n": 2})).send().await.unwrap();
     assert_eq!(r.status().as_u16(), 200);
     assert_eq!(header(&r, "access-control-allow-origin"), "http://localhost:3000");
     let request_id = header(&r, "x-amzn-requestid");
@@ -95,7 +95,18 @@ async fn seed_post_execute_starts_the_workflow_named_after_the_request_id() {
     .unwrap();
     let described: Value = serde_json::from_slice(&described).unwrap();
     let input: Value = serde_json::from_str(described["input"].as_str().unwrap()).unwrap();
-    assert_eq!(input, json!({"orderId": "o'1", "n": 2}));
+    assert_eq!(input, json!({"orderId": "o-1", "n": 2}));
+    g.stop().await;
+}
+
+#[tokio::test]
+async fn seed_template_without_the_quote_fix_breaks_on_apostrophes_like_api_gateway() {
+    // escapeJavaScript turns ' into \' inside a JSON string: Step Functions rejects the body,
+    // and the seed's only matching rule is the default one, so the client gets 200 + the error.
+    let g = seed().await;
+    let r = g.client.post(g.url("/execute")).json(&json!({"name": "O'Brien"})).send().await.unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    assert_eq!(json_body(r).await["__type"], "SerializationException");
     g.stop().await;
 }
 
