@@ -97,6 +97,7 @@ fn engine_config(config: &Config, local: &config::LocalEngineSettings, storage: 
     let mut tasks = TaskConfig {
         lambda_endpoint: local.lambda_endpoint.clone(),
         mock_config: local.mock_config.as_ref().map(|m| m.path.clone()),
+        host_mappings: local.http_hosts.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
         ..TaskConfig::default()
     };
     for (name, handler) in &local.lambda_handlers {
