@@ -39,10 +39,13 @@ const GATEWAY_STAGES: [&str; 2] = ["end_to_end", "integration_response_selection
 
 // === stub upstream ===
 
+/// A recorded endpoint response: status, headers, body.
+type Answer = (u16, Vec<(String, String)>, String);
+
 /// What the stub answers on `/case/<n>` and what it received there.
 #[derive(Default)]
 struct Stub {
-    answers: HashMap<String, (u16, Vec<(String, String)>, String)>,
+    answers: HashMap<String, Answer>,
     received: HashMap<String, Bytes>,
 }
 
@@ -194,15 +197,14 @@ fn request_of(case: &Value) -> GatewayRequest {
     let req = &case["request"];
     let method = http::Method::from_bytes(text(&req["method"]).as_bytes()).unwrap_or(http::Method::GET);
     let mut path = text(&req["path"]).replace("<stage>", "dev");
-    if !path.contains('?') {
-        if let Some(q) = req["query"].as_object().filter(|q| !q.is_empty()) {
+    if !path.contains('?')
+        && let Some(q) = req["query"].as_object().filter(|q| !q.is_empty()) {
             let mut s = form_urlencoded::Serializer::new(String::new());
             for (k, v) in q {
                 s.append_pair(k, &text(v));
             }
             path = format!("{path}?{}", s.finish());
         }
-    }
     let mut r = GatewayRequest::new(method, path);
     if let Some(h) = req["headers"].as_object() {
         for (k, v) in h {
@@ -229,11 +231,10 @@ fn responses(list: Option<&Value>, fallback_template: Option<&str>) -> (Value, M
         let mut r = Map::new();
         r.insert("statusCode".into(), json!(status));
         let mut templates = item["responseTemplates"].clone();
-        if templates.is_null() && key == "default" {
-            if let Some(t) = fallback_template {
+        if templates.is_null() && key == "default"
+            && let Some(t) = fallback_template {
                 templates = json!({"application/json": t});
             }
-        }
         if !templates.is_null() {
             r.insert("responseTemplates".into(), templates);
         }
@@ -437,16 +438,14 @@ fn check_response(case: &Value, r: &GatewayResponse, received: Option<&Bytes>) -
     let expect = &case["expect"];
     let body = String::from_utf8_lossy(&r.body).to_string();
     let mut problems = Vec::new();
-    if let Some(s) = expect.get("status").and_then(Value::as_u64) {
-        if r.status.as_u16() as u64 != s {
+    if let Some(s) = expect.get("status").and_then(Value::as_u64)
+        && r.status.as_u16() as u64 != s {
             problems.push(format!("status {} (expected {s})", r.status.as_u16()));
         }
-    }
-    if let Some(s) = expect.get("selected_status") {
-        if r.status.as_u16().to_string() != text(s) {
+    if let Some(s) = expect.get("selected_status")
+        && r.status.as_u16().to_string() != text(s) {
             problems.push(format!("selected status {} (expected {})", r.status.as_u16(), text(s)));
         }
-    }
     if let Some(h) = expect.get("headers").and_then(Value::as_object) {
         for (k, v) in h {
             let got = r.headers.get(k.as_str()).map(|x| String::from_utf8_lossy(x.as_bytes()).to_string());
@@ -462,22 +461,19 @@ fn check_response(case: &Value, r: &GatewayResponse, received: Option<&Bytes>) -
             }
         }
     }
-    if let Some(b) = expect.get("body") {
-        if body != text(b) {
+    if let Some(b) = expect.get("body")
+        && body != text(b) {
             problems.push(format!("body {body:?} (expected {:?})", text(b)));
         }
-    }
     let parsed: Option<Value> = serde_json::from_str(&body).ok();
-    if let Some(b) = expect.get("body_json") {
-        if parsed.as_ref() != Some(b) {
+    if let Some(b) = expect.get("body_json")
+        && parsed.as_ref() != Some(b) {
             problems.push(format!("body {body:?} (expected JSON {b})"));
         }
-    }
-    if let Some(b) = expect.get("body_json_subset") {
-        if !parsed.as_ref().is_some_and(|p| subset(b, p)) {
+    if let Some(b) = expect.get("body_json_subset")
+        && !parsed.as_ref().is_some_and(|p| subset(b, p)) {
             problems.push(format!("body {body:?} (expected to contain {b})"));
         }
-    }
     let templates = &case["integration"]["requestTemplates"];
     let request_body = text(&case["request"]["body"]);
     let sent = received.map(|b| String::from_utf8_lossy(b).to_string());
@@ -492,11 +488,10 @@ fn check_response(case: &Value, r: &GatewayResponse, received: Option<&Bytes>) -
             problems.push(format!("integration request body {sent:?} (template applied expected: {applied})"));
         }
     }
-    if let Some(b) = expect.get("integration_request_body") {
-        if sent.as_deref() != Some(text(b).as_str()) {
+    if let Some(b) = expect.get("integration_request_body")
+        && sent.as_deref() != Some(text(b).as_str()) {
             problems.push(format!("integration request body {sent:?} (expected {:?})", text(b)));
         }
-    }
     if let Some(key) = expect.get("selected_request_template").and_then(Value::as_str) {
         let want = text(&templates[key]);
         if sent.as_deref() != Some(want.as_str()) {
@@ -536,11 +531,10 @@ fn check_gateway_response(case: &Value) -> Outcome {
     if default && declared != expected_status {
         problems.push(format!("default status {declared:?} (expected {expected_status:?})"));
     }
-    if let Some(s) = &expected_status {
-        if r.status.as_u16().to_string() != *s {
+    if let Some(s) = &expected_status
+        && r.status.as_u16().to_string() != *s {
             problems.push(format!("answered {} (expected {s})", r.status.as_u16()));
         }
-    }
     let template = text(&want["responseTemplates"]["application/json"]);
     if template != gateway_error::DEFAULT_TEMPLATE {
         problems.push(format!("default template differs: {template:?}"));

@@ -27,13 +27,11 @@ pub(crate) fn select_response<'i>(
     endpoint: &EndpointResponse,
 ) -> Result<(&'i IntegrationResponse, SelectedBy), GatewayError> {
     let patterned = || integration.responses.iter().filter_map(|r| r.selection_pattern.as_ref().map(|p| (r, p)));
-    if mode == SelectionMode::Extended {
-        if let Some(text) = &endpoint.error_text {
-            if let Some((r, _)) = patterned().find(|(_, p)| p.is_match(text)) {
+    if mode == SelectionMode::Extended
+        && let Some(text) = &endpoint.error_text
+            && let Some((r, _)) = patterned().find(|(_, p)| p.is_match(text)) {
                 return Ok((r, SelectedBy::ErrorText));
             }
-        }
-    }
     let status = endpoint.status.to_string();
     if let Some((r, _)) = patterned().find(|(_, p)| p.is_match(&status)) {
         return Ok((r, SelectedBy::StatusCode));
