@@ -48,13 +48,13 @@ run() {
   local p99; p99=$(echo "$out" | awk '$1=="99%" {print $2}')
   local non2xx; non2xx=$(echo "$out" | awk '/Non-2xx/ {print $5}')
   local us; us=$(awk -v t=$((after - before)) -v hz="$TICKS" -v n="$requests" 'BEGIN {printf "%.1f", t / hz * 1e6 / n}')
-  printf '%-28s %10s req  %10s req/s  p99 %8s  CPU %7s us/req%s\n' "$name" "$requests" "$rps" "$p99" "$us" "${non2xx:+  NON-2XX: $non2xx}"
+  printf '%-28s %10s req  %10s req/s  p99 %8s  CPU %7s us/req%s\n' "$name" "$requests" "$rps" "$p99" "$us" "${non2xx:+  NON-2XX: $non2xx}" >&2
   echo "$us"
 }
 
 echo "load: wrk -t1 -c$CONNECTIONS -d${SECONDS_PER_RUN}s, $(nproc) cores"
-P=$(free_port); HELLO_US=$(run "hyper hello-world" "$P" "$HELLO" "127.0.0.1:$P" | tee /dev/stderr | tail -1)
-P=$(free_port); QUIET_US=$(run "stepgate (access log off)" "$P" env RUST_LOG=warn "$STEPGATE" serve benches/gateway_load/stepgate.yaml --listen "127.0.0.1:$P" --sfn-listen off | tee /dev/stderr | tail -1)
-P=$(free_port); LOG_US=$(run "stepgate (access log on)" "$P" env RUST_LOG=info "$STEPGATE" serve benches/gateway_load/stepgate.yaml --listen "127.0.0.1:$P" --sfn-listen off | tee /dev/stderr | tail -1)
+P=$(free_port); HELLO_US=$(run "hyper hello-world" "$P" "$HELLO" "127.0.0.1:$P")
+P=$(free_port); QUIET_US=$(run "stepgate (access log off)" "$P" env RUST_LOG=warn "$STEPGATE" serve benches/gateway_load/stepgate.yaml --listen "127.0.0.1:$P" --sfn-listen off)
+P=$(free_port); LOG_US=$(run "stepgate (access log on)" "$P" env RUST_LOG=info "$STEPGATE" serve benches/gateway_load/stepgate.yaml --listen "127.0.0.1:$P" --sfn-listen off)
 awk -v h="$HELLO_US" -v q="$QUIET_US" -v l="$LOG_US" 'BEGIN {
   printf "CPU per request vs hello-world: %.2fx (access log off), %.2fx (access log on); goal <= 2x\n", q / h, l / h }'

@@ -443,3 +443,109 @@ async fn request_id_header_is_unique_per_request() {
     assert_ne!(header(&a, "x-amzn-requestid"), header(&b, "x-amzn-requestid"));
     g.stop().await;
 }
+
+// === error-text selection against the local engine (StartSyncExecution) ===
+
+const SYNC_API: &str = r#"
+openapi: 3.0.1
+info: {title: sync, version: '1'}
+paths:
+  /employees/{id}:
+    get:
+      parameters:
+        - {name: id, in: path, required: true, schema: {type: string}}
+      x-amazon-apigateway-integration:
+        type: aws
+        httpMethod: POST
+        uri: arn:aws:apigateway:us-east-1:states:action/StartSyncExecution
+        requestTemplates:
+          application/json: |
+            {"stateMachineArn": "${Lookup}", "input": "{\"id\": \"$input.params('id')\"}"}
+        responses:
+          default:
+            statusCode: 200
+            responseTemplates:
+              application/json: $input.path('$.output')
+          ".*EmployeeDoesNotExist.*":
+            statusCode: 404
+            responseTemplates:
+              application/json: '{"error": "$input.path(''$.error'')", "cause": "$input.path(''$.cause'')"}'
+"#;
+
+const LOOKUP_ASL: &str = r#"{
+  "StartAt": "Known?",
+  "States": {
+    "Known?": {"Type": "Choice", "Choices": [{"Variable": "$.id", "StringEquals": "7", "Next": "Found"}], "Default": "Missing"},
+    "Found": {"Type": "Pass", "Result": {"name": "Ada"}, "End": true},
+    "Missing": {"Type": "Fail", "Error": "EmployeeDoesNotExist", "Cause": "no employee with this id"}
+  }
+}"#;
+
+async fn sync_api(selection: &str) -> Running {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("api.yaml"), SYNC_API.replace("${Lookup}", "arn:aws:states:us-east-1:123456789012:stateMachine:lookup")).unwrap();
+    std::fs::write(dir.path().join("lookup.asl.json"), LOOKUP_ASL).unwrap();
+    std::fs::write(
+        dir.path().join("stepgate.yaml"),
+        format!("api: api.yaml\nselection: {selection}\nbackend: local\nstate_machines:\n  Lookup: {{file: lookup.asl.json, name: lookup, type: EXPRESS}}\n"),
+    )
+    .unwrap();
+    let config = config::load(&dir.path().join("stepgate.yaml")).unwrap_or_else(|e| panic!("{e:#}"));
+    Running::start(config).await
+}
+
+#[tokio::test]
+async fn failed_sync_execution_selects_the_error_text_rule() {
+    let g = sync_api("extended").await;
+    let r = g.client.get(g.url("/employees/7")).send().await.unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    assert_eq!(json_body(r).await, json!({"name": "Ada"}));
+    let r = g.client.get(g.url("/employees/8")).send().await.unwrap();
+    assert_eq!(r.status().as_u16(), 404);
+    assert_eq!(json_body(r).await, json!({"error": "EmployeeDoesNotExist", "cause": "no employee with this id"}));
+    g.stop().await;
+}
+
+#[tokio::test]
+async fn aws_strict_selection_matches_status_codes_only() {
+    let g = sync_api("aws-strict").await;
+    // The execution failed, but StartSyncExecution answered 200: the default rule applies.
+    let r = g.client.get(g.url("/employees/8")).send().await.unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    g.stop().await;
+}
+
+// === the invoke command ===
+
+#[test]
+fn invoke_prints_the_test_invoke_transcript() {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_stepgate"))
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args(["invoke", "OPTIONS", "/execute", "config/stepgate.yaml", "-H", "Origin: http://localhost:3000"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8_lossy(&out.stdout);
+    for needle in [
+        "HTTP Method: OPTIONS, Resource Path: /execute",
+        "Method request headers: {origin=http://localhost:3000}",
+        "Endpoint request: mock integration",
+        "Endpoint request body after transformations: {\n  \"statusCode\" : 200\n}",
+        "Selected integration response: `default` → 200",
+        "Method completed with status: 200",
+        "access-control-allow-origin: http://localhost:3000",
+    ] {
+        assert!(text.contains(needle), "missing {needle:?} in\n{text}");
+    }
+}
+
+#[test]
+fn invoke_rejects_a_bad_header_flag() {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_stepgate"))
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args(["invoke", "GET", "/x", "config/stepgate.yaml", "-H", "no-colon"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--header expects `Name: value`"));
+}
