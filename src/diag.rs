@@ -71,7 +71,9 @@ pub fn excerpt(name: &str, source: &str, start: usize, end: usize, label: &str) 
         let _ = writeln!(out, "{n:>width$} | {}", shown.trim_end());
         if n == loc.line {
             let line_start = source[..start].rfind('\n').map_or(0, |i| i + 1);
-            let line_end = source[start..].find('\n').map_or(source.len(), |i| start + i);
+            let line_end = source[start..]
+                .find('\n')
+                .map_or(source.len(), |i| start + i);
             let caret_col = display_width(&expand_tabs(&source[line_start..start]));
             let span_end = end.min(line_end);
             let mut carets = display_width(&expand_tabs(&source[line_start..span_end]))
@@ -98,7 +100,10 @@ pub fn excerpt(name: &str, source: &str, start: usize, end: usize, label: &str) 
     }
     let _ = write!(out, "{pad} |");
     // Trailing spaces after an empty label are noise in snapshots.
-    out.lines().map(str::trim_end).collect::<Vec<_>>().join("\n")
+    out.lines()
+        .map(str::trim_end)
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 fn expand_tabs(s: &str) -> String {
@@ -120,7 +125,11 @@ mod tests {
         assert_eq!(locate(src, 0), Location { line: 1, col: 1 });
         assert_eq!(locate(src, 3), Location { line: 2, col: 1 });
         assert_eq!(locate(src, 5), Location { line: 2, col: 2 });
-        assert_eq!(locate(src, 4), Location { line: 2, col: 1 }, "inside a char clamps down");
+        assert_eq!(
+            locate(src, 4),
+            Location { line: 2, col: 1 },
+            "inside a char clamps down"
+        );
         assert_eq!(locate(src, 100), Location { line: 3, col: 3 });
     }
 
@@ -149,7 +158,10 @@ mod tests {
         let src = "\t#if(1)\nab";
         let got = excerpt("t", src, 1, src.len(), "opened here");
         assert!(got.contains(" 1 |     #if(1)"), "{got}");
-        assert!(got.contains("   |     ^^^^^^ opened here (ends at 2:3)"), "{got}");
+        assert!(
+            got.contains("   |     ^^^^^^ opened here (ends at 2:3)"),
+            "{got}"
+        );
     }
 
     #[test]

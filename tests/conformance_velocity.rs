@@ -17,15 +17,20 @@ use stepgate::vtl::{Context, Template, Value};
 fn java_value(v: &serde_json::Value) -> Value {
     match v {
         serde_json::Value::Array(a) => Value::java_list(a.iter().map(java_value).collect()),
-        serde_json::Value::Object(o) => {
-            Value::map(o.iter().map(|(k, v)| (Arc::from(k.as_str()), java_value(v))).collect())
-        }
+        serde_json::Value::Object(o) => Value::map(
+            o.iter()
+                .map(|(k, v)| (Arc::from(k.as_str()), java_value(v)))
+                .collect(),
+        ),
         other => Value::from_json(other),
     }
 }
 
 fn divergences() -> BTreeMap<String, String> {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/conformance/velocity17-divergences.txt");
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/conformance/velocity17-divergences.txt"
+    );
     let text = std::fs::read_to_string(path).expect("divergences file exists");
     text.lines()
         .map(str::trim)
@@ -56,7 +61,9 @@ fn run_case(case: &serde_json::Value) -> Result<(), String> {
             Ok(out) => Err(format!("expected an error, rendered {out:?}")),
         };
     }
-    let want = expect["output"].as_str().ok_or("case has no expected output")?;
+    let want = expect["output"]
+        .as_str()
+        .ok_or("case has no expected output")?;
     match result {
         Ok(out) if out == want => Ok(()),
         Ok(out) => Err(format!("rendered {out:?}, expected {want:?}")),
@@ -77,7 +84,9 @@ fn velocity17_core_oracle_cases() {
         let id = case["id"].as_str().unwrap_or("?");
         match (run_case(case), listed.get(id)) {
             (Ok(()), None) => passed += 1,
-            (Ok(()), Some(_)) => problems.push(format!("{id}: passes but is listed as a divergence")),
+            (Ok(()), Some(_)) => {
+                problems.push(format!("{id}: passes but is listed as a divergence"))
+            }
             (Err(why), Some(reason)) => {
                 diverged += 1;
                 println!("diverged {id}: {reason} ({why})");
@@ -90,6 +99,13 @@ fn velocity17_core_oracle_cases() {
             problems.push(format!("{id}: listed as a divergence but no such case"));
         }
     }
-    println!("velocity17 core: passed {passed} / diverged {diverged} / total {}", cases.len());
-    assert!(problems.is_empty(), "unexpected results:\n{}", problems.join("\n"));
+    println!(
+        "velocity17 core: passed {passed} / diverged {diverged} / total {}",
+        cases.len()
+    );
+    assert!(
+        problems.is_empty(),
+        "unexpected results:\n{}",
+        problems.join("\n")
+    );
 }

@@ -8,7 +8,7 @@ use indexmap::IndexMap;
 use time::OffsetDateTime;
 use time::macros::format_description;
 
-use crate::vtl::{Map, MapRef, Value};
+use crate::vtl::{Map, MapRef, Object, Value};
 
 use super::java::to_java_string;
 use super::request::RequestData;
@@ -29,6 +29,71 @@ const IDENTITY_KEYS: [&str; 12] = [
     "user",
 ];
 
+/// A nested `$context` object (`identity`, `authorizer`, `requestOverride` and its
+/// `header`/`path`/`querystring`, `responseOverride` and its `header`). It reads and
+/// writes like a map (`.keySet()`, `.get(k)`, `$o.k`, `#set($o.k = v)`) but renders as
+/// nothing: on AWS `"$context.get('identity')"` gives `""`.
+#[derive(Debug, Clone)]
+pub struct ContextMap {
+    map: MapRef,
+}
+
+impl ContextMap {
+    /// The map behind the object.
+    pub fn map(&self) -> &MapRef {
+        &self.map
+    }
+}
+
+impl Object for ContextMap {
+    fn get(&self, name: &str) -> Option<Value> {
+        self.map.get(name)
+    }
+
+    fn call(&self, name: &str, args: &[Value]) -> Option<Result<Value, String>> {
+        let key = |i: usize| -> Arc<str> {
+            match args.get(i) {
+                Some(Value::String(s)) => s.clone(),
+                Some(other) => Arc::from(to_java_string(other).unwrap_or_else(|| "null".into())),
+                None => Arc::from("null"),
+            }
+        };
+        let entries = || -> Vec<(Arc<str>, Value)> {
+            self.map.lock().entries.iter().map(|(k, v)| (k.clone(), v.clone())).collect()
+        };
+        Some(Ok(match (name, args.len()) {
+            ("get", 1) => self.map.get(&key(0)).unwrap_or(Value::Null),
+            ("put", 2) => {
+                let previous = self.map.get(&key(0)).unwrap_or(Value::Null);
+                self.map.insert(key(0), args[1].clone());
+                previous
+            }
+            ("remove", 1) => self.map.lock().entries.shift_remove(&*key(0)).unwrap_or(Value::Null),
+            ("containsKey", 1) => Value::Bool(self.map.get(&key(0)).is_some()),
+            ("keySet", 0) => Value::java_list(entries().into_iter().map(|(k, _)| Value::String(k)).collect()),
+            ("values", 0) => Value::java_list(entries().into_iter().map(|(_, v)| v).collect()),
+            ("size", 0) => Value::Int(i32::try_from(self.map.lock().entries.len()).unwrap_or(i32::MAX)),
+            ("isEmpty", 0) => Value::Bool(self.map.lock().entries.is_empty()),
+            ("toString", 0) => Value::from(""),
+            _ => return None,
+        }))
+    }
+}
+
+fn object(map: &MapRef) -> Value {
+    Value::object(ContextMap { map: map.clone() })
+}
+
+/// The override maps of one request's `$context`, kept to read them back.
+#[derive(Debug, Clone)]
+pub(crate) struct OverrideMaps {
+    request_header: MapRef,
+    request_path: MapRef,
+    request_querystring: MapRef,
+    response: MapRef,
+    response_header: MapRef,
+}
+
 /// `dd/MMM/yyyy:HH:mm:ss +0000` for an epoch-milliseconds instant (UTC).
 pub fn format_request_time(epoch_ms: i64) -> String {
     let fmt = format_description!("[day]/[month repr:short]/[year]:[hour]:[minute]:[second] +0000");
@@ -47,7 +112,7 @@ fn text(s: &str) -> Value {
 }
 
 /// Builds `$context` for one request.
-pub(crate) fn build(req: &RequestData) -> MapRef {
+pub(crate) fn build(req: &RequestData) -> (MapRef, OverrideMaps) {
     let c = &req.context;
     let ctx = map();
     let path = match &c.path {
@@ -71,11 +136,18 @@ pub(crate) fn build(req: &RequestData) -> MapRef {
     }
 
     let request_override = map();
-    for key in ["path", "header", "querystring"] {
-        request_override.insert(key, Value::Map(map()));
-    }
-    let response_override = map();
-    response_override.insert("header", Value::Map(map()));
+    let maps = OverrideMaps {
+        request_header: map(),
+        request_path: map(),
+        request_querystring: map(),
+        response: map(),
+        response_header: map(),
+    };
+    request_override.insert("path", Value::Map(maps.request_path.clone()));
+    request_override.insert("header", Value::Map(maps.request_header.clone()));
+    request_override.insert("querystring", Value::Map(maps.request_querystring.clone()));
+    let response_override = maps.response.clone();
+    response_override.insert("header", Value::Map(maps.response_header.clone()));
 
     ctx.insert("resourceId", text(&c.resource_id));
     ctx.insert("resourcePath", text(&req.resource_path));
@@ -120,7 +192,34 @@ pub(crate) fn build(req: &RequestData) -> MapRef {
     for (key, value) in &c.extra {
         set_dotted(&ctx, key, plain_value(value));
     }
-    ctx
+    // Nested context values are objects that render as nothing (see `ContextMap`).
+    for path in [
+        "requestOverride.path",
+        "requestOverride.header",
+        "requestOverride.querystring",
+        "responseOverride.header",
+        "requestOverride",
+        "responseOverride",
+        "identity",
+        "authorizer",
+    ] {
+        wrap(&ctx, path);
+    }
+    (ctx, maps)
+}
+
+/// Replaces the plain map at a dotted path with a [`ContextMap`] over the same map.
+fn wrap(root: &MapRef, path: &str) {
+    let (parent, last) = match path.rsplit_once('.') {
+        Some((parent, last)) => match root.get(parent) {
+            Some(Value::Map(m)) => (m, last),
+            _ => return,
+        },
+        None => (root.clone(), path),
+    };
+    if let Some(Value::Map(m)) = parent.get(last) {
+        parent.insert(last, object(&m));
+    }
 }
 
 fn header(req: &RequestData, name: &str) -> Option<String> {
@@ -142,31 +241,50 @@ fn plain_value(v: &serde_json::Value) -> Value {
     }
 }
 
-/// Sets `a.b.c` inside nested maps, creating (or replacing non-map) intermediates; an
-/// object value is merged into an existing map.
+/// A map-like step of a dotted path: a plain map or a [`ContextMap`] object.
+fn child(v: &Value, key: &str) -> Option<Value> {
+    match v {
+        Value::Map(m) => m.get(key),
+        Value::Object(o) => o.get(key),
+        _ => None,
+    }
+}
+
+fn put(v: &Value, key: &str, value: Value) {
+    match v {
+        Value::Map(m) => m.insert(key, value),
+        Value::Object(o) => {
+            let _ = o.call("put", &[Value::from(key), value]);
+        }
+        _ => {}
+    }
+}
+
+/// Sets `a.b.c` inside nested maps (or context objects), creating (or replacing
+/// non-map) intermediates; a map value is merged into an existing map.
 pub(crate) fn set_dotted(root: &MapRef, key: &str, value: Value) {
     let mut parts: Vec<&str> = key.split('.').collect();
     let Some(last) = parts.pop() else { return };
-    let mut cur = root.clone();
+    let mut cur = Value::Map(root.clone());
     for p in parts {
-        let next = match cur.get(p) {
-            Some(Value::Map(m)) => m,
+        let next = match child(&cur, p) {
+            Some(v @ (Value::Map(_) | Value::Object(_))) => v,
             _ => {
-                let m = map();
-                cur.insert(p, Value::Map(m.clone()));
+                let m = Value::Map(map());
+                put(&cur, p, m.clone());
                 m
             }
         };
         cur = next;
     }
-    match (cur.get(last), value) {
-        (Some(Value::Map(existing)), Value::Map(new)) => {
+    match (child(&cur, last), value) {
+        (Some(existing @ (Value::Map(_) | Value::Object(_))), Value::Map(new)) => {
             let entries: Vec<(Arc<str>, Value)> = new.lock().entries.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
             for (k, v) in entries {
-                existing.insert(k, v);
+                put(&existing, &k, v);
             }
         }
-        (_, value) => cur.insert(last, value),
+        (_, value) => put(&cur, last, value),
     }
 }
 
@@ -211,19 +329,9 @@ impl std::fmt::Display for InvalidStatusOverride {
 
 impl std::error::Error for InvalidStatusOverride {}
 
-/// Reads the override maps out of `$context`.
-pub(crate) fn overrides(ctx: &MapRef) -> Result<Overrides, InvalidStatusOverride> {
-    let sub = |outer: &str, inner: &str| -> Option<MapRef> {
-        match ctx.get(outer)? {
-            Value::Map(m) => match m.get(inner)? {
-                Value::Map(i) => Some(i),
-                _ => None,
-            },
-            _ => None,
-        }
-    };
-    let multi = |m: Option<MapRef>| -> IndexMap<String, Vec<String>> {
-        let Some(m) = m else { return IndexMap::new() };
+/// Reads the override maps back.
+pub(crate) fn overrides(maps: &OverrideMaps) -> Result<Overrides, InvalidStatusOverride> {
+    let multi = |m: &MapRef| -> IndexMap<String, Vec<String>> {
         let entries: Vec<(Arc<str>, Value)> = m.lock().entries.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
         entries
             .into_iter()
@@ -240,29 +348,26 @@ pub(crate) fn overrides(ctx: &MapRef) -> Result<Overrides, InvalidStatusOverride
             })
             .collect()
     };
-    let request_path = multi(sub("requestOverride", "path"))
+    let request_path = multi(&maps.request_path)
         .into_iter()
         .map(|(k, v)| (k, Overrides::joined(&v)))
         .collect();
-    let response_status = match ctx.get("responseOverride") {
-        Some(Value::Map(m)) => match m.get("status") {
-            None | Some(Value::Null) => None,
-            Some(v) => {
-                let s = to_java_string(&v).unwrap_or_default();
-                match s.trim().parse::<u16>() {
-                    Ok(code) if (100..=599).contains(&code) => Some(code),
-                    _ => return Err(InvalidStatusOverride { value: s }),
-                }
+    let response_status = match maps.response.get("status") {
+        None | Some(Value::Null) => None,
+        Some(v) => {
+            let s = to_java_string(&v).unwrap_or_default();
+            match s.trim().parse::<u16>() {
+                Ok(code) if (100..=599).contains(&code) => Some(code),
+                _ => return Err(InvalidStatusOverride { value: s }),
             }
-        },
-        _ => None,
+        }
     };
     Ok(Overrides {
-        request_headers: multi(sub("requestOverride", "header")),
+        request_headers: multi(&maps.request_header),
         request_path,
-        request_querystring: multi(sub("requestOverride", "querystring")),
+        request_querystring: multi(&maps.request_querystring),
         response_status,
-        response_headers: multi(sub("responseOverride", "header")),
+        response_headers: multi(&maps.response_header),
     })
 }
 
@@ -283,8 +388,26 @@ mod tests {
         set_dotted(&m, "identity.caller", Value::from("c"));
         set_dotted(&m, "isCanaryRequest", Value::Bool(false));
         let Some(Value::Map(id)) = m.get("identity") else { panic!("no identity") };
-        assert_eq!(id.get("user").and_then(|v| v.as_str().map(str::to_string)).as_deref(), Some("u"));
-        assert_eq!(id.get("caller").and_then(|v| v.as_str().map(str::to_string)).as_deref(), Some("c"));
+        assert_eq!(id.get("user").and_then(|v| to_java_string(&v)).as_deref(), Some("u"));
+        assert_eq!(id.get("caller").and_then(|v| to_java_string(&v)).as_deref(), Some("c"));
         assert!(matches!(m.get("isCanaryRequest"), Some(Value::Bool(false))));
+        // Through a context object too.
+        let inner = map();
+        m.insert("o", object(&inner));
+        set_dotted(&m, "o.k", Value::from("v"));
+        assert_eq!(inner.get("k").and_then(|v| to_java_string(&v)).as_deref(), Some("v"));
+    }
+
+    #[test]
+    fn context_map_reads_writes_and_renders_empty() {
+        let inner = map();
+        let o = ContextMap { map: inner.clone() };
+        assert!(o.call("put", &[Value::from("k"), Value::Int(1)]).unwrap().unwrap().is_null());
+        assert!(matches!(o.get("k"), Some(Value::Int(1))));
+        assert!(matches!(o.call("get", &[Value::from("k")]), Some(Ok(Value::Int(1)))));
+        assert!(matches!(o.call("containsKey", &[Value::from("k")]), Some(Ok(Value::Bool(true)))));
+        assert!(matches!(o.call("size", &[]), Some(Ok(Value::Int(1)))));
+        assert_eq!(o.render(), "");
+        assert!(o.call("nope", &[]).is_none());
     }
 }

@@ -554,6 +554,20 @@ mod tests {
         );
     }
 
+    proptest::proptest! {
+        #[test]
+        fn permissive_parse_never_panics(s in "[{}\\[\\]\"':,a-z0-9 .eE+\\\\-]{0,32}") {
+            let _ = parse_permissive(&s);
+        }
+
+        #[test]
+        fn strict_json_round_trips(v in proptest::collection::vec(proptest::num::i32::ANY, 0..8)) {
+            let text = serde_json::to_string(&v).unwrap_or_default();
+            let parsed = parse_permissive(&text).map_err(|e| proptest::test_runner::TestCaseError::fail(e.to_string()))?;
+            proptest::prop_assert_eq!(to_json_string(&parsed), text);
+        }
+    }
+
     #[test]
     fn doubles_print_like_java() {
         for (d, s) in [

@@ -65,7 +65,7 @@ use bytes::Bytes;
 
 use crate::vtl::{Context, Limits, Map, MapRef, Value};
 
-pub use context::{InvalidStatusOverride, Overrides, format_request_time};
+pub use context::{ContextMap, InvalidStatusOverride, Overrides, format_request_time};
 pub use input::Input;
 pub use java::to_java_string;
 pub use request::{ErrorContext, HIDDEN_HEADERS, RequestContext, RequestData, header_visible};
@@ -76,6 +76,7 @@ pub use util::{Util, base64_decode, base64_encode, escape_javascript, escape_jav
 pub struct TemplateEnv {
     request: Arc<RequestData>,
     context: MapRef,
+    override_maps: context::OverrideMaps,
     stage_variables: MapRef,
     params: input::Params,
     payload_error: input::PayloadError,
@@ -85,7 +86,7 @@ pub struct TemplateEnv {
 impl TemplateEnv {
     /// Builds `$context`, `$stageVariables` and the `$input.params()` maps for a request.
     pub fn new(request: RequestData) -> TemplateEnv {
-        let context = context::build(&request);
+        let (context, override_maps) = context::build(&request);
         let stage_variables = MapRef::new(false, Map::new());
         for (k, v) in &request.stage_variables {
             stage_variables.insert(k.as_str(), Value::from(v.as_str()));
@@ -102,6 +103,7 @@ impl TemplateEnv {
         TemplateEnv {
             request: Arc::new(request),
             context,
+            override_maps,
             stage_variables,
             params,
             payload_error: Default::default(),
@@ -154,7 +156,7 @@ impl TemplateEnv {
 
     /// The overrides the templates set so far.
     pub fn overrides(&self) -> Result<Overrides, InvalidStatusOverride> {
-        context::overrides(&self.context)
+        context::overrides(&self.override_maps)
     }
 
     /// API Gateway's message for a malformed JSON payload met by `$input.path` /

@@ -28,25 +28,48 @@ fn request() -> RequestData {
     }
 }
 
-fn keys(m: &MapRef) -> Vec<String> {
-    m.lock().entries.keys().map(|k| k.to_string()).collect()
-}
-
-fn sub(m: &MapRef, k: &str) -> MapRef {
-    match m.get(k) {
-        Some(Value::Map(s)) => s,
-        other => panic!("{k} is not a map: {other:?}"),
+fn keys(v: &Value) -> Vec<String> {
+    match v {
+        Value::Map(m) => m.lock().entries.keys().map(|k| k.to_string()).collect(),
+        Value::Object(o) => match o.call("keySet", &[]) {
+            Some(Ok(Value::List(l))) => l.items().iter().filter_map(to_java_string).collect(),
+            other => panic!("keySet gave {other:?}"),
+        },
+        other => panic!("not a map: {other:?}"),
     }
 }
 
-fn text(m: &MapRef, k: &str) -> String {
-    m.get(k).and_then(|v| to_java_string(&v)).unwrap_or_default()
+fn sub(v: &Value, k: &str) -> Value {
+    let got = match v {
+        Value::Map(m) => m.get(k),
+        Value::Object(o) => o.get(k),
+        _ => None,
+    };
+    got.unwrap_or_else(|| panic!("no {k} in {v:?}"))
+}
+
+fn put(v: &Value, k: &str, value: Value) {
+    let Value::Object(o) = v else { panic!("not a context object: {v:?}") };
+    assert!(o.call("put", &[Value::from(k), value]).is_some_and(|r| r.is_ok()));
+}
+
+fn text(v: &Value, k: &str) -> String {
+    let got = match v {
+        Value::Map(m) => m.get(k),
+        Value::Object(o) => o.get(k),
+        _ => None,
+    };
+    got.and_then(|v| to_java_string(&v)).unwrap_or_default()
+}
+
+fn root(env: &TemplateEnv) -> Value {
+    Value::Map(env.context_map().clone())
 }
 
 #[test]
 fn context_keys_come_in_aws_order() {
     let env = TemplateEnv::new(request());
-    let ctx = env.context_map();
+    let ctx = &root(&env);
     assert_eq!(
         keys(ctx),
         [
@@ -69,7 +92,7 @@ fn context_keys_come_in_aws_order() {
 #[test]
 fn context_values_are_derived_from_the_request() {
     let env = TemplateEnv::new(request());
-    let ctx = env.context_map();
+    let ctx = &root(&env);
     assert_eq!(text(ctx, "path"), "/testing/sqs");
     assert_eq!(text(ctx, "resourcePath"), "/sqs");
     assert_eq!(text(ctx, "httpMethod"), "POST");
@@ -80,8 +103,11 @@ fn context_values_are_derived_from_the_request() {
     let identity = sub(ctx, "identity");
     assert_eq!(text(&identity, "userAgent"), "python/requests/tests");
     assert_eq!(text(&identity, "sourceIp"), "127.0.0.1");
-    assert!(identity.get("user").is_some_and(|v| v.is_null()));
-    assert!(ctx.get("authorizer").is_none(), "no authorizer key without an authorizer");
+    assert!(sub(&identity, "user").is_null());
+    assert!(env.context_map().get("authorizer").is_none(), "no authorizer key without an authorizer");
+    // Nested context objects render as nothing, as on AWS.
+    let Value::Object(o) = sub(ctx, "identity") else { panic!("identity is not an object") };
+    assert_eq!(o.render(), "");
 }
 
 #[test]
@@ -90,13 +116,13 @@ fn authorizer_values_are_stringified_and_extras_are_set_last() {
     req.context.authorizer = serde_json::from_str(r#"{"principalId": "u1", "n": 1, "ok": true, "claims": {"sub": "s"}}"#).ok();
     req.context.extra = vec![("isCanaryRequest".into(), serde_json::json!(false)), ("identity.user".into(), serde_json::json!("me"))];
     let env = TemplateEnv::new(req);
-    let auth = sub(env.context_map(), "authorizer");
+    let auth = sub(&root(&env), "authorizer");
     assert_eq!(text(&auth, "n"), "1");
-    assert!(matches!(auth.get("n"), Some(Value::String(_))));
+    assert!(matches!(sub(&auth, "n"), Value::String(_)));
     assert_eq!(text(&auth, "ok"), "true");
     assert_eq!(text(&sub(&auth, "claims"), "sub"), "s");
-    assert_eq!(text(env.context_map(), "isCanaryRequest"), "false");
-    assert_eq!(text(&sub(env.context_map(), "identity"), "user"), "me");
+    assert_eq!(text(&root(&env), "isCanaryRequest"), "false");
+    assert_eq!(text(&sub(&root(&env), "identity"), "user"), "me");
 }
 
 #[test]
@@ -104,14 +130,13 @@ fn overrides_are_read_back_from_the_shared_context() {
     let env = TemplateEnv::new(request());
     assert_eq!(env.overrides().unwrap(), Overrides::default());
     // What `#set($context.requestOverride.header.X-Amz-Target = "...")` etc. do:
-    let ctx = env.context_map();
-    sub(&sub(ctx, "requestOverride"), "header").insert("X-Amz-Target", Value::from("AWSEvents.PutEvents"));
-    sub(&sub(ctx, "requestOverride"), "header")
-        .insert("multi", Value::java_list(vec![Value::from("a"), Value::from("b")]));
-    sub(&sub(ctx, "requestOverride"), "path").insert("proxy", Value::from("p"));
-    sub(&sub(ctx, "requestOverride"), "querystring").insert("q", Value::from("v"));
-    sub(ctx, "responseOverride").insert("status", Value::Int(444));
-    sub(&sub(ctx, "responseOverride"), "header").insert("foo", Value::from("bar"));
+    let ctx = &root(&env);
+    put(&sub(&sub(ctx, "requestOverride"), "header"), "X-Amz-Target", Value::from("AWSEvents.PutEvents"));
+    put(&sub(&sub(ctx, "requestOverride"), "header"), "multi", Value::java_list(vec![Value::from("a"), Value::from("b")]));
+    put(&sub(&sub(ctx, "requestOverride"), "path"), "proxy", Value::from("p"));
+    put(&sub(&sub(ctx, "requestOverride"), "querystring"), "q", Value::from("v"));
+    put(&sub(ctx, "responseOverride"), "status", Value::Int(444));
+    put(&sub(&sub(ctx, "responseOverride"), "header"), "foo", Value::from("bar"));
     let o = env.overrides().unwrap();
     assert_eq!(o.request_headers["X-Amz-Target"], ["AWSEvents.PutEvents"]);
     assert_eq!(o.request_headers["multi"], ["a", "b"]);
@@ -123,15 +148,15 @@ fn overrides_are_read_back_from_the_shared_context() {
     // A response context made later sees the same map.
     let rc = env.response_context("{}");
     let Some(Value::Map(c2)) = rc.get("context") else { panic!("no $context") };
-    assert!(c2.ptr_eq(ctx));
+    assert!(c2.ptr_eq(env.context_map()));
 }
 
 #[test]
 fn a_bad_status_override_is_an_error() {
     let env = TemplateEnv::new(request());
-    sub(env.context_map(), "responseOverride").insert("status", Value::from("abc"));
+    put(&sub(&root(&env), "responseOverride"), "status", Value::from("abc"));
     assert_eq!(env.overrides().unwrap_err().value, "abc");
-    sub(env.context_map(), "responseOverride").insert("status", Value::from("201"));
+    put(&sub(&root(&env), "responseOverride"), "status", Value::from("201"));
     assert_eq!(env.overrides().unwrap().response_status, Some(201));
 }
 
@@ -170,5 +195,5 @@ fn the_render_context_has_the_four_variables() {
         assert!(ctx.get(name).is_some(), "{name}");
     }
     let Some(Value::Map(sv)) = ctx.get("stageVariables") else { panic!("no $stageVariables") };
-    assert_eq!(text(sv, "version"), "v2");
+    assert_eq!(text(&Value::Map(sv.clone()), "version"), "v2");
 }

@@ -41,7 +41,7 @@ mod tests;
 use std::borrow::Cow;
 use std::collections::HashMap;
 use std::fmt;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, OnceLock, RwLock};
 
 use serde_json::Value;
 
@@ -163,7 +163,7 @@ impl fmt::Display for JsonPath {
 /// A bounded cache of parsed paths keyed by their text. Cheap to share (`Arc` inside).
 #[derive(Debug, Clone, Default)]
 pub struct Cache {
-    inner: Arc<Mutex<HashMap<Box<str>, Arc<JsonPath>>>>,
+    inner: Arc<RwLock<HashMap<Box<str>, Arc<JsonPath>>>>,
 }
 
 impl Cache {
@@ -178,11 +178,15 @@ impl Cache {
 
     /// The parsed path for `source`, parsing it on first use. Errors are not cached.
     pub fn get(&self, source: &str) -> Result<Arc<JsonPath>, Error> {
-        let mut map = self.inner.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(p) = map.get(source) {
+        // Readers share the lock: every request looks its paths up here.
+        if let Some(p) = self.inner.read().unwrap_or_else(|e| e.into_inner()).get(source) {
             return Ok(p.clone());
         }
         let parsed = Arc::new(JsonPath::parse(source)?);
+        let mut map = self.inner.write().unwrap_or_else(|e| e.into_inner());
+        if let Some(p) = map.get(source) {
+            return Ok(p.clone());
+        }
         if map.len() >= Cache::CAPACITY {
             map.clear();
         }

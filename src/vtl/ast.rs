@@ -15,7 +15,10 @@ pub enum Node {
     /// `$x`, `$!x`, `${x.y}`, `$x.m(1)[0]` in text.
     Reference(Box<Reference>),
     /// `\$x` or `\\$x`: `backslashes` is the number of `\` before the `$`.
-    EscapedReference { backslashes: u32, reference: Box<Reference> },
+    EscapedReference {
+        backslashes: u32,
+        reference: Box<Reference>,
+    },
     /// `#set($target = value)`.
     Set(Box<Set>),
     /// `#if(..) .. #elseif(..) .. #else .. #end`.
@@ -47,9 +50,19 @@ pub struct Reference {
 /// `.name`, `.name(args)` or `[index]` after a reference.
 #[derive(Debug)]
 pub enum Accessor {
-    Property { name: Arc<str>, span: Span },
-    Method { name: Arc<str>, args: Vec<Expr>, span: Span },
-    Index { index: Expr, span: Span },
+    Property {
+        name: Arc<str>,
+        span: Span,
+    },
+    Method {
+        name: Arc<str>,
+        args: Vec<Expr>,
+        span: Span,
+    },
+    Index {
+        index: Expr,
+        span: Span,
+    },
 }
 
 impl Accessor {

@@ -36,10 +36,17 @@ pub struct Renderer<'a> {
     depth: usize,
     iterations: usize,
     defines: HashMap<Arc<str>, Arc<Vec<Node>>>,
+    /// `foreach` and `velocityCount`, allocated once per render.
+    loop_names: Option<(Arc<str>, Arc<str>)>,
 }
 
 impl<'a> Renderer<'a> {
-    pub fn new(body: &'a Body, vars: &'a mut HashMap<Arc<str>, Value>, limits: Limits, capacity: usize) -> Self {
+    pub fn new(
+        body: &'a Body,
+        vars: &'a mut HashMap<Arc<str>, Value>,
+        limits: Limits,
+        capacity: usize,
+    ) -> Self {
         Renderer {
             body,
             vars,
@@ -48,6 +55,7 @@ impl<'a> Renderer<'a> {
             depth: 0,
             iterations: 0,
             defines: HashMap::new(),
+            loop_names: None,
         }
     }
 
@@ -60,9 +68,10 @@ impl<'a> Renderer<'a> {
 
     fn enter(&mut self, span: Span) -> Result<(), Error> {
         self.depth += 1;
-        if self.depth > self.limits.max_depth {
+        let max = self.limits.max_depth.min(super::MAX_DEPTH_CAP);
+        if self.depth > max {
             return Err(Error::limit(
-                format!("templates nest deeper than {} levels (directives and macro calls)", self.limits.max_depth),
+                format!("templates nest deeper than {max} levels (directives and macro calls)"),
                 span,
             ));
         }
@@ -76,7 +85,10 @@ impl<'a> Renderer<'a> {
     fn check_output(&self, span: Span) -> Result<(), Error> {
         if self.out.len() > self.limits.max_output {
             return Err(Error::limit(
-                format!("rendered output is larger than {} bytes", self.limits.max_output),
+                format!(
+                    "rendered output is larger than {} bytes",
+                    self.limits.max_output
+                ),
                 span,
             ));
         }
@@ -101,25 +113,31 @@ impl<'a> Renderer<'a> {
                 self.out.push_str(t);
                 if self.out.len() > self.limits.max_output {
                     return Err(Error::limit(
-                        format!("rendered output is larger than {} bytes", self.limits.max_output),
+                        format!(
+                            "rendered output is larger than {} bytes",
+                            self.limits.max_output
+                        ),
                         Span::default(),
                     ));
                 }
             }
             Node::Reference(r) => {
-                if r.accessors.is_empty() {
-                    if let Some(block) = self.defines.get(&r.name).cloned() {
-                        self.enter(r.span)?;
-                        let flow = self.nodes(&block)?;
-                        self.leave();
-                        return Ok(flow);
-                    }
+                if r.accessors.is_empty()
+                    && let Some(block) = self.defines.get(&r.name).cloned()
+                {
+                    self.enter(r.span)?;
+                    let flow = self.nodes(&block)?;
+                    self.leave();
+                    return Ok(flow);
                 }
                 let v = self.reference(r)?;
                 v.render_into(&mut self.out);
                 self.check_output(r.span)?;
             }
-            Node::EscapedReference { backslashes, reference } => {
+            Node::EscapedReference {
+                backslashes,
+                reference,
+            } => {
                 let n = *backslashes as usize;
                 let v = self.reference(reference).unwrap_or(Value::Null);
                 let defined = !v.is_null() || self.defines.contains_key(&reference.name);
@@ -172,6 +190,11 @@ impl<'a> Renderer<'a> {
         let items = match self.expr(&f.iterable)? {
             Value::List(l) => l.items(),
             Value::Map(m) => m.lock().entries.values().cloned().collect(),
+            // A map-like host object iterates its `values()`, as a Java map would.
+            Value::Object(o) => match o.call("values", &[]) {
+                Some(Ok(Value::List(l))) => l.items(),
+                _ => Vec::new(),
+            },
             _ => Vec::new(),
         };
         if items.len() > self.limits.max_foreach {
@@ -198,6 +221,10 @@ impl<'a> Renderer<'a> {
         let saved_count = self.vars.get("velocityCount").cloned();
         let parent = saved_foreach.clone();
         let len = items.len();
+        let (foreach_name, count_name) = self
+            .loop_names
+            .get_or_insert_with(|| (Arc::from("foreach"), Arc::from("velocityCount")))
+            .clone();
         let mut flow = Flow::Continue;
         for (i, item) in items.into_iter().enumerate() {
             if item.is_null() {
@@ -206,10 +233,15 @@ impl<'a> Renderer<'a> {
                 self.vars.insert(f.var.clone(), item);
             }
             self.vars.insert(
-                Arc::from("foreach"),
-                Value::object(ForeachScope { index: i, has_next: i + 1 < len, parent: parent.clone() }),
+                foreach_name.clone(),
+                Value::object(ForeachScope {
+                    index: i,
+                    has_next: i + 1 < len,
+                    parent: parent.clone(),
+                }),
             );
-            self.vars.insert(Arc::from("velocityCount"), Value::from(i as i64 + 1));
+            self.vars
+                .insert(count_name.clone(), Value::from(i as i64 + 1));
             match self.nodes(&f.body) {
                 Ok(Flow::Continue) => {}
                 Ok(Flow::Break) => break,
@@ -258,7 +290,11 @@ impl<'a> Renderer<'a> {
         }
         self.leave();
         let flow = result?;
-        Ok(if flow == Flow::Stop { Flow::Stop } else { Flow::Continue })
+        Ok(if flow == Flow::Stop {
+            Flow::Stop
+        } else {
+            Flow::Continue
+        })
     }
 
     // === #set ===
@@ -296,6 +332,11 @@ impl<'a> Renderer<'a> {
                             other => other.to_java_string().into(),
                         };
                         m.insert(k, value);
+                    }
+                    (Value::Object(o), _) => {
+                        if let Some(Err(msg)) = o.call("put", &[key, value]) {
+                            return Err(Error::render(msg, *span));
+                        }
                     }
                     (Value::List(l), Value::Int(_) | Value::Long(_)) => {
                         let i = ops::as_i64(&key).unwrap_or(-1);
@@ -372,6 +413,12 @@ impl<'a> Renderer<'a> {
                 }
                 let result = match &v {
                     Value::Object(o) => match o.call(name, &values) {
+                        None if &**name == "toString" && values.is_empty() => {
+                            Ok(Value::from(o.render()))
+                        }
+                        None if &**name == "equals" && values.len() == 1 => {
+                            Ok(Value::Bool(ops::java_equals(&v, &values[0])))
+                        }
                         None => Ok(Value::Null),
                         Some(Ok(x)) => Ok(x),
                         Some(Err(msg)) => Err(msg),
@@ -400,13 +447,13 @@ impl<'a> Renderer<'a> {
 
     /// Strings made by methods count against the output limit too.
     fn check_size(&self, v: &Value, span: Span) -> Result<(), Error> {
-        if let Value::String(s) = v {
-            if s.len() > self.limits.max_output {
-                return Err(Error::limit(
-                    format!("a string grew larger than {} bytes", self.limits.max_output),
-                    span,
-                ));
-            }
+        if let Value::String(s) = v
+            && s.len() > self.limits.max_output
+        {
+            return Err(Error::limit(
+                format!("a string grew larger than {} bytes", self.limits.max_output),
+                span,
+            ));
         }
         Ok(())
     }
@@ -423,7 +470,12 @@ impl<'a> Renderer<'a> {
             ExprKind::Binary(BinaryOp::And, l, r) => self.condition(l)? && self.condition(r)?,
             ExprKind::Binary(BinaryOp::Or, l, r) => self.condition(l)? || self.condition(r)?,
             ExprKind::Binary(
-                op @ (BinaryOp::Eq | BinaryOp::Ne | BinaryOp::Lt | BinaryOp::Le | BinaryOp::Gt | BinaryOp::Ge),
+                op @ (BinaryOp::Eq
+                | BinaryOp::Ne
+                | BinaryOp::Lt
+                | BinaryOp::Le
+                | BinaryOp::Gt
+                | BinaryOp::Ge),
                 l,
                 r,
             ) => {
@@ -467,7 +519,10 @@ impl<'a> Renderer<'a> {
                 };
                 let len = from.abs_diff(to) as usize + 1;
                 if len > MAX_RANGE {
-                    return Err(Error::limit(format!("range [{from}..{to}] has more than {MAX_RANGE} items"), e.span));
+                    return Err(Error::limit(
+                        format!("range [{from}..{to}] has more than {MAX_RANGE} items"),
+                        e.span,
+                    ));
                 }
                 let items: Vec<Value> = if from <= to {
                     (from..=to).map(Value::from).collect()
@@ -479,7 +534,12 @@ impl<'a> Renderer<'a> {
             ExprKind::Not(inner) => Ok(Value::Bool(!self.condition(inner)?)),
             ExprKind::Binary(op, l, r) => match op {
                 BinaryOp::And | BinaryOp::Or => Ok(Value::Bool(self.condition(e)?)),
-                BinaryOp::Eq | BinaryOp::Ne | BinaryOp::Lt | BinaryOp::Le | BinaryOp::Gt | BinaryOp::Ge => {
+                BinaryOp::Eq
+                | BinaryOp::Ne
+                | BinaryOp::Lt
+                | BinaryOp::Le
+                | BinaryOp::Gt
+                | BinaryOp::Ge => {
                     let (a, b) = (self.expr(l)?, self.expr(r)?);
                     Ok(Value::Bool(compare(*op, &a, &b)))
                 }
@@ -539,10 +599,19 @@ fn index_value(v: &Value, key: &Value, span: Span) -> Result<Value, Error> {
         (Value::List(l), Value::Int(_) | Value::Long(_)) => {
             let i = ops::as_i64(key).unwrap_or(-1);
             let data = l.lock();
-            match usize::try_from(i).ok().and_then(|i| data.items.get(i)) {
+            // Velocity 1.7 counts a negative index from the end.
+            let at = if i < 0 {
+                i + data.items.len() as i64
+            } else {
+                i
+            };
+            match usize::try_from(at).ok().and_then(|i| data.items.get(i)) {
                 Some(x) => Ok(x.clone()),
                 None => Err(Error::render(
-                    format!("index {i} is out of bounds for a list of {} items", data.items.len()),
+                    format!(
+                        "index {i} is out of bounds for a list of {} items",
+                        data.items.len()
+                    ),
                     span,
                 )
                 .with_label("index out of bounds")),

@@ -154,7 +154,10 @@ impl<'a> Lexer<'a> {
 
     /// Skips spaces, tabs and line breaks (expression mode).
     pub fn skip_ws(&mut self) {
-        while self.peek().is_some_and(|b| matches!(b, b' ' | b'\t' | b'\n' | b'\r')) {
+        while self
+            .peek()
+            .is_some_and(|b| matches!(b, b' ' | b'\t' | b'\n' | b'\r'))
+        {
             self.pos += 1;
         }
     }
@@ -196,6 +199,12 @@ impl<'a> Lexer<'a> {
             b'.' if two == ".." => {
                 self.pos += 2;
                 Token::DotDot
+            }
+            b'.' if self.peek_at(1).is_some_and(|b| b.is_ascii_digit()) => {
+                self.pos += 1;
+                self.digits();
+                self.exponent();
+                return (Token::Float(&self.src[start..self.pos]), start);
             }
             b'"' | b'\'' => return (self.quoted(b), start),
             b'$' => {
@@ -274,15 +283,8 @@ impl<'a> Lexer<'a> {
         }
     }
 
-    /// `123`, `1.5`, `1.5E10`, `1e3` (a `.` must be followed by a digit, so `1..3` is a range).
-    fn number(&mut self, start: usize) -> Token<'a> {
-        self.digits();
-        let mut float = false;
-        if self.peek() == Some(b'.') && self.peek_at(1).is_some_and(|b| b.is_ascii_digit()) {
-            self.pos += 1;
-            self.digits();
-            float = true;
-        }
+    /// An optional exponent `e10`, `E-3`; returns whether one was read.
+    fn exponent(&mut self) -> bool {
         if matches!(self.peek(), Some(b'e' | b'E')) {
             let save = self.pos;
             self.pos += 1;
@@ -291,13 +293,30 @@ impl<'a> Lexer<'a> {
             }
             if self.peek().is_some_and(|b| b.is_ascii_digit()) {
                 self.digits();
-                float = true;
-            } else {
-                self.pos = save;
+                return true;
             }
+            self.pos = save;
         }
+        false
+    }
+
+    /// `123`, `1.5`, `1.5E10`, `1e3` (a `.` must be followed by a digit, so `1..3` is a range).
+    fn number(&mut self, start: usize) -> Token<'a> {
+        self.digits();
+        let mut float = false;
+        // `1.5`, and `1.` (but `1..3` is a range).
+        if self.peek() == Some(b'.') && self.peek_at(1) != Some(b'.') {
+            self.pos += 1;
+            self.digits();
+            float = true;
+        }
+        float |= self.exponent();
         let text = &self.src[start..self.pos];
-        if float { Token::Float(text) } else { Token::Integer(text) }
+        if float {
+            Token::Float(text)
+        } else {
+            Token::Integer(text)
+        }
     }
 
     /// A quoted string; a doubled quote stands for one quote. An unterminated string is

@@ -32,8 +32,17 @@ struct Method {
     run: fn(&Value, &[Value]) -> MethodResult,
 }
 
-const fn m(name: &'static str, min: usize, max: usize, run: fn(&Value, &[Value]) -> MethodResult) -> Method {
-    Method { name, arity: (min, max), run }
+const fn m(
+    name: &'static str,
+    min: usize,
+    max: usize,
+    run: fn(&Value, &[Value]) -> MethodResult,
+) -> Method {
+    Method {
+        name,
+        arity: (min, max),
+        run,
+    }
 }
 
 /// Calls `target.name(args)`.
@@ -110,7 +119,11 @@ fn java_list(items: Vec<Value>) -> MethodResult {
 // === UTF-16 indexing ===
 
 fn utf16_len(s: &str) -> usize {
-    if s.is_ascii() { s.len() } else { s.encode_utf16().count() }
+    if s.is_ascii() {
+        s.len()
+    } else {
+        s.encode_utf16().count()
+    }
 }
 
 /// The byte offset of UTF-16 index `idx` (which must be `<= len`).
@@ -129,7 +142,11 @@ fn byte_at(s: &str, idx: usize) -> usize {
 }
 
 fn utf16_index_of(s: &str, byte: usize) -> i64 {
-    if s.is_ascii() { byte as i64 } else { s[..byte].encode_utf16().count() as i64 }
+    if s.is_ascii() {
+        byte as i64
+    } else {
+        s[..byte].encode_utf16().count() as i64
+    }
 }
 
 fn out_of_bounds(begin: i64, end: i64, len: usize) -> MethodError {
@@ -188,7 +205,9 @@ fn string_starts_with(v: &Value, a: &[Value]) -> MethodResult {
         if off < 0 || off as usize > utf16_len(s) {
             return Ok(Value::Bool(false));
         }
-        return Ok(Value::Bool(s[byte_at(s, off as usize)..].starts_with(prefix)));
+        return Ok(Value::Bool(
+            s[byte_at(s, off as usize)..].starts_with(prefix),
+        ));
     }
     Ok(Value::Bool(s.starts_with(prefix)))
 }
@@ -201,7 +220,9 @@ fn string_ends_with(v: &Value, a: &[Value]) -> MethodResult {
 /// The needle of `indexOf`/`lastIndexOf`: a string, or an `int` character code.
 fn needle(a: &[Value]) -> Result<String, MethodError> {
     match a.first() {
-        Some(Value::Int(c)) => Ok(char::from_u32(*c as u32).map(String::from).unwrap_or_default()),
+        Some(Value::Int(c)) => Ok(char::from_u32(*c as u32)
+            .map(String::from)
+            .unwrap_or_default()),
         _ => str_arg(a, 0).map(str::to_string),
     }
 }
@@ -210,12 +231,24 @@ fn needle(a: &[Value]) -> Result<String, MethodError> {
 fn string_index_of(v: &Value, a: &[Value]) -> MethodResult {
     let s = this_str(v);
     let n = needle(a)?;
-    let from = if a.len() == 2 { int_arg(a, 1)?.max(0) as usize } else { 0 };
+    let from = if a.len() == 2 {
+        int_arg(a, 1)?.max(0) as usize
+    } else {
+        0
+    };
     if from > utf16_len(s) {
-        return Ok(Value::Int(if n.is_empty() { utf16_len(s) as i32 } else { -1 }));
+        return Ok(Value::Int(if n.is_empty() {
+            utf16_len(s) as i32
+        } else {
+            -1
+        }));
     }
     let start = byte_at(s, from);
-    Ok(Value::from(s[start..].find(&n).map_or(-1, |i| utf16_index_of(s, start + i))))
+    Ok(Value::from(
+        s[start..]
+            .find(&n)
+            .map_or(-1, |i| utf16_index_of(s, start + i)),
+    ))
 }
 
 /// `int lastIndexOf(String str)`, `lastIndexOf(String str, int fromIndex)`.
@@ -230,7 +263,9 @@ fn string_last_index_of(v: &Value, a: &[Value]) -> MethodResult {
         let limit = byte_at(s, (from as usize).min(utf16_len(s)));
         // The match may start at `from` at the latest.
         let end = (limit + n.len()).min(s.len());
-        let end = (end..=s.len()).find(|&e| s.is_char_boundary(e)).unwrap_or(s.len());
+        let end = (end..=s.len())
+            .find(|&e| s.is_char_boundary(e))
+            .unwrap_or(s.len());
         s[..end].rfind(&n)
     } else {
         s.rfind(&n)
@@ -243,7 +278,11 @@ fn string_substring(v: &Value, a: &[Value]) -> MethodResult {
     let s = this_str(v);
     let len = utf16_len(s);
     let begin = int_arg(a, 0)?;
-    let end = if a.len() == 2 { int_arg(a, 1)? } else { len as i64 };
+    let end = if a.len() == 2 {
+        int_arg(a, 1)?
+    } else {
+        len as i64
+    };
     if begin < 0 || end > len as i64 || begin > end {
         return Err(out_of_bounds(begin, end, len));
     }
@@ -251,7 +290,9 @@ fn string_substring(v: &Value, a: &[Value]) -> MethodResult {
         return string(&s[begin as usize..end as usize]);
     }
     let units: Vec<u16> = s.encode_utf16().collect();
-    string(String::from_utf16_lossy(&units[begin as usize..end as usize]))
+    string(String::from_utf16_lossy(
+        &units[begin as usize..end as usize],
+    ))
 }
 
 /// `String replace(CharSequence target, CharSequence replacement)`: every literal occurrence.
@@ -266,19 +307,29 @@ fn regex_of(p: &str) -> Result<Arc<regex::JavaRegex>, MethodError> {
 /// `String replaceAll(String regex, String replacement)` (Java regex, `$1` groups).
 fn string_replace_all(v: &Value, a: &[Value]) -> MethodResult {
     let r = regex_of(str_arg(a, 0)?)?;
-    string(r.replace(this_str(v), str_arg(a, 1)?, false).map_err(MethodError::Raised)?)
+    string(
+        r.replace(this_str(v), str_arg(a, 1)?, false)
+            .map_err(MethodError::Raised)?,
+    )
 }
 
 /// `String replaceFirst(String regex, String replacement)`.
 fn string_replace_first(v: &Value, a: &[Value]) -> MethodResult {
     let r = regex_of(str_arg(a, 0)?)?;
-    string(r.replace(this_str(v), str_arg(a, 1)?, true).map_err(MethodError::Raised)?)
+    string(
+        r.replace(this_str(v), str_arg(a, 1)?, true)
+            .map_err(MethodError::Raised)?,
+    )
 }
 
 /// `String[] split(String regex)`, `split(String regex, int limit)`.
 fn string_split(v: &Value, a: &[Value]) -> MethodResult {
     let r = regex_of(str_arg(a, 0)?)?;
-    let limit = if a.len() == 2 { int_arg(a, 1)? as i32 } else { 0 };
+    let limit = if a.len() == 2 {
+        int_arg(a, 1)? as i32
+    } else {
+        0
+    };
     let parts = r.split(this_str(v), limit).map_err(MethodError::Raised)?;
     java_list(parts.into_iter().map(Value::from).collect())
 }
@@ -297,7 +348,11 @@ fn string_to_upper_case(v: &Value, _: &[Value]) -> MethodResult {
 fn string_trim(v: &Value, _: &[Value]) -> MethodResult {
     let s = this_str(v);
     let t = s.trim_matches(|c: char| c <= ' ');
-    if t.len() == s.len() { Ok(v.clone()) } else { string(t) }
+    if t.len() == s.len() {
+        Ok(v.clone())
+    } else {
+        string(t)
+    }
 }
 
 /// `boolean equalsIgnoreCase(String other)`.
@@ -308,9 +363,7 @@ fn string_equals_ignore_case(v: &Value, a: &[Value]) -> MethodResult {
     let s = this_str(v);
     let same = s.chars().count() == o.chars().count()
         && s.chars().zip(o.chars()).all(|(x, y)| {
-            x == y
-                || x.to_uppercase().eq(y.to_uppercase())
-                || x.to_lowercase().eq(y.to_lowercase())
+            x == y || x.to_uppercase().eq(y.to_uppercase()) || x.to_lowercase().eq(y.to_lowercase())
         });
     Ok(Value::Bool(same))
 }
@@ -321,7 +374,9 @@ fn string_char_at(v: &Value, a: &[Value]) -> MethodResult {
     let i = int_arg(a, 0)?;
     let len = utf16_len(s);
     if i < 0 || i as usize >= len {
-        return raised(format!("StringIndexOutOfBoundsException: index {i}, length {len}"));
+        return raised(format!(
+            "StringIndexOutOfBoundsException: index {i}, length {len}"
+        ));
     }
     let unit = s.encode_utf16().nth(i as usize).unwrap_or(0);
     string(String::from_utf16_lossy(&[unit]))
@@ -330,7 +385,9 @@ fn string_char_at(v: &Value, a: &[Value]) -> MethodResult {
 /// `boolean matches(String regex)`: the whole string must match.
 fn string_matches(v: &Value, a: &[Value]) -> MethodResult {
     let r = regex_of(str_arg(a, 0)?)?;
-    Ok(Value::Bool(r.matches_whole(this_str(v)).map_err(MethodError::Raised)?))
+    Ok(Value::Bool(
+        r.matches_whole(this_str(v)).map_err(MethodError::Raised)?,
+    ))
 }
 
 /// `String concat(String str)`.
@@ -353,7 +410,9 @@ fn string_compare_to(v: &Value, a: &[Value]) -> MethodResult {
 
 /// `int hashCode()`: Java's `s[0]*31^(n-1) + ... + s[n-1]`.
 fn string_hash_code(v: &Value, _: &[Value]) -> MethodResult {
-    let h = this_str(v).encode_utf16().fold(0i32, |h, u| h.wrapping_mul(31).wrapping_add(i32::from(u)));
+    let h = this_str(v)
+        .encode_utf16()
+        .fold(0i32, |h, u| h.wrapping_mul(31).wrapping_add(i32::from(u)));
     Ok(Value::Int(h))
 }
 
@@ -382,7 +441,9 @@ fn this_list(v: &Value) -> &super::value::List {
 }
 
 fn index_error(i: i64, len: usize) -> MethodError {
-    MethodError::Raised(format!("IndexOutOfBoundsException: Index {i} out of bounds for length {len}"))
+    MethodError::Raised(format!(
+        "IndexOutOfBoundsException: Index {i} out of bounds for length {len}"
+    ))
 }
 
 /// `int size()`.
@@ -407,7 +468,9 @@ fn list_is_empty(v: &Value, _: &[Value]) -> MethodResult {
 
 /// `boolean contains(Object o)`.
 fn list_contains(v: &Value, a: &[Value]) -> MethodResult {
-    Ok(Value::Bool(this_list(v).items().iter().any(|x| java_equals(x, &a[0]))))
+    Ok(Value::Bool(
+        this_list(v).items().iter().any(|x| java_equals(x, &a[0])),
+    ))
 }
 
 /// `boolean add(E e)` (returns true), `void add(int index, E e)`.
@@ -429,7 +492,9 @@ fn list_add(v: &Value, a: &[Value]) -> MethodResult {
 
 /// `boolean addAll(Collection c)`.
 fn list_add_all(v: &Value, a: &[Value]) -> MethodResult {
-    let Value::List(other) = &a[0] else { return no_method() };
+    let Value::List(other) = &a[0] else {
+        return no_method();
+    };
     let items = other.items();
     let changed = !items.is_empty();
     this_list(v).lock().items.extend(items);
@@ -467,13 +532,19 @@ fn list_remove(v: &Value, a: &[Value]) -> MethodResult {
 
 /// `int indexOf(Object o)`.
 fn list_index_of(v: &Value, a: &[Value]) -> MethodResult {
-    let pos = this_list(v).items().iter().position(|x| java_equals(x, &a[0]));
+    let pos = this_list(v)
+        .items()
+        .iter()
+        .position(|x| java_equals(x, &a[0]));
     Ok(Value::from(pos.map_or(-1, |p| p as i64)))
 }
 
 /// `int lastIndexOf(Object o)`.
 fn list_last_index_of(v: &Value, a: &[Value]) -> MethodResult {
-    let pos = this_list(v).items().iter().rposition(|x| java_equals(x, &a[0]));
+    let pos = this_list(v)
+        .items()
+        .iter()
+        .rposition(|x| java_equals(x, &a[0]));
     Ok(Value::from(pos.map_or(-1, |p| p as i64)))
 }
 
@@ -483,7 +554,9 @@ fn list_sub_list(v: &Value, a: &[Value]) -> MethodResult {
     let l = this_list(v).lock();
     let len = l.items.len() as i64;
     if from < 0 || to > len || from > to {
-        return raised(format!("IndexOutOfBoundsException: fromIndex {from}, toIndex {to}, size {len}"));
+        return raised(format!(
+            "IndexOutOfBoundsException: fromIndex {from}, toIndex {to}, size {len}"
+        ));
     }
     java_list(l.items[from as usize..to as usize].to_vec())
 }
@@ -525,7 +598,9 @@ fn key_of(v: &Value) -> Option<&str> {
 
 /// `V get(Object key)`.
 fn map_get(v: &Value, a: &[Value]) -> MethodResult {
-    Ok(key_of(&a[0]).and_then(|k| this_map(v).get(k)).unwrap_or(Value::Null))
+    Ok(key_of(&a[0])
+        .and_then(|k| this_map(v).get(k))
+        .unwrap_or(Value::Null))
 }
 
 /// `V put(K key, V value)`: returns the previous value. Non-string keys are stored by
@@ -535,12 +610,18 @@ fn map_put(v: &Value, a: &[Value]) -> MethodResult {
         Value::String(s) => s.clone(),
         other => other.to_java_string().into(),
     };
-    Ok(this_map(v).lock().entries.insert(key, a[1].clone()).unwrap_or(Value::Null))
+    Ok(this_map(v)
+        .lock()
+        .entries
+        .insert(key, a[1].clone())
+        .unwrap_or(Value::Null))
 }
 
 /// `void putAll(Map m)`.
 fn map_put_all(v: &Value, a: &[Value]) -> MethodResult {
-    let Value::Map(other) = &a[0] else { return no_method() };
+    let Value::Map(other) = &a[0] else {
+        return no_method();
+    };
     let entries: Map = other.lock().entries.clone();
     this_map(v).lock().entries.extend(entries);
     Ok(Value::Null)
@@ -548,7 +629,9 @@ fn map_put_all(v: &Value, a: &[Value]) -> MethodResult {
 
 /// `boolean containsKey(Object key)`.
 fn map_contains_key(v: &Value, a: &[Value]) -> MethodResult {
-    Ok(Value::Bool(key_of(&a[0]).is_some_and(|k| this_map(v).lock().entries.contains_key(k))))
+    Ok(Value::Bool(key_of(&a[0]).is_some_and(|k| {
+        this_map(v).lock().entries.contains_key(k)
+    })))
 }
 
 /// `boolean containsValue(Object value)`.
@@ -559,7 +642,14 @@ fn map_contains_value(v: &Value, a: &[Value]) -> MethodResult {
 
 /// `Set<K> keySet()` (in insertion order; renders `[a, b]`).
 fn map_key_set(v: &Value, _: &[Value]) -> MethodResult {
-    java_list(this_map(v).lock().entries.keys().map(|k| Value::String(k.clone())).collect())
+    java_list(
+        this_map(v)
+            .lock()
+            .entries
+            .keys()
+            .map(|k| Value::String(k.clone()))
+            .collect(),
+    )
 }
 
 /// `Collection<V> values()`.
@@ -573,7 +663,12 @@ fn map_entry_set(v: &Value, _: &[Value]) -> MethodResult {
         .lock()
         .entries
         .iter()
-        .map(|(k, v)| Value::object(MapEntry { key: k.clone(), value: v.clone() }))
+        .map(|(k, v)| {
+            Value::object(MapEntry {
+                key: k.clone(),
+                value: v.clone(),
+            })
+        })
         .collect();
     java_list(entries)
 }
@@ -677,7 +772,10 @@ fn boolean_value(v: &Value, _: &[Value]) -> MethodResult {
 
 // === every object ===
 
-static ANY: &[Method] = &[m("toString", 0, 0, any_to_string), m("equals", 1, 1, any_equals)];
+static ANY: &[Method] = &[
+    m("toString", 0, 0, any_to_string),
+    m("equals", 1, 1, any_equals),
+];
 
 /// `String toString()`.
 fn any_to_string(v: &Value, _: &[Value]) -> MethodResult {
@@ -705,13 +803,20 @@ mod tests {
     }
     /// Calls and renders the result with Java's `toString`.
     fn run(target: &Value, name: &str, args: &[Value]) -> String {
-        call(target, name, args).expect("call succeeds").to_java_string()
+        call(target, name, args)
+            .expect("call succeeds")
+            .to_java_string()
     }
     fn list(items: &[Value]) -> Value {
         Value::java_list(items.to_vec())
     }
     fn map(pairs: &[(&str, Value)]) -> Value {
-        Value::map(pairs.iter().map(|(k, v)| (Arc::from(*k), v.clone())).collect())
+        Value::map(
+            pairs
+                .iter()
+                .map(|(k, v)| (Arc::from(*k), v.clone()))
+                .collect(),
+        )
     }
 
     #[test]
@@ -727,7 +832,10 @@ mod tests {
     #[test]
     fn string_contains_needs_a_string() {
         assert_eq!(run(&s("banana"), "contains", &[s("nan")]), "true");
-        assert!(matches!(call(&s("banana"), "contains", &[i(1)]), Err(MethodError::NoSuchMethod)));
+        assert!(matches!(
+            call(&s("banana"), "contains", &[i(1)]),
+            Err(MethodError::NoSuchMethod)
+        ));
     }
     #[test]
     fn string_starts_with_optional_offset() {
@@ -756,7 +864,10 @@ mod tests {
         assert_eq!(run(&s(" hello "), "substring", &[i(1), i(4)]), "hel");
         assert_eq!(run(&s("hello"), "substring", &[i(2)]), "llo");
         assert_eq!(run(&s("héllo"), "substring", &[i(1), i(3)]), "él");
-        assert!(matches!(call(&s("abc"), "substring", &[i(4)]), Err(MethodError::Raised(_))));
+        assert!(matches!(
+            call(&s("abc"), "substring", &[i(4)]),
+            Err(MethodError::Raised(_))
+        ));
     }
     #[test]
     fn string_replace_is_literal() {
@@ -764,8 +875,14 @@ mod tests {
     }
     #[test]
     fn string_replace_all_uses_java_regex() {
-        assert_eq!(run(&s("banana"), "replaceAll", &[s("(a+)"), s("<$1>")]), "b<a>n<a>n<a>");
-        assert_eq!(run(&s("it\\'s"), "replaceAll", &[s("\\\\'"), s("'")]), "it's");
+        assert_eq!(
+            run(&s("banana"), "replaceAll", &[s("(a+)"), s("<$1>")]),
+            "b<a>n<a>n<a>"
+        );
+        assert_eq!(
+            run(&s("it\\'s"), "replaceAll", &[s("\\\\'"), s("'")]),
+            "it's"
+        );
     }
     #[test]
     fn string_replace_first_replaces_once() {
@@ -796,13 +913,22 @@ mod tests {
     }
     #[test]
     fn string_equals_ignore_case_works() {
-        assert_eq!(run(&s("banana"), "equalsIgnoreCase", &[s("BANANA")]), "true");
-        assert_eq!(run(&s("banana"), "equalsIgnoreCase", &[Value::Null]), "false");
+        assert_eq!(
+            run(&s("banana"), "equalsIgnoreCase", &[s("BANANA")]),
+            "true"
+        );
+        assert_eq!(
+            run(&s("banana"), "equalsIgnoreCase", &[Value::Null]),
+            "false"
+        );
     }
     #[test]
     fn string_char_at_returns_one_char() {
         assert_eq!(run(&s("hello"), "charAt", &[i(1)]), "e");
-        assert!(matches!(call(&s("hello"), "charAt", &[i(9)]), Err(MethodError::Raised(_))));
+        assert!(matches!(
+            call(&s("hello"), "charAt", &[i(9)]),
+            Err(MethodError::Raised(_))
+        ));
     }
     #[test]
     fn string_matches_whole_string() {
@@ -835,7 +961,10 @@ mod tests {
     #[test]
     fn list_get_and_bounds() {
         assert_eq!(run(&list(&[s("x"), s("y")]), "get", &[i(1)]), "y");
-        assert!(matches!(call(&list(&[]), "get", &[i(0)]), Err(MethodError::Raised(_))));
+        assert!(matches!(
+            call(&list(&[]), "get", &[i(0)]),
+            Err(MethodError::Raised(_))
+        ));
     }
     #[test]
     fn list_is_empty_works() {
@@ -874,17 +1003,29 @@ mod tests {
     }
     #[test]
     fn list_index_of_finds_first() {
-        assert_eq!(run(&list(&[s("a"), s("b"), s("a")]), "indexOf", &[s("a")]), "0");
+        assert_eq!(
+            run(&list(&[s("a"), s("b"), s("a")]), "indexOf", &[s("a")]),
+            "0"
+        );
         assert_eq!(run(&list(&[s("a")]), "indexOf", &[s("z")]), "-1");
     }
     #[test]
     fn list_last_index_of_finds_last() {
-        assert_eq!(run(&list(&[s("a"), s("b"), s("a")]), "lastIndexOf", &[s("a")]), "2");
+        assert_eq!(
+            run(&list(&[s("a"), s("b"), s("a")]), "lastIndexOf", &[s("a")]),
+            "2"
+        );
     }
     #[test]
     fn list_sub_list_copies_a_range() {
-        assert_eq!(run(&list(&[i(1), i(2), i(3)]), "subList", &[i(1), i(3)]), "[2, 3]");
-        assert!(matches!(call(&list(&[i(1)]), "subList", &[i(0), i(2)]), Err(MethodError::Raised(_))));
+        assert_eq!(
+            run(&list(&[i(1), i(2), i(3)]), "subList", &[i(1), i(3)]),
+            "[2, 3]"
+        );
+        assert!(matches!(
+            call(&list(&[i(1)]), "subList", &[i(0), i(2)]),
+            Err(MethodError::Raised(_))
+        ));
     }
     #[test]
     fn list_clear_empties() {
@@ -895,7 +1036,10 @@ mod tests {
     #[test]
     fn list_to_string_java_and_json() {
         assert_eq!(run(&list(&[s("a"), i(1)]), "toString", &[]), "[a, 1]");
-        let json = Value::List(super::super::value::List::new(ListKind::Json, vec![s("a"), i(1)]));
+        let json = Value::List(super::super::value::List::new(
+            ListKind::Json,
+            vec![s("a"), i(1)],
+        ));
         assert_eq!(run(&json, "toString", &[]), "[\"a\",1]");
     }
 
@@ -929,20 +1073,33 @@ mod tests {
     }
     #[test]
     fn map_key_set_keeps_order() {
-        assert_eq!(run(&map(&[("z", i(1)), ("a", i(2))]), "keySet", &[]), "[z, a]");
+        assert_eq!(
+            run(&map(&[("z", i(1)), ("a", i(2))]), "keySet", &[]),
+            "[z, a]"
+        );
     }
     #[test]
     fn map_values_keeps_order() {
-        assert_eq!(run(&map(&[("z", i(1)), ("a", i(2))]), "values", &[]), "[1, 2]");
+        assert_eq!(
+            run(&map(&[("z", i(1)), ("a", i(2))]), "values", &[]),
+            "[1, 2]"
+        );
     }
     #[test]
     fn map_entry_set_entries() {
         let entries = call(&map(&[("k", s("v"))]), "entrySet", &[]).unwrap();
         assert_eq!(entries.to_java_string(), "[k=v]");
-        let Value::List(l) = entries else { panic!("a list") };
-        let Value::Object(e) = &l.items()[0] else { panic!("an entry") };
+        let Value::List(l) = entries else {
+            panic!("a list")
+        };
+        let Value::Object(e) = &l.items()[0] else {
+            panic!("an entry")
+        };
         assert_eq!(e.get("key").unwrap().to_java_string(), "k");
-        assert_eq!(e.call("getValue", &[]).unwrap().unwrap().to_java_string(), "v");
+        assert_eq!(
+            e.call("getValue", &[]).unwrap().unwrap().to_java_string(),
+            "v"
+        );
     }
     #[test]
     fn map_size_counts() {
@@ -960,7 +1117,10 @@ mod tests {
     }
     #[test]
     fn map_to_string_is_java() {
-        assert_eq!(run(&map(&[("k", s("v")), ("n", i(2))]), "toString", &[]), "{k=v, n=2}");
+        assert_eq!(
+            run(&map(&[("k", s("v")), ("n", i(2))]), "toString", &[]),
+            "{k=v, n=2}"
+        );
     }
 
     #[test]
@@ -976,8 +1136,14 @@ mod tests {
     }
     #[test]
     fn unknown_methods_are_reported() {
-        assert!(matches!(call(&s("x"), "nope", &[]), Err(MethodError::NoSuchMethod)));
-        assert!(matches!(call(&Value::Null, "toString", &[]), Err(MethodError::NoSuchMethod)));
+        assert!(matches!(
+            call(&s("x"), "nope", &[]),
+            Err(MethodError::NoSuchMethod)
+        ));
+        assert!(matches!(
+            call(&Value::Null, "toString", &[]),
+            Err(MethodError::NoSuchMethod)
+        ));
     }
     #[test]
     fn empty_property_means_is_empty() {

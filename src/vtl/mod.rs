@@ -41,6 +41,24 @@
 //! - API Gateway's null rule: a null or missing reference renders as nothing, and
 //!   `null == ""` is true.
 //! - Whitespace as Velocity 1.7: a directive followed by a line break swallows it.
+//! - Limits ([`Limits`]): `#foreach` over more than 1000 items, nesting deeper than 64
+//!   directives/macro calls, output over 10 MiB, each a clear [`ErrorKind::Limit`] error.
+//!
+//! # Where stepgate differs from stock Velocity 1.7
+//!
+//! Checked against the Velocity 1.7 oracle (`tests/conformance_velocity.rs` and its
+//! divergences file):
+//!
+//! - Null references render as nothing and `null == ""` is true (API Gateway's rule;
+//!   stock Velocity prints the reference text). `\$missing` still prints as is, and a
+//!   null operand of string `+` is written as its source text, as Velocity does.
+//! - `split()` returns a list (rendered `[a, b]`); Java would print `[Ljava.lang.String;@…`.
+//!   `values()` and `keySet()` are lists, so `.get(i)` works on them.
+//! - Integer overflow past `long` falls back to double arithmetic (Velocity: BigInteger).
+//! - Macro arguments are evaluated once, at the call (Velocity passes them by name).
+//! - A few inputs Velocity rejects as lexical errors render as text here (a lone `$` or
+//!   `#` at the end, `#foo(` with no `)`); unclosed `${`, `$a[`, `#if` without `(` and
+//!   unclosed directives are syntax errors, as in Velocity.
 //!
 //! ```
 //! use stepgate::vtl::{Context, Template, Value};
@@ -70,6 +88,7 @@ pub use value::{List, ListKind, Map, MapRef, Object, Value};
 use std::collections::HashMap;
 use std::fmt;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// Limits that keep a render from hanging or exhausting memory.
 #[derive(Clone, Copy, Debug)]
@@ -77,14 +96,23 @@ pub struct Limits {
     /// `#foreach` iterations per loop (API Gateway: 1000).
     pub max_foreach: usize,
     /// Nesting/recursion depth (macros, nested directives, nested expressions).
+    /// Values above [`MAX_DEPTH_CAP`] count as the cap, so a render cannot overflow a
+    /// 2 MiB thread stack.
     pub max_depth: usize,
     /// Rendered output size in bytes.
     pub max_output: usize,
 }
 
+/// The deepest nesting a render allows, whatever [`Limits::max_depth`] says.
+pub const MAX_DEPTH_CAP: usize = 256;
+
 impl Default for Limits {
     fn default() -> Limits {
-        Limits { max_foreach: 1000, max_depth: 64, max_output: 10 * 1024 * 1024 }
+        Limits {
+            max_foreach: 1000,
+            max_depth: 64,
+            max_output: 10 * 1024 * 1024,
+        }
     }
 }
 
@@ -100,7 +128,10 @@ impl Context {
         Context::default()
     }
     pub fn with_limits(limits: Limits) -> Context {
-        Context { vars: HashMap::new(), limits }
+        Context {
+            vars: HashMap::new(),
+            limits,
+        }
     }
     pub fn insert(&mut self, name: impl Into<Arc<str>>, value: Value) {
         self.vars.insert(name.into(), value);
@@ -122,6 +153,8 @@ impl Context {
 pub(crate) struct Body {
     nodes: Vec<ast::Node>,
     macros: HashMap<Arc<str>, Arc<ast::Macro>>,
+    /// Length of the last output, to size the next output buffer in one allocation.
+    last_len: AtomicUsize,
 }
 
 /// A parsed template: parse once, render many times, from many threads.
@@ -134,7 +167,9 @@ pub struct Template {
 
 impl fmt::Debug for Template {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Template").field("name", &self.name).finish_non_exhaustive()
+        f.debug_struct("Template")
+            .field("name", &self.name)
+            .finish_non_exhaustive()
     }
 }
 
@@ -144,7 +179,11 @@ impl Template {
         let name: Arc<str> = name.into();
         let source: Arc<str> = source.into();
         let parsed = parser::parse(&source).map_err(|e| e.with_template(&name, &source))?;
-        let body = Arc::new(Body { nodes: parsed.nodes, macros: parsed.macros });
+        let body = Arc::new(Body {
+            nodes: parsed.nodes,
+            macros: parsed.macros,
+            last_len: AtomicUsize::new(0),
+        });
         Ok(Template { name, source, body })
     }
     pub fn name(&self) -> &str {
@@ -156,10 +195,18 @@ impl Template {
     /// Renders with the variables in `ctx`; variables the template `#set` stay in `ctx`.
     pub fn render(&self, ctx: &mut Context) -> Result<String, Error> {
         let limits = ctx.limits;
-        let capacity = self.source.len().min(limits.max_output) + 64;
+        let hint = self
+            .body
+            .last_len
+            .load(Ordering::Relaxed)
+            .max(self.source.len());
+        let capacity = hint.min(limits.max_output) + 64;
         let mut r = eval::Renderer::new(&self.body, &mut ctx.vars, limits, capacity);
         match r.run() {
-            Ok(()) => Ok(r.out),
+            Ok(()) => {
+                self.body.last_len.store(r.out.len(), Ordering::Relaxed);
+                Ok(r.out)
+            }
             Err(e) => Err(e.with_template(&self.name, &self.source)),
         }
     }

@@ -31,7 +31,9 @@ fn java_equals_depth(a: &Value, b: &Value, depth: usize) -> bool {
         (Value::Bool(x), Value::Bool(y)) => x == y,
         (Value::Int(x), Value::Int(y)) => x == y,
         (Value::Long(x), Value::Long(y)) => x == y,
-        (Value::Double(x), Value::Double(y)) => x.to_bits() == y.to_bits() || (x.is_nan() && y.is_nan()),
+        (Value::Double(x), Value::Double(y)) => {
+            x.to_bits() == y.to_bits() || (x.is_nan() && y.is_nan())
+        }
         (Value::String(x), Value::String(y)) => x == y,
         (Value::List(x), Value::List(y)) => {
             if x.ptr_eq(y) {
@@ -39,13 +41,21 @@ fn java_equals_depth(a: &Value, b: &Value, depth: usize) -> bool {
             }
             let (xs, ys) = (x.items(), y.items());
             xs.len() == ys.len()
-                && xs.iter().zip(&ys).all(|(p, q)| java_equals_depth(p, q, depth + 1))
+                && xs
+                    .iter()
+                    .zip(&ys)
+                    .all(|(p, q)| java_equals_depth(p, q, depth + 1))
         }
         (Value::Map(x), Value::Map(y)) => {
             if x.ptr_eq(y) {
                 return true;
             }
-            let xs: Vec<_> = x.lock().entries.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+            let xs: Vec<_> = x
+                .lock()
+                .entries
+                .iter()
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect();
             if xs.len() != y.lock().entries.len() {
                 return false;
             }
@@ -161,18 +171,32 @@ mod tests {
 
     #[test]
     fn int_math_is_java() {
-        assert!(matches!(arithmetic(BinaryOp::Div, &Value::Int(7), &Value::Int(2)), Value::Int(3)));
-        assert!(matches!(arithmetic(BinaryOp::Div, &Value::Int(-7), &Value::Int(2)), Value::Int(-3)));
-        assert!(matches!(arithmetic(BinaryOp::Mod, &Value::Int(-7), &Value::Int(2)), Value::Int(-1)));
+        assert!(matches!(
+            arithmetic(BinaryOp::Div, &Value::Int(7), &Value::Int(2)),
+            Value::Int(3)
+        ));
+        assert!(matches!(
+            arithmetic(BinaryOp::Div, &Value::Int(-7), &Value::Int(2)),
+            Value::Int(-3)
+        ));
+        assert!(matches!(
+            arithmetic(BinaryOp::Mod, &Value::Int(-7), &Value::Int(2)),
+            Value::Int(-1)
+        ));
         assert!(matches!(
             arithmetic(BinaryOp::Add, &Value::Int(i32::MAX), &Value::Int(1)),
             Value::Long(2147483648)
         ));
-        assert!(matches!(arithmetic(BinaryOp::Add, &Value::Long(5), &Value::Int(1)), Value::Long(6)));
+        assert!(matches!(
+            arithmetic(BinaryOp::Add, &Value::Long(5), &Value::Int(1)),
+            Value::Long(6)
+        ));
         assert!(arithmetic(BinaryOp::Div, &Value::Int(1), &Value::Int(0)).is_null());
         assert!(arithmetic(BinaryOp::Mod, &Value::Double(1.0), &Value::Int(0)).is_null());
         assert!(arithmetic(BinaryOp::Add, &Value::Int(1), &Value::Bool(true)).is_null());
-        assert!(matches!(arithmetic(BinaryOp::Div, &Value::Double(7.0), &Value::Int(2)), Value::Double(d) if d == 3.5));
+        assert!(
+            matches!(arithmetic(BinaryOp::Div, &Value::Double(7.0), &Value::Int(2)), Value::Double(d) if d == 3.5)
+        );
     }
 
     #[test]
@@ -190,8 +214,16 @@ mod tests {
 
     #[test]
     fn ordering_is_numbers_only() {
-        assert!(relational(BinaryOp::Gt, &Value::Int(2), &Value::Double(1.5)));
-        assert!(!relational(BinaryOp::Gt, &Value::string("b"), &Value::string("a")));
+        assert!(relational(
+            BinaryOp::Gt,
+            &Value::Int(2),
+            &Value::Double(1.5)
+        ));
+        assert!(!relational(
+            BinaryOp::Gt,
+            &Value::string("b"),
+            &Value::string("a")
+        ));
         assert!(!relational(BinaryOp::Lt, &Value::Null, &Value::Int(1)));
     }
 }

@@ -12,8 +12,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use super::ast::{
-    Accessor, BinaryOp, Define, Expr, ExprKind, Foreach, If, Macro, MacroCall, Node, Reference,
-    Set,
+    Accessor, BinaryOp, Define, Expr, ExprKind, Foreach, If, Macro, MacroCall, Node, Reference, Set,
 };
 use super::error::Error;
 use super::lexer::{Lexer, Token, is_ident_start};
@@ -25,8 +24,8 @@ const MAX_NESTING: usize = 100;
 
 /// Directive names Velocity knows; `\#name` escapes only these.
 const DIRECTIVES: &[&str] = &[
-    "set", "if", "elseif", "else", "end", "foreach", "break", "stop", "macro", "define",
-    "include", "parse", "evaluate",
+    "set", "if", "elseif", "else", "end", "foreach", "break", "stop", "macro", "define", "include",
+    "parse", "evaluate",
 ];
 
 /// A parsed template body and the macros it defines.
@@ -38,7 +37,11 @@ pub struct Parsed {
 
 /// Parses a whole template.
 pub fn parse(source: &str) -> Result<Parsed, Error> {
-    let mut p = Parser { lx: Lexer::new(source, 0), macros: Vec::new(), depth: 0 };
+    let mut p = Parser {
+        lx: Lexer::new(source, 0),
+        macros: Vec::new(),
+        depth: 0,
+    };
     let (nodes, end) = p.block()?;
     match end {
         Terminator::Eof => {}
@@ -54,8 +57,11 @@ pub fn parse(source: &str) -> Result<Parsed, Error> {
 }
 
 fn unexpected_directive(name: &str, span: Span) -> Error {
-    Error::syntax(format!("unexpected `{name}` with no open `#if`, `#foreach`, `#macro` or `#define`"), span)
-        .with_label(format!("unexpected `{name}`"))
+    Error::syntax(
+        format!("unexpected `{name}` with no open `#if`, `#foreach`, `#macro` or `#define`"),
+        span,
+    )
+    .with_label(format!("unexpected `{name}`"))
 }
 
 /// What ended a block.
@@ -207,20 +213,21 @@ impl<'a> Parser<'a> {
             return Ok(None);
         }
         if self.lx.starts_with("#*") {
+            // An unclosed block comment runs to the end of the template (Velocity 1.7).
             let rest = &self.lx.rest()[2..];
-            let Some(i) = rest.find("*#") else {
-                return Err(Error::syntax("unterminated comment: `#*` has no closing `*#`", self.lx.span(start, start + 2))
-                    .with_label("comment opened here"));
-            };
-            self.lx.bump(2 + i + 2);
+            let len = rest.find("*#").map_or(rest.len(), |i| i + 2);
+            self.lx.bump(2 + len);
             pending.flush(nodes);
             return Ok(None);
         }
         if self.lx.starts_with("#[[") {
             let rest = &self.lx.rest()[3..];
             let Some(i) = rest.find("]]#") else {
-                return Err(Error::syntax("unterminated unparsed block: `#[[` has no closing `]]#`", self.lx.span(start, start + 3))
-                    .with_label("block opened here"));
+                return Err(Error::syntax(
+                    "unterminated unparsed block: `#[[` has no closing `]]#`",
+                    self.lx.span(start, start + 3),
+                )
+                .with_label("block opened here"));
             };
             pending.flush(nodes);
             nodes.push(Node::Text(rest[..i].into()));
@@ -247,16 +254,17 @@ impl<'a> Parser<'a> {
                 if !self.at_paren() {
                     return self.as_text(start, pending);
                 }
-                if !pending.text.is_empty() && pending.text.bytes().all(|b| b == b' ' || b == b'\t') {
+                if !pending.text.is_empty() && pending.text.bytes().all(|b| b == b' ' || b == b'\t')
+                {
                     pending.text.clear();
                 }
                 pending.flush(nodes);
-                let set = self.set(start)?;
+                let set = self.set()?;
                 nodes.push(Node::Set(Box::new(set)));
             }
             "if" => {
                 if !self.at_paren() {
-                    return self.as_text(start, pending);
+                    return Err(self.needs_paren("if", head));
                 }
                 pending.flush(nodes);
                 let node = self.if_block(start, head)?;
@@ -264,7 +272,7 @@ impl<'a> Parser<'a> {
             }
             "elseif" => {
                 if !self.at_paren() {
-                    return self.as_text(start, pending);
+                    return Err(self.needs_paren("elseif", head));
                 }
                 let cond = self.paren_expr()?;
                 self.lx.gobble_line_end();
@@ -280,7 +288,7 @@ impl<'a> Parser<'a> {
             }
             "foreach" => {
                 if !self.at_paren() {
-                    return self.as_text(start, pending);
+                    return Err(self.needs_paren("foreach", head));
                 }
                 pending.flush(nodes);
                 let node = self.foreach(start, head)?;
@@ -288,22 +296,26 @@ impl<'a> Parser<'a> {
             }
             "break" | "stop" => {
                 pending.flush(nodes);
-                nodes.push(if word == "break" { Node::Break } else { Node::Stop });
+                nodes.push(if word == "break" {
+                    Node::Break
+                } else {
+                    Node::Stop
+                });
                 self.lx.gobble_line_end();
             }
             "macro" => {
                 if !self.at_paren() {
-                    return self.as_text(start, pending);
+                    return Err(self.needs_paren("macro", head));
                 }
                 pending.flush(nodes);
-                self.macro_definition(start, head)?;
+                self.macro_definition(head)?;
             }
             "define" => {
                 if !self.at_paren() {
-                    return self.as_text(start, pending);
+                    return Err(self.needs_paren("define", head));
                 }
                 pending.flush(nodes);
-                let node = self.define(start, head)?;
+                let node = self.define(head)?;
                 nodes.push(node);
             }
             "include" | "parse" | "evaluate" => {
@@ -343,8 +355,17 @@ impl<'a> Parser<'a> {
         Ok(None)
     }
 
+    fn needs_paren(&self, word: &str, head: Span) -> Error {
+        Error::syntax(format!("`#{word}` must be followed by `(`"), head)
+            .with_label(format!("`#{word}` without `(`"))
+    }
+
     /// Leaves `#word` as text (for example `#set` without parentheses).
-    fn as_text(&mut self, start: usize, pending: &mut Pending) -> Result<Option<Terminator>, Error> {
+    fn as_text(
+        &mut self,
+        start: usize,
+        pending: &mut Pending,
+    ) -> Result<Option<Terminator>, Error> {
         pending.text.push_str(self.lx.slice(start, self.lx.pos));
         Ok(None)
     }
@@ -373,10 +394,17 @@ impl<'a> Parser<'a> {
     }
 
     fn unexpected(&self, tok: Token<'_>, at: usize, what: &str) -> Error {
-        let end = if tok == Token::Eof { at } else { self.lx.pos.max(at + 1) };
+        let end = if tok == Token::Eof {
+            at
+        } else {
+            self.lx.pos.max(at + 1)
+        };
         let span = self.lx.span(at, end);
-        Error::syntax(format!("unexpected {}, expected {what}", tok.describe()), span)
-            .with_label(format!("unexpected {}", tok.describe()))
+        Error::syntax(
+            format!("unexpected {}, expected {what}", tok.describe()),
+            span,
+        )
+        .with_label(format!("unexpected {}", tok.describe()))
     }
 
     fn paren_expr(&mut self) -> Result<Expr, Error> {
@@ -386,7 +414,7 @@ impl<'a> Parser<'a> {
         Ok(e)
     }
 
-    fn set(&mut self, start: usize) -> Result<Set, Error> {
+    fn set(&mut self) -> Result<Set, Error> {
         self.expect(Token::LParen, "`(`")?;
         let (tok, at) = self.lx.token();
         if tok != Token::Dollar {
@@ -399,7 +427,6 @@ impl<'a> Parser<'a> {
         self.expect(Token::Assign, "`=`")?;
         let value = self.expr()?;
         self.expect(Token::RParen, "`)`")?;
-        let _ = start;
         self.lx.gobble_line_end();
         Ok(Set { target, value })
     }
@@ -424,8 +451,11 @@ impl<'a> Parser<'a> {
                         Terminator::Eof => return Err(self.unclosed("#if", head)),
                         Terminator::Else(s) | Terminator::ElseIf(_, s) => {
                             let _ = else_span;
-                            return Err(Error::syntax("`#else` must be the last branch of an `#if`", s)
-                                .with_label("after `#else`"));
+                            return Err(Error::syntax(
+                                "`#else` must be the last branch of an `#if`",
+                                s,
+                            )
+                            .with_label("after `#else`"));
                         }
                     }
                 }
@@ -433,7 +463,11 @@ impl<'a> Parser<'a> {
             }
         }
         self.leave();
-        Ok(Node::If(Box::new(If { branches, otherwise, span: self.lx.span(start, head.end as usize) })))
+        Ok(Node::If(Box::new(If {
+            branches,
+            otherwise,
+            span: self.lx.span(start, head.end as usize),
+        })))
     }
 
     fn unclosed(&self, what: &str, head: Span) -> Error {
@@ -474,7 +508,12 @@ impl<'a> Parser<'a> {
         self.expect(Token::RParen, "`)`")?;
         self.lx.gobble_line_end();
         let body = self.body_until_end("#foreach", head)?;
-        Ok(Node::Foreach(Box::new(Foreach { var, iterable, body, span: self.lx.span(start, head.end as usize) })))
+        Ok(Node::Foreach(Box::new(Foreach {
+            var,
+            iterable,
+            body,
+            span: self.lx.span(start, head.end as usize),
+        })))
     }
 
     /// `$name` or `${name}` without accessors (loop variables, macro parameters).
@@ -484,7 +523,10 @@ impl<'a> Parser<'a> {
             self.lx.bump(1);
         }
         let Some(name) = self.lx.ident() else {
-            return Err(Error::syntax("expected a variable name after `$`", self.lx.span(dollar, self.lx.pos + 1)));
+            return Err(Error::syntax(
+                "expected a variable name after `$`",
+                self.lx.span(dollar, self.lx.pos + 1),
+            ));
         };
         if braced && self.lx.peek() == Some(b'}') {
             self.lx.bump(1);
@@ -492,7 +534,7 @@ impl<'a> Parser<'a> {
         Ok(name.into())
     }
 
-    fn macro_definition(&mut self, start: usize, head: Span) -> Result<(), Error> {
+    fn macro_definition(&mut self, head: Span) -> Result<(), Error> {
         self.expect(Token::LParen, "`(`")?;
         let (tok, at) = self.lx.token();
         let Token::Word(name) = tok else {
@@ -511,12 +553,11 @@ impl<'a> Parser<'a> {
         }
         self.lx.gobble_line_end();
         let body = self.body_until_end("#macro", head)?;
-        let _ = start;
         self.macros.push(Macro { name, params, body });
         Ok(())
     }
 
-    fn define(&mut self, start: usize, head: Span) -> Result<Node, Error> {
+    fn define(&mut self, head: Span) -> Result<Node, Error> {
         self.expect(Token::LParen, "`(`")?;
         let (tok, at) = self.lx.token();
         if tok != Token::Dollar {
@@ -526,8 +567,10 @@ impl<'a> Parser<'a> {
         self.expect(Token::RParen, "`)`")?;
         self.lx.gobble_line_end();
         let body = self.body_until_end("#define", head)?;
-        let _ = start;
-        Ok(Node::Define(Box::new(Define { name, body: Arc::new(body) })))
+        Ok(Node::Define(Box::new(Define {
+            name,
+            body: Arc::new(body),
+        })))
     }
 
     /// `(a b, c)`: macro call arguments, separated by blanks or commas.
@@ -581,7 +624,10 @@ impl<'a> Parser<'a> {
         self.lx.pos = dollar;
         match self.reference_inner(dollar, false)? {
             Some(r) => Ok(r),
-            None => Err(Error::syntax("expected a reference name after `$`", self.lx.span(dollar, dollar + 1))),
+            None => Err(Error::syntax(
+                "expected a reference name after `$`",
+                self.lx.span(dollar, dollar + 1),
+            )),
         }
     }
 
@@ -607,12 +653,33 @@ impl<'a> Parser<'a> {
                     self.lx.bump(1);
                     let prop: Arc<str> = self.lx.ident().unwrap_or_default().into();
                     if self.lx.peek() == Some(b'(') {
+                        let paren = self.lx.pos;
                         self.enter(self.lx.span(at, self.lx.pos))?;
-                        let args = self.call_args()?;
+                        let args = self.call_args();
                         self.leave();
-                        accessors.push(Accessor::Method { name: prop, args, span: self.lx.span_from(at + 1) });
+                        match args {
+                            Ok(args) => accessors.push(Accessor::Method {
+                                name: prop,
+                                args,
+                                span: self.lx.span_from(at + 1),
+                            }),
+                            // In text, `$a.b(` that never closes is the property `$a.b`
+                            // followed by text, as Velocity reads it.
+                            Err(_) if in_text => {
+                                accessors.push(Accessor::Property {
+                                    name: prop,
+                                    span: self.lx.span(at + 1, paren),
+                                });
+                                self.lx.pos = paren;
+                                break;
+                            }
+                            Err(e) => return Err(e),
+                        }
                     } else {
-                        accessors.push(Accessor::Property { name: prop, span: self.lx.span_from(at + 1) });
+                        accessors.push(Accessor::Property {
+                            name: prop,
+                            span: self.lx.span_from(at + 1),
+                        });
                     }
                 }
                 Some(b'[') => {
@@ -620,20 +687,12 @@ impl<'a> Parser<'a> {
                     self.enter(self.lx.span(at, self.lx.pos))?;
                     let index = self.expr();
                     self.leave();
-                    let closed = index.is_ok() && self.lx.token().0 == Token::RBracket;
-                    match index {
-                        Ok(index) if closed => {
-                            accessors.push(Accessor::Index { index, span: self.lx.span_from(at) });
-                        }
-                        Err(e) if !in_text => return Err(e),
-                        _ if !in_text => {
-                            return Err(Error::syntax("expected `]` to close the index", self.lx.span(at, self.lx.pos)));
-                        }
-                        _ => {
-                            self.lx.pos = at;
-                            break;
-                        }
-                    }
+                    let index = index?;
+                    self.expect(Token::RBracket, "`]` to close the index")?;
+                    accessors.push(Accessor::Index {
+                        index,
+                        span: self.lx.span_from(at),
+                    });
                 }
                 _ => break,
             }
@@ -641,10 +700,12 @@ impl<'a> Parser<'a> {
         if braced {
             if self.lx.peek() == Some(b'}') {
                 self.lx.bump(1);
-            } else if in_text {
-                return Ok(None);
             } else {
-                return Err(Error::syntax("expected `}` to close `${`", self.lx.span(start, self.lx.pos)));
+                return Err(Error::syntax(
+                    "expected `}` to close `${`",
+                    self.lx.span(start, self.lx.pos + 1),
+                )
+                .with_label("`${` is not closed"));
             }
         }
         let span = self.lx.span_from(start);
@@ -704,7 +765,10 @@ impl<'a> Parser<'a> {
             };
             let right = self.binary(level + 1)?;
             let span = left.span.to(right.span);
-            left = Expr { kind: ExprKind::Binary(op, Box::new(left), Box::new(right)), span };
+            left = Expr {
+                kind: ExprKind::Binary(op, Box::new(left), Box::new(right)),
+                span,
+            };
         }
     }
 
@@ -716,7 +780,10 @@ impl<'a> Parser<'a> {
                 let inner = self.unary()?;
                 self.leave();
                 let span = self.lx.span(at, at).to(inner.span);
-                Ok(Expr { kind: ExprKind::Not(Box::new(inner)), span })
+                Ok(Expr {
+                    kind: ExprKind::Not(Box::new(inner)),
+                    span,
+                })
             }
             _ => {
                 self.lx.pos = at;
@@ -727,7 +794,12 @@ impl<'a> Parser<'a> {
 
     fn primary(&mut self) -> Result<Expr, Error> {
         let (tok, at) = self.lx.token();
-        let lit = |v: Value, p: &Self| Ok(Expr { kind: ExprKind::Literal(v), span: p.lx.span_from(at) });
+        let lit = |v: Value, p: &Self| {
+            Ok(Expr {
+                kind: ExprKind::Literal(v),
+                span: p.lx.span_from(at),
+            })
+        };
         match tok {
             Token::Integer(s) => lit(integer(s), self),
             Token::Float(s) => lit(Value::Double(s.parse().unwrap_or(f64::NAN)), self),
@@ -753,27 +825,42 @@ impl<'a> Parser<'a> {
             Token::False => lit(Value::Bool(false), self),
             Token::SingleQuoted(s) => lit(Value::string(s.replace("''", "'")), self),
             Token::DoubleQuoted(s) => {
-                let text = s.replace("\"\"", "\"");
+                let text = unicode_escapes(&s.replace("\"\"", "\""));
                 let span = self.lx.span_from(at);
                 if !text.contains(['$', '#', '\\']) {
-                    return Ok(Expr { kind: ExprKind::Literal(Value::string(text)), span });
+                    return Ok(Expr {
+                        kind: ExprKind::Literal(Value::string(text)),
+                        span,
+                    });
                 }
                 self.enter(span)?;
                 let base = span.start as usize + 1;
-                let mut sub = Parser { lx: Lexer::new(&text, base), macros: Vec::new(), depth: self.depth };
+                let mut sub = Parser {
+                    lx: Lexer::new(&text, base),
+                    macros: Vec::new(),
+                    depth: self.depth,
+                };
                 let (nodes, end) = sub.block()?;
                 self.macros.append(&mut sub.macros);
                 self.leave();
                 match end {
-                    Terminator::Eof => Ok(Expr { kind: ExprKind::Interpolated(nodes), span }),
+                    Terminator::Eof => Ok(Expr {
+                        kind: ExprKind::Interpolated(nodes),
+                        span,
+                    }),
                     Terminator::End(s) => Err(unexpected_directive("#end", s)),
-                    Terminator::Else(s) | Terminator::ElseIf(_, s) => Err(unexpected_directive("#else", s)),
+                    Terminator::Else(s) | Terminator::ElseIf(_, s) => {
+                        Err(unexpected_directive("#else", s))
+                    }
                 }
             }
             Token::Dollar => {
                 let r = self.reference(at)?;
                 let span = r.span;
-                Ok(Expr { kind: ExprKind::Reference(Box::new(r)), span })
+                Ok(Expr {
+                    kind: ExprKind::Reference(Box::new(r)),
+                    span,
+                })
             }
             Token::LParen => {
                 let e = self.expr()?;
@@ -789,7 +876,10 @@ impl<'a> Parser<'a> {
     fn list_or_range(&mut self, at: usize) -> Result<Expr, Error> {
         if self.lx.peek_token() == Token::RBracket {
             self.lx.token();
-            return Ok(Expr { kind: ExprKind::List(Vec::new()), span: self.lx.span_from(at) });
+            return Ok(Expr {
+                kind: ExprKind::List(Vec::new()),
+                span: self.lx.span_from(at),
+            });
         }
         let first = self.expr()?;
         let (tok, t_at) = self.lx.token();
@@ -797,9 +887,15 @@ impl<'a> Parser<'a> {
             Token::DotDot => {
                 let last = self.expr()?;
                 self.expect(Token::RBracket, "`]`")?;
-                Ok(Expr { kind: ExprKind::Range(Box::new(first), Box::new(last)), span: self.lx.span_from(at) })
+                Ok(Expr {
+                    kind: ExprKind::Range(Box::new(first), Box::new(last)),
+                    span: self.lx.span_from(at),
+                })
             }
-            Token::RBracket => Ok(Expr { kind: ExprKind::List(vec![first]), span: self.lx.span_from(at) }),
+            Token::RBracket => Ok(Expr {
+                kind: ExprKind::List(vec![first]),
+                span: self.lx.span_from(at),
+            }),
             Token::Comma => {
                 let mut items = vec![first];
                 loop {
@@ -811,7 +907,10 @@ impl<'a> Parser<'a> {
                         t => return Err(self.unexpected(t, t_at, "`,` or `]`")),
                     }
                 }
-                Ok(Expr { kind: ExprKind::List(items), span: self.lx.span_from(at) })
+                Ok(Expr {
+                    kind: ExprKind::List(items),
+                    span: self.lx.span_from(at),
+                })
             }
             t => Err(self.unexpected(t, t_at, "`,`, `..` or `]`")),
         }
@@ -821,7 +920,10 @@ impl<'a> Parser<'a> {
         let mut entries = Vec::new();
         if self.lx.peek_token() == Token::RBrace {
             self.lx.token();
-            return Ok(Expr { kind: ExprKind::Map(entries), span: self.lx.span_from(at) });
+            return Ok(Expr {
+                kind: ExprKind::Map(entries),
+                span: self.lx.span_from(at),
+            });
         }
         loop {
             let key = self.expr()?;
@@ -835,7 +937,10 @@ impl<'a> Parser<'a> {
                 t => return Err(self.unexpected(t, t_at, "`,` or `}`")),
             }
         }
-        Ok(Expr { kind: ExprKind::Map(entries), span: self.lx.span_from(at) })
+        Ok(Expr {
+            kind: ExprKind::Map(entries),
+            span: self.lx.span_from(at),
+        })
     }
 }
 
@@ -848,6 +953,36 @@ fn precedence(op: BinaryOp) -> u8 {
         BinaryOp::Add | BinaryOp::Sub => 4,
         BinaryOp::Mul | BinaryOp::Div | BinaryOp::Mod => 5,
     }
+}
+
+/// Velocity 1.7 turns `\uXXXX` into the character in double-quoted strings (and no
+/// other backslash escape).
+fn unicode_escapes(s: &str) -> String {
+    if !s.contains("\\u") {
+        return s.to_string();
+    }
+    let mut out = String::with_capacity(s.len());
+    let mut rest = s;
+    while let Some(i) = rest.find("\\u") {
+        out.push_str(&rest[..i]);
+        let hex = rest.get(i + 2..i + 6).unwrap_or("");
+        match u32::from_str_radix(hex, 16)
+            .ok()
+            .filter(|_| hex.len() == 4 && hex.bytes().all(|b| b.is_ascii_hexdigit()))
+            .and_then(char::from_u32)
+        {
+            Some(c) => {
+                out.push(c);
+                rest = &rest[i + 6..];
+            }
+            None => {
+                out.push_str("\\u");
+                rest = &rest[i + 2..];
+            }
+        }
+    }
+    out.push_str(rest);
+    out
 }
 
 /// An integer literal: `Integer` if it fits, else `Long`, else (like `BigInteger`, which

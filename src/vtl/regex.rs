@@ -42,7 +42,11 @@ fn cache() -> &'static Mutex<HashMap<String, Arc<JavaRegex>>> {
 /// Compiles (or fetches from the cache) a Java pattern. Errors read like Java's
 /// `PatternSyntaxException` summary.
 pub fn compile(pattern: &str) -> Result<Arc<JavaRegex>, String> {
-    if let Some(r) = cache().lock().unwrap_or_else(|e| e.into_inner()).get(pattern) {
+    if let Some(r) = cache()
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .get(pattern)
+    {
         return Ok(r.clone());
     }
     let compiled = Arc::new(compile_uncached(pattern)?);
@@ -60,7 +64,10 @@ fn compile_uncached(pattern: &str) -> Result<JavaRegex, String> {
     if !needs_fancy {
         let plain = |p: &str| regex::RegexBuilder::new(p).size_limit(1 << 22).build();
         if let (Ok(search), Ok(whole)) = (plain(&translated), plain(&whole)) {
-            return Ok(JavaRegex { search: Engine::Plain(search), whole: Engine::Plain(whole) });
+            return Ok(JavaRegex {
+                search: Engine::Plain(search),
+                whole: Engine::Plain(whole),
+            });
         }
     }
     let fancy = |p: &str| {
@@ -70,7 +77,10 @@ fn compile_uncached(pattern: &str) -> Result<JavaRegex, String> {
             .map(Engine::Fancy)
             .map_err(|e| format!("PatternSyntaxException: {e}\n{pattern}"))
     };
-    Ok(JavaRegex { search: fancy(&translated)?, whole: fancy(&whole)? })
+    Ok(JavaRegex {
+        search: fancy(&translated)?,
+        whole: fancy(&whole)?,
+    })
 }
 
 /// Rewrites Java syntax into the syntax both crates read. Returns whether the pattern
@@ -87,7 +97,10 @@ fn translate(p: &str) -> Result<(String, bool), String> {
         match c {
             '\\' => {
                 let Some(e) = chars.next() else {
-                    return Err(format!("PatternSyntaxException: Unexpected internal error near index {}\n{p}", p.len()));
+                    return Err(format!(
+                        "PatternSyntaxException: Unexpected internal error near index {}\n{p}",
+                        p.len()
+                    ));
                 };
                 match e {
                     'd' | 'w' | 's' | 'D' | 'W' | 'S' => {
@@ -122,17 +135,20 @@ fn translate(p: &str) -> Result<(String, bool), String> {
                     }
                     'u' => {
                         let hex: String = (0..4).filter_map(|_| chars.next()).collect();
-                        let v = u32::from_str_radix(&hex, 16)
-                            .map_err(|_| format!("PatternSyntaxException: Illegal Unicode escape sequence\n{p}"))?;
+                        let v = u32::from_str_radix(&hex, 16).map_err(|_| {
+                            format!("PatternSyntaxException: Illegal Unicode escape sequence\n{p}")
+                        })?;
                         out.push_str(&format!("\\x{{{v:X}}}"));
                     }
                     '0' => {
                         let mut oct = String::new();
-                        while oct.len() < 3 && chars.peek().is_some_and(|d| ('0'..='7').contains(d)) {
+                        while oct.len() < 3 && chars.peek().is_some_and(|d| ('0'..='7').contains(d))
+                        {
                             oct.push(chars.next().unwrap_or('0'));
                         }
-                        let v = u32::from_str_radix(&oct, 8)
-                            .map_err(|_| format!("PatternSyntaxException: Illegal octal escape sequence\n{p}"))?;
+                        let v = u32::from_str_radix(&oct, 8).map_err(|_| {
+                            format!("PatternSyntaxException: Illegal octal escape sequence\n{p}")
+                        })?;
                         out.push_str(&format!("\\x{{{v:X}}}"));
                     }
                     '1'..='9' if in_class == 0 => {
@@ -244,7 +260,10 @@ fn has_flag_group(p: &str, flag: char) -> bool {
     let mut rest = p;
     while let Some(i) = rest.find("(?") {
         let after = &rest[i + 2..];
-        let flags: String = after.chars().take_while(|c| c.is_ascii_alphabetic()).collect();
+        let flags: String = after
+            .chars()
+            .take_while(|c| c.is_ascii_alphabetic())
+            .collect();
         if flags.contains(flag) {
             return true;
         }
@@ -275,7 +294,9 @@ impl JavaRegex {
                 Found {
                     start: m.0,
                     end: m.1,
-                    groups: (0..c.len()).map(|i| c.get(i).map(|m| (m.start(), m.end()))).collect(),
+                    groups: (0..c.len())
+                        .map(|i| c.get(i).map(|m| (m.start(), m.end())))
+                        .collect(),
                     names: r.capture_names().map(|n| n.map(str::to_string)).collect(),
                 }
             })),
@@ -286,7 +307,9 @@ impl JavaRegex {
                     Found {
                         start: m.0,
                         end: m.1,
-                        groups: (0..c.len()).map(|i| c.get(i).map(|m| (m.start(), m.end()))).collect(),
+                        groups: (0..c.len())
+                            .map(|i| c.get(i).map(|m| (m.start(), m.end())))
+                            .collect(),
                         names: r.capture_names().map(|n| n.map(str::to_string)).collect(),
                     }
                 }))
@@ -333,7 +356,11 @@ impl JavaRegex {
         if s.is_empty() {
             return Ok(vec![String::new()]);
         }
-        let max = if limit > 0 { Some(limit as usize - 1) } else { None };
+        let max = if limit > 0 {
+            Some(limit as usize - 1)
+        } else {
+            None
+        };
         let found = self.find_all(s, max)?;
         let mut parts = Vec::new();
         let mut last = 0;
@@ -366,7 +393,11 @@ fn expand_replacement(s: &str, f: &Found, repl: &str, out: &mut String) -> Resul
         match c {
             '\\' => match chars.next() {
                 Some(x) => out.push(x),
-                None => return Err("IllegalArgumentException: character to be escaped is missing".into()),
+                None => {
+                    return Err(
+                        "IllegalArgumentException: character to be escaped is missing".into(),
+                    );
+                }
             },
             '$' => {
                 let group = if chars.peek() == Some(&'{') {
@@ -382,7 +413,9 @@ fn expand_replacement(s: &str, f: &Found, repl: &str, out: &mut String) -> Resul
                     f.names
                         .iter()
                         .position(|n| n.as_deref() == Some(name.as_str()))
-                        .ok_or_else(|| format!("IllegalArgumentException: No group with name {{{name}}}"))?
+                        .ok_or_else(|| {
+                            format!("IllegalArgumentException: No group with name {{{name}}}")
+                        })?
                 } else {
                     let Some(d) = chars.next().and_then(|d| d.to_digit(10)) else {
                         return Err("IllegalArgumentException: Illegal group reference".into());
@@ -421,7 +454,10 @@ mod tests {
 
     #[test]
     fn replace_all_with_group_references() {
-        assert_eq!(re("(a+)").replace("banana", "<$1>", false).unwrap(), "b<a>n<a>n<a>");
+        assert_eq!(
+            re("(a+)").replace("banana", "<$1>", false).unwrap(),
+            "b<a>n<a>n<a>"
+        );
         assert_eq!(re("(?<v>a)").replace("ba", "${v}!", false).unwrap(), "ba!");
         assert_eq!(re("a").replace("banana", "\\$", true).unwrap(), "b$nana");
         assert!(re("a").replace("a", "$2", false).is_err());
@@ -448,9 +484,15 @@ mod tests {
 
     #[test]
     fn split_drops_trailing_empty_strings() {
-        assert_eq!(re("&").split("a=1&b=2&c", 0).unwrap(), vec!["a=1", "b=2", "c"]);
+        assert_eq!(
+            re("&").split("a=1&b=2&c", 0).unwrap(),
+            vec!["a=1", "b=2", "c"]
+        );
         assert_eq!(re(",").split("a,,b,,", 0).unwrap(), vec!["a", "", "b"]);
-        assert_eq!(re(",").split("a,,b,,", -1).unwrap(), vec!["a", "", "b", "", ""]);
+        assert_eq!(
+            re(",").split("a,,b,,", -1).unwrap(),
+            vec!["a", "", "b", "", ""]
+        );
         assert_eq!(re(",").split("a,b,c", 2).unwrap(), vec!["a", "b,c"]);
         assert_eq!(re("").split("abc", 0).unwrap(), vec!["a", "b", "c"]);
         assert_eq!(re(",").split("", 0).unwrap(), vec![""]);

@@ -73,7 +73,9 @@ impl Value {
                         out.push_str(", ");
                     }
                     match item {
-                        Value::List(l) if seen.contains(&list_id(l)) => out.push_str("(this Collection)"),
+                        Value::List(l) if seen.contains(&list_id(l)) => {
+                            out.push_str("(this Collection)")
+                        }
                         Value::Map(m) if seen.contains(&map_id(m)) => out.push_str("(this Map)"),
                         _ => item.write_java(out, seen),
                     }
@@ -87,8 +89,12 @@ impl Value {
                     return;
                 }
                 seen.push(map_id(map));
-                let entries: Vec<_> =
-                    map.lock().entries.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+                let entries: Vec<_> = map
+                    .lock()
+                    .entries
+                    .iter()
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect();
                 out.push('{');
                 for (i, (k, v)) in entries.iter().enumerate() {
                     if i > 0 {
@@ -97,7 +103,9 @@ impl Value {
                     out.push_str(k);
                     out.push('=');
                     match v {
-                        Value::List(l) if seen.contains(&list_id(l)) => out.push_str("(this Collection)"),
+                        Value::List(l) if seen.contains(&list_id(l)) => {
+                            out.push_str("(this Collection)")
+                        }
                         Value::Map(m) if seen.contains(&map_id(m)) => out.push_str("(this Map)"),
                         _ => v.write_java(out, seen),
                     }
@@ -146,8 +154,12 @@ impl Value {
                     return;
                 }
                 seen.push(id);
-                let entries: Vec<_> =
-                    map.lock().entries.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+                let entries: Vec<_> = map
+                    .lock()
+                    .entries
+                    .iter()
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect();
                 out.push('{');
                 for (i, (k, v)) in entries.iter().enumerate() {
                     if i > 0 {
@@ -280,7 +292,10 @@ mod tests {
 
     #[test]
     fn maps_and_lists_render_like_java() {
-        let inner = Value::List(crate::vtl::List::new(ListKind::Json, vec![Value::Int(1), Value::string("/")]));
+        let inner = Value::List(crate::vtl::List::new(
+            ListKind::Json,
+            vec![Value::Int(1), Value::string("/")],
+        ));
         let mut m = Map::new();
         m.insert(Arc::from("a"), Value::string("x"));
         m.insert(Arc::from("l"), inner);
@@ -297,7 +312,10 @@ mod tests {
         let m = MapRef::new(false, Map::new());
         m.insert("a", Value::Int(1));
         m.insert("self", Value::Map(m.clone()));
-        assert_eq!(Value::Map(m.clone()).to_java_string(), "{a=1, self=(this Map)}");
+        assert_eq!(
+            Value::Map(m.clone()).to_java_string(),
+            "{a=1, self=(this Map)}"
+        );
         let l = crate::vtl::List::new(ListKind::Java, vec![Value::Int(1)]);
         l.lock().items.push(Value::List(l.clone()));
         assert_eq!(Value::List(l).to_java_string(), "[1, (this Collection)]");

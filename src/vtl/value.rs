@@ -140,6 +140,52 @@ impl MapRef {
     }
 }
 
+// === iterative drop ===
+//
+// A template can nest collections very deeply (`#set($l = [$l])` in nested loops);
+// dropping such a chain recursively would overflow the stack. These `Drop`s move the
+// children of a collection they own last into one work list instead of recursing.
+
+impl Drop for ListData {
+    fn drop(&mut self) {
+        if self.items.iter().any(is_collection) {
+            drain_iteratively(std::mem::take(&mut self.items));
+        }
+    }
+}
+
+impl Drop for MapData {
+    fn drop(&mut self) {
+        if self.entries.values().any(is_collection) {
+            drain_iteratively(std::mem::take(&mut self.entries).into_values().collect());
+        }
+    }
+}
+
+fn is_collection(v: &Value) -> bool {
+    matches!(v, Value::List(_) | Value::Map(_))
+}
+
+fn drain_iteratively(mut stack: Vec<Value>) {
+    while let Some(v) = stack.pop() {
+        match v {
+            Value::List(List(arc)) => {
+                if let Some(m) = Arc::into_inner(arc) {
+                    let mut data = m.into_inner().unwrap_or_else(|e| e.into_inner());
+                    stack.append(&mut data.items);
+                }
+            }
+            Value::Map(MapRef(arc)) => {
+                if let Some(m) = Arc::into_inner(arc) {
+                    let mut data = m.into_inner().unwrap_or_else(|e| e.into_inner());
+                    stack.extend(std::mem::take(&mut data.entries).into_values());
+                }
+            }
+            other => drop(other),
+        }
+    }
+}
+
 impl Value {
     /// A string value.
     pub fn string(s: impl Into<Arc<str>>) -> Value {
