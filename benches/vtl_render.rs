@@ -163,6 +163,37 @@ fn escape_js(s: &str, out: &mut String) {
     }
 }
 
+/// This thread's CPU time in nanoseconds (Linux `schedstat`), if available.
+fn thread_cpu_ns() -> Option<u64> {
+    std::fs::read_to_string("/proc/thread-self/schedstat").ok()?.split_whitespace().next()?.parse().ok()
+}
+
+/// CPU time per call of each variant, measured in interleaved rounds so that load from
+/// other processes on a shared machine hits every variant alike. Prints the ratios the
+/// goal is stated in (wall-clock criterion figures follow).
+fn cpu_ratios(variants: &[(&str, &dyn Fn())]) {
+    if thread_cpu_ns().is_none() {
+        return;
+    }
+    const ROUNDS: usize = 20;
+    const ITERS: u64 = 1000;
+    let mut totals = vec![0u64; variants.len()];
+    for _ in 0..ROUNDS {
+        for (i, (_, f)) in variants.iter().enumerate() {
+            let t0 = thread_cpu_ns().unwrap_or_default();
+            for _ in 0..ITERS {
+                f();
+            }
+            totals[i] += thread_cpu_ns().unwrap_or_default().saturating_sub(t0);
+        }
+    }
+    let per_call = |i: usize| totals[i] as f64 / (ROUNDS as f64 * ITERS as f64) / 1000.0;
+    println!("vtl_render CPU time per call ({ROUNDS} interleaved rounds x {ITERS} calls):");
+    for (i, (name, _)) in variants.iter().enumerate() {
+        println!("  {name:<22} {:>8.2} µs  ({:.2}x handwritten)", per_call(i), per_call(i) / per_call(0));
+    }
+}
+
 fn bench(c: &mut Criterion) {
     let body = body();
     assert!(body.len() >= 1000, "body is {} bytes", body.len());
@@ -173,6 +204,22 @@ fn bench(c: &mut Criterion) {
     let ours = template.render(&mut env.request_context()).expect("renders");
     let theirs = handwritten(body.as_bytes(), &req.context.request_id);
     assert_eq!(ours, theirs, "stepgate and the hand-written function must produce the same bytes");
+
+    cpu_ratios(&[
+        ("handwritten", &|| {
+            black_box(handwritten(black_box(body.as_bytes()), black_box(&req.context.request_id)));
+        }),
+        ("stepgate/render", &|| {
+            black_box(template.render(&mut env.request_context()).expect("renders"));
+        }),
+        ("stepgate/per_request", &|| {
+            let env = TemplateEnv::new(black_box(req.clone()));
+            black_box(template.render(&mut env.request_context()).expect("renders"));
+        }),
+        ("(TemplateEnv::new only)", &|| {
+            black_box(TemplateEnv::new(black_box(req.clone())));
+        }),
+    ]);
 
     let mut g = c.benchmark_group("vtl_render");
     g.bench_function("handwritten", |b| {

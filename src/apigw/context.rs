@@ -111,31 +111,35 @@ fn text(s: &str) -> Value {
     Value::from(s)
 }
 
-/// Builds `$context` for one request.
+/// A map of `n` expected entries, filled without taking its lock per entry.
+fn entries(n: usize) -> Map {
+    Map::with_capacity(n)
+}
+
+/// Builds `$context` for one request (one allocation per key and value, maps pre-sized:
+/// this runs once per request).
 pub(crate) fn build(req: &RequestData) -> (MapRef, OverrideMaps) {
     let c = &req.context;
-    let ctx = map();
     let path = match &c.path {
-        Some(p) => p.clone(),
-        None if c.stage.is_empty() => req.path.clone(),
-        None => format!("/{}{}", c.stage, req.path),
+        Some(p) => text(p),
+        None if c.stage.is_empty() => text(&req.path),
+        None => text(&format!("/{}{}", c.stage, req.path)),
     };
     let domain_prefix = c.domain_name.split('.').next().unwrap_or_default();
 
-    let identity = map();
+    let mut identity = entries(IDENTITY_KEYS.len() + c.identity.len());
     for key in IDENTITY_KEYS {
-        identity.insert(key, Value::Null);
+        identity.insert(key.into(), Value::Null);
     }
-    identity.insert("sourceIp", text(&c.source_ip));
-    let user_agent = c.user_agent.clone().or_else(|| header(req, "User-Agent"));
+    identity.insert("sourceIp".into(), text(&c.source_ip));
+    let user_agent = c.user_agent.as_deref().or_else(|| header(req, "User-Agent"));
     if let Some(ua) = user_agent {
-        identity.insert("userAgent", text(&ua));
+        identity.insert("userAgent".into(), text(ua));
     }
     for (k, v) in &c.identity {
-        identity.insert(k.as_str(), text(v));
+        identity.insert(k.as_str().into(), text(v));
     }
 
-    let request_override = map();
     let maps = OverrideMaps {
         request_header: map(),
         request_path: map(),
@@ -143,33 +147,34 @@ pub(crate) fn build(req: &RequestData) -> (MapRef, OverrideMaps) {
         response: map(),
         response_header: map(),
     };
-    request_override.insert("path", Value::Map(maps.request_path.clone()));
-    request_override.insert("header", Value::Map(maps.request_header.clone()));
-    request_override.insert("querystring", Value::Map(maps.request_querystring.clone()));
-    let response_override = maps.response.clone();
-    response_override.insert("header", Value::Map(maps.response_header.clone()));
+    let mut request_override = entries(3);
+    request_override.insert("path".into(), object(&maps.request_path));
+    request_override.insert("header".into(), object(&maps.request_header));
+    request_override.insert("querystring".into(), object(&maps.request_querystring));
+    maps.response.insert("header", object(&maps.response_header));
 
-    ctx.insert("resourceId", text(&c.resource_id));
-    ctx.insert("resourcePath", text(&req.resource_path));
-    ctx.insert("httpMethod", text(&req.method));
-    ctx.insert("extendedRequestId", text(&c.extended_request_id));
-    ctx.insert("requestTime", text(&format_request_time(c.request_time_epoch_ms)));
-    ctx.insert("path", text(&path));
-    ctx.insert("accountId", text(&c.account_id));
-    ctx.insert("protocol", text(&c.protocol));
-    ctx.insert("requestOverride", Value::Map(request_override));
-    ctx.insert("stage", text(&c.stage));
-    ctx.insert("domainPrefix", text(domain_prefix));
-    ctx.insert("requestTimeEpoch", Value::Long(c.request_time_epoch_ms));
-    ctx.insert("requestId", text(&c.request_id));
-    ctx.insert("identity", Value::Map(identity));
-    ctx.insert("domainName", text(&c.domain_name));
-    ctx.insert("deploymentId", text(&c.deployment_id));
-    ctx.insert("responseOverride", Value::Map(response_override));
-    ctx.insert("apiId", text(&c.api_id));
+    let mut ctx = entries(21);
+    ctx.insert("resourceId".into(), text(&c.resource_id));
+    ctx.insert("resourcePath".into(), text(&req.resource_path));
+    ctx.insert("httpMethod".into(), text(&req.method));
+    ctx.insert("extendedRequestId".into(), text(&c.extended_request_id));
+    ctx.insert("requestTime".into(), text(&format_request_time(c.request_time_epoch_ms)));
+    ctx.insert("path".into(), path);
+    ctx.insert("accountId".into(), text(&c.account_id));
+    ctx.insert("protocol".into(), text(&c.protocol));
+    ctx.insert("requestOverride".into(), object(&MapRef::new(false, request_override)));
+    ctx.insert("stage".into(), text(&c.stage));
+    ctx.insert("domainPrefix".into(), text(domain_prefix));
+    ctx.insert("requestTimeEpoch".into(), Value::Long(c.request_time_epoch_ms));
+    ctx.insert("requestId".into(), text(&c.request_id));
+    ctx.insert("identity".into(), object(&MapRef::new(false, identity)));
+    ctx.insert("domainName".into(), text(&c.domain_name));
+    ctx.insert("deploymentId".into(), text(&c.deployment_id));
+    ctx.insert("responseOverride".into(), object(&maps.response));
+    ctx.insert("apiId".into(), text(&c.api_id));
 
     if let Some(auth) = &c.authorizer {
-        let a = map();
+        let mut a = entries(auth.len());
         for (k, v) in auth {
             // Authorizer context values are strings (`1` -> "1"); `claims` stays a map.
             let value = match v {
@@ -177,53 +182,27 @@ pub(crate) fn build(req: &RequestData) -> (MapRef, OverrideMaps) {
                 serde_json::Value::String(s) => text(s),
                 other => text(&other.to_string()),
             };
-            a.insert(k.as_str(), value);
+            a.insert(k.as_str().into(), value);
         }
-        ctx.insert("authorizer", Value::Map(a));
+        ctx.insert("authorizer".into(), object(&MapRef::new(false, a)));
     }
     if let Some(e) = &c.error {
-        let m = map();
-        m.insert("message", text(&e.message));
-        m.insert("messageString", text(&serde_json::Value::from(e.message.as_str()).to_string()));
-        m.insert("responseType", text(&e.response_type));
-        m.insert("validationErrorString", text(&e.validation_error_string));
-        ctx.insert("error", Value::Map(m));
+        let mut m = entries(4);
+        m.insert("message".into(), text(&e.message));
+        m.insert("messageString".into(), text(&serde_json::Value::from(e.message.as_str()).to_string()));
+        m.insert("responseType".into(), text(&e.response_type));
+        m.insert("validationErrorString".into(), text(&e.validation_error_string));
+        ctx.insert("error".into(), Value::Map(MapRef::new(false, m)));
     }
+    let ctx = MapRef::new(false, ctx);
     for (key, value) in &c.extra {
         set_dotted(&ctx, key, plain_value(value));
-    }
-    // Nested context values are objects that render as nothing (see `ContextMap`).
-    for path in [
-        "requestOverride.path",
-        "requestOverride.header",
-        "requestOverride.querystring",
-        "responseOverride.header",
-        "requestOverride",
-        "responseOverride",
-        "identity",
-        "authorizer",
-    ] {
-        wrap(&ctx, path);
     }
     (ctx, maps)
 }
 
-/// Replaces the plain map at a dotted path with a [`ContextMap`] over the same map.
-fn wrap(root: &MapRef, path: &str) {
-    let (parent, last) = match path.rsplit_once('.') {
-        Some((parent, last)) => match root.get(parent) {
-            Some(Value::Map(m)) => (m, last),
-            _ => return,
-        },
-        None => (root.clone(), path),
-    };
-    if let Some(Value::Map(m)) = parent.get(last) {
-        parent.insert(last, object(&m));
-    }
-}
-
-fn header(req: &RequestData, name: &str) -> Option<String> {
-    req.headers.iter().rev().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.clone())
+fn header<'a>(req: &'a RequestData, name: &str) -> Option<&'a str> {
+    req.headers.iter().rev().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
 }
 
 /// A JSON value as a context value (objects become plain maps, arrays Java lists).

@@ -48,11 +48,11 @@ impl Params {
         header: impl IntoIterator<Item = (&'a str, &'a str)>,
     ) -> Params {
         let map = |pairs: &mut dyn Iterator<Item = (&'a str, &'a str)>| {
-            let m = MapRef::new(false, Default::default());
+            let mut m = crate::vtl::Map::with_capacity(pairs.size_hint().0);
             for (k, v) in pairs {
-                m.insert(k, Value::from(v));
+                m.insert(k.into(), Value::from(v));
             }
-            m
+            MapRef::new(false, m)
         };
         let path = map(&mut path.into_iter());
         let querystring = map(&mut query.into_iter());

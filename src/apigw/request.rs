@@ -64,7 +64,7 @@ impl Default for RequestContext {
     fn default() -> RequestContext {
         let now = time::OffsetDateTime::now_utc();
         RequestContext {
-            request_id: uuid::Uuid::new_v4().to_string(),
+            request_id: random_uuid().to_string(),
             extended_request_id: extended_request_id(),
             stage: "local".into(),
             api_id: "local".into(),
@@ -85,11 +85,16 @@ impl Default for RequestContext {
     }
 }
 
+/// A version-4 UUID from the thread-local generator (no system call per request).
+fn random_uuid() -> uuid::Uuid {
+    uuid::Builder::from_random_bytes(rand::random()).into_uuid()
+}
+
 /// An API Gateway-style extended request id (16 characters, base64 alphabet, ending `=`).
 fn extended_request_id() -> String {
     use base64::Engine as _;
-    let bytes = *uuid::Uuid::new_v4().as_bytes();
-    let mut s = base64::engine::general_purpose::STANDARD.encode(&bytes[..11]);
+    let bytes: [u8; 11] = rand::random();
+    let mut s = base64::engine::general_purpose::STANDARD.encode(bytes);
     s.truncate(15);
     s.push('=');
     s

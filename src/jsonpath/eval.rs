@@ -10,8 +10,27 @@ use super::{Function, JsonPath, Segment, Selector, parser};
 
 /// Every node `segments` select from `start`, in document order.
 pub(super) fn select<'a>(segments: &[Segment], start: &'a Value, root: &'a Value) -> Vec<&'a Value> {
+    select_checked(segments, start, root).unwrap_or_default()
+}
+
+/// Like [`select`], but `None` where Jayway throws `PathNotFoundException` although the
+/// path is indefinite: a name step on a non-object, or an index/slice/filter step on a
+/// non-array, while every step before it was definite (`$.a.*` on the text body `a=b`
+/// is null, not `[]`).
+fn select_checked<'a>(segments: &[Segment], start: &'a Value, root: &'a Value) -> Option<Vec<&'a Value>> {
     let mut current = vec![start];
-    for seg in segments {
+    for (i, seg) in segments.iter().enumerate() {
+        if !seg.deep && parser::is_definite(&segments[..i]) {
+            let mismatch = |n: &&Value| match &seg.selector {
+                Selector::Names(_) => !n.is_object(),
+                Selector::Indexes(_) | Selector::Slice(..) => !n.is_array(),
+                Selector::Filter(_) => !n.is_array() && !n.is_object(),
+                Selector::Wildcard => false,
+            };
+            if current.iter().any(mismatch) {
+                return None;
+            }
+        }
         let mut next = Vec::new();
         for node in current {
             if seg.deep {
@@ -25,7 +44,7 @@ pub(super) fn select<'a>(segments: &[Segment], start: &'a Value, root: &'a Value
             break;
         }
     }
-    current
+    Some(current)
 }
 
 fn step<'a>(sel: &Selector, node: &'a Value, root: &'a Value, out: &mut Vec<&'a Value>) {
@@ -102,14 +121,14 @@ pub(super) fn evaluate_segments<'a>(segments: &[Segment], start: &'a Value, root
         && names.len() > 1
         && !last.deep
     {
-        let maps = select(prefix, start, root).into_iter().filter_map(|n| merge(n, names));
+        let maps = select_checked(prefix, start, root)?.into_iter().filter_map(|n| merge(n, names));
         return if definite {
             maps.map(Cow::Owned).next()
         } else {
             Some(Cow::Owned(Value::Array(maps.collect())))
         };
     }
-    let nodes = select(segments, start, root);
+    let nodes = select_checked(segments, start, root)?;
     if definite {
         nodes.into_iter().next().map(Cow::Borrowed)
     } else {

@@ -73,6 +73,18 @@ fn indefinite_paths_give_arrays() {
 }
 
 #[test]
+fn a_type_mismatch_after_definite_steps_is_not_found() {
+    // Jayway throws PathNotFoundException here although the paths are indefinite.
+    let text = json!("a=b");
+    assert_eq!(JsonPath::parse("$.a.*").unwrap().evaluate(&text), None);
+    assert_eq!(eval("$.x[0:1]"), None, "a slice of a string");
+    assert_eq!(eval("$.x[*]"), Some(json!([])), "a wildcard never throws");
+    // ...but a missing name on an object, or a mismatch after an indefinite step, is [].
+    assert_eq!(eval("$.zz.*"), Some(json!([])));
+    assert_eq!(eval("$.items[*].id.x"), Some(json!([])));
+}
+
+#[test]
 fn deep_wildcard_lists_a_node_before_its_children() {
     let d = json!({"l": [{"a": 1}], "o": {"p": 2}});
     let got = JsonPath::parse("$..*").unwrap().evaluate(&d).unwrap().into_owned();
