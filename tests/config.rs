@@ -9,8 +9,9 @@ use std::process::Command;
 
 use indexmap::IndexMap;
 use stepgate::config::{
-    self, ErrorKind, GatewayResponseType, IntegrationRequestTarget, IntegrationType, ParameterLocation,
-    ParameterSource, PassthroughBehavior, SelectionMode, Severity, StateMachineDefinition, StateMachineType,
+    self, ErrorKind, GatewayResponseType, IntegrationRequestTarget, IntegrationType,
+    ParameterLocation, ParameterSource, PassthroughBehavior, SelectionMode, Severity,
+    StateMachineDefinition, StateMachineType,
 };
 
 fn repo() -> PathBuf {
@@ -18,7 +19,10 @@ fn repo() -> PathBuf {
 }
 
 fn vars(pairs: &[(&str, &str)]) -> IndexMap<String, String> {
-    pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
 }
 
 /// Writes files into a temp dir and returns it.
@@ -34,21 +38,36 @@ fn fixture(files: &[(&str, &str)]) -> tempfile::TempDir {
     dir
 }
 
-fn load_api_text(name: &str, text: &str, v: &[(&str, &str)]) -> Result<config::ApiDocument, config::Error> {
+fn load_api_text(
+    name: &str,
+    text: &str,
+    v: &[(&str, &str)],
+) -> Result<config::ApiDocument, config::Error> {
     let dir = fixture(&[(name, text)]);
     config::load_api(&dir.path().join(name), &vars(v))
 }
 
 fn errors(e: &config::Error) -> Vec<String> {
-    e.errors().map(|d| format!("{}: {}", d.location(), d.message)).collect()
+    e.errors()
+        .map(|d| format!("{}: {}", d.location(), d.message))
+        .collect()
 }
 
 const SEED_VARS: &[(&str, &str)] = &[
     ("CorsOrigin", "'http://localhost:3000'"),
     ("CorsMethods", "'*'"),
-    ("CorsHeaders", "'Content-Type,X-Amz-Date,Authorization,X-Api-Key'"),
-    ("ApiGatewayStepFunctionsRole.Arn", "arn:aws:iam::123456789012:role/r"),
-    ("Workflow", "arn:aws:states:us-east-1:123456789012:stateMachine:wf"),
+    (
+        "CorsHeaders",
+        "'Content-Type,X-Amz-Date,Authorization,X-Api-Key'",
+    ),
+    (
+        "ApiGatewayStepFunctionsRole.Arn",
+        "arn:aws:iam::123456789012:role/r",
+    ),
+    (
+        "Workflow",
+        "arn:aws:states:us-east-1:123456789012:stateMachine:wf",
+    ),
 ];
 
 // === every file in config/ and templates/ ===
@@ -59,7 +78,11 @@ fn config_dir_every_file_loads() {
     let mut seen = 0;
     for entry in std::fs::read_dir(&dir).expect("config/ exists") {
         let path = entry.expect("entry").path();
-        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default().to_string();
+        let name = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or_default()
+            .to_string();
         if path.is_dir() {
             continue;
         }
@@ -68,20 +91,29 @@ fn config_dir_every_file_loads() {
             let c = config::load(&path).unwrap_or_else(|e| panic!("{name}: {e:#}"));
             assert!(!c.api.routes.is_empty(), "{name} serves no routes");
         } else if name.ends_with(".asl.json") {
-            let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap())
-                .unwrap_or_else(|e| panic!("{name}: {e}"));
-            assert!(v.get("StartAt").is_some() && v.get("States").is_some(), "{name} is not ASL");
+            let v: serde_json::Value =
+                serde_json::from_str(&std::fs::read_to_string(&path).unwrap())
+                    .unwrap_or_else(|e| panic!("{name}: {e}"));
+            assert!(
+                v.get("StartAt").is_some() && v.get("States").is_some(),
+                "{name} is not ASL"
+            );
         } else if name == "template.yaml" {
-            let d = config::load_api(&path, &vars(&[("Environment", "dev")])).unwrap_or_else(|e| panic!("{name}: {e:#}"));
+            let d = config::load_api(&path, &vars(&[("Environment", "dev")]))
+                .unwrap_or_else(|e| panic!("{name}: {e:#}"));
             assert_eq!(d.api.routes.len(), 2);
         } else if name.ends_with(".yaml") || name.ends_with(".yml") || name.ends_with(".json") {
-            let d = config::load_api(&path, &vars(SEED_VARS)).unwrap_or_else(|e| panic!("{name}: {e:#}"));
+            let d = config::load_api(&path, &vars(SEED_VARS))
+                .unwrap_or_else(|e| panic!("{name}: {e:#}"));
             assert!(!d.api.routes.is_empty(), "{name}");
         } else {
             panic!("config/{name}: unknown kind of file; teach this test how to load it");
         }
     }
-    assert!(seen >= 5, "config/ should hold stepgate.yaml, swagger.yaml, template.yaml, the workflow and examples");
+    assert!(
+        seen >= 5,
+        "config/ should hold stepgate.yaml, swagger.yaml, template.yaml, the workflow and examples"
+    );
 }
 
 #[test]
@@ -112,8 +144,13 @@ fn seed_config_serves_the_seed_api_on_the_local_engine() {
     assert_eq!(c.api.stage, "dev");
     assert_eq!(c.api.selection_mode, SelectionMode::Extended);
     assert_eq!(c.listen.to_string(), "127.0.0.1:8080");
-    assert_eq!(c.sfn_listen.map(|a| a.to_string()).as_deref(), Some("127.0.0.1:8083"));
-    let config::Backend::Local(local) = &c.backend else { panic!("local backend expected") };
+    assert_eq!(
+        c.sfn_listen.map(|a| a.to_string()).as_deref(),
+        Some("127.0.0.1:8083")
+    );
+    let config::Backend::Local(local) = &c.backend else {
+        panic!("local backend expected")
+    };
     assert_eq!(local.lambda_commands().count(), 4);
     assert!(local.data_dir.as_ref().is_some_and(|d| d.ends_with("data")));
 
@@ -122,29 +159,63 @@ fn seed_config_serves_the_seed_api_on_the_local_engine() {
     let machine = &c.state_machines[0];
     assert_eq!(machine.arn, arn);
     assert_eq!(machine.kind, StateMachineType::Standard);
-    assert_eq!(machine.role_arn.as_deref(), Some("arn:aws:iam::123456789012:role/StateExecutionRole"));
-    let StateMachineDefinition::Text(text) = &machine.definition else { panic!("DefinitionString is text") };
+    assert_eq!(
+        machine.role_arn.as_deref(),
+        Some("arn:aws:iam::123456789012:role/StateExecutionRole")
+    );
+    let StateMachineDefinition::Text(text) = &machine.definition else {
+        panic!("DefinitionString is text")
+    };
     let asl: serde_json::Value = serde_json::from_str(text).expect("the definition is JSON");
-    assert_eq!(asl["States"]["Start"]["Resource"], "arn:aws:lambda:us-east-1:123456789012:function:stepgate-start");
+    assert_eq!(
+        asl["States"]["Start"]["Resource"],
+        "arn:aws:lambda:us-east-1:123456789012:function:stepgate-start"
+    );
     assert_eq!(
         asl["States"]["Parallel State"]["Branches"][1]["States"]["Wait500"]["Resource"],
         "arn:aws:lambda:us-east-1:123456789012:function:stepgate-wait500"
     );
-    for function in ["stepgate-start", "stepgate-wait3000", "stepgate-wait500", "stepgate-end"] {
-        assert!(local.lambda_handlers.contains_key(function), "{function} has no local answer");
+    for function in [
+        "stepgate-start",
+        "stepgate-wait3000",
+        "stepgate-wait500",
+        "stepgate-end",
+    ] {
+        assert!(
+            local.lambda_handlers.contains_key(function),
+            "{function} has no local answer"
+        );
     }
 
     // POST /execute → StartExecution with ${Workflow} = the local ARN
-    let post = c.api.routes.iter().find(|r| r.http_method == "POST").expect("POST /execute");
+    let post = c
+        .api
+        .routes
+        .iter()
+        .find(|r| r.http_method == "POST")
+        .expect("POST /execute");
     assert_eq!(post.path_template, "/execute");
     let integration = &post.method.integration;
     assert_eq!(
         integration.kind,
-        IntegrationType::Aws { service: "states".into(), region: "us-east-1".into(), action: "StartExecution".into() }
+        IntegrationType::Aws {
+            service: "states".into(),
+            region: "us-east-1".into(),
+            action: "StartExecution".into()
+        }
     );
-    assert_eq!(integration.credentials.as_deref(), Some("arn:aws:iam::123456789012:role/ApiGatewayStepFunctionsRole"));
-    assert_eq!(integration.passthrough_behavior, PassthroughBehavior::WhenNoMatch);
-    assert_eq!(integration.timeout, std::time::Duration::from_millis(29_000));
+    assert_eq!(
+        integration.credentials.as_deref(),
+        Some("arn:aws:iam::123456789012:role/ApiGatewayStepFunctionsRole")
+    );
+    assert_eq!(
+        integration.passthrough_behavior,
+        PassthroughBehavior::WhenNoMatch
+    );
+    assert_eq!(
+        integration.timeout,
+        std::time::Duration::from_millis(29_000)
+    );
     let template = &integration.request_templates["application/json"];
     assert_eq!(
         template.source(),
@@ -158,8 +229,14 @@ fn seed_config_serves_the_seed_api_on_the_local_engine() {
     assert_eq!(
         default.response_parameters,
         vec![
-            ("Access-Control-Allow-Headers".to_string(), ParameterSource::Static("Content-Type,X-Amz-Date,Authorization,X-Api-Key".into())),
-            ("Access-Control-Allow-Origin".to_string(), ParameterSource::Static("http://localhost:3000".into())),
+            (
+                "Access-Control-Allow-Headers".to_string(),
+                ParameterSource::Static("Content-Type,X-Amz-Date,Authorization,X-Api-Key".into())
+            ),
+            (
+                "Access-Control-Allow-Origin".to_string(),
+                ParameterSource::Static("http://localhost:3000".into())
+            ),
         ]
     );
     let failed = &integration.responses[1];
@@ -168,20 +245,47 @@ fn seed_config_serves_the_seed_api_on_the_local_engine() {
     assert!(pattern.is_match("StateMachineDoesNotExist: CREATION_FAILED because x"));
     assert!(!pattern.is_match("400"));
     assert_eq!(failed.status_code, 403);
-    assert_eq!(failed.response_templates["application/json"].source(), "$input.path('$.errorMessage')");
-    assert_eq!(post.method.method_responses.keys().copied().collect::<Vec<_>>(), vec![200, 403]);
+    assert_eq!(
+        failed.response_templates["application/json"].source(),
+        "$input.path('$.errorMessage')"
+    );
+    assert_eq!(
+        post.method
+            .method_responses
+            .keys()
+            .copied()
+            .collect::<Vec<_>>(),
+        vec![200, 403]
+    );
     assert_eq!(
         post.method.method_responses[&403].headers,
-        vec!["Access-Control-Allow-Headers".to_string(), "Access-Control-Allow-Origin".to_string()]
+        vec![
+            "Access-Control-Allow-Headers".to_string(),
+            "Access-Control-Allow-Origin".to_string()
+        ]
     );
 
     // OPTIONS /execute → the CORS mock
-    let options = c.api.routes.iter().find(|r| r.http_method == "OPTIONS").expect("OPTIONS /execute");
+    let options = c
+        .api
+        .routes
+        .iter()
+        .find(|r| r.http_method == "OPTIONS")
+        .expect("OPTIONS /execute");
     assert_eq!(options.method.integration.kind, IntegrationType::Mock);
-    assert_eq!(options.method.integration.request_templates["application/json"].source(), "{\n  \"statusCode\" : 200\n}\n");
+    assert_eq!(
+        options.method.integration.request_templates["application/json"].source(),
+        "{\n  \"statusCode\" : 200\n}\n"
+    );
     let cors = &options.method.integration.responses[0];
     assert!(cors.selection_pattern.is_none());
-    assert_eq!(cors.response_parameters[1], ("Access-Control-Allow-Methods".to_string(), ParameterSource::Static("*".into())));
+    assert_eq!(
+        cors.response_parameters[1],
+        (
+            "Access-Control-Allow-Methods".to_string(),
+            ParameterSource::Static("*".into())
+        )
+    );
     assert_eq!(cors.response_templates["application/json"].source(), "{}\n");
     assert_eq!(options.method.method_responses[&200].headers.len(), 3);
 
@@ -208,15 +312,22 @@ fn seed_swagger_reports_every_missing_variable_with_its_location() {
 #[test]
 fn seed_escape_javascript_warning_points_into_the_template() {
     let d = config::load_api(&repo().join("config/swagger.yaml"), &vars(SEED_VARS)).unwrap();
-    let w = d.warnings.iter().find(|w| w.kind == ErrorKind::EscapeJavaScript).expect("warning");
+    let w = d
+        .warnings
+        .iter()
+        .find(|w| w.kind == ErrorKind::EscapeJavaScript)
+        .expect("warning");
     assert_eq!(w.position, Some((73, 27)));
     let shown = format!("{w:#}");
     assert!(
-        shown.ends_with(
-            "73 |                 \"input\": \"$util.escapeJavaScript($input.json('$'))\",\n   |                           ^\n74 |                 \"name\": \"$context.requestId\","
+        shown.contains(
+            "   --> config/swagger.yaml:73:27\n    |\n 71 |             Fn::Sub: |-\n 72 |               {\n 73 |                 \"input\": \"$util.escapeJavaScript($input.json('$'))\",\n    |                           ^\n"
+                .replace("config/", &format!("{}/config/", repo().display()))
+                .as_str()
         ),
         "{shown}"
     );
+    assert!(shown.ends_with("   = at {}/config/swagger.yaml#/paths/~1execute/post/x-amazon-apigateway-integration/requestTemplates/application~1json".replace("{}", &repo().display().to_string()).as_str()), "{shown}");
 }
 
 // === error cases ===
@@ -231,11 +342,22 @@ fn error_bad_selection_pattern_names_pointer_and_position() {
     let e = load_api_text("api.yaml", &text, &[]).unwrap_err();
     let d = e.errors().next().unwrap();
     assert_eq!(d.kind, ErrorKind::Pattern);
-    assert_eq!(d.pointer, "/paths/~1x/get/x-amazon-apigateway-integration/responses/(unclosed");
+    assert_eq!(
+        d.pointer,
+        "/paths/~1x/get/x-amazon-apigateway-integration/responses/(unclosed"
+    );
     assert_eq!(d.position, Some((10, 13)));
-    assert!(d.message.starts_with("selection pattern `(unclosed` does not compile: "), "{}", d.message);
+    assert!(
+        d.message
+            .starts_with("selection pattern `(unclosed` does not compile: "),
+        "{}",
+        d.message
+    );
     let shown = format!("{d:#}");
-    assert!(shown.contains("10 |             statusCode: 400\n   |             ^"), "{shown}");
+    assert!(
+        shown.contains(" 10 |             statusCode: 400\n    |             ^\n"),
+        "{shown}"
+    );
 }
 
 #[test]
@@ -272,27 +394,62 @@ fn error_collects_every_problem() {
     let e = load_api_text("api.yaml", &text, &[]).unwrap_err();
     let found: Vec<(String, ErrorKind)> = e.errors().map(|d| (d.pointer.clone(), d.kind)).collect();
     let expected = [
-        ("/paths/~1a/get/x-amazon-apigateway-request-validator", ErrorKind::InvalidValue),
-        ("/paths/~1a/get/x-amazon-apigateway-integration/uri", ErrorKind::Uri),
-        ("/paths/~1b/post/x-amazon-apigateway-integration/type", ErrorKind::Unsupported),
+        (
+            "/paths/~1a/get/x-amazon-apigateway-request-validator",
+            ErrorKind::InvalidValue,
+        ),
+        (
+            "/paths/~1a/get/x-amazon-apigateway-integration/uri",
+            ErrorKind::Uri,
+        ),
+        (
+            "/paths/~1b/post/x-amazon-apigateway-integration/type",
+            ErrorKind::Unsupported,
+        ),
         ("/paths/~1c/get", ErrorKind::Missing),
-        ("/paths/~1d/get/x-amazon-apigateway-integration/uri", ErrorKind::Uri),
-        ("/paths/~1d/get/x-amazon-apigateway-integration/passthroughBehavior", ErrorKind::InvalidValue),
-        ("/paths/~1d/get/x-amazon-apigateway-integration/requestParameters/integration.request.header.X", ErrorKind::InvalidValue),
-        ("/paths/~1d/get/x-amazon-apigateway-integration/timeoutInMillis", ErrorKind::InvalidValue),
-        ("/paths/~1d/get/x-amazon-apigateway-integration/responses/default/statusCode", ErrorKind::InvalidValue),
+        (
+            "/paths/~1d/get/x-amazon-apigateway-integration/uri",
+            ErrorKind::Uri,
+        ),
+        (
+            "/paths/~1d/get/x-amazon-apigateway-integration/passthroughBehavior",
+            ErrorKind::InvalidValue,
+        ),
+        (
+            "/paths/~1d/get/x-amazon-apigateway-integration/requestParameters/integration.request.header.X",
+            ErrorKind::InvalidValue,
+        ),
+        (
+            "/paths/~1d/get/x-amazon-apigateway-integration/timeoutInMillis",
+            ErrorKind::InvalidValue,
+        ),
+        (
+            "/paths/~1d/get/x-amazon-apigateway-integration/responses/default/statusCode",
+            ErrorKind::InvalidValue,
+        ),
     ];
     for (pointer, kind) in expected {
-        assert!(found.contains(&(pointer.to_string(), kind)), "missing {pointer} {kind:?} in {found:#?}");
+        assert!(
+            found.contains(&(pointer.to_string(), kind)),
+            "missing {pointer} {kind:?} in {found:#?}"
+        );
     }
     assert_eq!(found.len(), expected.len(), "{found:#?}");
     let uri = e.errors().find(|d| d.kind == ErrorKind::Uri).unwrap();
-    assert_eq!(uri.message, "`StartExecutionz` is not a Step Functions action");
+    assert_eq!(
+        uri.message,
+        "`StartExecutionz` is not a Step Functions action"
+    );
 }
 
 #[test]
 fn error_yaml_syntax_has_line_col_and_caret() {
-    let e = load_api_text("api.yaml", "openapi: 3.0.1\npaths:\n  /x: [1, 2\n  /y: 3\n", &[]).unwrap_err();
+    let e = load_api_text(
+        "api.yaml",
+        "openapi: 3.0.1\npaths:\n  /x: [1, 2\n  /y: 3\n",
+        &[],
+    )
+    .unwrap_err();
     let d = e.errors().next().unwrap();
     assert_eq!(d.kind, ErrorKind::Syntax);
     let (line, _) = d.position.expect("position");
@@ -305,8 +462,13 @@ fn error_json_document_names_pointer() {
     let text = r#"{"swagger": "2.0", "paths": {"/x": {"get": {"x-amazon-apigateway-integration": {"type": "mock", "responses": {"default": {"statusCode": "abc"}}}}}}}"#;
     let e = load_api_text("api.json", text, &[]).unwrap_err();
     assert_eq!(
-        errors(&e).iter().map(|s| s.split_once('#').unwrap().1.to_string()).collect::<Vec<_>>(),
-        vec!["/paths/~1x/get/x-amazon-apigateway-integration/responses/default/statusCode: statusCode must be an HTTP status code (100-599)"]
+        errors(&e)
+            .iter()
+            .map(|s| s.split_once('#').unwrap().1.to_string())
+            .collect::<Vec<_>>(),
+        vec![
+            "/paths/~1x/get/x-amazon-apigateway-integration/responses/default/statusCode: statusCode must be an HTTP status code (100-599)"
+        ]
     );
 }
 
@@ -319,7 +481,12 @@ fn error_invalid_model_schema() {
     let d = e.errors().next().unwrap();
     assert_eq!(d.kind, ErrorKind::Schema);
     assert_eq!(d.pointer, "/components/schemas/Bad");
-    assert!(d.message.starts_with("model `Bad` is not a valid JSON Schema draft 4"), "{}", d.message);
+    assert!(
+        d.message
+            .starts_with("model `Bad` is not a valid JSON Schema draft 4"),
+        "{}",
+        d.message
+    );
 }
 
 #[test]
@@ -330,10 +497,29 @@ fn error_template_that_does_not_parse_carries_its_caret() {
     let e = load_api_text("api.yaml", &text, &[]).unwrap_err();
     let d = e.errors().next().expect("an unclosed #if is an error");
     assert_eq!(d.kind, ErrorKind::Template);
-    assert_eq!(d.pointer, "/paths/~1x/post/x-amazon-apigateway-integration/requestTemplates/application~1json");
+    assert_eq!(
+        d.pointer,
+        "/paths/~1x/post/x-amazon-apigateway-integration/requestTemplates/application~1json"
+    );
     let template_error = d.template_error.as_ref().expect("template error kept");
     assert_eq!(template_error.kind(), stepgate::vtl::ErrorKind::Syntax);
-    assert!(format!("{d:#}").contains('^'), "{d:#}");
+    assert_eq!(
+        d.position.map(|(line, _)| line),
+        Some(10),
+        "the error is in the template's first line, file line 10: {d}"
+    );
+    let shown = format!("{d:#}");
+    assert!(
+        shown.starts_with("error: request template `application/json` of POST /x does not parse: "),
+        "{shown}"
+    );
+    assert!(
+        shown.contains(
+            "#/paths/~1x/post/x-amazon-apigateway-integration/requestTemplates/application~1json:"
+        ),
+        "{shown}"
+    );
+    assert!(shown.contains('^'), "{shown}");
 }
 
 #[test]
@@ -343,7 +529,10 @@ fn error_stepgate_yaml_unknown_settings_and_missing_files() {
         "api: nope.yaml\nlisten: here\nselection: loose\nbackend: cloud\nlimits: {max_body: 1}\ncolour: blue\n",
     )]);
     let e = config::load(&dir.path().join("stepgate.yaml")).unwrap_err();
-    let found: Vec<String> = e.errors().map(|d| format!("{}:{:?}: {}", d.pointer, d.position, d.message)).collect();
+    let found: Vec<String> = e
+        .errors()
+        .map(|d| format!("{}:{:?}: {}", d.pointer, d.position, d.message))
+        .collect();
     let expect = [
         "/colour:Some((6, 9)): unknown setting `colour`",
         "/limits/max_body:Some((5, 20)): unknown limit `max_body`",
@@ -353,7 +542,10 @@ fn error_stepgate_yaml_unknown_settings_and_missing_files() {
         "/api:Some((1, 6)): API file `",
     ];
     for e in expect {
-        assert!(found.iter().any(|f| f.starts_with(e)), "missing {e} in {found:#?}");
+        assert!(
+            found.iter().any(|f| f.starts_with(e)),
+            "missing {e} in {found:#?}"
+        );
     }
 }
 
@@ -382,14 +574,32 @@ fn intrinsics_short_tags_and_long_forms_in_openapi() {
     let d = load_api_text(
         "api.yaml",
         &text,
-        &[("AWS::Region", "eu-west-1"), ("Role.Arn", "arn:aws:iam::1:role/r"), ("Machine", "arn:m"), ("AWS::StackName", "s")],
+        &[
+            ("AWS::Region", "eu-west-1"),
+            ("Role.Arn", "arn:aws:iam::1:role/r"),
+            ("Machine", "arn:m"),
+            ("AWS::StackName", "s"),
+        ],
     )
     .unwrap_or_else(|e| panic!("{e:#}"));
     let i = &d.api.routes[0].method.integration;
-    assert_eq!(i.kind, IntegrationType::Aws { service: "states".into(), region: "eu-west-1".into(), action: "StartSyncExecution".into() });
+    assert_eq!(
+        i.kind,
+        IntegrationType::Aws {
+            service: "states".into(),
+            region: "eu-west-1".into(),
+            action: "StartSyncExecution".into()
+        }
+    );
     assert_eq!(i.credentials.as_deref(), Some("arn:aws:iam::1:role/r"));
-    assert_eq!(i.request_templates["application/json"].source(), r#"{"stateMachineArn": "arn:m", "name": "${Literal}", "stack": "s"}"#);
-    assert_eq!(i.responses[0].response_parameters[0].1, ParameterSource::Static("aws".into()));
+    assert_eq!(
+        i.request_templates["application/json"].source(),
+        r#"{"stateMachineArn": "arn:m", "name": "${Literal}", "stack": "s"}"#
+    );
+    assert_eq!(
+        i.responses[0].response_parameters[0].1,
+        ParameterSource::Static("aws".into())
+    );
 }
 
 // === SAM / CloudFormation ===
@@ -438,8 +648,11 @@ Resources:
         ),
         ("machines/file.asl.json", r#"{"StartAt": "S", "States": {"S": {"Type": "Succeed"}}}"#),
     ]);
-    let d = config::load_api(&dir.path().join("template.yaml"), &vars(&[("AWS::Region", "eu-central-1")]))
-        .unwrap_or_else(|e| panic!("{e:#}"));
+    let d = config::load_api(
+        &dir.path().join("template.yaml"),
+        &vars(&[("AWS::Region", "eu-central-1")]),
+    )
+    .unwrap_or_else(|e| panic!("{e:#}"));
     assert_eq!(d.api.stage, "beta");
     assert_eq!(d.api.stage_variables["mode"], "test");
     assert_eq!(
@@ -451,12 +664,16 @@ Resources:
     assert_eq!(orders.kind, StateMachineType::Express);
     assert_eq!(
         orders.definition,
-        StateMachineDefinition::Json(serde_json::json!({"StartAt": "P", "States": {"P": {"Type": "Pass", "Result": "hello", "End": true}}}))
+        StateMachineDefinition::Json(
+            serde_json::json!({"StartAt": "P", "States": {"P": {"Type": "Pass", "Result": "hello", "End": true}}})
+        )
     );
     let from_file = &d.state_machines[1];
     assert_eq!(from_file.name, "FromFile");
     assert_eq!(from_file.kind, StateMachineType::Standard);
-    assert!(matches!(&from_file.definition, StateMachineDefinition::Text(t) if t.contains("Succeed")));
+    assert!(
+        matches!(&from_file.definition, StateMachineDefinition::Text(t) if t.contains("Succeed"))
+    );
 }
 
 #[test]
@@ -479,9 +696,27 @@ fn sam_rest_api_body_and_s3_locations() {
     let e = load_api_text("cfn.yaml", text, &[]).unwrap_err();
     let found = errors(&e);
     assert_eq!(found.len(), 1, "{found:#?}");
-    assert!(found[0].contains("#/Resources/Sm/Properties/DefinitionS3Location: an S3 location cannot be read locally"), "{found:#?}");
+    assert!(
+        found[0].contains(
+            "#/Resources/Sm/Properties/DefinitionS3Location: an S3 location cannot be read locally"
+        ),
+        "{found:#?}"
+    );
+    let with_stage = format!(
+        "{text}  Stage:\n    Type: AWS::ApiGateway::Stage\n    Properties:\n      RestApiId: !Ref Api\n      StageName: v1\n      Variables: {{arn: !Sub 'arn:${{AWS::Partition}}:x'}}\n"
+    )
+    .replace(
+        "  Sm:\n    Type: AWS::StepFunctions::StateMachine\n    Properties:\n      DefinitionS3Location: {Bucket: b, Key: k}\n",
+        "",
+    );
+    let staged = load_api_text("cfn.yaml", &with_stage, &[]).unwrap_or_else(|e| panic!("{e:#}"));
+    assert_eq!(staged.api.stage, "v1");
+    assert_eq!(staged.api.stage_variables["arn"], "arn:aws:x");
     let ok = load_api_text("cfn.yaml", &text.replace("  Sm:\n    Type: AWS::StepFunctions::StateMachine\n    Properties:\n      DefinitionS3Location: {Bucket: b, Key: k}\n", ""), &[]).unwrap();
-    assert_eq!(ok.api.routes[0].method.integration.responses[0].status_code, 204);
+    assert_eq!(
+        ok.api.routes[0].method.integration.responses[0].status_code,
+        204
+    );
 }
 
 #[test]
@@ -549,41 +784,81 @@ definitions:
 
 fn check_orders_api(d: &config::ApiDocument) {
     let route = &d.api.routes[0];
-    assert_eq!((route.http_method.as_str(), route.path_template.as_str()), ("PUT", "/orders/{id}"));
+    assert_eq!(
+        (route.http_method.as_str(), route.path_template.as_str()),
+        ("PUT", "/orders/{id}")
+    );
     let m = &route.method;
     assert!(m.api_key_required);
-    let v = m.request_validator.as_ref().expect("default validator applies");
+    let v = m
+        .request_validator
+        .as_ref()
+        .expect("default validator applies");
     assert!(v.validate_request_body && v.validate_request_parameters);
-    let required: Vec<(ParameterLocation, &str)> = m.required_parameters().map(|p| (p.location, p.name.as_str())).collect();
+    let required: Vec<(ParameterLocation, &str)> = m
+        .required_parameters()
+        .map(|p| (p.location, p.name.as_str()))
+        .collect();
     assert_eq!(
         required,
-        vec![(ParameterLocation::Header, "X-Trace"), (ParameterLocation::Path, "id"), (ParameterLocation::QueryString, "q")]
+        vec![
+            (ParameterLocation::Header, "X-Trace"),
+            (ParameterLocation::Path, "id"),
+            (ParameterLocation::QueryString, "q")
+        ]
     );
     assert_eq!(m.request_parameters.len(), 4);
     let model = &m.request_models["application/json"];
     assert_eq!(model.name, "Order");
     assert!(model.is_valid(&serde_json::json!({"item": "ab"})));
-    assert!(!model.is_valid(&serde_json::json!({"item": "a"})), "$ref between models is followed");
+    assert!(
+        !model.is_valid(&serde_json::json!({"item": "a"})),
+        "$ref between models is followed"
+    );
     assert!(!model.is_valid(&serde_json::json!({})));
     let i = &m.integration;
-    assert_eq!(i.kind, IntegrationType::Http { uri: "https://example.com/orders/{id}".into(), http_method: "POST".into() });
+    assert_eq!(
+        i.kind,
+        IntegrationType::Http {
+            uri: "https://example.com/orders/{id}".into(),
+            http_method: "POST".into()
+        }
+    );
     assert_eq!(i.passthrough_behavior, PassthroughBehavior::WhenNoTemplates);
     assert_eq!(i.timeout, std::time::Duration::from_millis(1500));
     assert_eq!(
         i.request_parameters,
         vec![
-            (IntegrationRequestTarget::Path("id".into()), ParameterSource::MethodRequestPath("id".into())),
-            (IntegrationRequestTarget::Header("X-Trace".into()), ParameterSource::MethodRequestHeader("X-Trace".into())),
+            (
+                IntegrationRequestTarget::Path("id".into()),
+                ParameterSource::MethodRequestPath("id".into())
+            ),
+            (
+                IntegrationRequestTarget::Header("X-Trace".into()),
+                ParameterSource::MethodRequestHeader("X-Trace".into())
+            ),
         ]
     );
     let r = &i.responses[0];
     assert!(r.selection_pattern.as_ref().unwrap().is_match("204"));
-    assert_eq!(r.response_parameters[0].1, ParameterSource::IntegrationResponseBody(Some("$.order.id".into())));
+    assert_eq!(
+        r.response_parameters[0].1,
+        ParameterSource::IntegrationResponseBody(Some("$.order.id".into()))
+    );
     assert_eq!(m.method_responses[&200].headers, vec!["X-Id".to_string()]);
     let g = &d.api.gateway_responses[&GatewayResponseType::MissingAuthenticationToken];
     assert_eq!(g.status_code, Some(404));
-    assert_eq!(g.response_parameters[0], ("Access-Control-Allow-Origin".to_string(), ParameterSource::Static("*".into())));
-    assert_eq!(g.response_templates["application/json"], r#"{"error": $context.error.messageString}"#);
+    assert_eq!(
+        g.response_parameters[0],
+        (
+            "Access-Control-Allow-Origin".to_string(),
+            ParameterSource::Static("*".into())
+        )
+    );
+    assert_eq!(
+        g.response_templates["application/json"],
+        r#"{"error": $context.error.messageString}"#
+    );
 }
 
 #[test]
@@ -659,7 +934,8 @@ fn openapi3_document_loads_the_same() {
 #[test]
 fn openapi3_json_document_loads_the_same() {
     let value: serde_json::Value = serde_saphyr::from_str(OPENAPI3).expect("yaml");
-    let d = load_api_text("orders.json", &value.to_string(), &[]).unwrap_or_else(|e| panic!("{e:#}"));
+    let d =
+        load_api_text("orders.json", &value.to_string(), &[]).unwrap_or_else(|e| panic!("{e:#}"));
     check_orders_api(&d);
 }
 
@@ -675,8 +951,12 @@ fn any_method_and_api_keys_and_strict_selection_from_stepgate_yaml() {
             "api: [api.yaml]\nstage: prod\nstage_in_path: true\nstage_variables: {a: b}\nselection: aws-strict\napi_keys: [k1]\nbackend: {type: aws, region: eu-west-1, endpoint_url: 'http://localhost:4566'}\n",
         ),
     ]);
-    let options = config::LoadOptions { endpoint_url: Some("http://127.0.0.1:9".into()), ..Default::default() };
-    let c = config::load_with(&dir.path().join("stepgate.yaml"), &options).unwrap_or_else(|e| panic!("{e:#}"));
+    let options = config::LoadOptions {
+        endpoint_url: Some("http://127.0.0.1:9".into()),
+        ..Default::default()
+    };
+    let c = config::load_with(&dir.path().join("stepgate.yaml"), &options)
+        .unwrap_or_else(|e| panic!("{e:#}"));
     assert_eq!(c.api.routes[0].http_method, "ANY");
     assert_eq!(c.api.routes[0].path_template, "/{proxy+}");
     assert_eq!(c.api.stage, "prod");
@@ -684,7 +964,9 @@ fn any_method_and_api_keys_and_strict_selection_from_stepgate_yaml() {
     assert_eq!(c.api.stage_variables["a"], "b");
     assert_eq!(c.api.selection_mode, SelectionMode::AwsStrict);
     assert_eq!(c.api.api_keys, vec!["k1".to_string()]);
-    let config::Backend::Aws(aws) = &c.backend else { panic!("aws backend") };
+    let config::Backend::Aws(aws) = &c.backend else {
+        panic!("aws backend")
+    };
     assert_eq!(aws.region.as_deref(), Some("eu-west-1"));
     assert_eq!(aws.endpoint_url.as_deref(), Some("http://127.0.0.1:9"));
 }
@@ -698,13 +980,23 @@ fn warnings_do_not_stop_loading() {
     let kinds: Vec<ErrorKind> = d.warnings.iter().map(|w| w.kind).collect();
     assert!(d.warnings.iter().all(|w| w.severity == Severity::Warning));
     assert!(kinds.contains(&ErrorKind::Unsupported), "{kinds:?}");
-    assert!(d.warnings.iter().any(|w| w.message.contains("declares no 500 response")), "{:#?}", d.warnings);
+    assert!(
+        d.warnings
+            .iter()
+            .any(|w| w.message.contains("declares no 500 response")),
+        "{:#?}",
+        d.warnings
+    );
 }
 
 // === stepgate check through the binary ===
 
 fn stepgate(args: &[&str], cwd: &Path) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_stepgate")).args(args).current_dir(cwd).output().expect("run stepgate");
+    let out = Command::new(env!("CARGO_BIN_EXE_stepgate"))
+        .args(args)
+        .current_dir(cwd)
+        .output()
+        .expect("run stepgate");
     (
         out.status.code().unwrap_or(-1),
         String::from_utf8_lossy(&out.stdout).into_owned(),
@@ -716,10 +1008,23 @@ fn stepgate(args: &[&str], cwd: &Path) -> (i32, String, String) {
 fn check_seed_config_passes_with_two_warnings() {
     let (code, stdout, stderr) = stepgate(&["check"], &repo());
     assert_eq!(code, 0, "{stdout}{stderr}");
-    assert!(stdout.starts_with("config/stepgate.yaml: ok, 2 routes, 1 state machine, 2 warnings\n"), "{stdout}");
-    assert!(stdout.contains("  route POST /execute -> aws states:StartExecution\n"), "{stdout}");
-    assert!(stderr.contains("warning: config/swagger.yaml:61:13#/paths/~1execute/post/x-amazon-apigateway-integration/responses/.*CREATION_FAILED.*: selection pattern `.*CREATION_FAILED.*` matches no HTTP status code"), "{stderr}");
-    assert!(stderr.contains("warning: config/swagger.yaml:73:27#"), "{stderr}");
+    assert!(
+        stdout.starts_with("config/stepgate.yaml: ok, 2 routes, 1 state machine, 2 warnings\n"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("  route POST /execute -> aws states:StartExecution\n"),
+        "{stdout}"
+    );
+    assert!(stderr.contains("warning: selection pattern `.*CREATION_FAILED.*` matches no HTTP status code, so API Gateway would never select it"), "{stderr}");
+    assert!(
+        stderr.contains("  --> config/swagger.yaml:61:13\n"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("  --> config/swagger.yaml:73:27\n"),
+        "{stderr}"
+    );
     let (code, _, _) = stepgate(&["check", "--deny-warnings"], &repo());
     assert_eq!(code, 1);
 }
@@ -734,11 +1039,220 @@ fn check_reports_errors_and_exits_1() {
     assert_eq!(code, 1, "{stdout}{stderr}");
     assert_eq!(stdout, "api.yaml: 1 error, 0 warnings\n");
     assert!(
-        stderr.starts_with("error: api.yaml:7:19#/paths/~1x/get/x-amazon-apigateway-integration/uri/Fn::Sub: Fn::Sub variable `Action` has no value"),
+        stderr.starts_with(
+            "error: Fn::Sub variable `Action` has no value (give it with --var Action=VALUE"
+        ),
         "{stderr}"
     );
-    assert!(stderr.contains("7 |         uri: !Sub arn:aws:apigateway:${AWS::Region}:states:action/${Action}\n  |                   ^"), "{stderr}");
-    let (code, stdout, stderr) = stepgate(&["check", "api.yaml", "--var", "Action=StartExecution"], dir.path());
+    assert!(
+        stderr.contains(
+            "  --> api.yaml:7:19\n   |\n 5 |       x-amazon-apigateway-integration:\n 6 |         type: aws\n 7 |         uri: !Sub arn:aws:apigateway:${AWS::Region}:states:action/${Action}\n   |                   ^\n   |\n   = at api.yaml#/paths/~1x/get/x-amazon-apigateway-integration/uri/Fn::Sub\n"
+        ),
+        "{stderr}"
+    );
+    let (code, stdout, stderr) = stepgate(
+        &["check", "api.yaml", "--var", "Action=StartExecution"],
+        dir.path(),
+    );
     assert_eq!(code, 0, "{stdout}{stderr}");
-    assert!(stdout.starts_with("api.yaml: ok, 1 route, 0 state machines, 0 warnings"), "{stdout}");
+    assert!(
+        stdout.starts_with("api.yaml: ok, 1 route, 0 state machines, 0 warnings"),
+        "{stdout}"
+    );
+}
+
+// === bad input never panics ===
+
+mod never_panics {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn seed() -> String {
+        std::fs::read_to_string(repo().join("config/swagger.yaml")).expect("seed swagger")
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+
+        /// Cutting, duplicating or overwriting part of the seed swagger gives a result or
+        /// an error, never a panic.
+        #[test]
+        fn mangled_seed_swagger_loads_or_fails_cleanly(start in 0usize..4000, len in 0usize..200, junk in "[ -~\n]{0,12}") {
+            let text = seed();
+            let start = start.min(text.len());
+            let end = (start + len).min(text.len());
+            let mangled = format!("{}{}{}", &text[..start], junk, &text[end..]);
+            let dir = fixture(&[("api.yaml", &mangled)]);
+            match config::load_api(&dir.path().join("api.yaml"), &vars(SEED_VARS)) {
+                Ok(d) => prop_assert!(d.api.routes.len() <= 2),
+                Err(e) => prop_assert!(e.errors().count() >= 1),
+            }
+        }
+
+        /// Any selection pattern compiles or is rejected; matching never panics.
+        #[test]
+        fn any_selection_pattern_compiles_or_is_rejected(pattern in "[\\\\.()\\[\\]{}*+?|^$a-z0-9&!=<>QEpPdDwWsSbB:-]{0,16}", subject in "[ -~\n]{0,12}") {
+            if let Ok(p) = config::SelectionPattern::new(&pattern) {
+                let _ = p.is_match(&subject);
+                let _ = p.can_match_status_code();
+            }
+        }
+    }
+}
+
+// === state machines ===
+
+#[test]
+fn state_machines_are_validated_and_lambda_answers_checked() {
+    let dir = fixture(&[
+        (
+            "api.yaml",
+            "openapi: 3.0.1\npaths:\n  /x:\n    post:\n      x-amazon-apigateway-integration: {type: mock, responses: {default: {statusCode: 200}}}\n",
+        ),
+        (
+            "good.asl.json",
+            r#"{"StartAt": "T", "States": {"T": {"Type": "Task", "Resource": "arn:aws:lambda:us-east-1:123456789012:function:missing", "End": true}}}"#,
+        ),
+        ("bad.asl.yaml", "StartAt: A\nStates:\n  A: {Type: Pass}\n"),
+        (
+            "stepgate.yaml",
+            "api: api.yaml\nstate_machines:\n  Good: good.asl.json\n  Bad: {file: bad.asl.yaml, type: EXPRESS}\n  Inline: {definition: {StartAt: A}}\n",
+        ),
+    ]);
+    let e = config::load(&dir.path().join("stepgate.yaml")).unwrap_err();
+    let found: Vec<(String, ErrorKind, Severity)> = e
+        .diagnostics()
+        .iter()
+        .map(|d| (d.pointer.clone(), d.kind, d.severity))
+        .collect();
+    assert_eq!(
+        found,
+        vec![
+            (
+                "/state_machines/Good".to_string(),
+                ErrorKind::NoLocalAnswer,
+                Severity::Warning
+            ),
+            (
+                "/state_machines/Bad".to_string(),
+                ErrorKind::StateMachine,
+                Severity::Error
+            ),
+            (
+                "/state_machines/Inline".to_string(),
+                ErrorKind::StateMachine,
+                Severity::Error
+            ),
+        ]
+    );
+    let inline = &e.diagnostics()[2];
+    assert_eq!(
+        inline.message,
+        "state machine `Inline`: Invalid State Machine Definition: 'SCHEMA_VALIDATION_FAILED: These fields are required: [States] at /'"
+    );
+    assert!(
+        e.diagnostics()[0]
+            .message
+            .contains("calls Lambda function `missing`, which has no local answer")
+    );
+    assert_eq!(e.diagnostics()[0].position, Some((3, 9)));
+}
+
+#[test]
+fn check_tells_api_documents_from_stepgate_yaml() {
+    let pretty = "{\n  \"openapi\": \"3.0.1\",\n  \"paths\": {\n    \"/x\": {\"get\": {\"x-amazon-apigateway-integration\": {\"type\": \"mock\", \"responses\": {\"default\": {\"statusCode\": 200}}}}}\n  }\n}\n";
+    let dir = fixture(&[
+        ("api.json", pretty),
+        (
+            "t.yaml",
+            "Resources:\n  Api:\n    Type: AWS::ApiGateway::RestApi\n    Properties:\n      Body: !Sub\n        - '${X}'\n        - {X: y}\n",
+        ),
+    ]);
+    let (code, stdout, stderr) = stepgate(&["check", "api.json"], dir.path());
+    assert_eq!(
+        (code, stdout.as_str()),
+        (
+            0,
+            "api.json: ok, 1 route, 0 state machines, 0 warnings\n  route GET /x -> mock\n"
+        ),
+        "{stderr}"
+    );
+    let (code, stdout, _) = stepgate(&["check", "t.yaml"], dir.path());
+    assert_eq!(code, 1);
+    assert!(stdout.starts_with("t.yaml: "), "{stdout}");
+}
+
+// === native routes ===
+
+#[test]
+fn native_routes_in_stepgate_yaml() {
+    let c = config::load(&repo().join("config/stepgate.routes.yaml"))
+        .unwrap_or_else(|e| panic!("{e:#}"));
+    assert_eq!(c.api.routes.len(), 2);
+    let post = &c.api.routes[0];
+    assert_eq!(
+        (post.http_method.as_str(), post.path_template.as_str()),
+        ("POST", "/orders")
+    );
+    assert_eq!(
+        post.method.integration.kind,
+        IntegrationType::Aws {
+            service: "states".into(),
+            region: "us-east-1".into(),
+            action: "StartSyncExecution".into()
+        }
+    );
+    assert!(
+        post.method.integration.request_templates["application/json"]
+            .source()
+            .contains(
+                "\"stateMachineArn\": \"arn:aws:states:us-east-1:123456789012:stateMachine:Orders\""
+            )
+    );
+    assert_eq!(
+        post.method.integration.passthrough_behavior,
+        PassthroughBehavior::Never
+    );
+    assert!(
+        post.method.integration.responses[1]
+            .selection_pattern
+            .as_ref()
+            .unwrap()
+            .is_match("States.TaskFailed: boom")
+    );
+    let get = &c.api.routes[1];
+    assert_eq!(
+        get.method
+            .required_parameters()
+            .map(|p| p.name.as_str())
+            .collect::<Vec<_>>(),
+        vec!["id"]
+    );
+    assert_eq!(c.state_machines[0].kind, StateMachineType::Express);
+    // the lint sees the replaceAll fix; the only warning is the text-only selection pattern
+    assert_eq!(
+        c.warnings.iter().map(|w| w.kind).collect::<Vec<_>>(),
+        vec![ErrorKind::NonPortable]
+    );
+}
+
+#[test]
+fn native_routes_errors_name_the_route() {
+    let dir = fixture(&[(
+        "stepgate.yaml",
+        "routes:\n  FETCH /x: {type: mock}\n  GET /y:\n    type: aws\n    uri: nope\n  GET /z:\n    type: mock\n    apiKeyRequired: maybe\n",
+    )]);
+    let e = config::load(&dir.path().join("stepgate.yaml")).unwrap_err();
+    let found: Vec<(String, Option<(usize, usize)>)> = e
+        .errors()
+        .map(|d| (d.pointer.clone(), d.position))
+        .collect();
+    assert_eq!(
+        found,
+        vec![
+            ("/routes/FETCH ~1x".to_string(), Some((2, 13))),
+            ("/routes/GET ~1y/uri".to_string(), Some((5, 10))),
+            ("/routes/GET ~1z/apiKeyRequired".to_string(), Some((8, 21))),
+        ]
+    );
 }

@@ -5,7 +5,8 @@
 //!
 //! Cases that cannot pass are listed with a reason in `tests/conformance/asl-divergences.txt`
 //! (`case-id: reason`). The test fails when an unlisted case fails or a listed case passes.
-//! Counts are printed per group (JSONPath, JSONata, Lambda tasks, placeholder expectations).
+//! Counts are printed per group (JSONPath, JSONata, Lambda tasks, placeholder expectations);
+//! see them with `cargo test --test conformance_asl -- --nocapture`.
 
 mod common;
 
@@ -133,7 +134,7 @@ impl Effects for CaseEffects {
             let out = self.lambda(Self::function_name(name), payload, true).await?;
             let request_id = uuid::Uuid::new_v4().to_string();
             let len = python_json(&out).len().to_string();
-            return Ok(json!({
+            let mut response = json!({
                 "ExecutedVersion": "$LATEST",
                 "Payload": out,
                 "SdkHttpMetadata": {
@@ -161,7 +162,15 @@ impl Effects for CaseEffects {
                 },
                 "SdkResponseMetadata": {"RequestId": request_id},
                 "StatusCode": 200,
-            }));
+            });
+            if request.parameters.get("LogType").and_then(Value::as_str) == Some("Tail") {
+                use base64::Engine as _;
+                let log = base64::engine::general_purpose::STANDARD.encode(format!("START RequestId: {request_id}\nEND RequestId: {request_id}\n"));
+                response["LogResult"] = json!(log);
+                response["SdkHttpMetadata"]["AllHttpHeaders"]["X-Amz-Log-Result"] = json!([log]);
+                response["SdkHttpMetadata"]["HttpHeaders"]["X-Amz-Log-Result"] = json!(log);
+            }
+            return Ok(response);
         }
         Err(StateError {
             error: "States.Runtime".into(),
@@ -200,7 +209,7 @@ impl Effects for CaseEffects {
 /// Whole-string values the recorder substituted for run-specific data.
 const WHOLE_PLACEHOLDERS: &[&str] = &[
     "date", "start-time", "entered-time", "start-date", "stop-date", "snf_role_arn", "X-Amzn-Trace-Id",
-    "x-amzn-RequestId", "RequestId",
+    "x-amzn-RequestId", "RequestId", "lambda_function_name",
 ];
 
 /// LocalStack's snapshot replaced every `States.MathRandom` result with this marker (in all

@@ -44,16 +44,27 @@ struct Summary {
 pub(crate) fn run(args: CheckArgs) -> anyhow::Result<ExitCode> {
     let vars: IndexMap<String, String> = args.vars.iter().cloned().collect();
     let result = if is_stepgate_config(&args.config)? {
-        let options = config::LoadOptions { vars, ..Default::default() };
+        let options = config::LoadOptions {
+            vars,
+            ..Default::default()
+        };
         config::load_with(&args.config, &options).map(|c| Summary {
             routes: route_lines(&c.api),
-            state_machines: c.state_machines.iter().map(|m| format!("{} ({})", m.arn, m.kind.as_str())).collect(),
+            state_machines: c
+                .state_machines
+                .iter()
+                .map(|m| format!("{} ({})", m.arn, m.kind.as_str()))
+                .collect(),
             warnings: c.warnings,
         })
     } else {
         config::load_api(&args.config, &vars).map(|d| Summary {
             routes: route_lines(&d.api),
-            state_machines: d.state_machines.iter().map(|m| format!("{} ({})", m.arn, m.kind.as_str())).collect(),
+            state_machines: d
+                .state_machines
+                .iter()
+                .map(|m| format!("{} ({})", m.arn, m.kind.as_str()))
+                .collect(),
             warnings: d.warnings,
         })
     };
@@ -62,7 +73,11 @@ pub(crate) fn run(args: CheckArgs) -> anyhow::Result<ExitCode> {
             for w in &summary.warnings {
                 eprintln!("{w:#}\n");
             }
-            let warnings = summary.warnings.iter().filter(|d| d.severity == Severity::Warning).count();
+            let warnings = summary
+                .warnings
+                .iter()
+                .filter(|d| d.severity == Severity::Warning)
+                .count();
             println!(
                 "{}: ok, {} route{}, {} state machine{}, {} warning{}",
                 args.config.display(),
@@ -79,7 +94,11 @@ pub(crate) fn run(args: CheckArgs) -> anyhow::Result<ExitCode> {
             for m in &summary.state_machines {
                 println!("  state machine {m}");
             }
-            Ok(if warnings > 0 && args.deny_warnings { ExitCode::FAILURE } else { ExitCode::SUCCESS })
+            Ok(if warnings > 0 && args.deny_warnings {
+                ExitCode::FAILURE
+            } else {
+                ExitCode::SUCCESS
+            })
         }
         Err(error) => {
             for d in error.diagnostics() {
@@ -109,22 +128,35 @@ fn route_lines(api: &config::Api) -> Vec<String> {
         .iter()
         .map(|r| {
             let target = match &r.method.integration.kind {
-                config::IntegrationType::Aws { service, action, .. } => format!("aws {service}:{action}"),
+                config::IntegrationType::Aws {
+                    service, action, ..
+                } => format!("aws {service}:{action}"),
                 config::IntegrationType::Mock => "mock".to_string(),
-                config::IntegrationType::Http { uri, http_method } => format!("http {http_method} {uri}"),
+                config::IntegrationType::Http { uri, http_method } => {
+                    format!("http {http_method} {uri}")
+                }
             };
             format!("{} {} -> {}", r.http_method, r.path_template, target)
         })
         .collect()
 }
 
-/// A stepgate.yaml has none of the keys that mark an OpenAPI document or a template.
+/// A stepgate.yaml has none of the top-level keys that mark an OpenAPI document
+/// (`openapi`, `swagger`) or a CloudFormation template (`Resources`,
+/// `AWSTemplateFormatVersion`). Text that does not parse is left to the loader to report.
 fn is_stepgate_config(path: &Path) -> anyhow::Result<bool> {
-    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
-    let marker = text.lines().any(|line| {
-        ["openapi:", "swagger:", "Resources:", "\"openapi\"", "\"swagger\"", "\"Resources\"", "AWSTemplateFormatVersion"]
-            .iter()
-            .any(|m| line.trim_start().starts_with(m) && !line.starts_with([' ', '\t']) || line.contains(&format!("{{{m}")))
-    });
-    Ok(!marker)
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let Ok(serde_json::Value::Object(root)) = serde_saphyr::from_str::<serde_json::Value>(&text)
+    else {
+        return Ok(true);
+    };
+    Ok(![
+        "openapi",
+        "swagger",
+        "Resources",
+        "AWSTemplateFormatVersion",
+    ]
+    .iter()
+    .any(|k| root.contains_key(*k)))
 }

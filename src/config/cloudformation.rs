@@ -13,7 +13,7 @@ use indexmap::IndexMap;
 use serde_json::Value;
 
 use crate::config::diagnostic::{Diagnostic, ErrorKind};
-use crate::config::document::{clean_path, join_pointer, Document};
+use crate::config::document::{Document, clean_path, join_pointer};
 use crate::config::intrinsics::Resolver;
 use crate::config::model::{StateMachineDefinition, StateMachineSource, StateMachineType};
 
@@ -51,8 +51,14 @@ pub(crate) fn read_template(doc: &Document, vars: &IndexMap<String, String>) -> 
             diagnostics.push(doc.diagnostic(p));
         }
     };
-    let region = vars.get("AWS::Region").cloned().unwrap_or_else(|| "us-east-1".into());
-    let account = vars.get("AWS::AccountId").cloned().unwrap_or_else(|| "123456789012".into());
+    let region = vars
+        .get("AWS::Region")
+        .cloned()
+        .unwrap_or_else(|| "us-east-1".into());
+    let account = vars
+        .get("AWS::AccountId")
+        .cloned()
+        .unwrap_or_else(|| "123456789012".into());
     let root = &doc.value;
 
     // 1. Parameters' defaults
@@ -70,7 +76,10 @@ pub(crate) fn read_template(doc: &Document, vars: &IndexMap<String, String>) -> 
 
     // 2. the template's own resources, as local names and ARNs
     let empty = serde_json::Map::new();
-    let resources = root.get("Resources").and_then(Value::as_object).unwrap_or(&empty);
+    let resources = root
+        .get("Resources")
+        .and_then(Value::as_object)
+        .unwrap_or(&empty);
     let mut own = IndexMap::new();
     let mut state_machine_names = IndexMap::new();
     {
@@ -81,13 +90,18 @@ pub(crate) fn read_template(doc: &Document, vars: &IndexMap<String, String>) -> 
             let props_ptr = join_pointer(&join_pointer("/Resources", id), "Properties");
             let mut name_of = |key: &str| -> String {
                 match props.and_then(|p| p.get(key)) {
-                    Some(v) => scalar_text(&resolver.resolve(v, &join_pointer(&props_ptr, key))).unwrap_or_else(|| id.clone()),
+                    Some(v) => scalar_text(&resolver.resolve(v, &join_pointer(&props_ptr, key)))
+                        .unwrap_or_else(|| id.clone()),
                     None => id.clone(),
                 }
             };
             match kind {
                 "AWS::StepFunctions::StateMachine" | "AWS::Serverless::StateMachine" => {
-                    let key = if kind == "AWS::Serverless::StateMachine" { "Name" } else { "StateMachineName" };
+                    let key = if kind == "AWS::Serverless::StateMachine" {
+                        "Name"
+                    } else {
+                        "StateMachineName"
+                    };
                     let name = name_of(key);
                     let arn = format!("arn:aws:states:{region}:{account}:stateMachine:{name}");
                     own.insert(id.clone(), arn.clone());
@@ -98,13 +112,22 @@ pub(crate) fn read_template(doc: &Document, vars: &IndexMap<String, String>) -> 
                 "AWS::Lambda::Function" | "AWS::Serverless::Function" => {
                     let name = name_of("FunctionName");
                     own.insert(id.clone(), name.clone());
-                    own.insert(format!("{id}.Arn"), format!("arn:aws:lambda:{region}:{account}:function:{name}"));
+                    own.insert(
+                        format!("{id}.Arn"),
+                        format!("arn:aws:lambda:{region}:{account}:function:{name}"),
+                    );
                 }
                 "AWS::IAM::Role" => {
                     let name = name_of("RoleName");
                     own.insert(id.clone(), name.clone());
-                    own.insert(format!("{id}.Arn"), format!("arn:aws:iam::{account}:role/{name}"));
-                    own.insert(format!("{id}.RoleId"), format!("AROA{}", id.to_ascii_uppercase()));
+                    own.insert(
+                        format!("{id}.Arn"),
+                        format!("arn:aws:iam::{account}:role/{name}"),
+                    );
+                    own.insert(
+                        format!("{id}.RoleId"),
+                        format!("AROA{}", id.to_ascii_uppercase()),
+                    );
                 }
                 "AWS::StepFunctions::Activity" => {
                     let name = name_of("Name");
@@ -135,23 +158,31 @@ pub(crate) fn read_template(doc: &Document, vars: &IndexMap<String, String>) -> 
 
     // 3. the API and the state machines
     let mut resolver = Resolver::new(&variables);
+    let mut api_id: Option<String> = None;
     for (id, resource) in resources {
         let kind = resource.get("Type").and_then(Value::as_str).unwrap_or("");
         let props_ptr = join_pointer(&join_pointer("/Resources", id), "Properties");
         let props = resource.get("Properties").cloned().unwrap_or(Value::Null);
         match kind {
             "AWS::Serverless::Api" | "AWS::ApiGateway::RestApi" => {
-                let (body_key, uri_key) =
-                    if kind == "AWS::Serverless::Api" { ("DefinitionBody", "DefinitionUri") } else { ("Body", "BodyS3Location") };
+                let (body_key, uri_key) = if kind == "AWS::Serverless::Api" {
+                    ("DefinitionBody", "DefinitionUri")
+                } else {
+                    ("Body", "BodyS3Location")
+                };
                 let location = if let Some(body) = props.get(body_key) {
                     let body_ptr = join_pointer(&props_ptr, body_key);
                     match include_location(body) {
                         Some(location) => {
                             let at = format!("{body_ptr}/Fn::Transform/Parameters/Location");
                             let location = resolver.resolve(location, &at);
-                            local_file(&base_dir, &location, &at, &mut diagnostics, doc).map(ApiLocation::File)
+                            local_file(&base_dir, &location, &at, &mut diagnostics, doc)
+                                .map(ApiLocation::File)
                         }
-                        None => Some(ApiLocation::Inline { value: resolver.resolve(body, &body_ptr), pointer: body_ptr }),
+                        None => Some(ApiLocation::Inline {
+                            value: resolver.resolve(body, &body_ptr),
+                            pointer: body_ptr,
+                        }),
                     }
                 } else if let Some(uri) = props.get(uri_key) {
                     let at = join_pointer(&props_ptr, uri_key);
@@ -162,7 +193,9 @@ pub(crate) fn read_template(doc: &Document, vars: &IndexMap<String, String>) -> 
                         ErrorKind::Missing,
                         &doc.path,
                         &props_ptr,
-                        format!("API `{id}` has no {body_key}; stepgate needs the OpenAPI definition"),
+                        format!(
+                            "API `{id}` has no {body_key}; stepgate needs the OpenAPI definition"
+                        ),
                     )));
                     None
                 };
@@ -176,18 +209,36 @@ pub(crate) fn read_template(doc: &Document, vars: &IndexMap<String, String>) -> 
                     continue;
                 }
                 template.api = location;
+                api_id = Some(id.clone());
                 if let Some(stage) = props.get("StageName") {
-                    template.stage = scalar_text(&resolver.resolve(stage, &join_pointer(&props_ptr, "StageName")));
+                    template.stage = scalar_text(
+                        &resolver.resolve(stage, &join_pointer(&props_ptr, "StageName")),
+                    );
                 }
-                if let Some(Value::Object(vars)) = props.get("Variables").map(|v| resolver.resolve(v, &join_pointer(&props_ptr, "Variables"))) {
-                    template.stage_variables = vars.iter().filter_map(|(k, v)| scalar_text(v).map(|t| (k.clone(), t))).collect();
+                if let Some(Value::Object(vars)) = props
+                    .get("Variables")
+                    .map(|v| resolver.resolve(v, &join_pointer(&props_ptr, "Variables")))
+                {
+                    template.stage_variables = vars
+                        .iter()
+                        .filter_map(|(k, v)| scalar_text(v).map(|t| (k.clone(), t)))
+                        .collect();
                 }
             }
             "AWS::StepFunctions::StateMachine" | "AWS::Serverless::StateMachine" => {
-                let name = state_machine_names.get(id).cloned().unwrap_or_else(|| id.clone());
+                let name = state_machine_names
+                    .get(id)
+                    .cloned()
+                    .unwrap_or_else(|| id.clone());
                 let arn = format!("arn:aws:states:{region}:{account}:stateMachine:{name}");
-                let type_key = if kind == "AWS::Serverless::StateMachine" { "Type" } else { "StateMachineType" };
-                let kind_value = props.get(type_key).map(|v| resolver.resolve(v, &join_pointer(&props_ptr, type_key)));
+                let type_key = if kind == "AWS::Serverless::StateMachine" {
+                    "Type"
+                } else {
+                    "StateMachineType"
+                };
+                let kind_value = props
+                    .get(type_key)
+                    .map(|v| resolver.resolve(v, &join_pointer(&props_ptr, type_key)));
                 let machine_type = match kind_value.as_ref().and_then(Value::as_str) {
                     None | Some("STANDARD") => StateMachineType::Standard,
                     Some("EXPRESS") => StateMachineType::Express,
@@ -201,29 +252,55 @@ pub(crate) fn read_template(doc: &Document, vars: &IndexMap<String, String>) -> 
                         StateMachineType::Standard
                     }
                 };
-                let substitutions: IndexMap<String, String> = match props.get("DefinitionSubstitutions") {
-                    Some(v) => match resolver.resolve(v, &join_pointer(&props_ptr, "DefinitionSubstitutions")) {
-                        Value::Object(m) => m.iter().filter_map(|(k, v)| scalar_text(v).map(|t| (k.clone(), t))).collect(),
-                        _ => IndexMap::new(),
-                    },
-                    None => IndexMap::new(),
-                };
+                let substitutions: IndexMap<String, String> =
+                    match props.get("DefinitionSubstitutions") {
+                        Some(v) => match resolver
+                            .resolve(v, &join_pointer(&props_ptr, "DefinitionSubstitutions"))
+                        {
+                            Value::Object(m) => m
+                                .iter()
+                                .filter_map(|(k, v)| scalar_text(v).map(|t| (k.clone(), t)))
+                                .collect(),
+                            _ => IndexMap::new(),
+                        },
+                        None => IndexMap::new(),
+                    };
                 let definition = if let Some(d) = props.get("Definition") {
                     let resolved = resolver.resolve(d, &join_pointer(&props_ptr, "Definition"));
-                    Some(StateMachineDefinition::Json(substitute_value(&resolved, &substitutions)))
+                    Some(StateMachineDefinition::Json(substitute_value(
+                        &resolved,
+                        &substitutions,
+                    )))
                 } else if let Some(d) = props.get("DefinitionString") {
                     let at = join_pointer(&props_ptr, "DefinitionString");
                     match resolver.resolve(d, &at) {
-                        Value::String(text) => Some(StateMachineDefinition::Text(substitute(&text, &substitutions))),
+                        Value::String(text) => Some(StateMachineDefinition::Text(substitute(
+                            &text,
+                            &substitutions,
+                        ))),
                         _ => {
-                            diagnostics.push(doc.diagnostic(Diagnostic::error(ErrorKind::InvalidValue, &doc.path, &at, "DefinitionString must be a string")));
+                            diagnostics.push(doc.diagnostic(Diagnostic::error(
+                                ErrorKind::InvalidValue,
+                                &doc.path,
+                                &at,
+                                "DefinitionString must be a string",
+                            )));
                             None
                         }
                     }
-                } else if let Some((key, uri)) = props.get("DefinitionUri").map(|u| ("DefinitionUri", u)).or_else(|| props.get("DefinitionS3Location").map(|u| ("DefinitionS3Location", u))) {
+                } else if let Some((key, uri)) = props
+                    .get("DefinitionUri")
+                    .map(|u| ("DefinitionUri", u))
+                    .or_else(|| {
+                        props
+                            .get("DefinitionS3Location")
+                            .map(|u| ("DefinitionS3Location", u))
+                    })
+                {
                     let at = join_pointer(&props_ptr, key);
                     let uri = resolver.resolve(uri, &at);
-                    local_file(&base_dir, &uri, &at, &mut diagnostics, doc).and_then(|path| read_definition(&path, &substitutions, &mut diagnostics))
+                    local_file(&base_dir, &uri, &at, &mut diagnostics, doc)
+                        .and_then(|path| read_definition(&path, &substitutions, &mut diagnostics))
                 } else {
                     diagnostics.push(doc.diagnostic(Diagnostic::error(
                         ErrorKind::Missing,
@@ -233,8 +310,14 @@ pub(crate) fn read_template(doc: &Document, vars: &IndexMap<String, String>) -> 
                     )));
                     None
                 };
-                let role_key = if kind == "AWS::Serverless::StateMachine" { "Role" } else { "RoleArn" };
-                let role_arn = props.get(role_key).and_then(|r| scalar_text(&resolver.resolve(r, &join_pointer(&props_ptr, role_key))));
+                let role_key = if kind == "AWS::Serverless::StateMachine" {
+                    "Role"
+                } else {
+                    "RoleArn"
+                };
+                let role_arn = props.get(role_key).and_then(|r| {
+                    scalar_text(&resolver.resolve(r, &join_pointer(&props_ptr, role_key)))
+                });
                 if let Some(definition) = definition {
                     template.state_machines.push(StateMachineSource {
                         name,
@@ -242,11 +325,49 @@ pub(crate) fn read_template(doc: &Document, vars: &IndexMap<String, String>) -> 
                         definition,
                         kind: machine_type,
                         role_arn,
-                        origin: format!("{}#{}", doc.path.display(), join_pointer("/Resources", id)),
+                        origin: format!(
+                            "{}#{}",
+                            doc.path.display(),
+                            join_pointer("/Resources", id)
+                        ),
                     });
                 }
             }
             _ => {}
+        }
+    }
+    // a RestApi's stage lives in an AWS::ApiGateway::Stage (or Deployment) that Refs it
+    if let (Some(api_id), None) = (&api_id, &template.stage) {
+        let reference = serde_json::json!({"Ref": api_id});
+        for (id, resource) in resources {
+            let kind = resource.get("Type").and_then(Value::as_str).unwrap_or("");
+            let Some(props) = resource.get("Properties") else {
+                continue;
+            };
+            if !matches!(
+                kind,
+                "AWS::ApiGateway::Stage" | "AWS::ApiGateway::Deployment"
+            ) || props.get("RestApiId") != Some(&reference)
+            {
+                continue;
+            }
+            let props_ptr = join_pointer(&join_pointer("/Resources", id), "Properties");
+            if let Some(stage) = props.get("StageName") {
+                template.stage =
+                    scalar_text(&resolver.resolve(stage, &join_pointer(&props_ptr, "StageName")));
+            }
+            if let Some(Value::Object(vars)) = props
+                .get("Variables")
+                .map(|v| resolver.resolve(v, &join_pointer(&props_ptr, "Variables")))
+            {
+                template.stage_variables = vars
+                    .iter()
+                    .filter_map(|(k, v)| scalar_text(v).map(|t| (k.clone(), t)))
+                    .collect();
+            }
+            if kind == "AWS::ApiGateway::Stage" {
+                break;
+            }
         }
     }
     report(std::mem::take(&mut resolver.problems), &mut diagnostics);
@@ -265,15 +386,31 @@ fn include_location(body: &Value) -> Option<&Value> {
 }
 
 /// A local file named by a (resolved) location: a path, or `file://`. S3 is reported.
-fn local_file(base: &Path, location: &Value, pointer: &str, diagnostics: &mut Vec<Diagnostic>, doc: &Document) -> Option<PathBuf> {
+fn local_file(
+    base: &Path,
+    location: &Value,
+    pointer: &str,
+    diagnostics: &mut Vec<Diagnostic>,
+    doc: &Document,
+) -> Option<PathBuf> {
     let text = match location {
         Value::String(s) => s.clone(),
         Value::Object(m) if m.contains_key("Bucket") => {
-            diagnostics.push(doc.diagnostic(Diagnostic::error(ErrorKind::Unsupported, &doc.path, pointer, "an S3 location cannot be read locally; give a local file path")));
+            diagnostics.push(doc.diagnostic(Diagnostic::error(
+                ErrorKind::Unsupported,
+                &doc.path,
+                pointer,
+                "an S3 location cannot be read locally; give a local file path",
+            )));
             return None;
         }
         _ => {
-            diagnostics.push(doc.diagnostic(Diagnostic::error(ErrorKind::InvalidValue, &doc.path, pointer, "expected a file path")));
+            diagnostics.push(doc.diagnostic(Diagnostic::error(
+                ErrorKind::InvalidValue,
+                &doc.path,
+                pointer,
+                "expected a file path",
+            )));
             return None;
         }
     };
@@ -287,24 +424,45 @@ fn local_file(base: &Path, location: &Value, pointer: &str, diagnostics: &mut Ve
         return None;
     }
     let path = PathBuf::from(text.strip_prefix("file://").unwrap_or(&text));
-    Some(clean_path(&if path.is_absolute() { path } else { base.join(path) }))
+    Some(clean_path(&if path.is_absolute() {
+        path
+    } else {
+        base.join(path)
+    }))
 }
 
-fn read_definition(path: &Path, substitutions: &IndexMap<String, String>, diagnostics: &mut Vec<Diagnostic>) -> Option<StateMachineDefinition> {
-    let is_json = path.extension().is_some_and(|e| e.eq_ignore_ascii_case("json"));
+fn read_definition(
+    path: &Path,
+    substitutions: &IndexMap<String, String>,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Option<StateMachineDefinition> {
+    let is_json = path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("json"));
     if is_json {
         match std::fs::read_to_string(path) {
-            Ok(text) => Some(StateMachineDefinition::Text(substitute(&text, substitutions))),
+            Ok(text) => Some(StateMachineDefinition::Text(substitute(
+                &text,
+                substitutions,
+            ))),
             Err(e) => {
-                diagnostics.push(Diagnostic::error(ErrorKind::Io, path, "", format!("cannot read state machine definition: {e}")));
+                diagnostics.push(Diagnostic::error(
+                    ErrorKind::Io,
+                    path,
+                    "",
+                    format!("cannot read state machine definition: {e}"),
+                ));
                 None
             }
         }
     } else {
         match Document::read(path) {
-            Ok(d) => Some(StateMachineDefinition::Json(substitute_value(&d.value, substitutions))),
+            Ok(d) => Some(StateMachineDefinition::Json(substitute_value(
+                &d.value,
+                substitutions,
+            ))),
             Err(e) => {
-                diagnostics.push(e);
+                diagnostics.push(*e);
                 None
             }
         }
@@ -326,8 +484,17 @@ fn substitute_value(value: &Value, substitutions: &IndexMap<String, String>) -> 
     }
     match value {
         Value::String(s) => Value::String(substitute(s, substitutions)),
-        Value::Array(items) => Value::Array(items.iter().map(|v| substitute_value(v, substitutions)).collect()),
-        Value::Object(m) => Value::Object(m.iter().map(|(k, v)| (k.clone(), substitute_value(v, substitutions))).collect()),
+        Value::Array(items) => Value::Array(
+            items
+                .iter()
+                .map(|v| substitute_value(v, substitutions))
+                .collect(),
+        ),
+        Value::Object(m) => Value::Object(
+            m.iter()
+                .map(|(k, v)| (k.clone(), substitute_value(v, substitutions)))
+                .collect(),
+        ),
         other => other.clone(),
     }
 }

@@ -10,7 +10,7 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use crate::vtl;
+use crate::{diag, vtl};
 
 /// How bad a problem is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -45,6 +45,10 @@ pub enum ErrorKind {
     Uri,
     /// Something stepgate does not support: `type: aws_proxy`.
     Unsupported,
+    /// A state machine definition AWS would reject (`InvalidDefinition`): `{"StartAt": "A"}`.
+    StateMachine,
+    /// A Lambda task the local engine has no answer for (warning).
+    NoLocalAnswer,
     /// A selection pattern API Gateway would never select (warning).
     NonPortable,
     /// `escapeJavaScript` output inside a JSON string without the `'` fix (warning).
@@ -74,7 +78,12 @@ pub struct Diagnostic {
 
 impl Diagnostic {
     /// A new error-severity problem.
-    pub fn error(kind: ErrorKind, file: &Path, pointer: &str, message: impl Into<String>) -> Diagnostic {
+    pub fn error(
+        kind: ErrorKind,
+        file: &Path,
+        pointer: &str,
+        message: impl Into<String>,
+    ) -> Diagnostic {
         Diagnostic {
             severity: Severity::Error,
             kind,
@@ -88,8 +97,16 @@ impl Diagnostic {
     }
 
     /// A new warning.
-    pub fn warning(kind: ErrorKind, file: &Path, pointer: &str, message: impl Into<String>) -> Diagnostic {
-        Diagnostic { severity: Severity::Warning, ..Diagnostic::error(kind, file, pointer, message) }
+    pub fn warning(
+        kind: ErrorKind,
+        file: &Path,
+        pointer: &str,
+        message: impl Into<String>,
+    ) -> Diagnostic {
+        Diagnostic {
+            severity: Severity::Warning,
+            ..Diagnostic::error(kind, file, pointer, message)
+        }
     }
 
     /// `file:line:col` or `file`, then `#pointer` when there is one.
@@ -107,47 +124,56 @@ impl Diagnostic {
 }
 
 impl fmt::Display for Diagnostic {
+    /// `{}`: one line, `error: file:line:col#pointer: message`. `{:#}`: the message, then
+    /// the source excerpt with a caret (from `crate::diag`; a template's own excerpt for
+    /// template errors) and the JSON pointer.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let label = match self.severity {
             Severity::Error => "error",
             Severity::Warning => "warning",
         };
-        write!(f, "{label}: {}: {}", self.location(), self.message)?;
         if !f.alternate() {
-            return Ok(());
+            return write!(f, "{label}: {}: {}", self.location(), self.message);
         }
+        write!(f, "{label}: {}", self.message)?;
+        let file = self.file.display().to_string();
         if let Some(template_error) = &self.template_error {
             let block = format!("{template_error:#}");
-            for line in block.lines() {
-                write!(f, "\n    {line}")?;
+            for line in block.lines().skip(1) {
+                write!(f, "\n{line}")?;
             }
         } else if let (Some(text), Some((line, col))) = (&self.source_text, self.position) {
-            write!(f, "\n{}", excerpt(text, line, col))?;
+            // without the final newline, so no empty last line is shown
+            let text = text.trim_end_matches(['\n', '\r']);
+            let offset = byte_offset(text, line, col);
+            write!(
+                f,
+                "\n{}",
+                diag::excerpt(&file, text, offset, offset + 1, "")
+            )?;
+        } else {
+            return write!(f, "\n  --> {}", self.location());
+        }
+        if !self.pointer.is_empty() {
+            write!(f, "\n   = at {file}#{}", self.pointer)?;
         }
         Ok(())
     }
 }
 
-/// Two lines of context, the line, and a caret at `col` (1-based, in characters).
-fn excerpt(text: &str, line: usize, col: usize) -> String {
-    let lines: Vec<&str> = text.lines().collect();
-    if line == 0 || line > lines.len() {
-        return String::new();
-    }
-    let first = line.saturating_sub(2).max(1);
-    let last = (line + 1).min(lines.len());
-    let width = last.to_string().len();
-    let mut out = format!("{:width$} |", "");
-    for n in first..=last {
-        let shown = lines[n - 1].replace('\t', "    ");
-        out.push_str(&format!("\n{n:>width$} | {shown}"));
-        if n == line {
-            let before: String = lines[n - 1].chars().take(col.saturating_sub(1)).collect();
-            let pad = before.replace('\t', "    ").chars().count();
-            out.push_str(&format!("\n{:width$} | {}^", "", " ".repeat(pad)));
+/// The byte offset of 1-based `line`:`col` (in characters) in `text`.
+fn byte_offset(text: &str, line: usize, col: usize) -> usize {
+    let mut offset = 0;
+    for (i, l) in text.split('\n').enumerate() {
+        if i + 1 == line {
+            return offset
+                + l.char_indices()
+                    .nth(col.saturating_sub(1))
+                    .map_or(l.len(), |(b, _)| b);
         }
+        offset += l.len() + 1;
     }
-    out
+    text.len()
 }
 
 /// Every problem found while loading; at least one is an error.
@@ -169,14 +195,20 @@ impl Error {
 
     /// Only the errors.
     pub fn errors(&self) -> impl Iterator<Item = &Diagnostic> {
-        self.diagnostics.iter().filter(|d| d.severity == Severity::Error)
+        self.diagnostics
+            .iter()
+            .filter(|d| d.severity == Severity::Error)
     }
 }
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let count = self.errors().count();
-        write!(f, "{count} configuration error{}", if count == 1 { "" } else { "s" })?;
+        write!(
+            f,
+            "{count} configuration error{}",
+            if count == 1 { "" } else { "s" }
+        )?;
         for d in self.errors() {
             if f.alternate() {
                 write!(f, "\n{d:#}")?;

@@ -23,36 +23,55 @@ pub(crate) struct Document {
 }
 
 impl Document {
-    /// Reads and parses a file (JSON if it starts with `{` or `[`, else YAML).
-    pub(crate) fn read(path: &Path) -> Result<Document, Diagnostic> {
+    /// Reads and parses a file (YAML, which includes JSON).
+    pub(crate) fn read(path: &Path) -> Result<Document, Box<Diagnostic>> {
         let text = std::fs::read_to_string(path).map_err(|e| {
-            Diagnostic::error(ErrorKind::Io, path, "", format!("cannot read file: {e}"))
+            Box::new(Diagnostic::error(
+                ErrorKind::Io,
+                path,
+                "",
+                format!("cannot read file: {e}"),
+            ))
         })?;
         Document::parse(path, &text)
     }
 
-    /// Parses text (JSON if it starts with `{` or `[`, else YAML).
-    pub(crate) fn parse(path: &Path, text: &str) -> Result<Document, Diagnostic> {
+    /// Parses text as YAML (JSON is flow-style YAML, and so gets positions too); JSON that
+    /// YAML rejects (tabs, say) is read by serde_json, without positions.
+    pub(crate) fn parse(path: &Path, text: &str) -> Result<Document, Box<Diagnostic>> {
         let text: Arc<str> = Arc::from(text);
-        let trimmed = text.trim_start();
-        if trimmed.starts_with('{') || trimmed.starts_with('[') {
-            if let Ok(value) = serde_json::from_str::<Value>(&text) {
-                return Ok(Document { path: path.to_path_buf(), text, value, positions: HashMap::new() });
-            }
-            // fall through: flow-style YAML is a superset of JSON (and gives positions)
-        }
         let mut options = serde_saphyr::Options::default();
         options.strict_booleans = true;
         options.leading_zero_numbers_as_strings = true;
-        let node: Node = serde_saphyr::from_str_with_options(&text, options).map_err(|e| {
-            let mut d = Diagnostic::error(ErrorKind::Syntax, path, "", yaml_message(&e));
-            d.position = yaml_position(&e);
-            d.source_text = Some(text.clone());
-            d
-        })?;
-        let mut positions = HashMap::new();
-        let value = node.into_value(String::new(), &mut positions);
-        Ok(Document { path: path.to_path_buf(), text, value, positions })
+        match serde_saphyr::from_str_with_options::<Node>(&text, options) {
+            Ok(node) => {
+                let mut positions = HashMap::new();
+                let value = node.into_value(String::new(), &mut positions);
+                Ok(Document {
+                    path: path.to_path_buf(),
+                    text,
+                    value,
+                    positions,
+                })
+            }
+            Err(e) => {
+                let trimmed = text.trim_start();
+                if (trimmed.starts_with('{') || trimmed.starts_with('['))
+                    && let Ok(value) = serde_json::from_str::<Value>(&text)
+                {
+                    return Ok(Document {
+                        path: path.to_path_buf(),
+                        text,
+                        value,
+                        positions: HashMap::new(),
+                    });
+                }
+                let mut d = Diagnostic::error(ErrorKind::Syntax, path, "", yaml_message(&e));
+                d.position = yaml_position(&e);
+                d.source_text = Some(text.clone());
+                Err(Box::new(d))
+            }
+        }
     }
 
     /// The line:col of the node at `pointer`, or of its nearest ancestor that has one.
@@ -72,9 +91,15 @@ impl Document {
     /// template line:col to file line:col.
     pub(crate) fn template_origin(&self, pointer: &str, template: &str) -> Option<(usize, usize)> {
         let first = template.lines().next().filter(|l| !l.trim().is_empty())?;
-        let candidates = [pointer.to_string(), format!("{pointer}/Fn::Sub"), format!("{pointer}/Fn::Sub/0")];
+        let candidates = [
+            pointer.to_string(),
+            format!("{pointer}/Fn::Sub"),
+            format!("{pointer}/Fn::Sub/0"),
+        ];
         for candidate in candidates {
-            let Some(&(line, col)) = self.positions.get(&candidate) else { continue };
+            let Some(&(line, col)) = self.positions.get(&candidate) else {
+                continue;
+            };
             let text_line = self.text.lines().nth(line.checked_sub(1)?)?;
             let rest: String = text_line.chars().skip(col.saturating_sub(1)).collect();
             if rest.starts_with(first) && template.lines().count() > 1 {
@@ -108,7 +133,9 @@ fn yaml_position(e: &serde_saphyr::Error) -> Option<(usize, usize)> {
 
 /// `a/./b` → `a/b` (for messages; `..` is kept, the file system resolves it).
 pub(crate) fn clean_path(path: &Path) -> PathBuf {
-    path.components().filter(|c| !matches!(c, std::path::Component::CurDir)).collect()
+    path.components()
+        .filter(|c| !matches!(c, std::path::Component::CurDir))
+        .collect()
 }
 
 /// Escapes one JSON pointer token (`/` → `~1`, `~` → `~0`).
@@ -216,10 +243,15 @@ fn short_form(tag: &str) -> Option<&'static str> {
 
 impl<'de> Deserialize<'de> for Node {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Node, D::Error> {
-        let spanned: serde_saphyr::Spanned<serde_saphyr::Tagged<Raw>> = Deserialize::deserialize(deserializer)?;
+        let spanned: serde_saphyr::Spanned<serde_saphyr::Tagged<Raw>> =
+            Deserialize::deserialize(deserializer)?;
         let loc = spanned.referenced;
         let serde_saphyr::Tagged(raw, tag) = spanned.value;
-        Ok(Node { raw, tag, position: (loc.line() as usize, loc.column() as usize) })
+        Ok(Node {
+            raw,
+            tag,
+            position: (loc.line() as usize, loc.column() as usize),
+        })
     }
 }
 
@@ -256,13 +288,19 @@ impl<'de> Visitor<'de> for RawVisitor {
         Ok(Raw::Number(v.into()))
     }
     fn visit_i128<E: de::Error>(self, v: i128) -> Result<Raw, E> {
-        Ok(serde_json::Number::from_i128(v).map(Raw::Number).unwrap_or_else(|| Raw::String(v.to_string())))
+        Ok(serde_json::Number::from_i128(v)
+            .map(Raw::Number)
+            .unwrap_or_else(|| Raw::String(v.to_string())))
     }
     fn visit_u128<E: de::Error>(self, v: u128) -> Result<Raw, E> {
-        Ok(serde_json::Number::from_u128(v).map(Raw::Number).unwrap_or_else(|| Raw::String(v.to_string())))
+        Ok(serde_json::Number::from_u128(v)
+            .map(Raw::Number)
+            .unwrap_or_else(|| Raw::String(v.to_string())))
     }
     fn visit_f64<E: de::Error>(self, v: f64) -> Result<Raw, E> {
-        Ok(serde_json::Number::from_f64(v).map(Raw::Number).unwrap_or(Raw::Null))
+        Ok(serde_json::Number::from_f64(v)
+            .map(Raw::Number)
+            .unwrap_or(Raw::Null))
     }
     fn visit_str<E: de::Error>(self, v: &str) -> Result<Raw, E> {
         Ok(Raw::String(v.to_string()))
@@ -335,7 +373,9 @@ mod tests {
 
     #[test]
     fn document_short_tags_become_long_forms() {
-        let d = parse("a: !Sub 'x-${AWS::Region}'\nb: !GetAtt Role.Arn\nc: !Ref Workflow\nd: !Join ['', [a, !Ref B]]\n");
+        let d = parse(
+            "a: !Sub 'x-${AWS::Region}'\nb: !GetAtt Role.Arn\nc: !Ref Workflow\nd: !Join ['', [a, !Ref B]]\n",
+        );
         assert_eq!(
             d.value,
             json!({"a": {"Fn::Sub": "x-${AWS::Region}"}, "b": {"Fn::GetAtt": ["Role", "Arn"]},
@@ -346,14 +386,20 @@ mod tests {
     #[test]
     fn document_keeps_keys_as_text_and_yaml_11_scalars_as_strings() {
         let d = parse("responses:\n  200:\n    x: on\n  default: {}\nmode: 0755\n");
-        assert_eq!(d.value, json!({"responses": {"200": {"x": "on"}, "default": {}}, "mode": "0755"}));
+        assert_eq!(
+            d.value,
+            json!({"responses": {"200": {"x": "on"}, "default": {}}, "mode": "0755"})
+        );
     }
 
     #[test]
     fn document_positions_by_pointer() {
         let d = parse("paths:\n  /execute:\n    post:\n      x: 1\n");
         assert_eq!(d.position("/paths/~1execute/post/x"), Some((4, 10)));
-        assert_eq!(d.position("/paths/~1execute/post/nope"), d.position("/paths/~1execute/post"));
+        assert_eq!(
+            d.position("/paths/~1execute/post/nope"),
+            d.position("/paths/~1execute/post")
+        );
     }
 
     #[test]

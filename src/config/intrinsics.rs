@@ -13,7 +13,11 @@ use crate::config::diagnostic::{Diagnostic, ErrorKind};
 use crate::config::document::join_pointer;
 
 /// The default pseudo parameters (`AWS::Region`, `AWS::AccountId`, ...), for local use.
-pub(crate) fn pseudo_parameters(region: &str, account_id: &str, stack_name: &str) -> IndexMap<String, String> {
+pub(crate) fn pseudo_parameters(
+    region: &str,
+    account_id: &str,
+    stack_name: &str,
+) -> IndexMap<String, String> {
     let mut vars = IndexMap::new();
     vars.insert("AWS::Region".to_string(), region.to_string());
     vars.insert("AWS::AccountId".to_string(), account_id.to_string());
@@ -33,11 +37,21 @@ pub(crate) struct Resolver<'a> {
     pub(crate) problems: Vec<Diagnostic>,
 }
 
-const INTRINSICS: &[&str] = &["Ref", "Fn::Sub", "Fn::GetAtt", "Fn::Join", "Fn::Select", "Fn::Split"];
+const INTRINSICS: &[&str] = &[
+    "Ref",
+    "Fn::Sub",
+    "Fn::GetAtt",
+    "Fn::Join",
+    "Fn::Select",
+    "Fn::Split",
+];
 
 impl<'a> Resolver<'a> {
     pub(crate) fn new(vars: &'a IndexMap<String, String>) -> Resolver<'a> {
-        Resolver { vars, problems: Vec::new() }
+        Resolver {
+            vars,
+            problems: Vec::new(),
+        }
     }
 
     /// Returns `value` with every intrinsic replaced by its result.
@@ -49,22 +63,44 @@ impl<'a> Resolver<'a> {
                     let at = join_pointer(pointer, key);
                     return self.call(key, arg, &at);
                 }
+                if key.starts_with("Fn::") && key != "Fn::Transform" {
+                    return self.problem(
+                        ErrorKind::Unsupported,
+                        &join_pointer(pointer, key),
+                        format!("{key} is not supported (stepgate resolves Ref, Fn::Sub, Fn::GetAtt, Fn::Join, Fn::Select, Fn::Split)"),
+                    );
+                }
                 Value::Object(self.resolve_map(map, pointer))
             }
             Value::Object(map) => Value::Object(self.resolve_map(map, pointer)),
             Value::Array(items) => Value::Array(
-                items.iter().enumerate().map(|(i, v)| self.resolve(v, &format!("{pointer}/{i}"))).collect(),
+                items
+                    .iter()
+                    .enumerate()
+                    .map(|(i, v)| self.resolve(v, &format!("{pointer}/{i}")))
+                    .collect(),
             ),
             other => other.clone(),
         }
     }
 
-    fn resolve_map(&mut self, map: &serde_json::Map<String, Value>, pointer: &str) -> serde_json::Map<String, Value> {
-        map.iter().map(|(k, v)| (k.clone(), self.resolve(v, &join_pointer(pointer, k)))).collect()
+    fn resolve_map(
+        &mut self,
+        map: &serde_json::Map<String, Value>,
+        pointer: &str,
+    ) -> serde_json::Map<String, Value> {
+        map.iter()
+            .map(|(k, v)| (k.clone(), self.resolve(v, &join_pointer(pointer, k))))
+            .collect()
     }
 
     fn problem(&mut self, kind: ErrorKind, pointer: &str, message: String) -> Value {
-        self.problems.push(Diagnostic::error(kind, std::path::Path::new(""), pointer, message));
+        self.problems.push(Diagnostic::error(
+            kind,
+            std::path::Path::new(""),
+            pointer,
+            message,
+        ));
         Value::String(String::new())
     }
 
@@ -97,7 +133,11 @@ impl<'a> Resolver<'a> {
                 };
                 match name {
                     Some(name) => self.lookup(&name, pointer, "Fn::GetAtt"),
-                    None => self.problem(ErrorKind::InvalidValue, pointer, "Fn::GetAtt takes [Resource, Attribute]".into()),
+                    None => self.problem(
+                        ErrorKind::InvalidValue,
+                        pointer,
+                        "Fn::GetAtt takes [Resource, Attribute]".into(),
+                    ),
                 }
             }
             "Fn::Sub" => self.sub(arg, pointer),
@@ -121,9 +161,17 @@ impl<'a> Resolver<'a> {
                             }
                             Value::String(texts.join(sep))
                         }
-                        _ => self.problem(ErrorKind::InvalidValue, pointer, "Fn::Join takes [separator, [items]]".into()),
+                        _ => self.problem(
+                            ErrorKind::InvalidValue,
+                            pointer,
+                            "Fn::Join takes [separator, [items]]".into(),
+                        ),
                     },
-                    _ => self.problem(ErrorKind::InvalidValue, pointer, "Fn::Join takes [separator, [items]]".into()),
+                    _ => self.problem(
+                        ErrorKind::InvalidValue,
+                        pointer,
+                        "Fn::Join takes [separator, [items]]".into(),
+                    ),
                 }
             }
             "Fn::Select" => {
@@ -143,19 +191,33 @@ impl<'a> Resolver<'a> {
                     _ => None,
                 };
                 selected.unwrap_or_else(|| {
-                    self.problem(ErrorKind::InvalidValue, pointer, "Fn::Select takes [index, [items]] with index in range".into())
+                    self.problem(
+                        ErrorKind::InvalidValue,
+                        pointer,
+                        "Fn::Select takes [index, [items]] with index in range".into(),
+                    )
                 })
             }
             "Fn::Split" => {
                 let arg = self.resolve(arg, pointer);
                 match &arg {
                     Value::Array(parts) if parts.len() == 2 => match (&parts[0], &parts[1]) {
-                        (Value::String(sep), Value::String(s)) if !sep.is_empty() => {
-                            Value::Array(s.split(sep.as_str()).map(|p| Value::String(p.to_string())).collect())
-                        }
-                        _ => self.problem(ErrorKind::InvalidValue, pointer, "Fn::Split takes [separator, string]".into()),
+                        (Value::String(sep), Value::String(s)) if !sep.is_empty() => Value::Array(
+                            s.split(sep.as_str())
+                                .map(|p| Value::String(p.to_string()))
+                                .collect(),
+                        ),
+                        _ => self.problem(
+                            ErrorKind::InvalidValue,
+                            pointer,
+                            "Fn::Split takes [separator, string]".into(),
+                        ),
                     },
-                    _ => self.problem(ErrorKind::InvalidValue, pointer, "Fn::Split takes [separator, string]".into()),
+                    _ => self.problem(
+                        ErrorKind::InvalidValue,
+                        pointer,
+                        "Fn::Split takes [separator, string]".into(),
+                    ),
                 }
             }
             _ => arg.clone(),
@@ -167,7 +229,11 @@ impl<'a> Resolver<'a> {
             Value::String(s) => (s.clone(), IndexMap::new()),
             Value::Array(parts) if parts.len() == 2 => {
                 let Value::String(s) = &parts[0] else {
-                    return self.problem(ErrorKind::InvalidValue, pointer, "Fn::Sub takes a string or [string, {vars}]".into());
+                    return self.problem(
+                        ErrorKind::InvalidValue,
+                        pointer,
+                        "Fn::Sub takes a string or [string, {vars}]".into(),
+                    );
                 };
                 let mut local = IndexMap::new();
                 if let Value::Object(map) = &parts[1] {
@@ -176,11 +242,21 @@ impl<'a> Resolver<'a> {
                         local.insert(k.clone(), scalar_text(&resolved).unwrap_or_default());
                     }
                 } else {
-                    return self.problem(ErrorKind::InvalidValue, &format!("{pointer}/1"), "Fn::Sub variables must be a map".into());
+                    return self.problem(
+                        ErrorKind::InvalidValue,
+                        &format!("{pointer}/1"),
+                        "Fn::Sub variables must be a map".into(),
+                    );
                 }
                 (s.clone(), local)
             }
-            _ => return self.problem(ErrorKind::InvalidValue, pointer, "Fn::Sub takes a string or [string, {vars}]".into()),
+            _ => {
+                return self.problem(
+                    ErrorKind::InvalidValue,
+                    pointer,
+                    "Fn::Sub takes a string or [string, {vars}]".into(),
+                );
+            }
         };
         let mut out = String::with_capacity(template.len());
         let mut rest = template.as_str();
@@ -231,7 +307,10 @@ mod tests {
 
     fn vars() -> IndexMap<String, String> {
         let mut v = pseudo_parameters("eu-west-1", "123456789012", "demo");
-        v.insert("Workflow".into(), "arn:aws:states:eu-west-1:123456789012:stateMachine:wf".into());
+        v.insert(
+            "Workflow".into(),
+            "arn:aws:states:eu-west-1:123456789012:stateMachine:wf".into(),
+        );
         v.insert("Role.Arn".into(), "arn:aws:iam::123456789012:role/r".into());
         v
     }
@@ -268,18 +347,47 @@ mod tests {
             "",
         );
         assert!(r.problems.is_empty());
-        assert_eq!(v, json!(["arn:aws:iam::123456789012:role/r", "arn:aws:iam::123456789012:role/r", "/demo/", "b"]));
+        assert_eq!(
+            v,
+            json!([
+                "arn:aws:iam::123456789012:role/r",
+                "arn:aws:iam::123456789012:role/r",
+                "/demo/",
+                "b"
+            ])
+        );
+    }
+
+    #[test]
+    fn intrinsics_unsupported_functions_are_reported() {
+        let vars = vars();
+        let mut r = Resolver::new(&vars);
+        r.resolve(&json!({"a": {"Fn::If": ["C", "x", "y"]}}), "");
+        assert_eq!(r.problems.len(), 1);
+        assert_eq!(r.problems[0].pointer, "/a/Fn::If");
+        assert_eq!(r.problems[0].kind, ErrorKind::Unsupported);
     }
 
     #[test]
     fn intrinsics_unknown_names_are_reported_at_their_pointer() {
         let vars = vars();
         let mut r = Resolver::new(&vars);
-        r.resolve(&json!({"paths": {"/x": {"uri": {"Fn::Sub": "${Nope}"}, "r": {"Ref": "Gone"}}}}), "");
-        let found: Vec<(&str, &str)> = r.problems.iter().map(|p| (p.pointer.as_str(), p.message.as_str())).collect();
+        r.resolve(
+            &json!({"paths": {"/x": {"uri": {"Fn::Sub": "${Nope}"}, "r": {"Ref": "Gone"}}}}),
+            "",
+        );
+        let found: Vec<(&str, &str)> = r
+            .problems
+            .iter()
+            .map(|p| (p.pointer.as_str(), p.message.as_str()))
+            .collect();
         assert_eq!(found.len(), 2);
         assert_eq!(found[0].0, "/paths/~1x/uri/Fn::Sub");
-        assert!(found[0].1.starts_with("Fn::Sub variable `Nope` has no value"));
+        assert!(
+            found[0]
+                .1
+                .starts_with("Fn::Sub variable `Nope` has no value")
+        );
         assert_eq!(found[1].0, "/paths/~1x/r/Ref");
     }
 }

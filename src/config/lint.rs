@@ -78,7 +78,11 @@ fn set_target(source: &str, start: usize) -> Option<String> {
     let at = before.rfind("#set(")?;
     let name = before[at + 5..].trim().strip_prefix('$')?;
     let name = name.trim_start_matches('{').trim_end_matches('}');
-    (!name.is_empty() && name.chars().all(|c| c.is_alphanumeric() || c == '_' || c == '-')).then(|| name.to_string())
+    (!name.is_empty()
+        && name
+            .chars()
+            .all(|c| c.is_alphanumeric() || c == '_' || c == '-'))
+    .then(|| name.to_string())
 }
 
 /// Whether an odd number of unescaped `"` precede `start` on its line.
@@ -112,7 +116,8 @@ mod tests {
 
     #[test]
     fn escape_javascript_in_json_string_is_reported() {
-        let t = "{\n  \"input\": \"$util.escapeJavaScript($input.json('$'))\",\n  \"name\": \"x\"\n}";
+        let t =
+            "{\n  \"input\": \"$util.escapeJavaScript($input.json('$'))\",\n  \"name\": \"x\"\n}";
         let found = lint(t);
         assert_eq!(found.len(), 1);
         assert_eq!((found[0].0, found[0].1), (2, 13));
@@ -120,7 +125,8 @@ mod tests {
 
     #[test]
     fn escape_javascript_with_replace_all_is_fine() {
-        let t = "{\"input\": \"$util.escapeJavaScript($input.json('$')).replaceAll(\"\\\\'\",\"'\")\"}";
+        let t =
+            "{\"input\": \"$util.escapeJavaScript($input.json('$')).replaceAll(\"\\\\'\",\"'\")\"}";
         assert!(lint(t).is_empty());
     }
 
@@ -131,7 +137,8 @@ mod tests {
 
     #[test]
     fn escape_javascript_through_set_variable_is_reported() {
-        let t = "#set($data = $util.escapeJavaScript($input.json('$')))\n{\n\"input\": \"$data\"\n}";
+        let t =
+            "#set($data = $util.escapeJavaScript($input.json('$')))\n{\n\"input\": \"$data\"\n}";
         let found = lint(t);
         assert_eq!(found.len(), 1);
         assert_eq!((found[0].0, found[0].1), (3, 11));

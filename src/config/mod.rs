@@ -18,6 +18,7 @@ mod diagnostic;
 mod document;
 mod intrinsics;
 mod lint;
+mod machines;
 mod openapi;
 mod parameters;
 
@@ -35,7 +36,7 @@ use indexmap::IndexMap;
 use crate::config::document::Document;
 use crate::config::intrinsics::Resolver;
 
-pub use settings::{load, load_with, LoadOptions};
+pub use settings::{LoadOptions, load, load_with};
 
 /// What [`load_api`] found in one OpenAPI document or SAM/CloudFormation template.
 #[derive(Debug, Clone)]
@@ -55,12 +56,16 @@ pub struct ApiDocument {
 /// template holding one, resolving CloudFormation intrinsics from `vars` (`Name` →
 /// value; `AWS::Region` and the other pseudo parameters have local defaults).
 pub fn load_api(path: &Path, vars: &IndexMap<String, String>) -> Result<ApiDocument, Error> {
-    let (document, diagnostics) = read_api(path, vars, Limits::default().default_integration_timeout);
+    let (document, diagnostics) =
+        read_api(path, vars, Limits::default().default_integration_timeout);
     finish(document, diagnostics)
 }
 
 /// Turns a result plus its problems into `Ok` (with warnings) or `Err` (all problems).
-fn finish(document: Option<ApiDocument>, diagnostics: Vec<Diagnostic>) -> Result<ApiDocument, Error> {
+fn finish(
+    document: Option<ApiDocument>,
+    diagnostics: Vec<Diagnostic>,
+) -> Result<ApiDocument, Error> {
     let diagnostics = tidy(diagnostics);
     match document {
         Some(mut d) if diagnostics.iter().all(|d| d.severity != Severity::Error) => {
@@ -83,7 +88,9 @@ pub(crate) fn tidy(mut diagnostics: Vec<Diagnostic>) -> Vec<Diagnostic> {
     diagnostics.retain(|d| {
         d.kind == ErrorKind::UnresolvedReference
             || d.severity == Severity::Warning
-            || !unresolved.iter().any(|(file, pointer)| *file == d.file && pointer.starts_with(&format!("{}/", d.pointer)))
+            || !unresolved.iter().any(|(file, pointer)| {
+                *file == d.file && pointer.starts_with(&format!("{}/", d.pointer))
+            })
     });
     diagnostics.sort_by(|a, b| (&a.file, a.position).cmp(&(&b.file, b.position)));
     diagnostics
@@ -92,8 +99,12 @@ pub(crate) fn tidy(mut diagnostics: Vec<Diagnostic>) -> Vec<Diagnostic> {
 /// The variables a load starts from: local pseudo parameters, overridden by `vars`.
 fn base_variables(vars: &IndexMap<String, String>) -> IndexMap<String, String> {
     let region = vars.get("AWS::Region").map_or("us-east-1", String::as_str);
-    let account = vars.get("AWS::AccountId").map_or("123456789012", String::as_str);
-    let stack = vars.get("AWS::StackName").map_or("stepgate", String::as_str);
+    let account = vars
+        .get("AWS::AccountId")
+        .map_or("123456789012", String::as_str);
+    let stack = vars
+        .get("AWS::StackName")
+        .map_or("stepgate", String::as_str);
     let mut all = intrinsics::pseudo_parameters(region, account, stack);
     for (k, v) in vars {
         all.insert(k.clone(), v.clone());
@@ -103,11 +114,15 @@ fn base_variables(vars: &IndexMap<String, String>) -> IndexMap<String, String> {
 
 /// Reads one API file; `None` when nothing usable was found. Problems are returned, not
 /// raised, so a caller can collect them across files.
-fn read_api(path: &Path, vars: &IndexMap<String, String>, default_timeout: Duration) -> (Option<ApiDocument>, Vec<Diagnostic>) {
+fn read_api(
+    path: &Path,
+    vars: &IndexMap<String, String>,
+    default_timeout: Duration,
+) -> (Option<ApiDocument>, Vec<Diagnostic>) {
     let mut diagnostics = Vec::new();
     let doc = match Document::read(path) {
         Ok(doc) => doc,
-        Err(d) => return (None, vec![d]),
+        Err(d) => return (None, vec![*d]),
     };
     let variables = base_variables(vars);
     if cloudformation::is_template(&doc.value) {
@@ -115,7 +130,8 @@ fn read_api(path: &Path, vars: &IndexMap<String, String>, default_timeout: Durat
         diagnostics.extend(template.diagnostics);
         let built = match template.api {
             Some(cloudformation::ApiLocation::Inline { pointer, value }) => {
-                let (api, d) = openapi::Builder::new(&doc, &value, &pointer, default_timeout).build();
+                let (api, d) =
+                    openapi::Builder::new(&doc, &value, &pointer, default_timeout).build();
                 diagnostics.extend(d);
                 Some(api)
             }
@@ -123,13 +139,19 @@ fn read_api(path: &Path, vars: &IndexMap<String, String>, default_timeout: Durat
                 Ok(included) => {
                     let mut resolver = Resolver::new(&template.variables);
                     let value = resolver.resolve(&included.value, "");
-                    diagnostics.extend(resolver.problems.into_iter().map(|p| included.diagnostic(p)));
-                    let (api, d) = openapi::Builder::new(&included, &value, "", default_timeout).build();
+                    diagnostics.extend(
+                        resolver
+                            .problems
+                            .into_iter()
+                            .map(|p| included.diagnostic(p)),
+                    );
+                    let (api, d) =
+                        openapi::Builder::new(&included, &value, "", default_timeout).build();
                     diagnostics.extend(d);
                     Some(api)
                 }
                 Err(d) => {
-                    diagnostics.push(d);
+                    diagnostics.push(*d);
                     None
                 }
             },
@@ -145,12 +167,18 @@ fn read_api(path: &Path, vars: &IndexMap<String, String>, default_timeout: Durat
                 None
             }
         };
+        diagnostics.extend(machines::check(&template.state_machines, None));
         let document = built.map(|mut api| {
             if let Some(stage) = template.stage.filter(|s| !s.is_empty()) {
                 api.stage = stage;
             }
             api.stage_variables = template.stage_variables;
-            ApiDocument { api, state_machines: template.state_machines, variables: template.variables, warnings: Vec::new() }
+            ApiDocument {
+                api,
+                state_machines: template.state_machines,
+                variables: template.variables,
+                warnings: Vec::new(),
+            }
         });
         (document, diagnostics)
     } else {
@@ -159,6 +187,14 @@ fn read_api(path: &Path, vars: &IndexMap<String, String>, default_timeout: Durat
         diagnostics.extend(resolver.problems.into_iter().map(|p| doc.diagnostic(p)));
         let (api, d) = openapi::Builder::new(&doc, &value, "", default_timeout).build();
         diagnostics.extend(d);
-        (Some(ApiDocument { api, state_machines: Vec::new(), variables, warnings: Vec::new() }), diagnostics)
+        (
+            Some(ApiDocument {
+                api,
+                state_machines: Vec::new(),
+                variables,
+                warnings: Vec::new(),
+            }),
+            diagnostics,
+        )
     }
 }

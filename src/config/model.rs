@@ -48,6 +48,7 @@ pub struct Config {
 
 /// The Step Functions backend (`backend:` in stepgate.yaml).
 #[derive(Debug, Clone)]
+#[allow(clippy::large_enum_variant)] // one per process; matching without a Box is simpler
 pub enum Backend {
     /// The embedded engine (the default): `backend: local`.
     Local(LocalEngineSettings),
@@ -101,7 +102,10 @@ impl LocalEngineSettings {
 #[derive(Debug, Clone, PartialEq)]
 pub enum LambdaHandler {
     /// `{return: {...}}`: answer with this JSON payload, after `delay_ms` if given.
-    Return { payload: serde_json::Value, delay: Duration },
+    Return {
+        payload: serde_json::Value,
+        delay: Duration,
+    },
     /// `{error: Name, cause: text}`: fail the task with this error.
     Error { error: String, cause: String },
     /// `{command: [prog, args...]}`: run a local command with the payload on stdin; its
@@ -306,8 +310,16 @@ pub struct Model {
 
 impl Model {
     /// Wraps a compiled validator (built by the loader).
-    pub(crate) fn new(name: String, schema: serde_json::Value, validator: jsonschema::Validator) -> Model {
-        Model { name, schema: Arc::new(schema), validator: Arc::new(validator) }
+    pub(crate) fn new(
+        name: String,
+        schema: serde_json::Value,
+        validator: jsonschema::Validator,
+    ) -> Model {
+        Model {
+            name,
+            schema: Arc::new(schema),
+            validator: Arc::new(validator),
+        }
     }
 
     /// Whether `body` conforms to the model.
@@ -318,13 +330,19 @@ impl Model {
     /// The validation errors for `body`, one line each (for logs; API Gateway tells the
     /// client only `Invalid request body`).
     pub fn validation_errors(&self, body: &serde_json::Value) -> Vec<String> {
-        self.validator.iter_errors(body).map(|e| e.to_string()).collect()
+        self.validator
+            .iter_errors(body)
+            .map(|e| e.to_string())
+            .collect()
     }
 }
 
 impl fmt::Debug for Model {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Model").field("name", &self.name).field("schema", &self.schema).finish_non_exhaustive()
+        f.debug_struct("Model")
+            .field("name", &self.name)
+            .field("schema", &self.schema)
+            .finish_non_exhaustive()
     }
 }
 
@@ -383,7 +401,9 @@ pub struct Integration {
 impl Integration {
     /// The default integration response (no `selectionPattern`), if there is one.
     pub fn default_response(&self) -> Option<&IntegrationResponse> {
-        self.responses.iter().find(|r| r.selection_pattern.is_none())
+        self.responses
+            .iter()
+            .find(|r| r.selection_pattern.is_none())
     }
 }
 

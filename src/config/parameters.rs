@@ -9,7 +9,11 @@ pub(crate) fn parse_source(text: &str) -> Result<ParameterSource, String> {
     if text.len() >= 2 && text.starts_with('\'') && text.ends_with('\'') {
         return Ok(ParameterSource::Static(text[1..text.len() - 1].to_string()));
     }
-    let named = |prefix: &str| text.strip_prefix(prefix).filter(|n| !n.is_empty()).map(str::to_string);
+    let named = |prefix: &str| {
+        text.strip_prefix(prefix)
+            .filter(|n| !n.is_empty())
+            .map(str::to_string)
+    };
     let body_path = |rest: &str| -> Option<String> {
         if rest.is_empty() {
             None
@@ -55,7 +59,11 @@ pub(crate) fn parse_source(text: &str) -> Result<ParameterSource, String> {
 
 /// Parses the left-hand side of an integration `requestParameters` entry.
 pub(crate) fn parse_request_target(text: &str) -> Result<IntegrationRequestTarget, String> {
-    let named = |prefix: &str| text.strip_prefix(prefix).filter(|n| !n.is_empty()).map(str::to_string);
+    let named = |prefix: &str| {
+        text.strip_prefix(prefix)
+            .filter(|n| !n.is_empty())
+            .map(str::to_string)
+    };
     if let Some(n) = named("integration.request.header.") {
         Ok(IntegrationRequestTarget::Header(n))
     } else if let Some(n) = named("integration.request.querystring.") {
@@ -65,7 +73,9 @@ pub(crate) fn parse_request_target(text: &str) -> Result<IntegrationRequestTarge
     } else if let Some(n) = named("integration.request.path.") {
         Ok(IntegrationRequestTarget::Path(n))
     } else {
-        Err(format!("`{text}` is not integration.request.{{header,querystring,multivaluequerystring,path}}.NAME"))
+        Err(format!(
+            "`{text}` is not integration.request.{{header,querystring,multivaluequerystring,path}}.NAME"
+        ))
     }
 }
 
@@ -80,12 +90,27 @@ mod tests {
             ("'*'", Static("*".into())),
             ("''", Static("".into())),
             ("method.request.path.id", MethodRequestPath("id".into())),
-            ("method.request.querystring.q", MethodRequestQueryString("q".into())),
-            ("method.request.multivalueheader.X-A", MethodRequestMultiValueHeader("X-A".into())),
+            (
+                "method.request.querystring.q",
+                MethodRequestQueryString("q".into()),
+            ),
+            (
+                "method.request.multivalueheader.X-A",
+                MethodRequestMultiValueHeader("X-A".into()),
+            ),
             ("method.request.body", MethodRequestBody(None)),
-            ("method.request.body.a.b", MethodRequestBody(Some("$.a.b".into()))),
-            ("integration.response.header.Date", IntegrationResponseHeader("Date".into())),
-            ("integration.response.body.errorMessage", IntegrationResponseBody(Some("$.errorMessage".into()))),
+            (
+                "method.request.body.a.b",
+                MethodRequestBody(Some("$.a.b".into())),
+            ),
+            (
+                "integration.response.header.Date",
+                IntegrationResponseHeader("Date".into()),
+            ),
+            (
+                "integration.response.body.errorMessage",
+                IntegrationResponseBody(Some("$.errorMessage".into())),
+            ),
             ("context.requestId", Context("requestId".into())),
             ("stageVariables.arn", StageVariable("arn".into())),
         ];

@@ -45,14 +45,20 @@ impl SelectionPattern {
         let translated = translate(source)?;
         let anchored = format!("^(?:{})$", translated.pattern);
         let matcher = if translated.needs_backtracking {
-            let re = fancy_regex::Regex::new(&anchored)
-                .map_err(|e| PatternError { message: e.to_string() })?;
+            let re = fancy_regex::Regex::new(&anchored).map_err(|e| PatternError {
+                message: e.to_string(),
+            })?;
             Matcher::Fancy(Box::new(re))
         } else {
-            let re = regex::Regex::new(&anchored).map_err(|e| PatternError { message: first_line(&e.to_string()) })?;
+            let re = regex::Regex::new(&anchored).map_err(|e| PatternError {
+                message: first_line(&e.to_string()),
+            })?;
             Matcher::Regex(re)
         };
-        Ok(SelectionPattern { source: source.to_string(), matcher })
+        Ok(SelectionPattern {
+            source: source.to_string(),
+            matcher,
+        })
     }
 
     /// The pattern as written.
@@ -78,7 +84,9 @@ impl SelectionPattern {
 
 impl fmt::Debug for SelectionPattern {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_tuple("SelectionPattern").field(&self.source).finish()
+        f.debug_tuple("SelectionPattern")
+            .field(&self.source)
+            .finish()
     }
 }
 
@@ -117,7 +125,9 @@ fn translate(source: &str) -> Result<Translated, PatternError> {
         match c {
             '\\' => {
                 let Some(&next) = chars.get(i + 1) else {
-                    return Err(PatternError { message: "pattern ends with a lone backslash".into() });
+                    return Err(PatternError {
+                        message: "pattern ends with a lone backslash".into(),
+                    });
                 };
                 i += 2;
                 match next {
@@ -136,7 +146,9 @@ fn translate(source: &str) -> Result<Translated, PatternError> {
                     }
                     'Q' => {
                         let mut literal = String::new();
-                        while i < chars.len() && !(chars[i] == '\\' && chars.get(i + 1) == Some(&'E')) {
+                        while i < chars.len()
+                            && !(chars[i] == '\\' && chars.get(i + 1) == Some(&'E'))
+                        {
                             literal.push(chars[i]);
                             i += 1;
                         }
@@ -146,12 +158,16 @@ fn translate(source: &str) -> Result<Translated, PatternError> {
                     'p' | 'P' if chars.get(i) == Some(&'{') => {
                         let end = chars[i..].iter().position(|&c| c == '}').map(|p| i + p);
                         let Some(end) = end else {
-                            return Err(PatternError { message: "unclosed \\p{...} class".into() });
+                            return Err(PatternError {
+                                message: "unclosed \\p{...} class".into(),
+                            });
                         };
                         let name: String = chars[i + 1..end].iter().collect();
                         if name.starts_with("java") {
                             return Err(PatternError {
-                                message: format!("Java-only character class \\{next}{{{name}}} is not supported"),
+                                message: format!(
+                                    "Java-only character class \\{next}{{{name}}} is not supported"
+                                ),
                             });
                         }
                         out.push('\\');
@@ -209,21 +225,28 @@ fn translate(source: &str) -> Result<Translated, PatternError> {
         }
         i += 1;
     }
-    Ok(Translated { pattern: out, needs_backtracking })
+    Ok(Translated {
+        pattern: out,
+        needs_backtracking,
+    })
 }
 
 /// Whether the `+` at `i` follows a quantifier (making it possessive).
 fn is_quantifier_end(chars: &[char], i: usize) -> bool {
     let prev = chars[i - 1];
     let escaped = i >= 2 && chars[i - 2] == '\\';
-    !escaped && matches!(prev, '*' | '+' | '?' | '}')
+    !escaped
+        && matches!(prev, '*' | '+' | '?' | '}')
         && !(prev == '?' && i >= 2 && chars[i - 2] == '(')
 }
 
 fn has_dotall_flag(source: &str) -> bool {
     let mut rest = source;
     while let Some(pos) = rest.find("(?") {
-        let flags: String = rest[pos + 2..].chars().take_while(|c| c.is_ascii_alphabetic() || *c == '-').collect();
+        let flags: String = rest[pos + 2..]
+            .chars()
+            .take_while(|c| c.is_ascii_alphabetic() || *c == '-')
+            .collect();
         let positive = flags.split('-').next().unwrap_or("");
         if positive.contains('s') {
             return true;
@@ -287,8 +310,16 @@ mod tests {
 
     #[test]
     fn selection_pattern_status_code_reachability() {
-        assert!(SelectionPattern::new("4\\d{2}").unwrap().can_match_status_code());
+        assert!(
+            SelectionPattern::new("4\\d{2}")
+                .unwrap()
+                .can_match_status_code()
+        );
         assert!(SelectionPattern::new(".*").unwrap().can_match_status_code());
-        assert!(!SelectionPattern::new(".*CREATION_FAILED.*").unwrap().can_match_status_code());
+        assert!(
+            !SelectionPattern::new(".*CREATION_FAILED.*")
+                .unwrap()
+                .can_match_status_code()
+        );
     }
 }

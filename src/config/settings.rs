@@ -5,6 +5,8 @@
 //!
 //! ```yaml
 //! api: swagger.yaml                 # or a list, or a SAM/CloudFormation template
+//! routes:                           # and/or routes without an OpenAPI file:
+//!   POST /orders: {type: aws, uri: ..., requestTemplates: ..., responses: ...}
 //! stage: dev
 //! stage_variables: {stateMachineArn: ...}
 //! variables: {Workflow: ..., AWS::Region: eu-west-1}
@@ -25,10 +27,12 @@ use serde_json::{Map, Value};
 
 use crate::config::cloudformation::scalar_text;
 use crate::config::diagnostic::{Diagnostic, Error, ErrorKind, Severity};
-use crate::config::document::{join_pointer, Document};
-use crate::config::model::*;
-use crate::config::{base_variables, read_api};
 use crate::config::document::clean_path;
+use crate::config::document::{Document, join_pointer};
+use crate::config::intrinsics::Resolver;
+use crate::config::model::*;
+use crate::config::openapi::{empty_api, native_routes};
+use crate::config::{base_variables, read_api};
 
 /// Command-line overrides of `stepgate.yaml` (`serve`'s and `check`'s flags).
 #[derive(Debug, Clone, Default)]
@@ -52,8 +56,11 @@ pub fn load(path: &Path) -> Result<Config, Error> {
 
 /// Loads `stepgate.yaml` with command-line overrides.
 pub fn load_with(path: &Path, options: &LoadOptions) -> Result<Config, Error> {
-    let doc = Document::read(path).map_err(|d| Error::new(vec![d]))?;
-    let mut reader = Reader { doc: &doc, diagnostics: Vec::new() };
+    let doc = Document::read(path).map_err(|d| Error::new(vec![*d]))?;
+    let mut reader = Reader {
+        doc: &doc,
+        diagnostics: Vec::new(),
+    };
     let config = reader.config(options);
     let diagnostics = crate::config::tidy(reader.diagnostics);
     match config {
@@ -66,8 +73,21 @@ pub fn load_with(path: &Path, options: &LoadOptions) -> Result<Config, Error> {
 }
 
 const TOP_LEVEL_KEYS: &[&str] = &[
-    "api", "stage", "stage_in_path", "stage_variables", "variables", "selection", "api_keys", "listen",
-    "sfn_listen", "backend", "aws", "local", "state_machines", "limits",
+    "routes",
+    "api",
+    "stage",
+    "stage_in_path",
+    "stage_variables",
+    "variables",
+    "selection",
+    "api_keys",
+    "listen",
+    "sfn_listen",
+    "backend",
+    "aws",
+    "local",
+    "state_machines",
+    "limits",
 ];
 
 struct Reader<'d> {
@@ -82,12 +102,20 @@ impl Reader<'_> {
     }
 
     fn base_dir(&self) -> PathBuf {
-        self.doc.path.parent().map(Path::to_path_buf).unwrap_or_default()
+        self.doc
+            .path
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_default()
     }
 
     fn relative(&self, file: &str) -> PathBuf {
         let p = PathBuf::from(file);
-        clean_path(&if p.is_absolute() { p } else { self.base_dir().join(p) })
+        clean_path(&if p.is_absolute() {
+            p
+        } else {
+            self.base_dir().join(p)
+        })
     }
 
     fn string(&mut self, map: &Map<String, Value>, key: &str, pointer: &str) -> Option<String> {
@@ -96,7 +124,11 @@ impl Reader<'_> {
             Some(v) => match scalar_text(v) {
                 Some(s) => Some(s),
                 None => {
-                    self.error(ErrorKind::InvalidValue, &join_pointer(pointer, key), format!("`{key}` must be a string"));
+                    self.error(
+                        ErrorKind::InvalidValue,
+                        &join_pointer(pointer, key),
+                        format!("`{key}` must be a string"),
+                    );
                     None
                 }
             },
@@ -106,10 +138,17 @@ impl Reader<'_> {
     fn number(&mut self, map: &Map<String, Value>, key: &str, pointer: &str) -> Option<u64> {
         match map.get(key) {
             None | Some(Value::Null) => None,
-            Some(v) => match v.as_u64().or_else(|| v.as_str().and_then(|s| s.parse().ok())) {
+            Some(v) => match v
+                .as_u64()
+                .or_else(|| v.as_str().and_then(|s| s.parse().ok()))
+            {
                 Some(n) => Some(n),
                 None => {
-                    self.error(ErrorKind::InvalidValue, &join_pointer(pointer, key), format!("`{key}` must be a whole number"));
+                    self.error(
+                        ErrorKind::InvalidValue,
+                        &join_pointer(pointer, key),
+                        format!("`{key}` must be a whole number"),
+                    );
                     None
                 }
             },
@@ -121,7 +160,11 @@ impl Reader<'_> {
             None | Some(Value::Null) => None,
             Some(Value::Bool(b)) => Some(*b),
             Some(_) => {
-                self.error(ErrorKind::InvalidValue, &join_pointer(pointer, key), format!("`{key}` must be true or false"));
+                self.error(
+                    ErrorKind::InvalidValue,
+                    &join_pointer(pointer, key),
+                    format!("`{key}` must be true or false"),
+                );
                 None
             }
         }
@@ -132,7 +175,11 @@ impl Reader<'_> {
         match text.parse() {
             Ok(a) => Some(a),
             Err(_) => {
-                self.error(ErrorKind::InvalidValue, &join_pointer("", key), format!("`{text}` is not an address like 127.0.0.1:8080"));
+                self.error(
+                    ErrorKind::InvalidValue,
+                    &join_pointer("", key),
+                    format!("`{text}` is not an address like 127.0.0.1:8080"),
+                );
                 None
             }
         }
@@ -142,7 +189,12 @@ impl Reader<'_> {
         self.text_map_at(map, key, "")
     }
 
-    fn text_map_at(&mut self, map: &Map<String, Value>, key: &str, base: &str) -> IndexMap<String, String> {
+    fn text_map_at(
+        &mut self,
+        map: &Map<String, Value>,
+        key: &str,
+        base: &str,
+    ) -> IndexMap<String, String> {
         let mut out = IndexMap::new();
         match map.get(key) {
             None | Some(Value::Null) => {}
@@ -152,23 +204,42 @@ impl Reader<'_> {
                         Some(t) => {
                             out.insert(k.clone(), t);
                         }
-                        None => self.error(ErrorKind::InvalidValue, &join_pointer(&join_pointer(base, key), k), "must be a string"),
+                        None => self.error(
+                            ErrorKind::InvalidValue,
+                            &join_pointer(&join_pointer(base, key), k),
+                            "must be a string",
+                        ),
                     }
                 }
             }
-            Some(_) => self.error(ErrorKind::InvalidValue, &join_pointer(base, key), format!("`{key}` must be a mapping")),
+            Some(_) => self.error(
+                ErrorKind::InvalidValue,
+                &join_pointer(base, key),
+                format!("`{key}` must be a mapping"),
+            ),
         }
         out
     }
 
     fn config(&mut self, options: &LoadOptions) -> Option<Config> {
         let Some(root) = self.doc.value.as_object() else {
-            self.error(ErrorKind::InvalidValue, "", "stepgate.yaml must be a mapping");
+            self.error(
+                ErrorKind::InvalidValue,
+                "",
+                "stepgate.yaml must be a mapping",
+            );
             return None;
         };
         for key in root.keys() {
             if !TOP_LEVEL_KEYS.contains(&key.as_str()) {
-                self.error(ErrorKind::InvalidValue, &join_pointer("", key), format!("unknown setting `{key}` (known: {})", TOP_LEVEL_KEYS.join(", ")));
+                self.error(
+                    ErrorKind::InvalidValue,
+                    &join_pointer("", key),
+                    format!(
+                        "unknown setting `{key}` (known: {})",
+                        TOP_LEVEL_KEYS.join(", ")
+                    ),
+                );
             }
         }
         let limits = self.limits(root);
@@ -192,9 +263,15 @@ impl Reader<'_> {
         // state machines declared here define variables by their key (like logical ids)
         let mut state_machines = self.state_machines(root, &base_variables(&variables));
         for (key, machine) in &state_machines {
-            variables.entry(key.clone()).or_insert_with(|| machine.arn.clone());
-            variables.entry(format!("{key}.Arn")).or_insert_with(|| machine.arn.clone());
-            variables.entry(format!("{key}.Name")).or_insert_with(|| machine.name.clone());
+            variables
+                .entry(key.clone())
+                .or_insert_with(|| machine.arn.clone());
+            variables
+                .entry(format!("{key}.Arn"))
+                .or_insert_with(|| machine.arn.clone());
+            variables
+                .entry(format!("{key}.Name"))
+                .or_insert_with(|| machine.name.clone());
         }
 
         let api_files: Vec<(String, String)> = match root.get("api") {
@@ -205,17 +282,30 @@ impl Reader<'_> {
                 .filter_map(|(i, v)| match v {
                     Value::String(s) => Some((s.clone(), format!("/api/{i}"))),
                     _ => {
-                        self.error(ErrorKind::InvalidValue, &format!("/api/{i}"), "an API file must be a path");
+                        self.error(
+                            ErrorKind::InvalidValue,
+                            &format!("/api/{i}"),
+                            "an API file must be a path",
+                        );
                         None
                     }
                 })
                 .collect(),
             Some(_) => {
-                self.error(ErrorKind::InvalidValue, "/api", "`api` must be a file path or a list of them");
+                self.error(
+                    ErrorKind::InvalidValue,
+                    "/api",
+                    "`api` must be a file path or a list of them",
+                );
                 Vec::new()
             }
+            None if root.contains_key("routes") => Vec::new(),
             None => {
-                self.error(ErrorKind::Missing, "", "no `api:` file to serve");
+                self.error(
+                    ErrorKind::Missing,
+                    "",
+                    "no `api:` file (or `routes:`) to serve",
+                );
                 Vec::new()
             }
         };
@@ -225,10 +315,15 @@ impl Reader<'_> {
         for (file, pointer) in api_files {
             let path = self.relative(&file);
             if !path.is_file() {
-                self.error(ErrorKind::Io, &pointer, format!("API file `{}` does not exist", path.display()));
+                self.error(
+                    ErrorKind::Io,
+                    &pointer,
+                    format!("API file `{}` does not exist", path.display()),
+                );
                 continue;
             }
-            let (document, diagnostics) = read_api(&path, &variables, limits.default_integration_timeout);
+            let (document, diagnostics) =
+                read_api(&path, &variables, limits.default_integration_timeout);
             self.diagnostics.extend(diagnostics);
             let Some(document) = document else { continue };
             for machine in document.state_machines {
@@ -241,20 +336,60 @@ impl Reader<'_> {
                 None => document.api,
                 Some(mut merged) => {
                     for route in document.api.routes {
-                        if merged.routes.iter().any(|r| r.path_template == route.path_template && r.http_method == route.http_method) {
+                        if merged.routes.iter().any(|r| {
+                            r.path_template == route.path_template
+                                && r.http_method == route.http_method
+                        }) {
                             self.error(
                                 ErrorKind::InvalidValue,
                                 &pointer,
-                                format!("{} {} is defined in more than one API file", route.http_method, route.path_template),
+                                format!(
+                                    "{} {} is defined in more than one API file",
+                                    route.http_method, route.path_template
+                                ),
                             );
                             continue;
                         }
                         merged.routes.push(route);
                     }
-                    merged.gateway_responses.extend(document.api.gateway_responses);
+                    merged
+                        .gateway_responses
+                        .extend(document.api.gateway_responses);
                     merged
                 }
             });
+        }
+        if let Some(routes) = root.get("routes") {
+            let mut resolver = Resolver::new(&resolved_vars);
+            let resolved = resolver.resolve(routes, "/routes");
+            let problems: Vec<Diagnostic> = resolver
+                .problems
+                .into_iter()
+                .map(|p| self.doc.diagnostic(p))
+                .collect();
+            self.diagnostics.extend(problems);
+            let (routes, diagnostics) = native_routes(
+                self.doc,
+                &resolved,
+                "/routes",
+                limits.default_integration_timeout,
+            );
+            self.diagnostics.extend(diagnostics);
+            let merged = api.get_or_insert_with(empty_api);
+            for route in routes {
+                if merged.routes.iter().any(|r| {
+                    r.path_template == route.path_template && r.http_method == route.http_method
+                }) {
+                    let key = format!("{} {}", route.http_method, route.path_template);
+                    self.error(
+                        ErrorKind::InvalidValue,
+                        &join_pointer("/routes", &key),
+                        format!("{key} is also defined in an API file"),
+                    );
+                    continue;
+                }
+                merged.routes.push(route);
+            }
         }
         let stage = self.string(root, "stage", "");
         let stage_in_path = self.bool(root, "stage_in_path", "");
@@ -263,7 +398,11 @@ impl Reader<'_> {
             None | Some("extended") => SelectionMode::Extended,
             Some("aws-strict") => SelectionMode::AwsStrict,
             Some(other) => {
-                self.error(ErrorKind::InvalidValue, "/selection", format!("`{other}` is neither `extended` nor `aws-strict`"));
+                self.error(
+                    ErrorKind::InvalidValue,
+                    "/selection",
+                    format!("`{other}` is neither `extended` nor `aws-strict`"),
+                );
                 SelectionMode::Extended
             }
         };
@@ -272,7 +411,11 @@ impl Reader<'_> {
             Some(keys) => match keys.as_array() {
                 Some(items) => items.iter().filter_map(scalar_text).collect(),
                 None => {
-                    self.error(ErrorKind::InvalidValue, "/api_keys", "`api_keys` must be a list");
+                    self.error(
+                        ErrorKind::InvalidValue,
+                        "/api_keys",
+                        "`api_keys` must be a list",
+                    );
                     Vec::new()
                 }
             },
@@ -284,6 +427,28 @@ impl Reader<'_> {
         .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8080)));
         let sfn_listen = self.address(root, "sfn_listen");
 
+        let state_machines: Vec<StateMachineSource> =
+            state_machines.into_iter().map(|(_, m)| m).collect();
+        // template machines were checked by read_api; check the rest, and Lambda answers for all
+        let mut problems = crate::config::machines::check(&state_machines, Some(&backend));
+        problems.retain(|p| {
+            p.kind == ErrorKind::NoLocalAnswer
+                || !self
+                    .diagnostics
+                    .iter()
+                    .any(|d| d.pointer == p.pointer && d.file == p.file && d.message == p.message)
+        });
+        let located: Vec<Diagnostic> = problems
+            .into_iter()
+            .map(|p| {
+                if p.file == self.doc.path {
+                    self.doc.diagnostic(p)
+                } else {
+                    p
+                }
+            })
+            .collect();
+        self.diagnostics.extend(located);
         let mut api = api?;
         if let Some(stage) = stage {
             api.stage = stage;
@@ -301,7 +466,7 @@ impl Reader<'_> {
             sfn_listen,
             backend,
             limits,
-            state_machines: state_machines.into_iter().map(|(_, m)| m).collect(),
+            state_machines,
             variables: resolved_vars,
             warnings: Vec::new(),
         })
@@ -309,15 +474,32 @@ impl Reader<'_> {
 
     fn limits(&mut self, root: &Map<String, Value>) -> Limits {
         let mut limits = Limits::default();
-        let Some(v) = root.get("limits") else { return limits };
-        let Some(map) = v.as_object() else {
-            self.error(ErrorKind::InvalidValue, "/limits", "`limits` must be a mapping");
+        let Some(v) = root.get("limits") else {
             return limits;
         };
-        const KEYS: &[&str] = &["max_body_bytes", "integration_timeout_ms", "max_foreach", "max_template_depth", "max_template_output", "max_sfn_payload_bytes"];
+        let Some(map) = v.as_object() else {
+            self.error(
+                ErrorKind::InvalidValue,
+                "/limits",
+                "`limits` must be a mapping",
+            );
+            return limits;
+        };
+        const KEYS: &[&str] = &[
+            "max_body_bytes",
+            "integration_timeout_ms",
+            "max_foreach",
+            "max_template_depth",
+            "max_template_output",
+            "max_sfn_payload_bytes",
+        ];
         for key in map.keys() {
             if !KEYS.contains(&key.as_str()) {
-                self.error(ErrorKind::InvalidValue, &join_pointer("/limits", key), format!("unknown limit `{key}` (known: {})", KEYS.join(", ")));
+                self.error(
+                    ErrorKind::InvalidValue,
+                    &join_pointer("/limits", key),
+                    format!("unknown limit `{key}` (known: {})", KEYS.join(", ")),
+                );
             }
         }
         let p = "/limits";
@@ -346,9 +528,19 @@ impl Reader<'_> {
         let (mut kind, inline) = match root.get("backend") {
             None => ("local".to_string(), None),
             Some(Value::String(s)) => (s.clone(), None),
-            Some(Value::Object(m)) => (m.get("type").and_then(Value::as_str).unwrap_or("local").to_string(), Some(m.clone())),
+            Some(Value::Object(m)) => (
+                m.get("type")
+                    .and_then(Value::as_str)
+                    .unwrap_or("local")
+                    .to_string(),
+                Some(m.clone()),
+            ),
             Some(_) => {
-                self.error(ErrorKind::InvalidValue, "/backend", "`backend` must be `local`, `aws` or a mapping with `type`");
+                self.error(
+                    ErrorKind::InvalidValue,
+                    "/backend",
+                    "`backend` must be `local`, `aws` or a mapping with `type`",
+                );
                 ("local".to_string(), None)
             }
         };
@@ -377,7 +569,11 @@ impl Reader<'_> {
             }
             "local" => Backend::Local(self.local(root, options)),
             other => {
-                self.error(ErrorKind::InvalidValue, "/backend", format!("unknown backend `{other}` (local or aws)"));
+                self.error(
+                    ErrorKind::InvalidValue,
+                    "/backend",
+                    format!("unknown backend `{other}` (local or aws)"),
+                );
                 Backend::Local(self.local(root, options))
             }
         }
@@ -388,16 +584,33 @@ impl Reader<'_> {
         let map = match root.get("local") {
             Some(Value::Object(m)) => m.clone(),
             Some(_) => {
-                self.error(ErrorKind::InvalidValue, "/local", "`local` must be a mapping");
+                self.error(
+                    ErrorKind::InvalidValue,
+                    "/local",
+                    "`local` must be a mapping",
+                );
                 empty
             }
             None => empty,
         };
         let p = "/local";
-        const KEYS: &[&str] = &["data_dir", "region", "account_id", "lambda_endpoint", "lambda", "mock_config", "test_case", "http_hosts"];
+        const KEYS: &[&str] = &[
+            "data_dir",
+            "region",
+            "account_id",
+            "lambda_endpoint",
+            "lambda",
+            "mock_config",
+            "test_case",
+            "http_hosts",
+        ];
         for key in map.keys() {
             if !KEYS.contains(&key.as_str()) {
-                self.error(ErrorKind::InvalidValue, &join_pointer(p, key), format!("unknown setting `{key}` (known: {})", KEYS.join(", ")));
+                self.error(
+                    ErrorKind::InvalidValue,
+                    &join_pointer(p, key),
+                    format!("unknown setting `{key}` (known: {})", KEYS.join(", ")),
+                );
             }
         }
         let region = options
@@ -406,7 +619,9 @@ impl Reader<'_> {
             .or_else(|| self.string(&map, "region", p))
             .or_else(|| options.vars.get("AWS::Region").cloned())
             .unwrap_or_else(|| "us-east-1".to_string());
-        let account_id = self.string(&map, "account_id", p).unwrap_or_else(|| "123456789012".to_string());
+        let account_id = self
+            .string(&map, "account_id", p)
+            .unwrap_or_else(|| "123456789012".to_string());
         let data_dir = self.string(&map, "data_dir", p).map(|d| self.relative(&d));
         let lambda_endpoint = self.string(&map, "lambda_endpoint", p);
         let mock_config = self.string(&map, "mock_config", p).map(|f| MockConfigRef {
@@ -428,11 +643,23 @@ impl Reader<'_> {
                         }
                     }
                 }
-                None => self.error(ErrorKind::InvalidValue, "/local/lambda", "`lambda` must map function names to handlers"),
+                None => self.error(
+                    ErrorKind::InvalidValue,
+                    "/local/lambda",
+                    "`lambda` must map function names to handlers",
+                ),
             }
         }
         let http_hosts = self.text_map_at(&map, "http_hosts", "/local");
-        LocalEngineSettings { data_dir, region, account_id, lambda_endpoint, lambda_handlers, mock_config, http_hosts }
+        LocalEngineSettings {
+            data_dir,
+            region,
+            account_id,
+            lambda_endpoint,
+            lambda_handlers,
+            mock_config,
+            http_hosts,
+        }
     }
 
     fn lambda_handler(&mut self, spec: &Value, pointer: &str) -> Option<LambdaHandler> {
@@ -442,7 +669,10 @@ impl Reader<'_> {
         };
         let delay = Duration::from_millis(self.number(map, "delay_ms", pointer).unwrap_or(0));
         if let Some(payload) = map.get("return") {
-            Some(LambdaHandler::Return { payload: payload.clone(), delay })
+            Some(LambdaHandler::Return {
+                payload: payload.clone(),
+                delay,
+            })
         } else if map.contains_key("error") {
             let error = self.string(map, "error", pointer).unwrap_or_default();
             let cause = self.string(map, "cause", pointer).unwrap_or_default();
@@ -456,26 +686,50 @@ impl Reader<'_> {
             match argv.filter(|a| !a.is_empty()) {
                 Some(argv) => Some(LambdaHandler::Command { argv }),
                 None => {
-                    self.error(ErrorKind::InvalidValue, &join_pointer(pointer, "command"), "`command` must be a non-empty list of strings");
+                    self.error(
+                        ErrorKind::InvalidValue,
+                        &join_pointer(pointer, "command"),
+                        "`command` must be a non-empty list of strings",
+                    );
                     None
                 }
             }
         } else {
-            self.error(ErrorKind::Missing, pointer, "a Lambda handler needs `return`, `error` or `command`");
+            self.error(
+                ErrorKind::Missing,
+                pointer,
+                "a Lambda handler needs `return`, `error` or `command`",
+            );
             None
         }
     }
 
     /// `state_machines:` entries, keyed by their variable name.
-    fn state_machines(&mut self, root: &Map<String, Value>, vars: &IndexMap<String, String>) -> Vec<(String, StateMachineSource)> {
+    fn state_machines(
+        &mut self,
+        root: &Map<String, Value>,
+        vars: &IndexMap<String, String>,
+    ) -> Vec<(String, StateMachineSource)> {
         let mut out = Vec::new();
-        let Some(v) = root.get("state_machines") else { return out };
-        let Some(map) = v.as_object() else {
-            self.error(ErrorKind::InvalidValue, "/state_machines", "`state_machines` must map names to {file, name, type}");
+        let Some(v) = root.get("state_machines") else {
             return out;
         };
-        let region = vars.get("AWS::Region").cloned().unwrap_or_else(|| "us-east-1".into());
-        let account = vars.get("AWS::AccountId").cloned().unwrap_or_else(|| "123456789012".into());
+        let Some(map) = v.as_object() else {
+            self.error(
+                ErrorKind::InvalidValue,
+                "/state_machines",
+                "`state_machines` must map names to {file, name, type}",
+            );
+            return out;
+        };
+        let region = vars
+            .get("AWS::Region")
+            .cloned()
+            .unwrap_or_else(|| "us-east-1".into());
+        let account = vars
+            .get("AWS::AccountId")
+            .cloned()
+            .unwrap_or_else(|| "123456789012".into());
         for (key, spec) in map {
             let p = join_pointer("/state_machines", key);
             let spec = match spec {
@@ -486,16 +740,26 @@ impl Reader<'_> {
                 }
                 Value::Object(m) => m.clone(),
                 _ => {
-                    self.error(ErrorKind::InvalidValue, &p, "a state machine must be a file path or {file, name, type}");
+                    self.error(
+                        ErrorKind::InvalidValue,
+                        &p,
+                        "a state machine must be a file path or {file, name, type}",
+                    );
                     continue;
                 }
             };
-            let name = self.string(&spec, "name", &p).unwrap_or_else(|| key.clone());
+            let name = self
+                .string(&spec, "name", &p)
+                .unwrap_or_else(|| key.clone());
             let kind = match self.string(&spec, "type", &p).as_deref() {
                 None | Some("STANDARD") => StateMachineType::Standard,
                 Some("EXPRESS") => StateMachineType::Express,
                 Some(other) => {
-                    self.error(ErrorKind::InvalidValue, &join_pointer(&p, "type"), format!("`{other}` is neither STANDARD nor EXPRESS"));
+                    self.error(
+                        ErrorKind::InvalidValue,
+                        &join_pointer(&p, "type"),
+                        format!("`{other}` is neither STANDARD nor EXPRESS"),
+                    );
                     StateMachineType::Standard
                 }
             };
@@ -507,23 +771,35 @@ impl Reader<'_> {
             } else if let Some(file) = self.string(&spec, "file", &p) {
                 let path = self.relative(&file);
                 match std::fs::read_to_string(&path) {
-                    Ok(text) if path.extension().is_some_and(|e| e.eq_ignore_ascii_case("json")) => {
+                    Ok(text)
+                        if path
+                            .extension()
+                            .is_some_and(|e| e.eq_ignore_ascii_case("json")) =>
+                    {
                         Some(StateMachineDefinition::Text(text))
                     }
                     Ok(text) => match Document::parse(&path, &text) {
                         Ok(d) => Some(StateMachineDefinition::Json(d.value)),
                         Err(d) => {
-                            self.diagnostics.push(d);
+                            self.diagnostics.push(*d);
                             None
                         }
                     },
                     Err(e) => {
-                        self.error(ErrorKind::Io, &join_pointer(&p, "file"), format!("cannot read `{}`: {e}", path.display()));
+                        self.error(
+                            ErrorKind::Io,
+                            &join_pointer(&p, "file"),
+                            format!("cannot read `{}`: {e}", path.display()),
+                        );
                         None
                     }
                 }
             } else {
-                self.error(ErrorKind::Missing, &p, "a state machine needs `file` or `definition`");
+                self.error(
+                    ErrorKind::Missing,
+                    &p,
+                    "a state machine needs `file` or `definition`",
+                );
                 None
             };
             if let Some(definition) = definition {

@@ -13,6 +13,7 @@
 //! ```
 
 pub mod intrinsic;
+pub mod jsonata;
 pub mod model;
 mod parse;
 pub mod path;
@@ -65,7 +66,7 @@ impl StateMachine {
 
     /// Builds a machine from an already parsed definition.
     pub fn from_value(def: &Value) -> Result<StateMachine, InvalidDefinition> {
-        let mut cx = parse::Cx { errors: Vec::new() };
+        let mut cx = parse::Cx { errors: Vec::new(), state_at: String::new() };
         match cx.machine(def) {
             Some(sm) if cx.errors.is_empty() => Ok(sm),
             _ => {
@@ -180,5 +181,44 @@ mod tests {
         )
         .unwrap_err();
         assert!(e.to_string().contains("at /States/A/Parameters/x.$"), "{e}");
+    }
+}
+
+#[cfg(test)]
+mod fuzz {
+    //! Bad input never panics: random path, intrinsic, JSONata and definition texts.
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(400))]
+
+        #[test]
+        fn paths_never_panic(s in "[$@.\\[\\]()?*'\"a-z0-9:,=<>!&| -]{0,40}") {
+            if let Ok(p) = path::JsonPath::parse(&s) {
+                let _ = p.select(&serde_json::json!({"a": [1, {"b": 2}], "c": "x"}));
+                let _ = p.assign(serde_json::json!({"a": [1]}), serde_json::json!(1));
+            }
+        }
+
+        #[test]
+        fn intrinsics_never_panic(s in "States\\.[A-Za-z]{0,12}\\([$.a-z0-9', ()\\\\{}-]{0,30}\\)?") {
+            let _ = intrinsic::Intrinsic::parse(&s);
+        }
+
+        #[test]
+        fn jsonata_never_panics(s in "[$a-z0-9.()\\[\\]{}:;,'\"+*/%=<>!&?~ -]{0,40}") {
+            let _ = jsonata::Expr::parse(&s, "Output");
+        }
+
+        #[test]
+        fn definitions_never_panic(
+            ty in prop::sample::select(vec!["Pass", "Task", "Choice", "Wait", "Succeed", "Fail", "Parallel", "Map", "Nope"]),
+            field in prop::sample::select(vec!["Next", "End", "Seconds", "Choices", "Branches", "ItemProcessor", "Resource", "Result", "Parameters", "ResultPath"]),
+            value in prop::sample::select(vec!["1", "-1", "null", "\"$.x\"", "\"A\"", "[]", "{}", "true", "[{}]", "{\"StartAt\":\"A\",\"States\":{}}"]),
+        ) {
+            let def = format!(r#"{{"StartAt":"A","States":{{"A":{{"Type":"{ty}","{field}":{value}}}}}}}"#);
+            let _ = StateMachine::parse(&def).map(|sm| sm.validate(StateMachineType::Express));
+        }
     }
 }

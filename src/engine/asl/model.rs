@@ -55,9 +55,9 @@ pub struct State {
     pub parameters: Option<Template>,
     pub result_selector: Option<Template>,
     pub assign: Option<Template>,
-    /// JSONata `Output` / `Arguments` (kept as written; see `exec` for support).
-    pub output: Option<Value>,
-    pub arguments: Option<Value>,
+    /// JSONata `Output` / `Arguments`.
+    pub output: Option<Template>,
+    pub arguments: Option<Template>,
     pub transition: Transition,
     pub retry: Vec<Retrier>,
     pub catch: Vec<Catcher>,
@@ -127,6 +127,8 @@ pub enum Text {
     Literal(String),
     Path(JsonPath),
     Intrinsic(Intrinsic),
+    /// JSONata `{% ... %}`.
+    Expr(Template),
 }
 
 /// A number given as a literal or through a path (`TimeoutSeconds` / `TimeoutSecondsPath`).
@@ -134,6 +136,8 @@ pub enum Text {
 pub enum Number {
     Literal(u64),
     Path(JsonPath),
+    /// JSONata `{% ... %}`.
+    Expr(Template),
 }
 
 /// A Task state.
@@ -151,14 +155,18 @@ pub enum WaitFor {
     SecondsPath(JsonPath),
     Timestamp(OffsetDateTime),
     TimestampPath(JsonPath),
-    /// JSONata expressions, kept as written.
-    Expression(Value),
+    /// JSONata `Seconds: "{% ... %}"`.
+    SecondsExpr(Template),
+    /// JSONata `Timestamp: "{% ... %}"`.
+    TimestampExpr(Template),
 }
 
 /// A Map state.
 #[derive(Clone, Debug)]
 pub struct MapState {
     pub items_path: Option<JsonPath>,
+    /// JSONata `Items`.
+    pub items: Option<Template>,
     /// `ItemSelector` (or legacy `Parameters`).
     pub item_selector: Option<Template>,
     pub processor: Program,
@@ -185,6 +193,8 @@ pub struct Catcher {
     pub result_path: ResultPath,
     pub next: usize,
     pub assign: Option<Template>,
+    /// JSONata `Output`.
+    pub output: Option<Template>,
 }
 
 /// One entry of a Choice state's `Choices`.
@@ -193,6 +203,8 @@ pub struct ChoiceBranch {
     pub rule: ChoiceRule,
     pub next: usize,
     pub assign: Option<Template>,
+    /// JSONata `Output`.
+    pub output: Option<Template>,
 }
 
 /// A Choice rule.
@@ -202,8 +214,8 @@ pub enum ChoiceRule {
     Or(Vec<ChoiceRule>),
     Not(Box<ChoiceRule>),
     Test { variable: JsonPath, op: Comparison, operand: Operand },
-    /// JSONata `Condition`, kept as written.
-    Condition(Value),
+    /// JSONata `Condition`.
+    Condition(Template),
 }
 
 /// The right-hand side of a comparison.
@@ -250,4 +262,6 @@ pub enum Template {
     Array(Vec<Template>),
     Path(JsonPath),
     Call(Intrinsic),
+    /// JSONata `{% ... %}` (JSONata states only).
+    Expr(Box<super::jsonata::Expr>),
 }

@@ -10,6 +10,8 @@ use std::collections::HashMap;
 
 pub(super) struct Cx {
     pub errors: Vec<String>,
+    /// Pointer of the state being parsed (JSONata error messages name fields relative to it).
+    pub state_at: String,
 }
 
 const TOP_FIELDS: &[&str] = &["Comment", "QueryLanguage", "StartAt", "States", "TimeoutSeconds", "Version"];
@@ -112,9 +114,15 @@ impl Cx {
             }
             return self.path(p, &format!("{at}/{path_key}")).map(Number::Path);
         }
-        if let Some(Value::String(_)) = obj.get(key) {
-            // JSONata expression: accepted, evaluated (or rejected) at run time.
-            return None;
+        if let Some(v @ Value::String(_)) = obj.get(key) {
+            let kat = format!("{at}/{key}");
+            return match self.template(v, &kat, true) {
+                t @ Template::Expr(_) => Some(Number::Expr(t)),
+                _ => {
+                    self.schema(format_args!("The value for the field '{key}' must be a non-negative INTEGER"), &kat);
+                    None
+                }
+            };
         }
         self.uint(obj, key, at).map(Number::Literal)
     }
@@ -227,6 +235,20 @@ impl Cx {
             self.schema("A state must be a JSON object", at);
             return None;
         };
+        let outer = std::mem::replace(&mut self.state_at, at.to_owned());
+        let r = self.state_inner(name, obj, inherited, index, at);
+        self.state_at = outer;
+        r
+    }
+
+    fn state_inner(
+        &mut self,
+        name: &str,
+        obj: &Map<String, Value>,
+        inherited: QueryLanguage,
+        index: &HashMap<String, usize>,
+        at: &str,
+    ) -> Option<State> {
         let Some(ty) = obj.get("Type") else {
             self.schema("These fields are required: [Type]", at);
             return None;
@@ -310,6 +332,8 @@ impl Cx {
         };
         let retry = self.retriers(obj.get("Retry"), at);
         let catch = self.catchers(obj.get("Catch"), index, jsonata, at);
+        let output = if jsonata { tmpl(self, "Output") } else { None };
+        let arguments = if jsonata { tmpl(self, "Arguments") } else { None };
 
         let kind = match ty {
             "Pass" => StateKind::Pass { result: obj.get("Result").cloned() },
@@ -338,8 +362,8 @@ impl Cx {
             "Wait" => StateKind::Wait(self.wait(obj, at)),
             "Succeed" => StateKind::Succeed,
             "Fail" => {
-                let error = self.text(obj, "Error", at);
-                let cause = self.text(obj, "Cause", at);
+                let error = self.text(obj, "Error", jsonata, at);
+                let cause = self.text(obj, "Cause", jsonata, at);
                 StateKind::Fail { error, cause }
             }
             "Parallel" => {
@@ -378,8 +402,8 @@ impl Cx {
             parameters,
             result_selector,
             assign,
-            output: obj.get("Output").cloned(),
-            arguments: obj.get("Arguments").cloned(),
+            output,
+            arguments,
             transition,
             retry,
             catch,
@@ -398,7 +422,15 @@ impl Cx {
         }
     }
 
-    fn text(&mut self, obj: &Map<String, Value>, key: &str, at: &str) -> Option<Text> {
+    fn text(&mut self, obj: &Map<String, Value>, key: &str, jsonata: bool, at: &str) -> Option<Text> {
+        if jsonata {
+            if let Some(v @ Value::String(_)) = obj.get(key) {
+                return match self.template(v, &format!("{at}/{key}"), true) {
+                    t @ Template::Expr(_) => Some(Text::Expr(t)),
+                    _ => v.as_str().map(|s| Text::Literal(s.to_owned())),
+                };
+            }
+        }
         let path_key = format!("{key}Path");
         if let Some(p) = obj.get(&path_key) {
             if obj.contains_key(key) {
@@ -433,8 +465,9 @@ impl Cx {
         let v = &obj[key];
         let vat = format!("{at}/{key}");
         if let Value::String(s) = v {
-            if s.starts_with("{%") {
-                return WaitFor::Expression(v.clone());
+            if super::jsonata::expression_text(s).is_some() && matches!(key, "Seconds" | "Timestamp") {
+                let t = self.template(v, &vat, true);
+                return if key == "Seconds" { WaitFor::SecondsExpr(t) } else { WaitFor::TimestampExpr(t) };
             }
         }
         match key {
@@ -479,6 +512,10 @@ impl Cx {
         }
         let processor = self.program(po, ql, &pat)?;
         let items_path = obj.get("ItemsPath").and_then(|v| self.path(v, &format!("{at}/ItemsPath")));
+        let items = obj.get("Items").map(|v| self.template(v, &format!("{at}/Items"), true));
+        if items.is_some() && !jsonata {
+            self.schema("The field \"Items\" is only supported when QueryLanguage is JSONata", at);
+        }
         let item_selector = match (obj.get("ItemSelector"), obj.get("Parameters")) {
             (Some(_), Some(_)) => {
                 self.schema("The fields 'ItemSelector' and 'Parameters' are mutually exclusive", at);
@@ -490,6 +527,7 @@ impl Cx {
         };
         Some(StateKind::Map(Box::new(MapState {
             items_path,
+            items,
             item_selector,
             processor,
             max_concurrency: self.number(obj, "MaxConcurrency", at),
@@ -586,12 +624,13 @@ impl Cx {
                 Some(v) => self.result_path(v, &format!("{cat}/ResultPath")),
             };
             let assign = o.get("Assign").map(|a| self.template(a, &format!("{cat}/Assign"), jsonata));
+            let output = o.get("Output").map(|a| self.template(a, &format!("{cat}/Output"), true));
             if !o.contains_key("Next") {
                 self.schema("These fields are required: [Next]", &cat);
                 continue;
             }
             if let Some(next) = self.target(o.get("Next"), index, &format!("{cat}/Next")) {
-                out.push(Catcher { error_equals, result_path, next, assign });
+                out.push(Catcher { error_equals, result_path, next, assign, output });
             }
         }
         out
@@ -615,8 +654,9 @@ impl Cx {
                         continue;
                     };
                     let assign = co.get("Assign").map(|a| self.template(a, &format!("{cat}/Assign"), jsonata));
+                    let output = co.get("Output").map(|a| self.template(a, &format!("{cat}/Output"), true));
                     if let Some(rule) = self.rule(co, &cat, true) {
-                        choices.push(ChoiceBranch { rule, next, assign });
+                        choices.push(ChoiceBranch { rule, next, assign, output });
                     }
                 }
             }
@@ -631,7 +671,7 @@ impl Cx {
             extra.extend(["Next", "Assign", "Output"]);
         }
         if let Some(c) = o.get("Condition") {
-            return Some(ChoiceRule::Condition(c.clone()));
+            return Some(ChoiceRule::Condition(self.template(c, &format!("{at}/Condition"), true)));
         }
         for comb in ["And", "Or"] {
             if let Some(v) = o.get(comb) {
@@ -726,7 +766,9 @@ impl Cx {
     /// Compiles a payload template. In JSONata mode values are kept as written.
     pub(super) fn template(&mut self, v: &Value, at: &str, jsonata: bool) -> Template {
         if jsonata {
-            return Template::Const(v.clone());
+            let prefix = format!("{}/", self.state_at);
+            let field = at.strip_prefix(&prefix).unwrap_or(at).to_owned();
+            return self.jtemplate(v, &field, at);
         }
         match v {
             Value::Object(m) => {
@@ -782,6 +824,51 @@ impl Cx {
                 }
             }
             _ => Template::Const(v.clone()),
+        }
+    }
+}
+
+impl Cx {
+    /// A JSONata-mode template: `{% %}` strings are compiled, everything else is literal.
+    fn jtemplate(&mut self, v: &Value, field: &str, at: &str) -> Template {
+        match v {
+            Value::String(s) => match super::jsonata::expression_text(s) {
+                Some(text) => match super::jsonata::Expr::parse(text, field) {
+                    Ok(e) => Template::Expr(Box::new(e)),
+                    Err(e) => {
+                        self.schema(format_args!("The JSONata expression '{text}' is not valid: {e}"), at);
+                        Template::Const(v.clone())
+                    }
+                },
+                None => Template::Const(v.clone()),
+            },
+            Value::Object(m) => {
+                let fields: Vec<(String, Template)> = m
+                    .iter()
+                    .map(|(k, x)| {
+                        let t = self.jtemplate(x, &format!("{field}/{k}"), &format!("{at}/{}", pointer_escape(k)));
+                        (k.clone(), t)
+                    })
+                    .collect();
+                if fields.iter().all(|(_, t)| matches!(t, Template::Const(_))) {
+                    Template::Const(v.clone())
+                } else {
+                    Template::Object(fields)
+                }
+            }
+            Value::Array(a) => {
+                let items: Vec<Template> = a
+                    .iter()
+                    .enumerate()
+                    .map(|(i, x)| self.jtemplate(x, &format!("{field}/{i}"), &format!("{at}/{i}")))
+                    .collect();
+                if items.iter().all(|t| matches!(t, Template::Const(_))) {
+                    Template::Const(v.clone())
+                } else {
+                    Template::Array(items)
+                }
+            }
+            other => Template::Const(other.clone()),
         }
     }
 }

@@ -86,7 +86,7 @@ impl JsonPath {
     /// Compiles `text`; the error says what is wrong with it.
     pub fn parse(text: &str) -> Result<Self, String> {
         let t = text.trim();
-        let mut p = Parser { s: t.as_bytes(), src: t, i: 0 };
+        let mut p = Parser { s: t.as_bytes(), src: t, i: 0, depth: 0 };
         if !t.starts_with('$') {
             return Err(format!("The value for the field must be a valid JSONPath: '{text}'"));
         }
@@ -392,6 +392,7 @@ struct Parser<'a> {
     s: &'a [u8],
     src: &'a str,
     i: usize,
+    depth: usize,
 }
 
 impl Parser<'_> {
@@ -588,6 +589,16 @@ impl Parser<'_> {
     }
 
     fn filter_unary(&mut self) -> Result<Filter, String> {
+        self.depth += 1;
+        if self.depth > 64 {
+            return Err("filter expression nested too deeply".into());
+        }
+        let r = self.filter_unary_inner();
+        self.depth -= 1;
+        r
+    }
+
+    fn filter_unary_inner(&mut self) -> Result<Filter, String> {
         self.skip_ws();
         if self.peek() == Some(b'!') && self.s.get(self.i + 1) != Some(&b'=') {
             self.i += 1;

@@ -28,8 +28,9 @@ impl Run<'_> {
                 false
             }
             ChoiceRule::Not(r) => !self.rule_matches(r, input, env)?,
-            ChoiceRule::Condition(_) => {
-                return Err(env.runtime("JSONata Condition expressions are not supported by this engine yet"));
+            ChoiceRule::Condition(t) => {
+                let states = self.states_value(input, None, None, env);
+                super::jsonata::truthy(Some(&self.jeval(t, &states, env)?))
             }
             ChoiceRule::Test { variable, op, operand } => {
                 let value = self.lookup(variable, input, env).ok();

@@ -92,6 +92,7 @@ impl Run<'_> {
             }
             Template::Path(p) => self.select(p, input, env)?,
             Template::Call(f) => self.intrinsic(f, input, env)?,
+            Template::Expr(_) => return Err(env.runtime("internal error: a JSONata template in a JSONPath state")),
         })
     }
 

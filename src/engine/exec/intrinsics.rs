@@ -112,7 +112,10 @@ pub(crate) fn call(f: &Intrinsic, args: Vec<Value>) -> Result<Value, IntrinsicEr
                 if out.len() > 1000 {
                     return Err("States.ArrayRange may not produce more than 1000 items".into());
                 }
-                i += step;
+                match i.checked_add(step) {
+                    Some(n) => i = n,
+                    None => break,
+                }
             }
             Value::Array(out)
         }

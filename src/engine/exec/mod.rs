@@ -5,12 +5,14 @@
 //!
 //! Layout: `program` (the state loop, Retry/Catch), `states` (one function per state type),
 //! `data` (paths, payload templates, InputPath/ResultPath/OutputPath, the context object),
-//! `choice`, `intrinsics`, `history` (event shapes).
+//! `choice`, `intrinsics`, `history` (event shapes), `jsonata` + `jsonata_flow` (JSONata mode).
 
 mod choice;
 mod data;
 mod history;
 mod intrinsics;
+mod jsonata;
+mod jsonata_flow;
 mod program;
 mod states;
 
@@ -37,7 +39,7 @@ pub async fn run(
         info,
         effects,
         events: AtomicU64::new(0),
-        deadline: sm.timeout_seconds.map(|s| info.start_time + time::Duration::seconds(s.min(i64::MAX as u64 / 2) as i64)),
+        deadline: sm.timeout_seconds.map(|s| add_millis(info.start_time, s.saturating_mul(1000))),
     };
     r.execute(input, resume).await
 }
@@ -65,6 +67,16 @@ pub fn format_timestamp(t: OffsetDateTime) -> String {
         t.second(),
         t.millisecond()
     )
+}
+
+/// `t` plus `ms` milliseconds, saturating at the end of the representable range (a wait of
+/// 10^15 seconds must not panic).
+pub(crate) fn add_millis(t: OffsetDateTime, ms: u64) -> OffsetDateTime {
+    let far = OffsetDateTime::new_utc(time::Date::MAX, time::Time::MIDNIGHT);
+    i64::try_from(ms)
+        .ok()
+        .and_then(|ms| t.checked_add(time::Duration::milliseconds(ms)))
+        .unwrap_or(far)
 }
 
 /// Workflow variables.

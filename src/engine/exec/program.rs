@@ -110,12 +110,14 @@ impl<'a> Run<'a> {
             task_token: None,
             map_item: None,
         };
-        if state.query_language == crate::engine::asl::QueryLanguage::Jsonata {
-            return Err(env(None).runtime("JSONata (QueryLanguage \"JSONata\") is not supported by this engine yet"));
-        }
+        let jsonata = state.query_language == crate::engine::asl::QueryLanguage::Jsonata;
         let retriable = matches!(state.kind, StateKind::Task(_) | StateKind::Parallel { .. } | StateKind::Map(_));
         if !retriable {
-            return self.simple_state(state, raw, &env(None)).await;
+            return if jsonata {
+                self.jsonata_simple_state(state, raw, &env(None)).await
+            } else {
+                self.simple_state(state, raw, &env(None)).await
+            };
         }
         let mut counts = vec![0u32; state.retry.len()];
         let mut attempt = 0u32;
@@ -138,7 +140,7 @@ impl<'a> Run<'a> {
                     let delay = retry_delay(r, counts[i]);
                     counts[i] += 1;
                     attempt += 1;
-                    let until = self.effects.now() + time::Duration::milliseconds(delay);
+                    let until = super::add_millis(self.effects.now(), delay);
                     self.sleep_until(until).await?;
                     continue;
                 }
@@ -153,7 +155,7 @@ impl<'a> Run<'a> {
                 _ => {}
             }
             if let Some(c) = state.catch.iter().find(|c| error_matches(&c.error_equals, &fault.error.error)) {
-                return self.caught(c, raw, &fault, &e);
+                return if jsonata { self.jcaught(c, raw, &fault, &e) } else { self.caught(c, raw, &fault, &e) };
             }
             return Err(fault);
         }
@@ -173,6 +175,28 @@ impl<'a> Run<'a> {
     }
 }
 
+impl Run<'_> {
+    fn jcaught(&self, c: &Catcher, raw: Value, fault: &Fault, env: &Env<'_>) -> Result<Step, Fault> {
+        let err = json!({
+            "Error": fault.error.error,
+            "Cause": fault.error.cause.clone().unwrap_or_default(),
+        });
+        let states = self.states_value(&raw, None, Some(&err), env);
+        let assigned = match &c.assign {
+            Some(t) => match self.jeval(t, &states, env)? {
+                Value::Object(m) => Some(m),
+                _ => Some(Vars::new()),
+            },
+            None => None,
+        };
+        let output = match &c.output {
+            Some(t) => self.jeval(t, &states, env)?,
+            None => err,
+        };
+        Ok(Step { output, next: Some(c.next), assigned })
+    }
+}
+
 fn unreachable_state(env: &Env<'_>) -> Result<Step, Fault> {
     Err(env.runtime("internal error: state dispatched to the wrong handler"))
 }
@@ -186,7 +210,7 @@ pub(super) fn error_matches(equals: &[String], error: &str) -> bool {
 }
 
 /// Milliseconds before retry number `n` (0-based).
-fn retry_delay(r: &Retrier, n: u32) -> i64 {
+fn retry_delay(r: &Retrier, n: u32) -> u64 {
     let mut secs = r.interval_seconds as f64 * r.backoff_rate.powi(n.min(1000) as i32);
     if let Some(max) = r.max_delay_seconds {
         secs = secs.min(max as f64);
@@ -194,7 +218,7 @@ fn retry_delay(r: &Retrier, n: u32) -> i64 {
     if r.jitter {
         secs *= rand::random::<f64>();
     }
-    (secs.min(1e12) * 1000.0) as i64
+    (secs.clamp(0.0, 1e12) * 1000.0) as u64
 }
 
 /// Gives other branches a turn (Parallel branches interleave the way AWS records them).

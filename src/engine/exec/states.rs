@@ -4,7 +4,9 @@
 use super::history::{self, TaskKind, task_kind};
 use super::program::{BoxFut, Step, join_all};
 use super::{Env, Fault, Run, Vars};
-use crate::engine::asl::{MapState, Number, Program, State, StateKind, Task, Text, Transition, WaitFor};
+use crate::engine::asl::{
+    MapState, Number, Program, QueryLanguage, State, StateKind, Task, Template, Text, Transition, WaitFor,
+};
 use crate::engine::effects::TaskRequest;
 use serde_json::{Value, json};
 use time::OffsetDateTime;
@@ -126,12 +128,24 @@ impl Run<'_> {
                 }
             },
             Some(Text::Intrinsic(f)) => Some(shown(&self.intrinsic(f, input, env)?)),
+            Some(Text::Expr(_)) => return Err(env.runtime("internal error: a JSONata field in a JSONPath state")),
         })
     }
 
     fn number(&self, n: &Number, field: &str, input: &Value, env: &Env<'_>) -> Result<u64, Fault> {
         match n {
             Number::Literal(v) => Ok(*v),
+            Number::Expr(t) => {
+                let states = self.states_value(input, None, None, env);
+                let v = self.jeval(t, &states, env)?;
+                v.as_u64().ok_or_else(|| {
+                    self.query_error(
+                        env,
+                        field,
+                        format_args!("The value of the field '{field}' must be a non-negative integer, but was: {}", history::to_text(&v)),
+                    )
+                })
+            }
             Number::Path(p) => {
                 let v = self.select(p, input, env)?;
                 let parsed = match &v {
@@ -150,9 +164,9 @@ impl Run<'_> {
         }
     }
 
-    fn wait_until(&self, w: &WaitFor, eff: &Value, env: &Env<'_>) -> Result<OffsetDateTime, Fault> {
+    pub(super) fn wait_until(&self, w: &WaitFor, eff: &Value, env: &Env<'_>) -> Result<OffsetDateTime, Fault> {
         let now = self.effects.now();
-        let secs = |n: u64| now + time::Duration::seconds(n.min(i64::MAX as u64 / 4) as i64);
+        let secs = |n: u64| super::add_millis(now, n.saturating_mul(1000));
         Ok(match w {
             WaitFor::Seconds(n) => secs(*n),
             WaitFor::Timestamp(t) => *t,
@@ -189,22 +203,55 @@ impl Run<'_> {
                     }
                 }
             }
-            WaitFor::Expression(_) => {
-                return Err(env.runtime("JSONata expressions in Wait are not supported by this engine yet"));
+            WaitFor::SecondsExpr(t) => {
+                let states = self.states_value(eff, None, None, env);
+                let v = self.jeval(t, &states, env)?;
+                match v.as_u64() {
+                    Some(n) => secs(n),
+                    None => {
+                        return Err(self.query_error(
+                            env,
+                            "Seconds",
+                            format_args!("The Seconds field must be a non-negative integer, but was: {}", history::to_text(&v)),
+                        ));
+                    }
+                }
+            }
+            WaitFor::TimestampExpr(t) => {
+                let states = self.states_value(eff, None, None, env);
+                let v = self.jeval(t, &states, env)?;
+                match v.as_str().and_then(super::parse_timestamp) {
+                    Some(t) => t,
+                    None => {
+                        return Err(self.query_error(
+                            env,
+                            "Timestamp",
+                            format_args!(
+                                "The Timestamp field cannot be parsed as an ISO-8601 extended offset date-time format string: {}",
+                                shown(&v)
+                            ),
+                        ));
+                    }
+                }
             }
         })
     }
 
     pub(super) async fn task(&self, state: &State, t: &Task, raw: &Value, env: &Env<'_>, attempt: u32) -> Result<Step, Fault> {
+        let jsonata = state.query_language == QueryLanguage::Jsonata;
         let eff = self.io_path(&state.input_path, raw.clone(), env)?;
         let token = t.resource.ends_with(".waitForTaskToken").then(|| {
             format!("{}-{}", uuid::Uuid::new_v4().simple(), uuid::Uuid::new_v4().simple())
         });
         let env = Env { task_token: token.as_deref(), ..*env };
         let env = &env;
-        let params = match &state.parameters {
-            Some(p) => self.template(p, &eff, env)?,
-            None => eff.clone(),
+        let params = match (&state.parameters, &state.arguments) {
+            (_, Some(a)) if jsonata => {
+                let states = self.states_value(raw, None, None, env);
+                self.jeval(a, &states, env)?
+            }
+            (Some(p), _) if !jsonata => self.template(p, &eff, env)?,
+            _ => eff.clone(),
         };
         let timeout = t.timeout_seconds.as_ref().map(|n| self.number(n, "TimeoutSeconds", &eff, env)).transpose()?;
         let heartbeat = t.heartbeat_seconds.as_ref().map(|n| self.number(n, "HeartbeatSeconds", &eff, env)).transpose()?;
@@ -251,7 +298,7 @@ impl Run<'_> {
         let timer = async {
             match timeout {
                 Some(s) => {
-                    let until = self.effects.now() + time::Duration::seconds(s.min(i64::MAX as u64 / 4) as i64);
+                    let until = super::add_millis(self.effects.now(), s.saturating_mul(1000));
                     self.effects.sleep_until(until).await
                 }
                 None => std::future::pending().await,
@@ -308,15 +355,23 @@ impl Run<'_> {
                 return Err(Fault::new(e.error, e.cause));
             }
         };
+        if jsonata {
+            return self.jfinish(state, raw, Some(&result), env);
+        }
         let result = self.select_result(state, result, env)?;
         self.finish(state, raw.clone(), result, env)
     }
 
     pub(super) async fn parallel(&self, state: &State, branches: &[Program], raw: &Value, env: &Env<'_>) -> Result<Step, Fault> {
+        let jsonata = state.query_language == QueryLanguage::Jsonata;
         let eff = self.io_path(&state.input_path, raw.clone(), env)?;
-        let input = match &state.parameters {
-            Some(p) => self.template(p, &eff, env)?,
-            None => eff,
+        let input = match (&state.parameters, &state.arguments) {
+            (_, Some(a)) if jsonata => {
+                let states = self.states_value(raw, None, None, env);
+                self.jeval(a, &states, env)?
+            }
+            (Some(p), _) if !jsonata => self.template(p, &eff, env)?,
+            _ => eff,
         };
         self.record("ParallelStateStarted", None, Value::Null);
         let futs: Vec<BoxFut<'_, Result<Value, Fault>>> = branches
@@ -339,21 +394,43 @@ impl Run<'_> {
                 Err(f) => return Err(f),
             }
         }
+        if jsonata {
+            return self.jfinish(state, raw, Some(&Value::Array(out)), env);
+        }
         let result = self.select_result(state, Value::Array(out), env)?;
         self.finish(state, raw.clone(), result, env)
     }
 
     pub(super) async fn map(&self, state: &State, m: &MapState, raw: &Value, env: &Env<'_>) -> Result<Step, Fault> {
+        let jsonata = state.query_language == QueryLanguage::Jsonata;
         let eff = self.io_path(&state.input_path, raw.clone(), env)?;
-        let items = match &m.items_path {
-            Some(p) => self.select(p, &eff, env)?,
-            None => eff.clone(),
+        let items = match (&m.items_path, &m.items) {
+            (_, Some(t)) if jsonata => {
+                let states = self.states_value(raw, None, None, env);
+                let v = self.jeval(t, &states, env)?;
+                if !v.is_array() {
+                    let text = match t {
+                        Template::Expr(e) => e.text.to_string(),
+                        _ => history::to_text(&v),
+                    };
+                    return Err(self.query_error(
+                        env,
+                        "Items",
+                        format_args!(
+                            "The JSONata expression '{text}' specified for the field 'Items' returned an unexpected result type. Expected 'array', but was '{}' for value: {}",
+                            super::jsonata_flow::type_name(&v),
+                            history::to_text(&v)
+                        ),
+                    ));
+                }
+                v
+            }
+            (Some(p), _) if !jsonata => self.select(p, &eff, env)?,
+            _ => eff.clone(),
         };
         let Value::Array(items) = items else {
-            return Err(env.runtime(format!(
-                "Map state input must be an array but was: {}",
-                history::to_text(&items)
-            )));
+            let msg = format!("Map state input must be an array but was: {}", history::to_text(&items));
+            return Err(if jsonata { self.query_error(env, "Items", msg) } else { env.runtime(msg) });
         };
         if let Some(n) = &m.max_concurrency {
             self.number(n, "MaxConcurrency", &eff, env)?;
@@ -371,6 +448,11 @@ impl Run<'_> {
         let mut failures = 0usize;
         for (i, item) in items.iter().enumerate() {
             let input = match &m.item_selector {
+                Some(t) if jsonata => {
+                    let ienv = Env { map_item: Some((i, item)), ..*env };
+                    let states = self.states_value(raw, None, None, &ienv);
+                    self.jeval(t, &states, &ienv)?
+                }
                 Some(t) => {
                     let ienv = Env { map_item: Some((i, item)), ..*env };
                     self.template(t, &eff, &ienv)?
@@ -404,6 +486,9 @@ impl Run<'_> {
             }
         }
         self.record("MapStateSucceeded", None, Value::Null);
+        if jsonata {
+            return self.jfinish(state, raw, Some(&Value::Array(out)), env);
+        }
         let result = self.select_result(state, Value::Array(out), env)?;
         self.finish(state, raw.clone(), result, env)
     }
