@@ -1,16 +1,234 @@
-//! `stepgate serve` (placeholder until its issue lands).
+//! `stepgate serve [CONFIG]`: loads `stepgate.yaml` (default `config/stepgate.yaml`), opens
+//! the Step Functions backend (the local engine, or AWS), and serves the API until SIGINT or
+//! SIGTERM, draining in-flight requests. With the local engine it also serves the engine as
+//! the Step Functions JSON API (`--sfn-listen`, default from the file, `off` to disable).
+//! Prints where it listens and the routes it serves.
 
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::{Context, bail};
+use indexmap::IndexMap;
+
+use crate::backend::aws::{AwsBackend, AwsBackendConfig};
+use crate::backend::local::LocalBackend;
+use crate::backend::StepFunctions;
+use crate::config::{self, Backend, Config, LambdaHandler, LoadOptions};
+use crate::engine::runtime::{Clock, DefinitionSource, Engine, EngineConfig, StateMachineSource, TaskConfig};
+use crate::pipeline::{App, Identity};
+use crate::server::{self, Server};
 
 /// Arguments of `stepgate serve`.
 #[derive(Debug, clap::Args)]
 pub(crate) struct ServeArgs {
-    /// Arguments (not built yet).
-    #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
-    rest: Vec<String>,
+    /// The stepgate.yaml to serve.
+    #[arg(default_value = "config/stepgate.yaml")]
+    config: PathBuf,
+    /// Address to listen on (overrides `listen:`; port 0 picks a free port).
+    #[arg(long)]
+    listen: Option<SocketAddr>,
+    /// A CloudFormation variable NAME=VALUE (overrides `variables:`). Repeatable.
+    #[arg(long = "var", value_name = "NAME=VALUE")]
+    vars: Vec<String>,
+    /// Step Functions backend: `local` (the embedded engine) or `aws`.
+    #[arg(long, value_parser = ["local", "aws"])]
+    backend: Option<String>,
+    /// AWS region (aws backend).
+    #[arg(long)]
+    region: Option<String>,
+    /// Step Functions endpoint URL (aws backend: LocalStack, moto, Step Functions Local).
+    #[arg(long)]
+    endpoint_url: Option<String>,
+    /// Where the local engine's Step Functions API listens, or `off`.
+    #[arg(long, value_name = "ADDR|off")]
+    sfn_listen: Option<String>,
+    /// Log as JSON lines instead of text.
+    #[arg(long)]
+    json_logs: bool,
 }
 
-pub(crate) fn run(_args: ServeArgs) -> anyhow::Result<ExitCode> {
-    eprintln!("stepgate serve: not built yet");
-    Ok(ExitCode::from(2))
+/// The gateway and the backend it calls.
+pub(super) struct Loaded {
+    pub app: Arc<App>,
+    pub backend: Arc<dyn StepFunctions>,
+}
+
+/// Parses `NAME=VALUE` flags.
+pub(super) fn parse_vars(vars: &[String]) -> anyhow::Result<IndexMap<String, String>> {
+    vars.iter()
+        .map(|v| match v.split_once('=') {
+            Some((k, val)) if !k.is_empty() => Ok((k.to_string(), val.to_string())),
+            _ => bail!("--var expects NAME=VALUE, got `{v}`"),
+        })
+        .collect()
+}
+
+/// Loads the configuration, printing its warnings to stderr.
+pub(super) fn load_config(path: &Path, options: &LoadOptions) -> anyhow::Result<Config> {
+    let config = config::load_with(path, options).map_err(|e| anyhow::anyhow!("{e:#}"))?;
+    for warning in &config.warnings {
+        eprintln!("{warning:#}");
+    }
+    Ok(config)
+}
+
+/// Opens the backend the configuration names and builds the gateway over it.
+pub(super) async fn open(config: Config, in_memory: bool) -> anyhow::Result<Loaded> {
+    let (backend, identity): (Arc<dyn StepFunctions>, Identity) = match &config.backend {
+        Backend::Local(settings) => {
+            let engine_config = engine_config(&config, in_memory)?;
+            let engine = Engine::open(engine_config).await.context("cannot open the local engine")?;
+            let identity = Identity {
+                account_id: settings.account_id.clone(),
+                region: settings.region.clone(),
+                ..Identity::default()
+            };
+            (Arc::new(LocalBackend::new(engine)), identity)
+        }
+        Backend::Aws(settings) => {
+            let aws = AwsBackendConfig {
+                region: settings.region.clone(),
+                endpoint_url: settings.endpoint_url.clone(),
+                profile: settings.profile.clone(),
+                ..AwsBackendConfig::default()
+            };
+            let identity = Identity {
+                region: settings.region.clone().unwrap_or_else(|| Identity::default().region),
+                ..Identity::default()
+            };
+            (Arc::new(AwsBackend::new(&aws).await), identity)
+        }
+    };
+    let app = App::new(config.api.clone(), backend.clone())
+        .context("the API's routes")?
+        .with_limits(config.limits)
+        .with_identity(identity);
+    Ok(Loaded { app: Arc::new(app), backend })
+}
+
+/// The local engine's settings from `stepgate.yaml`.
+fn engine_config(config: &Config, in_memory: bool) -> anyhow::Result<EngineConfig> {
+    let Backend::Local(local) = &config.backend else {
+        bail!("not a local backend");
+    };
+    let mut tasks = TaskConfig {
+        lambda_endpoint: local.lambda_endpoint.clone(),
+        mock_config: local.mock_config.as_ref().map(|m| m.path.clone()),
+        ..TaskConfig::default()
+    };
+    for (name, handler) in &local.lambda_handlers {
+        let argv = match handler {
+            LambdaHandler::Command { argv } => argv.clone(),
+            // The engine runs Lambda tasks as commands; a fixed answer is a command that
+            // prints it (after the configured delay).
+            LambdaHandler::Return { payload, delay } => vec![
+                "sh".into(),
+                "-c".into(),
+                format!("sleep {}; printf '%s' \"$0\"", delay.as_secs_f64()),
+                payload.to_string(),
+            ],
+            LambdaHandler::Error { error, cause } => vec![
+                "sh".into(),
+                "-c".into(),
+                "printf '%s' \"$0\"; exit 1".into(),
+                serde_json::json!({"errorType": error, "errorMessage": cause}).to_string(),
+            ],
+        };
+        tasks.lambda_commands.insert(name.clone(), argv);
+    }
+    let state_machines = config
+        .state_machines
+        .iter()
+        .map(|m| StateMachineSource {
+            name: m.name.clone(),
+            r#type: match m.kind {
+                config::StateMachineType::Standard => crate::engine::runtime::StateMachineType::Standard,
+                config::StateMachineType::Express => crate::engine::runtime::StateMachineType::Express,
+            },
+            definition: DefinitionSource::Inline(match &m.definition {
+                config::StateMachineDefinition::Text(t) => t.clone(),
+                config::StateMachineDefinition::Json(v) => v.to_string(),
+            }),
+            role_arn: None,
+        })
+        .collect();
+    Ok(EngineConfig {
+        data_dir: if in_memory { None } else { local.data_dir.clone() },
+        state_machines,
+        region: local.region.clone(),
+        account_id: local.account_id.clone(),
+        tasks,
+        clock: Clock::System,
+    })
+}
+
+fn init_logging(json: bool) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let _ = if json { builder.json().try_init() } else { builder.try_init() };
+}
+
+pub(crate) fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
+    init_logging(args.json_logs);
+    let options = LoadOptions {
+        vars: parse_vars(&args.vars)?,
+        listen: args.listen,
+        backend: args.backend.clone(),
+        region: args.region.clone(),
+        endpoint_url: args.endpoint_url.clone(),
+    };
+    let config = load_config(&args.config, &options)?;
+    let sfn_listen: Option<SocketAddr> = match args.sfn_listen.as_deref() {
+        None => config.sfn_listen,
+        Some("off") => None,
+        Some(a) => Some(a.parse().with_context(|| format!("--sfn-listen `{a}` is not ADDR:PORT or off"))?),
+    };
+    let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
+    runtime.block_on(async move {
+        let listen = config.listen;
+        let local = matches!(config.backend, Backend::Local(_));
+        let loaded = open(config, false).await?;
+        let server = Server::bind(listen, loaded.app.clone())
+            .await
+            .with_context(|| format!("cannot listen on {listen}"))?;
+        let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+        let stopped = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
+            let _ = rx.wait_for(|s| *s).await;
+        };
+        let sfn_task = match sfn_listen.filter(|_| local) {
+            Some(addr) => {
+                let listener = tokio::net::TcpListener::bind(addr)
+                    .await
+                    .with_context(|| format!("cannot listen on {addr} (--sfn-listen)"))?;
+                let bound = listener.local_addr()?;
+                print_line(format!("Step Functions API (local engine) on http://{bound}"));
+                let backend = loaded.backend.clone();
+                let stop = stopped(stop_rx.clone());
+                Some(tokio::spawn(server::sfn_api::serve_sfn_api(listener, backend, stop)))
+            }
+            None => None,
+        };
+        print_line(format!("stepgate listening on http://{}", server.local_addr()));
+        for (method, path) in loaded.app.routes() {
+            print_line(format!("  {method:7} {path}"));
+        }
+        let signal = tokio::spawn(async move {
+            server::shutdown_signal().await;
+            let _ = stop_tx.send(true);
+        });
+        server.run(stopped(stop_rx)).await?;
+        signal.abort();
+        if let Some(t) = sfn_task {
+            t.await.context("the Step Functions API task")??;
+        }
+        Ok(ExitCode::SUCCESS)
+    })
+}
+
+#[allow(clippy::print_stdout)]
+fn print_line(line: String) {
+    println!("{line}");
 }

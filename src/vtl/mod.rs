@@ -20,9 +20,51 @@
 //! - `Error`: `Display` gives one line `name:line:col: message`; `{:#}` adds the caret
 //!   excerpt from `crate::diag`. `Error::kind()` tells syntax errors from render errors.
 //! - `value::{Value, Object, List, ListKind, MapRef, Map}` (see value.rs)
+//!
+//! # The language
+//!
+//! Velocity 1.7 as API Gateway runs it:
+//!
+//! - References `$x`, `${x}`, quiet `$!x`, properties `$a.b.c` (names may hold `-`:
+//!   `$context.requestOverride.header.X-Amz-Target` is one reference), index `$a[0]`,
+//!   `$m['k']`, method calls `$s.substring(1, 3)`; escapes `\$x`, `\#if`.
+//! - Directives `#set`, `#if/#elseif/#else/#end`, `#foreach` (with `$foreach.index`,
+//!   `.count`, `.hasNext`, `.first`, `.last` and `$velocityCount`), `#break`, `#stop`,
+//!   `#macro` and calls, `#define`, comments `##` and `#* *#`, `#[[ raw ]]#`, `#{if}` forms.
+//! - Literals: `'single'` (not interpolated), `"double $interpolated"`, integers with
+//!   Java `int`/`long` promotion, floats, `true`/`false`, lists `[1, 'a']`, maps
+//!   `{'k': 1}`, ranges `[1..3]` and `[3..1]`.
+//! - Operators `+ - * / %` (Java integer division), `== != < <= > >=` and
+//!   `eq ne lt le gt ge`, `&& || !` and `and or not`.
+//! - Java methods on strings, lists and maps (see `methods.rs`), Java rendering of values
+//!   (`{k=v}` maps, `[a, 1]` lists, JSON arrays from documents as compact JSON, `1.0`).
+//! - API Gateway's null rule: a null or missing reference renders as nothing, and
+//!   `null == ""` is true.
+//! - Whitespace as Velocity 1.7: a directive followed by a line break swallows it.
+//!
+//! ```
+//! use stepgate::vtl::{Context, Template, Value};
+//! let t = Template::parse("t.vtl", "#set($n = $name.toUpperCase())Hello, $n!$missing").unwrap();
+//! let mut ctx = Context::new();
+//! ctx.insert("name", Value::string("ann"));
+//! assert_eq!(t.render(&mut ctx).unwrap(), "Hello, ANN!");
+//! assert_eq!(ctx.get("n").and_then(|v| v.as_str()), Some("ANN"));
+//! ```
 
+mod ast;
+mod error;
+mod eval;
+mod lexer;
+mod methods;
+mod ops;
+mod parser;
+mod regex;
+mod render;
+mod span;
 pub mod value;
 
+pub use error::{Error, ErrorKind};
+pub use methods::MapEntry;
 pub use value::{List, ListKind, Map, MapRef, Object, Value};
 
 use std::collections::HashMap;
@@ -66,50 +108,44 @@ impl Context {
     pub fn get(&self, name: &str) -> Option<&Value> {
         self.vars.get(name)
     }
+    /// Removes a variable, returning its value.
+    pub fn remove(&mut self, name: &str) -> Option<Value> {
+        self.vars.remove(name)
+    }
     pub fn limits(&self) -> Limits {
         self.limits
     }
 }
 
-/// Whether an error came from parsing or rendering.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ErrorKind {
-    Syntax,
-    Render,
-    Limit,
+/// A parsed template body: nodes and the macros it defines.
+#[derive(Debug)]
+pub(crate) struct Body {
+    nodes: Vec<ast::Node>,
+    macros: HashMap<Arc<str>, Arc<ast::Macro>>,
 }
 
-/// A template error with its location.
-#[derive(Clone, Debug)]
-pub struct Error {
-    kind: ErrorKind,
-    message: String,
-}
-
-impl Error {
-    pub fn kind(&self) -> ErrorKind {
-        self.kind
-    }
-}
-
-impl fmt::Display for Error {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.message)
-    }
-}
-
-impl std::error::Error for Error {}
-
-/// A parsed template.
-#[derive(Clone, Debug)]
+/// A parsed template: parse once, render many times, from many threads.
+#[derive(Clone)]
 pub struct Template {
     name: Arc<str>,
     source: Arc<str>,
+    body: Arc<Body>,
+}
+
+impl fmt::Debug for Template {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Template").field("name", &self.name).finish_non_exhaustive()
+    }
 }
 
 impl Template {
+    /// Parses `source`; `name` (a file path, or file + JSON pointer) appears in errors.
     pub fn parse(name: &str, source: &str) -> Result<Template, Error> {
-        Ok(Template { name: name.into(), source: source.into() })
+        let name: Arc<str> = name.into();
+        let source: Arc<str> = source.into();
+        let parsed = parser::parse(&source).map_err(|e| e.with_template(&name, &source))?;
+        let body = Arc::new(Body { nodes: parsed.nodes, macros: parsed.macros });
+        Ok(Template { name, source, body })
     }
     pub fn name(&self) -> &str {
         &self.name
@@ -117,9 +153,14 @@ impl Template {
     pub fn source(&self) -> &str {
         &self.source
     }
-    /// PLACEHOLDER: renders the source verbatim until the engine lands.
-    pub fn render(&self, _ctx: &mut Context) -> Result<String, Error> {
-        let _ = ErrorKind::Render;
-        Ok(self.source.to_string())
+    /// Renders with the variables in `ctx`; variables the template `#set` stay in `ctx`.
+    pub fn render(&self, ctx: &mut Context) -> Result<String, Error> {
+        let limits = ctx.limits;
+        let capacity = self.source.len().min(limits.max_output) + 64;
+        let mut r = eval::Renderer::new(&self.body, &mut ctx.vars, limits, capacity);
+        match r.run() {
+            Ok(()) => Ok(r.out),
+            Err(e) => Err(e.with_template(&self.name, &self.source)),
+        }
     }
 }

@@ -95,6 +95,23 @@ impl List {
     pub fn ptr_eq(&self, other: &List) -> bool {
         Arc::ptr_eq(&self.0, &other.0)
     }
+    /// The identity of the list (for cycle checks).
+    pub fn addr(&self) -> usize {
+        Arc::as_ptr(&self.0) as *const () as usize
+    }
+    /// A copy of the items (cheap: values are reference-counted).
+    pub fn items(&self) -> Vec<Value> {
+        self.lock().items.clone()
+    }
+    pub fn kind(&self) -> ListKind {
+        self.lock().kind
+    }
+    pub fn len(&self) -> usize {
+        self.lock().items.len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.lock().items.is_empty()
+    }
 }
 
 impl MapRef {
@@ -108,6 +125,10 @@ impl MapRef {
     /// Whether both handles point at the same Java object.
     pub fn ptr_eq(&self, other: &MapRef) -> bool {
         Arc::ptr_eq(&self.0, &other.0)
+    }
+    /// The identity of the map (for cycle checks).
+    pub fn addr(&self) -> usize {
+        Arc::as_ptr(&self.0) as *const () as usize
     }
     /// A copy of the value under `key`.
     pub fn get(&self, key: &str) -> Option<Value> {

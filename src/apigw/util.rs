@@ -1,0 +1,203 @@
+//! `$util`: the five functions API Gateway gives REST mapping templates, with the Java
+//! semantics they are built on (commons-lang 2.6 `escapeJavaScript`, `java.net.URLEncoder`
+//! / `URLDecoder` in UTF-8, Base64 over UTF-8, JSON parsing into navigable values).
+
+use std::fmt::Write as _;
+
+use base64::Engine as _;
+
+use crate::vtl::{Object, Value};
+
+use super::java;
+
+/// The `$util` object.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Util;
+
+impl Object for Util {
+    fn call(&self, name: &str, args: &[Value]) -> Option<Result<Value, String>> {
+        let f: fn(&str) -> Result<Value, String> = match name {
+            "escapeJavaScript" => |s| Ok(Value::from(escape_javascript(s))),
+            "urlEncode" => |s| Ok(Value::from(url_encode(s))),
+            "urlDecode" => |s| url_decode(s).map(Value::from),
+            "base64Encode" => |s| Ok(Value::from(base64_encode(s))),
+            "base64Decode" => |s| base64_decode(s).map(Value::from),
+            "parseJson" => parse_json,
+            _ => return None,
+        };
+        let [arg] = args else {
+            return Some(Err(format!("$util.{name} takes one argument, got {}", args.len())));
+        };
+        // A null argument gives null (renders ""), as `$util.urlEncode($missing)` does on AWS.
+        Some(match arg {
+            Value::String(s) => f(s),
+            other => match java::to_java_string(other) {
+                None => Ok(Value::Null),
+                Some(s) => f(&s),
+            },
+        })
+    }
+}
+
+/// commons-lang 2.6 `StringEscapeUtils.escapeJavaScript`: `'` → `\'`, `"` → `\"`,
+/// `\` → `\\`, `/` → `\/`, `\b \t \n \f \r`, other controls `\u00XX`, everything above
+/// 0x7f as `\uXXXX` (uppercase, UTF-16 code units). 0x7f itself is kept.
+pub fn escape_javascript(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + s.len() / 8);
+    escape_javascript_into(s, &mut out);
+    out
+}
+
+/// [`escape_javascript`] appending to `out`.
+pub fn escape_javascript_into(s: &str, out: &mut String) {
+    let mut rest = s;
+    while let Some(i) = rest.find(|c: char| !c.is_ascii() || c < ' ' || matches!(c, '\'' | '"' | '\\' | '/')) {
+        out.push_str(&rest[..i]);
+        let c = rest[i..].chars().next().unwrap_or_default();
+        match c {
+            '\'' => out.push_str("\\'"),
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '/' => out.push_str("\\/"),
+            '\u{8}' => out.push_str("\\b"),
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            '\u{c}' => out.push_str("\\f"),
+            '\r' => out.push_str("\\r"),
+            c => {
+                let mut units = [0u16; 2];
+                for u in c.encode_utf16(&mut units) {
+                    let _ = write!(out, "\\u{:04X}", u);
+                }
+            }
+        }
+        rest = &rest[i + c.len_utf8()..];
+    }
+    out.push_str(rest);
+}
+
+/// `java.net.URLEncoder.encode(s, "UTF-8")`: letters, digits and `.-*_` kept, space → `+`,
+/// everything else `%XX` (uppercase) per UTF-8 byte.
+pub fn url_encode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        match b {
+            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'.' | b'-' | b'*' | b'_' => out.push(b as char),
+            b' ' => out.push('+'),
+            _ => {
+                let _ = write!(out, "%{b:02X}");
+            }
+        }
+    }
+    out
+}
+
+/// `java.net.URLDecoder.decode(s, "UTF-8")`: `+` → space, `%XX` → byte; a broken escape
+/// is an error, as Java throws `IllegalArgumentException`.
+pub fn url_decode(s: &str) -> Result<String, String> {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'+' => {
+                out.push(b' ');
+                i += 1;
+            }
+            b'%' => {
+                let hex = bytes.get(i + 1..i + 3).ok_or("URLDecoder: Incomplete trailing escape (%) pattern")?;
+                let hex = std::str::from_utf8(hex).ok().and_then(|h| u8::from_str_radix(h, 16).ok());
+                let Some(byte) = hex else {
+                    return Err("URLDecoder: Illegal hex characters in escape (%) pattern".into());
+                };
+                out.push(byte);
+                i += 3;
+            }
+            b => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    Ok(String::from_utf8_lossy(&out).into_owned())
+}
+
+/// Standard Base64 with padding over the UTF-8 bytes.
+pub fn base64_encode(s: &str) -> String {
+    base64::engine::general_purpose::STANDARD.encode(s.as_bytes())
+}
+
+/// Standard Base64 decoding, read back as UTF-8.
+pub fn base64_decode(s: &str) -> Result<String, String> {
+    base64::engine::general_purpose::STANDARD
+        .decode(s.as_bytes())
+        .map(|b| String::from_utf8_lossy(&b).into_owned())
+        .map_err(|e| format!("$util.base64Decode: {e}"))
+}
+
+/// `$util.parseJson`: a JSON text as a navigable value (objects → maps, arrays → JSON
+/// lists, numbers → int/long/double).
+pub fn parse_json(s: &str) -> Result<Value, String> {
+    serde_json::from_str::<serde_json::Value>(s)
+        .map(|v| Value::from_json(&v))
+        .map_err(|e| format!("$util.parseJson: invalid JSON: {e}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escape_javascript_matches_commons_lang() {
+        // Output of commons-lang 2.6 (velocity-oracle --util-model).
+        assert_eq!(
+            escape_javascript("it's \"q\" \\ / é 😀 \n\ttab"),
+            "it\\'s \\\"q\\\" \\\\ \\/ \\u00E9 \\uD83D\\uDE00 \\n\\ttab"
+        );
+        assert_eq!(escape_javascript("\u{1}\u{1f}\u{7f}\u{8}\u{c}\r"), "\\u0001\\u001F\u{7f}\\b\\f\\r");
+        assert_eq!(escape_javascript("\u{100}\u{fff}\u{1000}"), "\\u0100\\u0FFF\\u1000");
+        assert_eq!(escape_javascript("plain"), "plain");
+    }
+
+    #[test]
+    fn url_encode_is_java_form_encoding() {
+        assert_eq!(url_encode("{\"some\": \"value\"}"), "%7B%22some%22%3A+%22value%22%7D");
+        assert_eq!(url_encode("x=a+b ~*-._é"), "x%3Da%2Bb+%7E*-._%C3%A9");
+        assert_eq!(url_encode("{}"), "%7B%7D");
+    }
+
+    #[test]
+    fn url_decode_is_java_form_decoding() {
+        assert_eq!(url_decode("a+b%2bc%20%E3%82%A8").unwrap(), "a b+c エ");
+        assert!(url_decode("%").is_err());
+        assert!(url_decode("%zz").is_err());
+    }
+
+    #[test]
+    fn base64_round_trips_utf8() {
+        assert_eq!(base64_encode("エー"), "44Ko44O8");
+        assert_eq!(base64_decode("44Ko44O8").unwrap(), "エー");
+        assert!(base64_decode("!!").is_err());
+    }
+
+    #[test]
+    fn parse_json_gives_navigable_values() {
+        let v = parse_json(r#"{"key2":{"arr":[1,2,3]}}"#).unwrap();
+        let Value::Map(m) = v else { panic!("not a map") };
+        let Some(Value::Map(k2)) = m.get("key2") else { panic!("no key2") };
+        let Some(Value::List(arr)) = k2.get("arr") else { panic!("no arr") };
+        assert!(matches!(arr.lock().items[0], Value::Int(1)));
+        assert!(parse_json("{").is_err());
+    }
+
+    #[test]
+    fn util_object_dispatches_and_passes_null_through() {
+        let u = Util;
+        let r = u.call("urlEncode", &[Value::Null]).unwrap().unwrap();
+        assert!(r.is_null());
+        let r = u.call("escapeJavaScript", &[Value::from("it's")]).unwrap().unwrap();
+        assert_eq!(r.as_str(), Some("it\\'s"));
+        assert!(u.call("escapeJava", &[Value::from("x")]).is_none());
+        assert!(u.call("urlEncode", &[]).unwrap().is_err());
+    }
+}

@@ -1,0 +1,159 @@
+//! The per-request values API Gateway exposes as `$context` (and to `context.X` parameter
+//! mappings and gateway response templates): request id, times, method, paths, stage,
+//! identity. Computed once when the request arrives.
+
+use std::time::SystemTime;
+
+use base64::Engine as _;
+use sha2::Digest as _;
+use time::OffsetDateTime;
+use time::macros::format_description;
+
+use super::{App, GatewayError, GatewayRequest, header};
+use crate::routing::Match;
+
+/// `$context` for one request.
+#[derive(Clone, Debug)]
+pub struct RequestContext {
+    /// `$context.requestId` (also the `x-amzn-RequestId` response header).
+    pub request_id: String,
+    /// `$context.extendedRequestId` (also `x-amz-apigw-id`).
+    pub extended_request_id: String,
+    /// `$context.requestTime`: `21/Nov/2026:13:15:42 +0000`.
+    pub request_time: String,
+    /// `$context.requestTimeEpoch`: epoch milliseconds.
+    pub request_time_epoch: i64,
+    pub http_method: String,
+    /// `$context.path`: the path as requested on an execute-api URL, stage included.
+    pub path: String,
+    /// `$context.resourcePath`: the matched resource (`/orders/{id}`), empty if none.
+    pub resource_path: String,
+    pub resource_id: String,
+    pub stage: String,
+    pub api_id: String,
+    pub account_id: String,
+    pub domain_name: String,
+    pub domain_prefix: String,
+    pub protocol: String,
+    pub source_ip: String,
+    pub user_agent: String,
+    /// `$context.identity.apiKey` when the method requires a key.
+    pub api_key: Option<String>,
+    /// Path parameters of the matched resource, decoded.
+    pub path_params: Vec<(String, String)>,
+    /// Query string parameters, decoded, in order (repeats kept).
+    pub query: Vec<(String, String)>,
+    /// `$context.error.*` once a failure happened.
+    pub error: Option<GatewayError>,
+}
+
+impl RequestContext {
+    /// The context of a request, before any phase ran.
+    pub fn new(app: &App, request: &GatewayRequest, route: Option<&Match<'_, usize>>) -> RequestContext {
+        let now = OffsetDateTime::from(SystemTime::now());
+        let clf = format_description!(
+            "[day]/[month repr:short]/[year]:[hour]:[minute]:[second] [offset_hour sign:mandatory][offset_minute]"
+        );
+        let domain_name = header(&request.headers, "host")
+            .map(|h| h.split(':').next().unwrap_or(h).to_string())
+            .unwrap_or_else(|| "localhost".to_string());
+        let domain_prefix = domain_name.split('.').next().unwrap_or("").to_string();
+        let resource_path = route.map(|m| m.resource_path.to_string()).unwrap_or_default();
+        let query = request
+            .query
+            .as_deref()
+            .map(|q| form_urlencoded::parse(q.as_bytes()).into_owned().collect())
+            .unwrap_or_default();
+        let api = app.api();
+        RequestContext {
+            request_id: uuid::Uuid::new_v4().to_string(),
+            extended_request_id: extended_request_id(),
+            request_time: now.format(&clf).unwrap_or_default(),
+            request_time_epoch: (now.unix_timestamp_nanos() / 1_000_000) as i64,
+            http_method: request.method.as_str().to_string(),
+            path: if api.stage_in_path {
+                request.path.clone()
+            } else {
+                format!("/{}{}", api.stage, request.path)
+            },
+            resource_id: resource_id(&resource_path),
+            resource_path,
+            stage: api.stage.clone(),
+            api_id: app.identity.api_id.clone(),
+            account_id: app.identity.account_id.clone(),
+            domain_name,
+            domain_prefix,
+            protocol: request.protocol.to_string(),
+            source_ip: request.source_ip.map(|ip| ip.to_string()).unwrap_or_else(|| "127.0.0.1".to_string()),
+            user_agent: header(&request.headers, "user-agent").unwrap_or("").to_string(),
+            api_key: None,
+            path_params: Vec::new(),
+            query,
+            error: None,
+        }
+    }
+
+    /// Records the failure for `$context.error.*`.
+    pub fn set_error(&mut self, error: &GatewayError) {
+        self.error = Some(error.clone());
+    }
+
+    /// A `$context` value by its dotted name (`requestId`, `identity.sourceIp`), as text.
+    pub fn get(&self, name: &str) -> Option<String> {
+        let s = |v: &str| Some(v.to_string());
+        match name {
+            "requestId" | "awsEndpointRequestId" => s(&self.request_id),
+            "extendedRequestId" => s(&self.extended_request_id),
+            "requestTime" => s(&self.request_time),
+            "requestTimeEpoch" => Some(self.request_time_epoch.to_string()),
+            "httpMethod" => s(&self.http_method),
+            "path" => s(&self.path),
+            "resourcePath" => s(&self.resource_path),
+            "resourceId" => s(&self.resource_id),
+            "stage" => s(&self.stage),
+            "apiId" => s(&self.api_id),
+            "accountId" => s(&self.account_id),
+            "domainName" => s(&self.domain_name),
+            "domainPrefix" => s(&self.domain_prefix),
+            "protocol" => s(&self.protocol),
+            "deploymentId" => s("stepgate"),
+            "identity.sourceIp" => s(&self.source_ip),
+            "identity.userAgent" => s(&self.user_agent),
+            "identity.apiKey" => self.api_key.clone(),
+            "error.message" => self.error.as_ref().map(|e| e.message.clone()),
+            "error.messageString" => self
+                .error
+                .as_ref()
+                .map(|e| serde_json::Value::String(e.message.clone()).to_string()),
+            "error.responseType" => self.error.as_ref().map(|e| e.response_type.as_str().to_string()),
+            "error.validationErrorString" => self.error.as_ref().and_then(|e| e.validation_error.clone()),
+            _ => None,
+        }
+    }
+
+    /// A query string parameter; of repeated ones the last, as API Gateway keeps.
+    pub fn query_param(&self, name: &str) -> Option<&str> {
+        self.query.iter().rfind(|(k, _)| k == name).map(|(_, v)| v.as_str())
+    }
+
+    /// A path parameter.
+    pub fn path_param(&self, name: &str) -> Option<&str> {
+        self.path_params.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+    }
+}
+
+/// An id in the shape of API Gateway's `extendedRequestId` (`Ab1CdEFGIAMEbXw=`).
+fn extended_request_id() -> String {
+    let bytes: [u8; 10] = rand::random();
+    base64::engine::general_purpose::STANDARD.encode(bytes)
+}
+
+/// A stable 10-character id for a resource path, in the shape of API Gateway's resource ids.
+fn resource_id(resource_path: &str) -> String {
+    if resource_path.is_empty() {
+        return String::new();
+    }
+    let digest = sha2::Sha256::digest(resource_path.as_bytes());
+    const ALPHABET: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
+    digest.iter().take(10).map(|b| ALPHABET[*b as usize % ALPHABET.len()] as char).collect()
+}

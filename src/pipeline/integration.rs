@@ -1,0 +1,210 @@
+//! The integration call: `aws` (`states:action/<Action>` through [`backend::dispatch`]),
+//! `mock` (the status code read from the rendered request template) and `http` (a real
+//! non-proxy HTTP call), all under the integration timeout (`timeoutInMillis`, 504 past it).
+
+use bytes::Bytes;
+use http::{HeaderMap, HeaderName, HeaderValue};
+use http_body_util::{BodyExt, Full};
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::TokioExecutor;
+
+use super::gateway_error::{GatewayError, GatewayResponseType as T};
+use super::App;
+use crate::backend;
+use crate::config::{Integration, IntegrationType};
+use crate::sfn::Action;
+
+/// What is sent to the integration, after every transformation.
+#[derive(Clone, Debug)]
+pub struct EndpointRequest {
+    /// The endpoint URI (for `aws`, the Step Functions endpoint with `?Action=`).
+    pub uri: String,
+    pub method: String,
+    pub headers: HeaderMap,
+    pub body: Bytes,
+}
+
+/// What the integration answered.
+#[derive(Clone, Debug)]
+pub struct EndpointResponse {
+    pub status: u16,
+    pub headers: HeaderMap,
+    pub body: Bytes,
+    /// stepgate's selection extension: `<__type>: <message>` of a Step Functions error, or
+    /// `<error>: <cause>` of a synchronous execution that ended FAILED/TIMED_OUT/ABORTED.
+    pub error_text: Option<String>,
+}
+
+/// The HTTP client used by `http` integrations.
+#[derive(Clone, Debug)]
+pub(crate) struct HttpClient(Client<HttpConnector, Full<Bytes>>);
+
+impl HttpClient {
+    pub fn new() -> HttpClient {
+        HttpClient(Client::builder(TokioExecutor::new()).build_http())
+    }
+}
+
+/// Calls the integration under its timeout.
+pub(crate) async fn call(
+    app: &App,
+    integration: &Integration,
+    request: EndpointRequest,
+) -> Result<EndpointResponse, GatewayError> {
+    let timeout = if integration.timeout.is_zero() {
+        app.limits().default_integration_timeout
+    } else {
+        integration.timeout
+    };
+    let work = async {
+        match &integration.kind {
+            IntegrationType::Aws { service, action, .. } => call_aws(app, service, action, request).await,
+            IntegrationType::Mock => call_mock(&request),
+            IntegrationType::Http { .. } => call_http(app, request).await,
+        }
+    };
+    match tokio::time::timeout(timeout, work).await {
+        Ok(result) => result,
+        Err(_) => Err(GatewayError::new(T::IntegrationTimeout)
+            .with_detail(format!("no answer within {} ms", timeout.as_millis()))),
+    }
+}
+
+async fn call_aws(
+    app: &App,
+    service: &str,
+    action: &str,
+    request: EndpointRequest,
+) -> Result<EndpointResponse, GatewayError> {
+    if service != "states" {
+        return Err(GatewayError::configuration(format!(
+            "AWS service `{service}` is not supported (only `states`)"
+        )));
+    }
+    let action: Action = action
+        .parse()
+        .map_err(|_| GatewayError::configuration(format!("unknown Step Functions action `{action}`")))?;
+    let mut headers = HeaderMap::new();
+    headers.insert(http::header::CONTENT_TYPE, HeaderValue::from_static("application/x-amz-json-1.0"));
+    match backend::dispatch(app.backend.as_ref(), action, &request.body).await {
+        Ok(body) => {
+            let error_text = (action == Action::StartSyncExecution)
+                .then(|| sync_execution_failure(&body))
+                .flatten();
+            Ok(EndpointResponse { status: 200, headers, body: Bytes::from(body), error_text })
+        }
+        Err(backend::Error::Service(e)) => {
+            let error_text = Some(format!("{}: {}", e.type_, e.message));
+            Ok(EndpointResponse { status: e.status, headers, body: Bytes::from(e.to_body()), error_text })
+        }
+        Err(backend::Error::Timeout(m)) => {
+            Err(GatewayError::new(T::IntegrationTimeout).with_detail(m))
+        }
+        Err(e) => Err(GatewayError::new(T::IntegrationFailure).with_detail(e.to_string())),
+    }
+}
+
+/// `<error>: <cause>` when a StartSyncExecution answer reports FAILED, TIMED_OUT or ABORTED.
+fn sync_execution_failure(body: &[u8]) -> Option<String> {
+    let v: serde_json::Value = serde_json::from_slice(body).ok()?;
+    let status = v.get("status")?.as_str()?;
+    if !matches!(status, "FAILED" | "TIMED_OUT" | "ABORTED") {
+        return None;
+    }
+    let text = |k: &str| v.get(k).and_then(|x| x.as_str()).unwrap_or("").to_string();
+    Some(format!("{}: {}", text("error"), text("cause")))
+}
+
+/// A mock integration answers with the `statusCode` of the rendered request template
+/// (read leniently: `{statusCode: 200}` works as on AWS) and an empty body.
+fn call_mock(request: &EndpointRequest) -> Result<EndpointResponse, GatewayError> {
+    let status = mock_status(&request.body).ok_or_else(|| {
+        GatewayError::configuration("mock integration: the request template gave no statusCode")
+    })?;
+    Ok(EndpointResponse { status, headers: HeaderMap::new(), body: Bytes::new(), error_text: None })
+}
+
+/// Finds `statusCode` in a JSON-ish text: `{"statusCode": 200}`, `{statusCode: 200}`,
+/// `{"statusCode": "404"}`.
+pub(crate) fn mock_status(body: &[u8]) -> Option<u16> {
+    let text = std::str::from_utf8(body).ok()?;
+    if let Ok(serde_json::Value::Object(o)) = serde_json::from_str::<serde_json::Value>(text) {
+        return match o.get("statusCode")? {
+            serde_json::Value::Number(n) => n.as_u64().and_then(|n| u16::try_from(n).ok()),
+            serde_json::Value::String(s) => s.trim().parse().ok(),
+            _ => None,
+        };
+    }
+    let at = text.find("statusCode")?;
+    let rest = text[at + "statusCode".len()..].trim_start_matches(['"', '\'']).trim_start();
+    let rest = rest.strip_prefix(':')?.trim_start().trim_start_matches(['"', '\'']);
+    let digits: String = rest.chars().take_while(|c| c.is_ascii_digit()).collect();
+    digits.parse().ok()
+}
+
+async fn call_http(app: &App, request: EndpointRequest) -> Result<EndpointResponse, GatewayError> {
+    let uri: http::Uri = request
+        .uri
+        .parse()
+        .map_err(|e| GatewayError::configuration(format!("http integration URI `{}`: {e}", request.uri)))?;
+    if uri.scheme_str() != Some("http") {
+        return Err(GatewayError::new(T::IntegrationFailure)
+            .with_detail(format!("only http:// endpoints are supported, not `{}`", request.uri)));
+    }
+    let method = http::Method::from_bytes(request.method.as_bytes())
+        .map_err(|_| GatewayError::configuration(format!("bad HTTP method `{}`", request.method)))?;
+    let mut builder = http::Request::builder().method(method).uri(uri);
+    for (name, value) in &request.headers {
+        builder = builder.header(name, value);
+    }
+    let outgoing = builder
+        .body(Full::new(request.body))
+        .map_err(|e| GatewayError::configuration(format!("http integration request: {e}")))?;
+    let response = app
+        .http
+        .0
+        .request(outgoing)
+        .await
+        .map_err(|e| GatewayError::new(T::IntegrationFailure).with_detail(format!("http integration: {e}")))?;
+    let (parts, body) = response.into_parts();
+    let limit = app.limits().max_body_bytes;
+    let body = http_body_util::Limited::new(body, limit)
+        .collect()
+        .await
+        .map_err(|e| GatewayError::new(T::IntegrationFailure).with_detail(format!("http integration body: {e}")))?
+        .to_bytes();
+    Ok(EndpointResponse { status: parts.status.as_u16(), headers: parts.headers, body, error_text: None })
+}
+
+/// The request headers API Gateway sends to Step Functions (for the transcript).
+pub(crate) fn aws_headers(action: &str) -> HeaderMap {
+    let mut h = HeaderMap::new();
+    h.insert(http::header::CONTENT_TYPE, HeaderValue::from_static("application/x-amz-json-1.0"));
+    if let Ok(v) = HeaderValue::from_str(&format!("AWSStepFunctions.{action}")) {
+        h.insert(HeaderName::from_static("x-amz-target"), v);
+    }
+    h
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mock_status_is_read_leniently() {
+        assert_eq!(mock_status(br#"{"statusCode": 200}"#), Some(200));
+        assert_eq!(mock_status(b"{statusCode: 404}"), Some(404));
+        assert_eq!(mock_status(b"{\n  \"statusCode\" : \"500\"\n}"), Some(500));
+        assert_eq!(mock_status(b"{'statusCode': 201, x}"), Some(201));
+        assert_eq!(mock_status(b"{}"), None);
+        assert_eq!(mock_status(b""), None);
+    }
+
+    #[test]
+    fn failed_sync_execution_gives_error_text() {
+        let body = br#"{"status":"FAILED","error":"EmployeeDoesNotExist","cause":"no such id"}"#;
+        assert_eq!(sync_execution_failure(body).as_deref(), Some("EmployeeDoesNotExist: no such id"));
+        assert_eq!(sync_execution_failure(br#"{"status":"SUCCEEDED","output":"{}"}"#), None);
+    }
+}

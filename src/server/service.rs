@@ -1,0 +1,159 @@
+//! The per-connection service: hyper request → [`GatewayRequest`] (body read under the size
+//! limit) → [`pipeline::invoke`] → hyper response, with panics caught into API Gateway's 500
+//! and one access-log line per request.
+
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Instant;
+
+use bytes::Bytes;
+use http::{HeaderValue, Request, Response, Version};
+use http_body_util::{BodyExt, Full, LengthLimitError, Limited};
+use hyper::body::Incoming;
+use hyper_util::service::TowerToHyperService;
+use tower::ServiceBuilder;
+use tower_http::catch_panic::CatchPanicLayer;
+
+use crate::pipeline::{self, App, GatewayError, GatewayRequest, GatewayResponse, GatewayResponseType};
+
+/// The hyper service for one connection.
+pub(crate) type GatewayService = TowerToHyperService<tower_http::catch_panic::CatchPanic<Handler, PanicResponse>>;
+
+/// Builds the service for a connection from `peer`.
+pub(crate) fn new(app: Arc<App>, peer: SocketAddr) -> GatewayService {
+    let svc = ServiceBuilder::new()
+        .layer(CatchPanicLayer::custom(PanicResponse))
+        .service(Handler { app, peer });
+    TowerToHyperService::new(svc)
+}
+
+/// The tower service behind the panic catcher.
+#[derive(Clone, Debug)]
+pub(crate) struct Handler {
+    app: Arc<App>,
+    peer: SocketAddr,
+}
+
+type HandlerFuture =
+    std::pin::Pin<Box<dyn std::future::Future<Output = Result<Response<Full<Bytes>>, Infallible>> + Send>>;
+
+impl tower::Service<Request<Incoming>> for Handler {
+    type Response = Response<Full<Bytes>>;
+    type Error = Infallible;
+    type Future = HandlerFuture;
+
+    fn poll_ready(&mut self, _: &mut std::task::Context<'_>) -> std::task::Poll<Result<(), Infallible>> {
+        std::task::Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, req: Request<Incoming>) -> HandlerFuture {
+        Box::pin(handle(self.app.clone(), self.peer, req))
+    }
+}
+
+async fn handle(app: Arc<App>, peer: SocketAddr, req: Request<Incoming>) -> Result<Response<Full<Bytes>>, Infallible> {
+    let started = Instant::now();
+    let (parts, body) = req.into_parts();
+    let protocol = match parts.version {
+        Version::HTTP_2 => "HTTP/2.0",
+        Version::HTTP_10 => "HTTP/1.0",
+        _ => "HTTP/1.1",
+    };
+    let mut request = GatewayRequest {
+        method: parts.method,
+        path: parts.uri.path().to_string(),
+        query: parts.uri.query().map(str::to_string),
+        headers: parts.headers,
+        body: Bytes::new(),
+        source_ip: Some(peer.ip()),
+        protocol,
+    };
+    let limit = app.limits().max_body_bytes;
+    let declared = request
+        .headers
+        .get(http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    let response = if declared.is_some_and(|n| n > limit as u64) {
+        app.reject(&request, &GatewayError::new(GatewayResponseType::RequestTooLarge))
+    } else {
+        match Limited::new(body, limit).collect().await {
+            Ok(collected) => {
+                request.body = collected.to_bytes();
+                let method = request.method.clone();
+                let path = request.path.clone();
+                let response = pipeline::invoke(&app, request).await;
+                access_log(&method, &path, protocol, peer, &response, started);
+                return Ok(to_hyper(response));
+            }
+            Err(e) if e.downcast_ref::<LengthLimitError>().is_some() => {
+                app.reject(&request, &GatewayError::new(GatewayResponseType::RequestTooLarge))
+            }
+            Err(e) => app.reject(
+                &request,
+                &GatewayError::new(GatewayResponseType::Default4xx).with_detail(format!("reading the body: {e}")),
+            ),
+        }
+    };
+    access_log(&request.method, &request.path, protocol, peer, &response, started);
+    Ok(to_hyper(response))
+}
+
+fn to_hyper(r: GatewayResponse) -> Response<Full<Bytes>> {
+    let mut response = Response::new(Full::new(r.body));
+    *response.status_mut() = r.status;
+    *response.headers_mut() = r.headers;
+    response
+}
+
+/// One line per request, with API Gateway's access-log `$context` fields.
+fn access_log(
+    method: &http::Method,
+    path: &str,
+    protocol: &str,
+    peer: SocketAddr,
+    response: &GatewayResponse,
+    started: Instant,
+) {
+    let header = |n: &str| response.headers.get(n).and_then(|v| v.to_str().ok()).unwrap_or("-");
+    tracing::info!(
+        target: "stepgate::access",
+        requestId = header("x-amzn-requestid"),
+        ip = %peer.ip(),
+        httpMethod = %method,
+        path = path,
+        protocol = protocol,
+        status = response.status.as_u16(),
+        errorType = header("x-amzn-errortype"),
+        responseLength = response.body.len(),
+        responseLatency = started.elapsed().as_millis() as u64,
+        "request"
+    );
+}
+
+/// A panic on the request path becomes API Gateway's 500, never a dropped connection.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct PanicResponse;
+
+impl tower_http::catch_panic::ResponseForPanic for PanicResponse {
+    type ResponseBody = Full<Bytes>;
+
+    fn response_for_panic(&mut self, panic: Box<dyn std::any::Any + Send + 'static>) -> Response<Full<Bytes>> {
+        let detail = panic
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| panic.downcast_ref::<String>().cloned())
+            .unwrap_or_default();
+        tracing::error!(panic = %detail, "panic while handling a request");
+        panic_response()
+    }
+}
+
+fn panic_response() -> Response<Full<Bytes>> {
+    let mut r = Response::new(Full::new(Bytes::from_static(b"{\"message\": \"Internal server error\"}")));
+    *r.status_mut() = http::StatusCode::INTERNAL_SERVER_ERROR;
+    r.headers_mut().insert(http::header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    r.headers_mut().insert("x-amzn-errortype", HeaderValue::from_static("InternalServerErrorException"));
+    r
+}
