@@ -705,3 +705,42 @@ async fn execution_survives_kill_9_and_its_wait_resumes_with_the_time_left() {
     let start = finished["startDate"].as_f64().unwrap();
     assert!(stop >= start + WAIT_SECONDS, "the wait was cut short: {start} -> {stop}");
 }
+
+// === the shared backend suite ===
+
+/// Cases where the local backend does not behave as AWS does, with the reason. The suite
+/// fails if one of these starts passing, so the list stays honest.
+const LOCAL_DIVERGENCES: &str = "";
+
+async fn check_suite(backend: &dyn stepgate::backend::StepFunctions, label: &str) {
+    use stepgate::backend::conformance::{self, Fixture, Report};
+    let fixture = Fixture::new(true);
+    let outcomes = conformance::run(backend, &fixture).await;
+    let report = Report::check(&outcomes, &Report::parse_divergences(LOCAL_DIVERGENCES));
+    eprintln!("{label}: {}", report.summary());
+    assert!(report.problems.is_empty(), "{label}: {}", report.summary());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn local_backend_passes_the_shared_suite() {
+    let backend = LocalBackend::new(engine_with(TaskConfig::default(), 1.0).await);
+    check_suite(&backend, "local backend").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn aws_sdk_backend_against_the_local_sfn_api_passes_the_shared_suite() {
+    use stepgate::backend::aws::{AwsBackend, AwsBackendConfig, StaticCredentials};
+    let api = serve(engine_with(TaskConfig::default(), 1.0).await).await;
+    let config = AwsBackendConfig {
+        region: Some("us-east-1".into()),
+        endpoint_url: Some(api.url.trim_end_matches('/').to_string()),
+        static_credentials: Some(StaticCredentials {
+            access_key_id: "testing".into(),
+            secret_access_key: "testing".into(),
+            session_token: None,
+        }),
+        ..AwsBackendConfig::default()
+    };
+    let backend = AwsBackend::new(&config).await;
+    check_suite(&backend, "aws-sdk-sfn -> stepgate sfn api").await;
+}

@@ -18,7 +18,9 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use aws_sdk_sfn as sdk;
-use aws_sdk_sfn::config::interceptors::{AfterDeserializationInterceptorContextRef, BeforeSerializationInterceptorContextMut};
+use aws_sdk_sfn::config::interceptors::{
+    AfterDeserializationInterceptorContextRef, BeforeSerializationInterceptorContextMut,
+};
 use aws_sdk_sfn::config::{ConfigBag, Intercept, RuntimeComponents};
 use aws_sdk_sfn::error::{ProvideErrorMetadata, SdkError};
 use aws_smithy_runtime_api::box_error::BoxError;
@@ -53,8 +55,9 @@ pub struct AwsBackendConfig {
     pub operation_timeout: Option<Duration>,
     /// Time allowed for one attempt.
     pub attempt_timeout: Option<Duration>,
-    /// Drop the `sync-` host prefix of StartSyncExecution. `None` drops it exactly when
-    /// `endpoint_url` is set (AWS needs it; custom endpoints cannot resolve it).
+    /// Drop the `sync-` host prefix of StartSyncExecution. `None`: as
+    /// `AWS_DISABLE_HOST_PREFIX_INJECTION` says, else exactly when a custom endpoint is set
+    /// (AWS needs the prefix; `sync-127.0.0.1` and `sync-localhost` do not resolve).
     pub disable_host_prefix: Option<bool>,
 }
 
@@ -86,7 +89,9 @@ pub struct StaticCredentials {
 impl std::fmt::Debug for StaticCredentials {
     /// Never prints the secret.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("StaticCredentials").field("access_key_id", &self.access_key_id).finish_non_exhaustive()
+        f.debug_struct("StaticCredentials")
+            .field("access_key_id", &self.access_key_id)
+            .finish_non_exhaustive()
     }
 }
 
@@ -118,8 +123,10 @@ impl AwsBackend {
             ));
         }
         let shared = loader.load().await;
-        let mut builder = sdk::config::Builder::from(&shared)
-            .retry_config(aws_smithy_types::retry::RetryConfig::standard().with_max_attempts(config.max_attempts.max(1)));
+        let mut builder = sdk::config::Builder::from(&shared).retry_config(
+            aws_smithy_types::retry::RetryConfig::standard()
+                .with_max_attempts(config.max_attempts.max(1)),
+        );
         let mut timeouts = aws_smithy_types::timeout::TimeoutConfig::builder();
         if let Some(t) = config.connect_timeout {
             timeouts = timeouts.connect_timeout(t);
@@ -137,10 +144,26 @@ impl AwsBackend {
         if let Some(url) = &config.endpoint_url {
             builder = builder.endpoint_url(url);
         }
-        if config.disable_host_prefix.unwrap_or(config.endpoint_url.is_some()) {
+        if drop_host_prefix(config, shared.endpoint_url().is_some()) {
             builder = builder.interceptor(NoHostPrefix);
         }
-        AwsBackend { client: sdk::Client::from_conf(builder.build()) }
+        AwsBackend {
+            client: sdk::Client::from_conf(builder.build()),
+        }
+    }
+}
+
+/// Whether to drop the `sync-` host prefix: as configured; else as
+/// `AWS_DISABLE_HOST_PREFIX_INJECTION` says (the SDKs' documented setting); else exactly
+/// when a custom endpoint is in use (from the config, `AWS_ENDPOINT_URL` or a profile).
+fn drop_host_prefix(config: &AwsBackendConfig, shared_endpoint: bool) -> bool {
+    if let Some(explicit) = config.disable_host_prefix {
+        return explicit;
+    }
+    match std::env::var("AWS_DISABLE_HOST_PREFIX_INJECTION") {
+        Ok(v) if v.eq_ignore_ascii_case("true") => true,
+        Ok(v) if v.eq_ignore_ascii_case("false") => false,
+        _ => config.endpoint_url.is_some() || shared_endpoint,
     }
 }
 
@@ -198,15 +221,34 @@ impl Intercept for RawBody {
 
 // === results ===
 
+/// Sends one fluent-builder call with a [`RawBody`] attached and reads the answer
+/// ([`finish`]): `send!(self.client.describe_execution().execution_arn(arn))`.
+macro_rules! send {
+    ($builder:expr) => {{
+        let raw = RawBody::default();
+        let result = $builder.customize().interceptor(raw.clone()).send().await;
+        finish(&raw, result)
+    }};
+}
+
 /// Turns the SDK's result into ours: on success the captured body read as `T`.
-fn finish<T: DeserializeOwned, O, E>(raw: &RawBody, result: Result<O, SdkError<E, HttpResponse>>) -> Result<T, Error>
+fn finish<T: DeserializeOwned, O, E>(
+    raw: &RawBody,
+    result: Result<O, SdkError<E, HttpResponse>>,
+) -> Result<T, Error>
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
 {
     match result {
         Ok(_) => {
-            let body = raw.take().ok_or_else(|| Error::Other("the response body was not kept".into()))?;
-            let body = if body.iter().all(u8::is_ascii_whitespace) { b"{}".to_vec() } else { body };
+            let body = raw
+                .take()
+                .ok_or_else(|| Error::Other("the response body was not kept".into()))?;
+            let body = if body.iter().all(u8::is_ascii_whitespace) {
+                b"{}".to_vec()
+            } else {
+                body
+            };
             serde_json::from_slice(&body).map_err(|e| {
                 Error::Other(format!(
                     "unexpected Step Functions response ({e}): {}",
@@ -230,12 +272,24 @@ where
             let raw_body = se.raw().body().bytes().unwrap_or_default();
             let from_body = AwsError::from_body(status, raw_body);
             let e = se.err();
-            let code = e.code().map(str::to_owned).or_else(|| from_body.as_ref().map(|b| b.type_.clone()));
-            let message = e.message().map(str::to_owned).or_else(|| from_body.as_ref().map(|b| b.message.clone()));
+            let code = e
+                .code()
+                .map(str::to_owned)
+                .or_else(|| from_body.as_ref().map(|b| b.type_.clone()));
+            let message = e
+                .message()
+                .map(str::to_owned)
+                .or_else(|| from_body.as_ref().map(|b| b.message.clone()));
             match code {
-                Some(code) => Error::Service(AwsError::new(code, message.unwrap_or_default(), status)),
+                Some(code) => {
+                    Error::Service(AwsError::new(code, message.unwrap_or_default(), status))
+                }
                 None => Error::Service(AwsError::new(
-                    if status >= 500 { "InternalFailure" } else { "UnknownError" },
+                    if status >= 500 {
+                        "InternalFailure"
+                    } else {
+                        "UnknownError"
+                    },
                     message.unwrap_or_else(|| String::from_utf8_lossy(raw_body).into_owned()),
                     status,
                 )),
@@ -271,7 +325,9 @@ fn logging(c: LoggingConfiguration) -> sdk::types::LoggingConfiguration {
                 .map(|d| {
                     sdk::types::LogDestination::builder()
                         .set_cloud_watch_logs_log_group(d.cloud_watch_logs_log_group.map(|g| {
-                            sdk::types::CloudWatchLogsLogGroup::builder().set_log_group_arn(g.log_group_arn).build()
+                            sdk::types::CloudWatchLogsLogGroup::builder()
+                                .set_log_group_arn(g.log_group_arn)
+                                .build()
                         }))
                         .build()
                 })
@@ -292,210 +348,179 @@ fn encryption(c: EncryptionConfiguration) -> Result<sdk::types::EncryptionConfig
 #[async_trait]
 impl StepFunctions for AwsBackend {
     async fn start_execution(&self, i: StartExecutionInput) -> Result<StartExecutionOutput, Error> {
-        let raw = RawBody::default();
-        let r = self
-            .client
-            .start_execution()
-            .state_machine_arn(i.state_machine_arn)
-            .set_name(i.name)
-            .set_input(i.input)
-            .set_trace_header(i.trace_header)
-            .customize()
-            .interceptor(raw.clone())
-            .send()
-            .await;
-        finish(&raw, r)
+        send!(
+            self.client
+                .start_execution()
+                .state_machine_arn(i.state_machine_arn)
+                .set_name(i.name)
+                .set_input(i.input)
+                .set_trace_header(i.trace_header)
+        )
     }
 
-    async fn start_sync_execution(&self, i: StartSyncExecutionInput) -> Result<StartSyncExecutionOutput, Error> {
-        let raw = RawBody::default();
-        let r = self
-            .client
-            .start_sync_execution()
-            .state_machine_arn(i.state_machine_arn)
-            .set_name(i.name)
-            .set_input(i.input)
-            .set_trace_header(i.trace_header)
-            .set_included_data(i.included_data.map(|v| sdk::types::IncludedData::from(v.as_str())))
-            .customize()
-            .interceptor(raw.clone())
-            .send()
-            .await;
-        finish(&raw, r)
+    async fn start_sync_execution(
+        &self,
+        i: StartSyncExecutionInput,
+    ) -> Result<StartSyncExecutionOutput, Error> {
+        send!(
+            self.client
+                .start_sync_execution()
+                .state_machine_arn(i.state_machine_arn)
+                .set_name(i.name)
+                .set_input(i.input)
+                .set_trace_header(i.trace_header)
+                .set_included_data(
+                    i.included_data
+                        .map(|v| sdk::types::IncludedData::from(v.as_str()))
+                )
+        )
     }
 
-    async fn describe_execution(&self, i: DescribeExecutionInput) -> Result<DescribeExecutionOutput, Error> {
-        let raw = RawBody::default();
-        let r = self
-            .client
-            .describe_execution()
-            .execution_arn(i.execution_arn)
-            .set_included_data(included_data(i.included_data))
-            .customize()
-            .interceptor(raw.clone())
-            .send()
-            .await;
-        finish(&raw, r)
+    async fn describe_execution(
+        &self,
+        i: DescribeExecutionInput,
+    ) -> Result<DescribeExecutionOutput, Error> {
+        send!(
+            self.client
+                .describe_execution()
+                .execution_arn(i.execution_arn)
+                .set_included_data(included_data(i.included_data))
+        )
     }
 
     async fn stop_execution(&self, i: StopExecutionInput) -> Result<StopExecutionOutput, Error> {
-        let raw = RawBody::default();
-        let r = self
-            .client
-            .stop_execution()
-            .execution_arn(i.execution_arn)
-            .set_error(i.error)
-            .set_cause(i.cause)
-            .customize()
-            .interceptor(raw.clone())
-            .send()
-            .await;
-        finish(&raw, r)
+        send!(
+            self.client
+                .stop_execution()
+                .execution_arn(i.execution_arn)
+                .set_error(i.error)
+                .set_cause(i.cause)
+        )
     }
 
     async fn list_executions(&self, i: ListExecutionsInput) -> Result<ListExecutionsOutput, Error> {
-        let raw = RawBody::default();
-        let r = self
-            .client
-            .list_executions()
-            .set_state_machine_arn(i.state_machine_arn)
-            .set_status_filter(i.status_filter.map(|s| sdk::types::ExecutionStatus::from(s.as_str())))
-            .set_max_results(i.max_results)
-            .set_next_token(i.next_token)
-            .set_map_run_arn(i.map_run_arn)
-            .set_redrive_filter(i.redrive_filter.map(|f| sdk::types::ExecutionRedriveFilter::from(f.as_str())))
-            .customize()
-            .interceptor(raw.clone())
-            .send()
-            .await;
-        finish(&raw, r)
+        send!(
+            self.client
+                .list_executions()
+                .set_state_machine_arn(i.state_machine_arn)
+                .set_status_filter(
+                    i.status_filter
+                        .map(|s| sdk::types::ExecutionStatus::from(s.as_str()))
+                )
+                .set_max_results(i.max_results)
+                .set_next_token(i.next_token)
+                .set_map_run_arn(i.map_run_arn)
+                .set_redrive_filter(
+                    i.redrive_filter
+                        .map(|f| sdk::types::ExecutionRedriveFilter::from(f.as_str()))
+                )
+        )
     }
 
-    async fn get_execution_history(&self, i: GetExecutionHistoryInput) -> Result<GetExecutionHistoryOutput, Error> {
-        let raw = RawBody::default();
-        let r = self
-            .client
-            .get_execution_history()
-            .execution_arn(i.execution_arn)
-            .set_max_results(i.max_results)
-            .set_reverse_order(i.reverse_order)
-            .set_next_token(i.next_token)
-            .set_include_execution_data(i.include_execution_data)
-            .customize()
-            .interceptor(raw.clone())
-            .send()
-            .await;
-        finish(&raw, r)
+    async fn get_execution_history(
+        &self,
+        i: GetExecutionHistoryInput,
+    ) -> Result<GetExecutionHistoryOutput, Error> {
+        send!(
+            self.client
+                .get_execution_history()
+                .execution_arn(i.execution_arn)
+                .set_max_results(i.max_results)
+                .set_reverse_order(i.reverse_order)
+                .set_next_token(i.next_token)
+                .set_include_execution_data(i.include_execution_data)
+        )
     }
 
     async fn send_task_success(&self, i: SendTaskSuccessInput) -> Result<Empty, Error> {
-        let raw = RawBody::default();
-        let r = self
-            .client
-            .send_task_success()
-            .task_token(i.task_token)
-            .output(i.output)
-            .customize()
-            .interceptor(raw.clone())
-            .send()
-            .await;
-        finish(&raw, r)
+        send!(
+            self.client
+                .send_task_success()
+                .task_token(i.task_token)
+                .output(i.output)
+        )
     }
 
     async fn send_task_failure(&self, i: SendTaskFailureInput) -> Result<Empty, Error> {
-        let raw = RawBody::default();
-        let r = self
-            .client
-            .send_task_failure()
-            .task_token(i.task_token)
-            .set_error(i.error)
-            .set_cause(i.cause)
-            .customize()
-            .interceptor(raw.clone())
-            .send()
-            .await;
-        finish(&raw, r)
+        send!(
+            self.client
+                .send_task_failure()
+                .task_token(i.task_token)
+                .set_error(i.error)
+                .set_cause(i.cause)
+        )
     }
 
     async fn send_task_heartbeat(&self, i: SendTaskHeartbeatInput) -> Result<Empty, Error> {
-        let raw = RawBody::default();
-        let r = self
-            .client
-            .send_task_heartbeat()
-            .task_token(i.task_token)
-            .customize()
-            .interceptor(raw.clone())
-            .send()
-            .await;
-        finish(&raw, r)
+        send!(self.client.send_task_heartbeat().task_token(i.task_token))
     }
 
-    async fn describe_state_machine(&self, i: DescribeStateMachineInput) -> Result<DescribeStateMachineOutput, Error> {
-        let raw = RawBody::default();
-        let r = self
-            .client
-            .describe_state_machine()
-            .state_machine_arn(i.state_machine_arn)
-            .set_included_data(included_data(i.included_data))
-            .customize()
-            .interceptor(raw.clone())
-            .send()
-            .await;
-        finish(&raw, r)
+    async fn describe_state_machine(
+        &self,
+        i: DescribeStateMachineInput,
+    ) -> Result<DescribeStateMachineOutput, Error> {
+        send!(
+            self.client
+                .describe_state_machine()
+                .state_machine_arn(i.state_machine_arn)
+                .set_included_data(included_data(i.included_data))
+        )
     }
 
-    async fn list_state_machines(&self, i: ListStateMachinesInput) -> Result<ListStateMachinesOutput, Error> {
-        let raw = RawBody::default();
-        let r = self
-            .client
-            .list_state_machines()
-            .set_max_results(i.max_results)
-            .set_next_token(i.next_token)
-            .customize()
-            .interceptor(raw.clone())
-            .send()
-            .await;
-        finish(&raw, r)
+    async fn list_state_machines(
+        &self,
+        i: ListStateMachinesInput,
+    ) -> Result<ListStateMachinesOutput, Error> {
+        send!(
+            self.client
+                .list_state_machines()
+                .set_max_results(i.max_results)
+                .set_next_token(i.next_token)
+        )
     }
 
-    async fn create_state_machine(&self, i: CreateStateMachineInput) -> Result<CreateStateMachineOutput, Error> {
-        let raw = RawBody::default();
+    async fn create_state_machine(
+        &self,
+        i: CreateStateMachineInput,
+    ) -> Result<CreateStateMachineOutput, Error> {
         let encryption = i.encryption_configuration.map(encryption).transpose()?;
-        let r = self
-            .client
-            .create_state_machine()
-            .name(i.name)
-            .definition(i.definition)
-            .role_arn(i.role_arn)
-            .set_type(i.type_.map(|t| sdk::types::StateMachineType::from(t.as_str())))
-            .set_logging_configuration(i.logging_configuration.map(logging))
-            .set_tags(i.tags.map(|tags| {
-                tags.into_iter().map(|t| sdk::types::Tag::builder().set_key(t.key).set_value(t.value).build()).collect()
-            }))
-            .set_tracing_configuration(
-                i.tracing_configuration
-                    .map(|t| sdk::types::TracingConfiguration::builder().set_enabled(t.enabled).build()),
-            )
-            .set_publish(i.publish)
-            .set_version_description(i.version_description)
-            .set_encryption_configuration(encryption)
-            .customize()
-            .interceptor(raw.clone())
-            .send()
-            .await;
-        finish(&raw, r)
+        send!(
+            self.client
+                .create_state_machine()
+                .name(i.name)
+                .definition(i.definition)
+                .role_arn(i.role_arn)
+                .set_type(
+                    i.type_
+                        .map(|t| sdk::types::StateMachineType::from(t.as_str()))
+                )
+                .set_logging_configuration(i.logging_configuration.map(logging))
+                .set_tags(i.tags.map(|tags| {
+                    tags.into_iter()
+                        .map(|t| {
+                            sdk::types::Tag::builder()
+                                .set_key(t.key)
+                                .set_value(t.value)
+                                .build()
+                        })
+                        .collect()
+                }))
+                .set_tracing_configuration(i.tracing_configuration.map(|t| {
+                    sdk::types::TracingConfiguration::builder()
+                        .set_enabled(t.enabled)
+                        .build()
+                }),)
+                .set_publish(i.publish)
+                .set_version_description(i.version_description)
+                .set_encryption_configuration(encryption)
+        )
     }
 
     async fn delete_state_machine(&self, i: DeleteStateMachineInput) -> Result<Empty, Error> {
-        let raw = RawBody::default();
-        let r = self
-            .client
-            .delete_state_machine()
-            .state_machine_arn(i.state_machine_arn)
-            .customize()
-            .interceptor(raw.clone())
-            .send()
-            .await;
-        finish(&raw, r)
+        send!(
+            self.client
+                .delete_state_machine()
+                .state_machine_arn(i.state_machine_arn)
+        )
     }
 }

@@ -78,35 +78,68 @@ impl From<AwsError> for Error {
 pub trait StepFunctions: Send + Sync {
     /// StartExecution: STANDARD executions are idempotent on (name, input) while running;
     /// EXPRESS executions get `…:express:<sm>:<name>:<uuid>` ARNs.
-    async fn start_execution(&self, input: StartExecutionInput) -> Result<StartExecutionOutput, Error>;
+    async fn start_execution(
+        &self,
+        input: StartExecutionInput,
+    ) -> Result<StartExecutionOutput, Error>;
     /// StartSyncExecution (EXPRESS only; STANDARD → `StateMachineTypeNotSupported`).
-    async fn start_sync_execution(&self, input: StartSyncExecutionInput) -> Result<StartSyncExecutionOutput, Error>;
+    async fn start_sync_execution(
+        &self,
+        input: StartSyncExecutionInput,
+    ) -> Result<StartSyncExecutionOutput, Error>;
     /// DescribeExecution (standard executions; express ARNs → `InvalidArn`).
-    async fn describe_execution(&self, input: DescribeExecutionInput) -> Result<DescribeExecutionOutput, Error>;
+    async fn describe_execution(
+        &self,
+        input: DescribeExecutionInput,
+    ) -> Result<DescribeExecutionOutput, Error>;
     /// StopExecution.
-    async fn stop_execution(&self, input: StopExecutionInput) -> Result<StopExecutionOutput, Error>;
+    async fn stop_execution(&self, input: StopExecutionInput)
+    -> Result<StopExecutionOutput, Error>;
     /// ListExecutions (STANDARD machines; EXPRESS → `StateMachineTypeNotSupported`).
-    async fn list_executions(&self, input: ListExecutionsInput) -> Result<ListExecutionsOutput, Error>;
+    async fn list_executions(
+        &self,
+        input: ListExecutionsInput,
+    ) -> Result<ListExecutionsOutput, Error>;
     /// GetExecutionHistory.
-    async fn get_execution_history(&self, input: GetExecutionHistoryInput)
-    -> Result<GetExecutionHistoryOutput, Error>;
+    async fn get_execution_history(
+        &self,
+        input: GetExecutionHistoryInput,
+    ) -> Result<GetExecutionHistoryOutput, Error>;
     /// SendTaskSuccess.
-    async fn send_task_success(&self, input: SendTaskSuccessInput) -> Result<SendTaskSuccessOutput, Error>;
+    async fn send_task_success(
+        &self,
+        input: SendTaskSuccessInput,
+    ) -> Result<SendTaskSuccessOutput, Error>;
     /// SendTaskFailure.
-    async fn send_task_failure(&self, input: SendTaskFailureInput) -> Result<SendTaskFailureOutput, Error>;
+    async fn send_task_failure(
+        &self,
+        input: SendTaskFailureInput,
+    ) -> Result<SendTaskFailureOutput, Error>;
     /// SendTaskHeartbeat.
-    async fn send_task_heartbeat(&self, input: SendTaskHeartbeatInput) -> Result<SendTaskHeartbeatOutput, Error>;
+    async fn send_task_heartbeat(
+        &self,
+        input: SendTaskHeartbeatInput,
+    ) -> Result<SendTaskHeartbeatOutput, Error>;
     /// DescribeStateMachine.
     async fn describe_state_machine(
         &self,
         input: DescribeStateMachineInput,
     ) -> Result<DescribeStateMachineOutput, Error>;
     /// ListStateMachines.
-    async fn list_state_machines(&self, input: ListStateMachinesInput) -> Result<ListStateMachinesOutput, Error>;
+    async fn list_state_machines(
+        &self,
+        input: ListStateMachinesInput,
+    ) -> Result<ListStateMachinesOutput, Error>;
     /// CreateStateMachine.
-    async fn create_state_machine(&self, input: CreateStateMachineInput) -> Result<CreateStateMachineOutput, Error>;
+    async fn create_state_machine(
+        &self,
+        input: CreateStateMachineInput,
+    ) -> Result<CreateStateMachineOutput, Error>;
     /// DeleteStateMachine.
-    async fn delete_state_machine(&self, input: DeleteStateMachineInput) -> Result<DeleteStateMachineOutput, Error>;
+    async fn delete_state_machine(
+        &self,
+        input: DeleteStateMachineInput,
+    ) -> Result<DeleteStateMachineOutput, Error>;
 }
 
 /// A shareable backend, as the gateway holds it.
@@ -114,27 +147,77 @@ pub type BoxedBackend = std::sync::Arc<dyn StepFunctions>;
 
 /// Runs `action` with the rendered request `body`: parses it into the action's input (AWS's
 /// `SerializationException` / `ValidationException` on bad bodies, as [`Error::Service`]),
-/// calls the backend, and returns the JSON body AWS answers with.
-pub async fn dispatch(backend: &dyn StepFunctions, action: Action, body: &[u8]) -> Result<Vec<u8>, Error> {
+/// calls the backend, and returns the JSON body AWS answers with (members in alphabetical
+/// order, timestamps as Java doubles: [`crate::sfn::wire`]).
+pub async fn dispatch(
+    backend: &dyn StepFunctions,
+    action: Action,
+    body: &[u8],
+) -> Result<Vec<u8>, Error> {
     match action {
-        Action::StartExecution => to_body(backend.start_execution(parse_input(action, body)?).await?),
-        Action::StartSyncExecution => to_body(backend.start_sync_execution(parse_input(action, body)?).await?),
-        Action::DescribeExecution => to_body(backend.describe_execution(parse_input(action, body)?).await?),
+        Action::StartExecution => {
+            to_body(backend.start_execution(parse_input(action, body)?).await?)
+        }
+        Action::StartSyncExecution => to_body(
+            backend
+                .start_sync_execution(parse_input(action, body)?)
+                .await?,
+        ),
+        Action::DescribeExecution => to_body(
+            backend
+                .describe_execution(parse_input(action, body)?)
+                .await?,
+        ),
         Action::StopExecution => to_body(backend.stop_execution(parse_input(action, body)?).await?),
-        Action::ListExecutions => to_body(backend.list_executions(parse_input(action, body)?).await?),
-        Action::GetExecutionHistory => to_body(backend.get_execution_history(parse_input(action, body)?).await?),
-        Action::SendTaskSuccess => to_body(backend.send_task_success(parse_input(action, body)?).await?),
-        Action::SendTaskFailure => to_body(backend.send_task_failure(parse_input(action, body)?).await?),
-        Action::SendTaskHeartbeat => to_body(backend.send_task_heartbeat(parse_input(action, body)?).await?),
-        Action::DescribeStateMachine => to_body(backend.describe_state_machine(parse_input(action, body)?).await?),
-        Action::ListStateMachines => to_body(backend.list_state_machines(parse_input(action, body)?).await?),
-        Action::CreateStateMachine => to_body(backend.create_state_machine(parse_input(action, body)?).await?),
-        Action::DeleteStateMachine => to_body(backend.delete_state_machine(parse_input(action, body)?).await?),
+        Action::ListExecutions => {
+            to_body(backend.list_executions(parse_input(action, body)?).await?)
+        }
+        Action::GetExecutionHistory => to_body(
+            backend
+                .get_execution_history(parse_input(action, body)?)
+                .await?,
+        ),
+        Action::SendTaskSuccess => to_body(
+            backend
+                .send_task_success(parse_input(action, body)?)
+                .await?,
+        ),
+        Action::SendTaskFailure => to_body(
+            backend
+                .send_task_failure(parse_input(action, body)?)
+                .await?,
+        ),
+        Action::SendTaskHeartbeat => to_body(
+            backend
+                .send_task_heartbeat(parse_input(action, body)?)
+                .await?,
+        ),
+        Action::DescribeStateMachine => to_body(
+            backend
+                .describe_state_machine(parse_input(action, body)?)
+                .await?,
+        ),
+        Action::ListStateMachines => to_body(
+            backend
+                .list_state_machines(parse_input(action, body)?)
+                .await?,
+        ),
+        Action::CreateStateMachine => to_body(
+            backend
+                .create_state_machine(parse_input(action, body)?)
+                .await?,
+        ),
+        Action::DeleteStateMachine => to_body(
+            backend
+                .delete_state_machine(parse_input(action, body)?)
+                .await?,
+        ),
     }
 }
 
 fn to_body<T: Serialize>(output: T) -> Result<Vec<u8>, Error> {
-    serde_json::to_vec(&output).map_err(|e| Error::Other(format!("could not serialize the response: {e}")))
+    crate::sfn::wire::to_vec(&output)
+        .map_err(|e| Error::Other(format!("could not serialize the response: {e}")))
 }
 
 #[cfg(test)]
@@ -156,33 +239,61 @@ mod tests {
     }
 
     fn nope<T>() -> Result<T, Error> {
-        Err(Error::Service(AwsError::state_machine_does_not_exist("arn:aws:states:us-east-1:1:stateMachine:x")))
+        Err(Error::Service(AwsError::state_machine_does_not_exist(
+            "arn:aws:states:us-east-1:1:stateMachine:x",
+        )))
     }
 
     #[async_trait]
     impl StepFunctions for Recorder {
-        async fn start_execution(&self, i: StartExecutionInput) -> Result<StartExecutionOutput, Error> {
+        async fn start_execution(
+            &self,
+            i: StartExecutionInput,
+        ) -> Result<StartExecutionOutput, Error> {
             self.saw(&i);
             Ok(StartExecutionOutput {
-                execution_arn: format!("arn:aws:states:us-east-1:1:execution:s:{}", i.name.unwrap_or_default()),
+                execution_arn: format!(
+                    "arn:aws:states:us-east-1:1:execution:s:{}",
+                    i.name.unwrap_or_default()
+                ),
                 start_date: Timestamp::from_millis(1_795_266_197_959),
             })
         }
-        async fn start_sync_execution(&self, _: StartSyncExecutionInput) -> Result<StartSyncExecutionOutput, Error> {
+        async fn start_sync_execution(
+            &self,
+            _: StartSyncExecutionInput,
+        ) -> Result<StartSyncExecutionOutput, Error> {
             Err(Error::Timeout("slow".into()))
         }
-        async fn describe_execution(&self, _: DescribeExecutionInput) -> Result<DescribeExecutionOutput, Error> {
+        async fn describe_execution(
+            &self,
+            _: DescribeExecutionInput,
+        ) -> Result<DescribeExecutionOutput, Error> {
             nope()
         }
-        async fn stop_execution(&self, i: StopExecutionInput) -> Result<StopExecutionOutput, Error> {
+        async fn stop_execution(
+            &self,
+            i: StopExecutionInput,
+        ) -> Result<StopExecutionOutput, Error> {
             self.saw(&i);
-            Ok(StopExecutionOutput { stop_date: Timestamp::from_millis(2000) })
+            Ok(StopExecutionOutput {
+                stop_date: Timestamp::from_millis(2000),
+            })
         }
-        async fn list_executions(&self, i: ListExecutionsInput) -> Result<ListExecutionsOutput, Error> {
+        async fn list_executions(
+            &self,
+            i: ListExecutionsInput,
+        ) -> Result<ListExecutionsOutput, Error> {
             self.saw(&i);
-            Ok(ListExecutionsOutput { executions: vec![], next_token: None })
+            Ok(ListExecutionsOutput {
+                executions: vec![],
+                next_token: None,
+            })
         }
-        async fn get_execution_history(&self, _: GetExecutionHistoryInput) -> Result<GetExecutionHistoryOutput, Error> {
+        async fn get_execution_history(
+            &self,
+            _: GetExecutionHistoryInput,
+        ) -> Result<GetExecutionHistoryOutput, Error> {
             nope()
         }
         async fn send_task_success(&self, i: SendTaskSuccessInput) -> Result<Empty, Error> {
@@ -195,13 +306,22 @@ mod tests {
         async fn send_task_heartbeat(&self, _: SendTaskHeartbeatInput) -> Result<Empty, Error> {
             nope()
         }
-        async fn describe_state_machine(&self, _: DescribeStateMachineInput) -> Result<DescribeStateMachineOutput, Error> {
+        async fn describe_state_machine(
+            &self,
+            _: DescribeStateMachineInput,
+        ) -> Result<DescribeStateMachineOutput, Error> {
             nope()
         }
-        async fn list_state_machines(&self, _: ListStateMachinesInput) -> Result<ListStateMachinesOutput, Error> {
+        async fn list_state_machines(
+            &self,
+            _: ListStateMachinesInput,
+        ) -> Result<ListStateMachinesOutput, Error> {
             nope()
         }
-        async fn create_state_machine(&self, _: CreateStateMachineInput) -> Result<CreateStateMachineOutput, Error> {
+        async fn create_state_machine(
+            &self,
+            _: CreateStateMachineInput,
+        ) -> Result<CreateStateMachineOutput, Error> {
             nope()
         }
         async fn delete_state_machine(&self, i: DeleteStateMachineInput) -> Result<Empty, Error> {
@@ -211,8 +331,11 @@ mod tests {
     }
 
     fn run(backend: &Recorder, action: Action, body: &str) -> Result<String, Error> {
-        let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
-        rt.block_on(dispatch(backend, action, body.as_bytes())).map(|b| String::from_utf8(b).unwrap())
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        rt.block_on(dispatch(backend, action, body.as_bytes()))
+            .map(|b| String::from_utf8(b).unwrap())
     }
 
     #[test]
@@ -220,33 +343,67 @@ mod tests {
         let r = Recorder::default();
         let body = r#"{"input": "{\"q\":\"it's \\\"x\\\" é\"}", "name": "n1", "stateMachineArn": "arn:aws:states:us-east-1:1:stateMachine:s"}"#;
         let out = run(&r, Action::StartExecution, body).unwrap();
-        assert_eq!(out, r#"{"executionArn":"arn:aws:states:us-east-1:1:execution:s:n1","startDate":1795266197.959}"#);
+        assert_eq!(
+            out,
+            r#"{"executionArn":"arn:aws:states:us-east-1:1:execution:s:n1","startDate":1.795266197959E9}"#
+        );
         let seen = r.seen.lock().unwrap();
-        assert!(seen[0].contains(r#"input: Some("{\"q\":\"it's \\\"x\\\" é\"}")"#), "{}", seen[0]);
+        assert!(
+            seen[0].contains(r#"input: Some("{\"q\":\"it's \\\"x\\\" é\"}")"#),
+            "{}",
+            seen[0]
+        );
     }
 
     #[test]
     fn dispatch_answers_empty_outputs_with_an_empty_object() {
         let r = Recorder::default();
-        assert_eq!(run(&r, Action::SendTaskSuccess, r#"{"taskToken":"t","output":"{}"}"#).unwrap(), "{}");
         assert_eq!(
-            run(&r, Action::DeleteStateMachine, r#"{"stateMachineArn":"arn:aws:states:us-east-1:1:stateMachine:s"}"#)
-                .unwrap(),
+            run(
+                &r,
+                Action::SendTaskSuccess,
+                r#"{"taskToken":"t","output":"{}"}"#
+            )
+            .unwrap(),
             "{}"
         );
-        assert_eq!(run(&r, Action::ListExecutions, "").unwrap(), r#"{"executions":[]}"#);
-        assert_eq!(run(&r, Action::StopExecution, r#"{"executionArn":"e"}"#).unwrap(), r#"{"stopDate":2.0}"#);
+        assert_eq!(
+            run(
+                &r,
+                Action::DeleteStateMachine,
+                r#"{"stateMachineArn":"arn:aws:states:us-east-1:1:stateMachine:s"}"#
+            )
+            .unwrap(),
+            "{}"
+        );
+        assert_eq!(
+            run(&r, Action::ListExecutions, "").unwrap(),
+            r#"{"executions":[]}"#
+        );
+        assert_eq!(
+            run(&r, Action::StopExecution, r#"{"executionArn":"e"}"#).unwrap(),
+            r#"{"stopDate":2.0}"#
+        );
     }
 
     #[test]
     fn bad_bodies_never_reach_the_backend() {
         let r = Recorder::default();
         let e = run(&r, Action::StartExecution, r#"{"input":"{}"}"#).unwrap_err();
-        assert_eq!(e.as_service().map(|e| (e.type_.as_str(), e.status)), Some(("ValidationException", 400)));
+        assert_eq!(
+            e.as_service().map(|e| (e.type_.as_str(), e.status)),
+            Some(("ValidationException", 400))
+        );
         let e = run(&r, Action::StartExecution, r#"{"stateMachineArn":1}"#).unwrap_err();
-        assert_eq!(e.as_service().map(|e| e.type_.as_str()), Some("SerializationException"));
+        assert_eq!(
+            e.as_service().map(|e| e.type_.as_str()),
+            Some("SerializationException")
+        );
         let e = run(&r, Action::ListExecutions, r#"{"statusFilter":"running"}"#).unwrap_err();
-        assert_eq!(e.as_service().map(|e| e.type_.as_str()), Some("ValidationException"));
+        assert_eq!(
+            e.as_service().map(|e| e.type_.as_str()),
+            Some("ValidationException")
+        );
         assert!(r.seen.lock().unwrap().is_empty());
     }
 
@@ -254,7 +411,10 @@ mod tests {
     fn backend_errors_pass_through_unchanged() {
         let r = Recorder::default();
         let e = run(&r, Action::DescribeExecution, r#"{"executionArn":"e"}"#).unwrap_err();
-        assert_eq!(e.as_service().map(|e| e.type_.as_str()), Some("StateMachineDoesNotExist"));
+        assert_eq!(
+            e.as_service().map(|e| e.type_.as_str()),
+            Some("StateMachineDoesNotExist")
+        );
         assert!(!e.is_transport());
         let e = run(&r, Action::StartSyncExecution, r#"{"stateMachineArn":"s"}"#).unwrap_err();
         assert_eq!(e, Error::Timeout("slow".into()));

@@ -90,25 +90,41 @@ impl Action {
     /// Parses an API Gateway AWS-integration URI such as
     /// `arn:aws:apigateway:us-east-1:states:action/StartExecution`.
     pub fn from_integration_uri(uri: &str) -> Result<Action, ActionError> {
-        let bad = |reason: &'static str| ActionError { input: uri.to_owned(), reason };
+        let bad = |reason: &'static str| ActionError {
+            input: uri.to_owned(),
+            reason,
+        };
         let mut parts = uri.splitn(6, ':');
-        let (Some("arn"), Some(partition), Some("apigateway"), Some(region), Some("states"), Some(rest)) = (
+        let (
+            Some("arn"),
+            Some(partition),
+            Some("apigateway"),
+            Some(region),
+            Some("states"),
+            Some(rest),
+        ) = (
             parts.next(),
             parts.next(),
             parts.next(),
             parts.next(),
             parts.next(),
             parts.next(),
-        ) else {
-            return Err(bad("expected arn:aws:apigateway:{region}:states:action/{Action}"));
+        )
+        else {
+            return Err(bad(
+                "expected arn:aws:apigateway:{region}:states:action/{Action}",
+            ));
         };
         if partition.is_empty() || region.is_empty() {
             return Err(bad("the partition and region must not be empty"));
         }
         let Some(name) = rest.strip_prefix("action/") else {
-            return Err(bad("only `action/{Action}` Step Functions integrations are supported"));
+            return Err(bad(
+                "only `action/{Action}` Step Functions integrations are supported",
+            ));
         };
-        name.parse().map_err(|_| bad("not a Step Functions action stepgate supports"))
+        name.parse()
+            .map_err(|_| bad("not a Step Functions action stepgate supports"))
     }
 }
 
@@ -125,7 +141,10 @@ impl FromStr for Action {
         Action::ALL
             .into_iter()
             .find(|a| a.as_str() == s)
-            .ok_or_else(|| ActionError { input: s.to_owned(), reason: "unknown Step Functions action" })
+            .ok_or_else(|| ActionError {
+                input: s.to_owned(),
+                reason: "unknown Step Functions action",
+            })
     }
 }
 
@@ -167,19 +186,35 @@ mod tests {
 
     #[test]
     fn integration_uri_gives_the_action() {
-        let a = Action::from_integration_uri("arn:aws:apigateway:eu-west-1:states:action/StartSyncExecution");
+        let a = Action::from_integration_uri(
+            "arn:aws:apigateway:eu-west-1:states:action/StartSyncExecution",
+        );
         assert_eq!(a, Ok(Action::StartSyncExecution));
-        let cn = Action::from_integration_uri("arn:aws-cn:apigateway:cn-north-1:states:action/StopExecution");
+        let cn = Action::from_integration_uri(
+            "arn:aws-cn:apigateway:cn-north-1:states:action/StopExecution",
+        );
         assert_eq!(cn, Ok(Action::StopExecution));
     }
 
     #[test]
     fn bad_integration_uris_say_why() {
         for (uri, why) in [
-            ("arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/f", "expected arn:aws"),
-            ("arn:aws:apigateway:us-east-1:states:path/x", "only `action/"),
-            ("arn:aws:apigateway:us-east-1:states:action/startExecution", "not a Step Functions action"),
-            ("arn:aws:apigateway::states:action/StartExecution", "must not be empty"),
+            (
+                "arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/f",
+                "expected arn:aws",
+            ),
+            (
+                "arn:aws:apigateway:us-east-1:states:path/x",
+                "only `action/",
+            ),
+            (
+                "arn:aws:apigateway:us-east-1:states:action/startExecution",
+                "not a Step Functions action",
+            ),
+            (
+                "arn:aws:apigateway::states:action/StartExecution",
+                "must not be empty",
+            ),
             ("", "expected arn:aws"),
         ] {
             let err = Action::from_integration_uri(uri).unwrap_err();
@@ -190,6 +225,10 @@ mod tests {
     #[test]
     fn unknown_action_lists_the_known_ones() {
         let err = "StartExecutions".parse::<Action>().unwrap_err();
-        assert!(err.to_string().contains("StartExecution, StartSyncExecution"), "{err}");
+        assert!(
+            err.to_string()
+                .contains("StartExecution, StartSyncExecution"),
+            "{err}"
+        );
     }
 }

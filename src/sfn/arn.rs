@@ -139,13 +139,20 @@ impl StateMachineArn {
 
     /// The same machine without its version/alias qualifier.
     pub fn unqualified(&self) -> StateMachineArn {
-        StateMachineArn { qualifier: None, ..self.clone() }
+        StateMachineArn {
+            qualifier: None,
+            ..self.clone()
+        }
     }
 }
 
 impl fmt::Display for StateMachineArn {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "arn:{}:states:{}:{}:stateMachine:{}", self.partition, self.region, self.account, self.name)?;
+        write!(
+            f,
+            "arn:{}:states:{}:{}:stateMachine:{}",
+            self.partition, self.region, self.account, self.name
+        )?;
         if let Some(q) = &self.qualifier {
             write!(f, ":{q}")?;
         }
@@ -168,7 +175,10 @@ impl ExecutionArn {
 
     /// `arn:…:express:<sm>:<name>:<id>` for an EXPRESS machine's execution.
     pub fn express(machine: &StateMachineArn, name: &str, id: &str) -> ExecutionArn {
-        ExecutionArn { kind: ExecutionKind::Express { id: id.into() }, ..ExecutionArn::standard(machine, name) }
+        ExecutionArn {
+            kind: ExecutionKind::Express { id: id.into() },
+            ..ExecutionArn::standard(machine, name)
+        }
     }
 
     /// Parses a standard or express execution ARN.
@@ -176,9 +186,13 @@ impl ExecutionArn {
         let (partition, region, account, kind, rest) = split(arn)?;
         let (sm, name, kind) = match (kind, rest.as_slice()) {
             ("execution", [sm, name]) => (*sm, *name, ExecutionKind::Standard),
-            ("express", [sm, name, id]) if !id.is_empty() => {
-                (*sm, *name, ExecutionKind::Express { id: (*id).to_owned() })
-            }
+            ("express", [sm, name, id]) if !id.is_empty() => (
+                *sm,
+                *name,
+                ExecutionKind::Express {
+                    id: (*id).to_owned(),
+                },
+            ),
             ("execution" | "express", _) => return Err(ArnError::Malformed(arn.to_owned())),
             (other, _) => return Err(ArnError::ResourceType(other.to_owned())),
         };
@@ -225,7 +239,11 @@ impl ExecutionArn {
 
 impl fmt::Display for ExecutionArn {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let kind = if self.is_express() { "express" } else { "execution" };
+        let kind = if self.is_express() {
+            "express"
+        } else {
+            "execution"
+        };
         write!(
             f,
             "arn:{}:states:{}:{}:{kind}:{}:{}",
@@ -251,9 +269,14 @@ mod tests {
         ] {
             assert_eq!(StateMachineArn::parse(arn).unwrap().to_string(), arn);
         }
-        let sm = StateMachineArn::parse("arn:aws:states:us-east-1:123456789012:stateMachine:Orders:3").unwrap();
+        let sm =
+            StateMachineArn::parse("arn:aws:states:us-east-1:123456789012:stateMachine:Orders:3")
+                .unwrap();
         assert_eq!(sm.qualifier.as_deref(), Some("3"));
-        assert_eq!(sm.unqualified().to_string(), "arn:aws:states:us-east-1:123456789012:stateMachine:Orders");
+        assert_eq!(
+            sm.unqualified().to_string(),
+            "arn:aws:states:us-east-1:123456789012:stateMachine:Orders"
+        );
     }
 
     #[test]
@@ -262,10 +285,16 @@ mod tests {
         let exp = "arn:aws:states:us-east-1:123456789012:express:Orders:run-1:0c7e2f3a-1b2c-4d5e-8f90-a1b2c3d4e5f6";
         let s = ExecutionArn::parse(std).unwrap();
         let e = ExecutionArn::parse(exp).unwrap();
-        assert_eq!((s.to_string(), e.to_string()), (std.to_owned(), exp.to_owned()));
+        assert_eq!(
+            (s.to_string(), e.to_string()),
+            (std.to_owned(), exp.to_owned())
+        );
         assert!(!s.is_express() && e.is_express());
         assert_eq!(e.name, "run-1");
-        assert_eq!(e.state_machine_arn().to_string(), "arn:aws:states:us-east-1:123456789012:stateMachine:Orders");
+        assert_eq!(
+            e.state_machine_arn().to_string(),
+            "arn:aws:states:us-east-1:123456789012:stateMachine:Orders"
+        );
         let sm = StateMachineArn::new("us-east-1", "123456789012", "Orders");
         assert_eq!(ExecutionArn::standard(&sm, "run-1").to_string(), std);
     }
@@ -273,14 +302,47 @@ mod tests {
     #[test]
     fn bad_arns_give_aws_invalid_arn_wording() {
         let e = StateMachineArn::parse("not-an-arn").unwrap_err();
-        assert_eq!(e.to_string(), "Invalid Arn: 'Invalid ARN prefix: not-an-arn'");
-        let e = ExecutionArn::parse_standard("arn:aws:states:us-east-1:1:express:sm:n:id").unwrap_err();
-        assert_eq!(e.to_string(), "Invalid Arn: 'Resource type not valid in this context: express'");
+        assert_eq!(
+            e.to_string(),
+            "Invalid Arn: 'Invalid ARN prefix: not-an-arn'"
+        );
+        let e =
+            ExecutionArn::parse_standard("arn:aws:states:us-east-1:1:express:sm:n:id").unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "Invalid Arn: 'Resource type not valid in this context: express'"
+        );
         let e = StateMachineArn::parse("arn:aws:states:us-east-1:1:execution:sm:n").unwrap_err();
         assert_eq!(e, ArnError::ResourceType("execution".into()));
-        assert!(matches!(StateMachineArn::parse("arn:aws:states:us-east-1:1:stateMachine:"), Err(ArnError::Malformed(_))));
-        assert!(matches!(ExecutionArn::parse("arn:aws:states:us-east-1:1:execution:sm"), Err(ArnError::Malformed(_))));
+        assert!(matches!(
+            StateMachineArn::parse("arn:aws:states:us-east-1:1:stateMachine:"),
+            Err(ArnError::Malformed(_))
+        ));
+        assert!(matches!(
+            ExecutionArn::parse("arn:aws:states:us-east-1:1:execution:sm"),
+            Err(ArnError::Malformed(_))
+        ));
         let aws = e.to_aws();
         assert_eq!((aws.type_.as_str(), aws.status), ("InvalidArn", 400));
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn parsed_arns_format_back_to_the_same_text(text in "arn:aws(-cn)?:states:[a-z0-9-]{0,12}:[0-9]{0,12}:(stateMachine|execution|express|activity):[A-Za-z0-9:_-]{0,40}") {
+            if let Ok(sm) = StateMachineArn::parse(&text) {
+                proptest::prop_assert_eq!(sm.to_string(), text.clone());
+            }
+            if let Ok(ex) = ExecutionArn::parse(&text) {
+                proptest::prop_assert_eq!(ex.to_string(), text.clone());
+            }
+        }
+
+        #[test]
+        fn any_text_parses_or_gives_invalid_arn(text in ".{0,120}") {
+            if let Err(e) = ExecutionArn::parse(&text) {
+                proptest::prop_assert_eq!(e.to_aws().type_, "InvalidArn");
+            }
+            let _ = StateMachineArn::parse(&text);
+        }
     }
 }

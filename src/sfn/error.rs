@@ -33,7 +33,11 @@ struct Body<'a> {
 impl AwsError {
     /// Any error code with a message and status.
     pub fn new(type_: impl Into<String>, message: impl Into<String>, status: u16) -> AwsError {
-        AwsError { type_: type_.into(), message: message.into(), status }
+        AwsError {
+            type_: type_.into(),
+            message: message.into(),
+            status,
+        }
     }
 
     /// A 400 error with the given code.
@@ -43,7 +47,10 @@ impl AwsError {
 
     /// The JSON body AWS sends: `{"__type":"…","message":"…"}`.
     pub fn to_body(&self) -> Vec<u8> {
-        let body = Body { type_: self.type_.as_str().into(), message: self.message.as_str().into() };
+        let body = Body {
+            type_: self.type_.as_str().into(),
+            message: self.message.as_str().into(),
+        };
         serde_json::to_vec(&body).unwrap_or_default()
     }
 
@@ -51,17 +58,27 @@ impl AwsError {
     /// namespace before `#` and anything after `:` are dropped, as the AWS SDKs do.
     pub fn from_body(status: u16, body: &[u8]) -> Option<AwsError> {
         let b: Body<'_> = serde_json::from_slice(body).ok()?;
-        Some(AwsError::new(sanitize_code(&b.type_), b.message.into_owned(), status))
+        Some(AwsError::new(
+            sanitize_code(&b.type_),
+            b.message.into_owned(),
+            status,
+        ))
     }
 
     /// `ExecutionAlreadyExists`: "Execution Already Exists: '<arn>'".
     pub fn execution_already_exists(execution_arn: &str) -> AwsError {
-        AwsError::bad_request("ExecutionAlreadyExists", format!("Execution Already Exists: '{execution_arn}'"))
+        AwsError::bad_request(
+            "ExecutionAlreadyExists",
+            format!("Execution Already Exists: '{execution_arn}'"),
+        )
     }
 
     /// `ExecutionDoesNotExist`: "Execution Does Not Exist: '<arn>'".
     pub fn execution_does_not_exist(execution_arn: &str) -> AwsError {
-        AwsError::bad_request("ExecutionDoesNotExist", format!("Execution Does Not Exist: '{execution_arn}'"))
+        AwsError::bad_request(
+            "ExecutionDoesNotExist",
+            format!("Execution Does Not Exist: '{execution_arn}'"),
+        )
     }
 
     /// `StateMachineDoesNotExist`: "State Machine Does Not Exist: '<arn>'".
@@ -82,7 +99,10 @@ impl AwsError {
 
     /// `StateMachineDeleting`: "State Machine Is Being Deleted: '<arn>'".
     pub fn state_machine_deleting(state_machine_arn: &str) -> AwsError {
-        AwsError::bad_request("StateMachineDeleting", format!("State Machine Is Being Deleted: '{state_machine_arn}'"))
+        AwsError::bad_request(
+            "StateMachineDeleting",
+            format!("State Machine Is Being Deleted: '{state_machine_arn}'"),
+        )
     }
 
     /// `StateMachineTypeNotSupported`: StartSyncExecution on STANDARD, ListExecutions on EXPRESS.
@@ -105,7 +125,10 @@ impl AwsError {
 
     /// `InvalidExecutionInput`: "Invalid State Machine Execution Input: '<detail>'".
     pub fn invalid_execution_input(detail: &str) -> AwsError {
-        AwsError::bad_request("InvalidExecutionInput", format!("Invalid State Machine Execution Input: '{detail}'"))
+        AwsError::bad_request(
+            "InvalidExecutionInput",
+            format!("Invalid State Machine Execution Input: '{detail}'"),
+        )
     }
 
     /// `InvalidOutput` (SendTaskSuccess): "Invalid Output: '<detail>'".
@@ -115,7 +138,10 @@ impl AwsError {
 
     /// `InvalidDefinition`: "Invalid State Machine Definition: '<detail>'".
     pub fn invalid_definition(detail: &str) -> AwsError {
-        AwsError::bad_request("InvalidDefinition", format!("Invalid State Machine Definition: '{detail}'"))
+        AwsError::bad_request(
+            "InvalidDefinition",
+            format!("Invalid State Machine Definition: '{detail}'"),
+        )
     }
 
     /// `InvalidToken` (task tokens and pagination tokens): "Invalid Token: '<detail>'".
@@ -125,7 +151,10 @@ impl AwsError {
 
     /// `TaskDoesNotExist`: "Task Does Not Exist: '<token>'".
     pub fn task_does_not_exist(detail: &str) -> AwsError {
-        AwsError::bad_request("TaskDoesNotExist", format!("Task Does Not Exist: '{detail}'"))
+        AwsError::bad_request(
+            "TaskDoesNotExist",
+            format!("Task Does Not Exist: '{detail}'"),
+        )
     }
 
     /// `TaskTimedOut`: "Task Timed Out: '<token>'".
@@ -142,7 +171,10 @@ impl AwsError {
         let s = if n == 1 { "" } else { "s" };
         AwsError::bad_request(
             "ValidationException",
-            format!("{n} validation error{s} detected: {}", violations.join("; ")),
+            format!(
+                "{n} validation error{s} detected: {}",
+                violations.join("; ")
+            ),
         )
     }
 
@@ -165,7 +197,10 @@ impl AwsError {
 /// Drops a `namespace#` prefix and a `:suffix`, as the AWS SDKs do with error codes.
 pub fn sanitize_code(code: &str) -> String {
     let code = code.rsplit_once('#').map_or(code, |(_, c)| c);
-    code.split_once(':').map_or(code, |(c, _)| c).trim().to_owned()
+    code.split_once(':')
+        .map_or(code, |(c, _)| c)
+        .trim()
+        .to_owned()
 }
 
 impl fmt::Display for AwsError {
@@ -189,7 +224,10 @@ mod tests {
             r#"{"__type":"StateMachineDoesNotExist","message":"State Machine Does Not Exist: 'arn:aws:states:us-east-1:1:stateMachine:x'"}"#
         );
         assert_eq!(e.status, 400);
-        assert!(e.to_string().starts_with("StateMachineDoesNotExist: State Machine"));
+        assert!(
+            e.to_string()
+                .starts_with("StateMachineDoesNotExist: State Machine")
+        );
     }
 
     #[test]
@@ -199,17 +237,28 @@ mod tests {
             br#"{"__type":"com.amazonaws.swf.service.v2.model#ExecutionAlreadyExists","message":"m"}"#,
         )
         .unwrap();
-        assert_eq!((e.type_.as_str(), e.message.as_str()), ("ExecutionAlreadyExists", "m"));
-        let e = AwsError::from_body(400, br#"{"__type":"com.amazon.coral.service#SerializationException","Message":"x"}"#)
-            .unwrap();
-        assert_eq!((e.type_.as_str(), e.message.as_str()), ("SerializationException", "x"));
+        assert_eq!(
+            (e.type_.as_str(), e.message.as_str()),
+            ("ExecutionAlreadyExists", "m")
+        );
+        let e = AwsError::from_body(
+            400,
+            br#"{"__type":"com.amazon.coral.service#SerializationException","Message":"x"}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            (e.type_.as_str(), e.message.as_str()),
+            ("SerializationException", "x")
+        );
         assert_eq!(sanitize_code("FooError:http://internal"), "FooError");
         assert!(AwsError::from_body(400, b"not json").is_none());
     }
 
     #[test]
     fn validation_counts_its_violations() {
-        let one = AwsError::validation(&["Value null at 'a' failed to satisfy constraint: Member must not be null".into()]);
+        let one = AwsError::validation(&[
+            "Value null at 'a' failed to satisfy constraint: Member must not be null".into(),
+        ]);
         assert_eq!(
             one.message,
             "1 validation error detected: Value null at 'a' failed to satisfy constraint: Member must not be null"

@@ -45,7 +45,9 @@ impl Timestamp {
 
 impl From<OffsetDateTime> for Timestamp {
     fn from(t: OffsetDateTime) -> Timestamp {
-        Timestamp { millis: (t.unix_timestamp_nanos() / 1_000_000) as i64 }
+        Timestamp {
+            millis: (t.unix_timestamp_nanos() / 1_000_000) as i64,
+        }
     }
 }
 
@@ -61,7 +63,9 @@ impl<'de> Deserialize<'de> for Timestamp {
         if !secs.is_finite() {
             return Err(serde::de::Error::custom("timestamp is not a finite number"));
         }
-        Ok(Timestamp { millis: (secs * 1000.0).round() as i64 })
+        Ok(Timestamp {
+            millis: (secs * 1000.0).round() as i64,
+        })
     }
 }
 
@@ -168,7 +172,11 @@ pub struct CloudWatchEventsExecutionDataDetails {
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct BillingDetails {
-    #[serde(rename = "billedMemoryUsedInMB", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "billedMemoryUsedInMB",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub billed_memory_used_in_mb: Option<i64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub billed_duration_in_milliseconds: Option<i64>,
@@ -176,7 +184,7 @@ pub struct BillingDetails {
 
 /// `{"logGroupArn": …}` inside a log destination.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[serde(rename_all = "camelCase")]
 pub struct CloudWatchLogsLogGroup {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub log_group_arn: Option<String>,
@@ -184,7 +192,7 @@ pub struct CloudWatchLogsLogGroup {
 
 /// One entry of `loggingConfiguration.destinations`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[serde(rename_all = "camelCase")]
 pub struct LogDestination {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cloud_watch_logs_log_group: Option<CloudWatchLogsLogGroup>,
@@ -192,7 +200,7 @@ pub struct LogDestination {
 
 /// `loggingConfiguration` of a state machine.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[serde(rename_all = "camelCase")]
 pub struct LoggingConfiguration {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub level: Option<LogLevel>,
@@ -204,7 +212,7 @@ pub struct LoggingConfiguration {
 
 /// `tracingConfiguration` (X-Ray) of a state machine.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[serde(rename_all = "camelCase")]
 pub struct TracingConfiguration {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub enabled: Option<bool>,
@@ -212,7 +220,7 @@ pub struct TracingConfiguration {
 
 /// `encryptionConfiguration` of a state machine.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[serde(rename_all = "camelCase")]
 pub struct EncryptionConfiguration {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub kms_key_id: Option<String>,
@@ -224,7 +232,7 @@ pub struct EncryptionConfiguration {
 
 /// A resource tag.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[serde(rename_all = "camelCase")]
 pub struct Tag {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub key: Option<String>,
@@ -628,7 +636,8 @@ mod tests {
             serde_json::to_string(&out).unwrap(),
             r#"{"executionArn":"arn:aws:states:us-east-1:1:execution:sm:n","startDate":1795266197.959}"#
         );
-        let back: StartExecutionOutput = serde_json::from_str(&serde_json::to_string(&out).unwrap()).unwrap();
+        let back: StartExecutionOutput =
+            serde_json::from_str(&serde_json::to_string(&out).unwrap()).unwrap();
         assert_eq!(back, out);
     }
 
@@ -642,7 +651,9 @@ mod tests {
             start_date: Timestamp::from_millis(1000),
             stop_date: None,
             input: Some("{}".into()),
-            input_details: Some(CloudWatchEventsExecutionDataDetails { included: Some(true) }),
+            input_details: Some(CloudWatchEventsExecutionDataDetails {
+                included: Some(true),
+            }),
             output: None,
             output_details: None,
             trace_header: None,
@@ -677,7 +688,10 @@ mod tests {
         let t = Timestamp::from_millis(1_795_266_197_959);
         assert_eq!(Timestamp::from(t.to_offset_date_time()), t);
         assert_eq!(serde_json::to_string(&Empty {}).unwrap(), "{}");
-        assert_eq!(ExecutionStatus::parse("PENDING_REDRIVE"), Some(ExecutionStatus::PendingRedrive));
+        assert_eq!(
+            ExecutionStatus::parse("PENDING_REDRIVE"),
+            Some(ExecutionStatus::PendingRedrive)
+        );
         assert_eq!(ExecutionStatus::parse("running"), None);
     }
 }

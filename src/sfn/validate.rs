@@ -68,11 +68,15 @@ fn parse_json_payload(text: &str) -> Result<serde_json::Value, String> {
 
 /// Jackson's wording for the errors people hit most: a bare word, or text after the value.
 fn jackson_detail(text: &str, err: &serde_json::Error) -> String {
-    const EXPECTING: &str = "was expecting (JSON String, Number, Array, Object or token 'null', 'true' or 'false')";
+    const EXPECTING: &str =
+        "was expecting (JSON String, Number, Array, Object or token 'null', 'true' or 'false')";
     let trimmed = text.trim_start();
     let first = trimmed.chars().next().unwrap_or(' ');
     if first.is_alphabetic() || first == '_' {
-        let token: String = trimmed.chars().take_while(|c| c.is_alphanumeric() || *c == '_').collect();
+        let token: String = trimmed
+            .chars()
+            .take_while(|c| c.is_alphanumeric() || *c == '_')
+            .collect();
         if !matches!(token.as_str(), "true" | "false" | "null") {
             return format!("Unrecognized token '{token}': {EXPECTING}");
         }
@@ -97,7 +101,16 @@ mod tests {
         for ok in ["a", "order-123_X.v2", "日本語", &"x".repeat(80)] {
             assert!(check_name(ok).is_ok(), "{ok}");
         }
-        for bad in ["", "a b", "a/b", "a:b", "a\u{7}", "quote\"", "tab\t", &"x".repeat(81)] {
+        for bad in [
+            "",
+            "a b",
+            "a/b",
+            "a:b",
+            "a\u{7}",
+            "quote\"",
+            "tab\t",
+            &"x".repeat(81),
+        ] {
             let e = check_name(bad).unwrap_err();
             assert_eq!(e.type_, "InvalidName");
             assert_eq!(e.message, format!("Invalid Name: '{bad}'"));
@@ -107,7 +120,10 @@ mod tests {
     #[test]
     fn execution_input_must_be_json() {
         assert_eq!(parse_execution_input(None).unwrap(), serde_json::json!({}));
-        assert_eq!(parse_execution_input(Some(r#"{"a":"it's"}"#)).unwrap()["a"], "it's");
+        assert_eq!(
+            parse_execution_input(Some(r#"{"a":"it's"}"#)).unwrap()["a"],
+            "it's"
+        );
         let e = parse_execution_input(Some("not json")).unwrap_err();
         assert_eq!(e.type_, "InvalidExecutionInput");
         assert_eq!(
@@ -115,8 +131,14 @@ mod tests {
             "Invalid State Machine Execution Input: 'Unrecognized token 'not': was expecting (JSON String, Number, Array, Object or token 'null', 'true' or 'false')'"
         );
         let e = parse_execution_input(Some("")).unwrap_err();
-        assert_eq!(e.message, "Invalid State Machine Execution Input: 'Invalid execution input.'");
-        assert_eq!(parse_execution_input(Some("{")).unwrap_err().type_, "InvalidExecutionInput");
+        assert_eq!(
+            e.message,
+            "Invalid State Machine Execution Input: 'Invalid execution input.'"
+        );
+        assert_eq!(
+            parse_execution_input(Some("{")).unwrap_err().type_,
+            "InvalidExecutionInput"
+        );
     }
 
     #[test]
@@ -125,6 +147,9 @@ mod tests {
         let e = parse_execution_input(Some(&big)).unwrap_err();
         assert_eq!(e.type_, "ValidationException");
         assert!(e.message.contains("at 'input'"), "{}", e.message);
-        assert_eq!(parse_task_output("nope").unwrap_err().type_, "InvalidOutput");
+        assert_eq!(
+            parse_task_output("nope").unwrap_err().type_,
+            "InvalidOutput"
+        );
     }
 }
