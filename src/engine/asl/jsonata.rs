@@ -73,19 +73,32 @@ impl fmt::Display for SyntaxError {
 
 /// If `s` is a `{% expr %}` string, its inner text.
 pub fn expression_text(s: &str) -> Option<&str> {
-    s.strip_prefix("{%").and_then(|r| r.strip_suffix("%}")).map(str::trim)
+    s.strip_prefix("{%")
+        .and_then(|r| r.strip_suffix("%}"))
+        .map(str::trim)
 }
 
 impl Expr {
     /// Parses the inside of `{% ... %}`.
     pub fn parse(text: &str, field: &str) -> Result<Expr, SyntaxError> {
         let toks = lex(text)?;
-        let mut p = Parser { toks, i: 0, depth: 0 };
+        let mut p = Parser {
+            toks,
+            i: 0,
+            depth: 0,
+        };
         let node = p.expr(0)?;
         if p.i != p.toks.len() {
-            return Err(SyntaxError(format!("unexpected token {:?} in JSONata expression '{text}'", p.toks[p.i])));
+            return Err(SyntaxError(format!(
+                "unexpected token {:?} in JSONata expression '{text}'",
+                p.toks[p.i]
+            )));
         }
-        Ok(Expr { text: text.into(), field: field.into(), node })
+        Ok(Expr {
+            text: text.into(),
+            field: field.into(),
+            node,
+        })
     }
 }
 
@@ -104,8 +117,8 @@ fn lex(s: &str) -> Result<Vec<Tok>, SyntaxError> {
     let mut out = Vec::new();
     let mut i = 0;
     const OPS: [&str; 27] = [
-        ":=", "!=", "<=", ">=", "..", "(", ")", "[", "]", "{", "}", ",", ";", ":", "?", ".", "+", "-",
-        "*", "/", "%", "=", "<", ">", "&", "^", "~",
+        ":=", "!=", "<=", ">=", "..", "(", ")", "[", "]", "{", "}", ",", ";", ":", "?", ".", "+",
+        "-", "*", "/", "%", "=", "<", ">", "&", "^", "~",
     ];
     while i < cs.len() {
         let c = cs[i];
@@ -123,7 +136,10 @@ fn lex(s: &str) -> Result<Vec<Tok>, SyntaxError> {
         }
         if c.is_ascii_digit() {
             let st = i;
-            while i < cs.len() && (cs[i].is_ascii_digit() || cs[i] == '.' && cs.get(i + 1).is_some_and(char::is_ascii_digit)) {
+            while i < cs.len()
+                && (cs[i].is_ascii_digit()
+                    || cs[i] == '.' && cs.get(i + 1).is_some_and(char::is_ascii_digit))
+            {
                 i += 1;
             }
             if i < cs.len() && (cs[i] == 'e' || cs[i] == 'E') {
@@ -136,18 +152,26 @@ fn lex(s: &str) -> Result<Vec<Tok>, SyntaxError> {
                 }
             }
             let t: String = cs[st..i].iter().collect();
-            out.push(Tok::Num(t.parse().map_err(|_| SyntaxError(format!("bad number {t}")))?));
+            out.push(Tok::Num(
+                t.parse()
+                    .map_err(|_| SyntaxError(format!("bad number {t}")))?,
+            ));
             continue;
         }
         if c == '"' || c == '\'' {
             let mut v = String::new();
             i += 1;
             loop {
-                let Some(&d) = cs.get(i) else { return Err(SyntaxError("unterminated string".into())) };
+                let Some(&d) = cs.get(i) else {
+                    return Err(SyntaxError("unterminated string".into()));
+                };
                 i += 1;
                 match d {
                     '\\' => {
-                        let e = cs.get(i).copied().ok_or_else(|| SyntaxError("bad escape".into()))?;
+                        let e = cs
+                            .get(i)
+                            .copied()
+                            .ok_or_else(|| SyntaxError("bad escape".into()))?;
                         i += 1;
                         match e {
                             'n' => v.push('\n'),
@@ -156,8 +180,12 @@ fn lex(s: &str) -> Result<Vec<Tok>, SyntaxError> {
                             'b' => v.push('\u{8}'),
                             'f' => v.push('\u{c}'),
                             'u' => {
-                                let h: String = cs.get(i..i + 4).map(|x| x.iter().collect()).unwrap_or_default();
-                                let n = u32::from_str_radix(&h, 16).map_err(|_| SyntaxError("bad \\u escape".into()))?;
+                                let h: String = cs
+                                    .get(i..i + 4)
+                                    .map(|x| x.iter().collect())
+                                    .unwrap_or_default();
+                                let n = u32::from_str_radix(&h, 16)
+                                    .map_err(|_| SyntaxError("bad \\u escape".into()))?;
                                 v.push(char::from_u32(n).unwrap_or('\u{fffd}'));
                                 i += 4;
                             }
@@ -195,11 +223,24 @@ fn lex(s: &str) -> Result<Vec<Tok>, SyntaxError> {
             continue;
         }
         // A '/' starts a regex where an operand is expected.
-        if c == '/' && !matches!(out.last(), Some(Tok::Num(_) | Tok::Str(_) | Tok::Name(_) | Tok::Var(_) | Tok::Op(")" | "]" | "}"))) {
+        if c == '/'
+            && !matches!(
+                out.last(),
+                Some(
+                    Tok::Num(_)
+                        | Tok::Str(_)
+                        | Tok::Name(_)
+                        | Tok::Var(_)
+                        | Tok::Op(")" | "]" | "}")
+                )
+            )
+        {
             let mut pat = String::new();
             i += 1;
             loop {
-                let Some(&d) = cs.get(i) else { return Err(SyntaxError("unterminated regex".into())) };
+                let Some(&d) = cs.get(i) else {
+                    return Err(SyntaxError("unterminated regex".into()));
+                };
                 i += 1;
                 match d {
                     '\\' => {
@@ -283,7 +324,11 @@ impl Parser {
     }
 
     fn expect(&mut self, op: &str) -> Result<(), SyntaxError> {
-        if self.eat(op) { Ok(()) } else { Err(SyntaxError(format!("expected '{op}'"))) }
+        if self.eat(op) {
+            Ok(())
+        } else {
+            Err(SyntaxError(format!("expected '{op}'")))
+        }
     }
 
     fn expr(&mut self, min: u8) -> Result<Node, SyntaxError> {
@@ -302,7 +347,11 @@ impl Parser {
             if min <= 5 {
                 if self.eat("?") {
                     let then = self.expr(5)?;
-                    let other = if self.eat(":") { Some(Box::new(self.expr(5)?)) } else { None };
+                    let other = if self.eat(":") {
+                        Some(Box::new(self.expr(5)?))
+                    } else {
+                        None
+                    };
                     left = Node::Cond(Box::new(left), Box::new(then), other);
                     continue;
                 }
@@ -315,7 +364,9 @@ impl Parser {
                     continue;
                 }
             }
-            let Some((prec, op)) = self.peek().and_then(infix) else { break };
+            let Some((prec, op)) = self.peek().and_then(infix) else {
+                break;
+            };
             if prec < min.max(1) {
                 break;
             }
@@ -334,7 +385,13 @@ impl Parser {
         while self.eat(".") {
             steps.push(self.postfix()?);
         }
-        Ok(if steps.len() == 1 { steps.pop().unwrap_or(Node::Literal(serde_json::Value::Null)) } else { Node::Path(steps) })
+        Ok(if steps.len() == 1 {
+            steps
+                .pop()
+                .unwrap_or(Node::Literal(serde_json::Value::Null))
+        } else {
+            Node::Path(steps)
+        })
     }
 
     fn postfix(&mut self) -> Result<Node, SyntaxError> {
@@ -461,7 +518,9 @@ fn num(n: f64) -> serde_json::Value {
     if n.fract() == 0.0 && n.abs() < 9.0e15 {
         serde_json::Value::from(n as i64)
     } else {
-        serde_json::Number::from_f64(n).map(serde_json::Value::Number).unwrap_or(serde_json::Value::Null)
+        serde_json::Number::from_f64(n)
+            .map(serde_json::Value::Number)
+            .unwrap_or(serde_json::Value::Null)
     }
 }
 

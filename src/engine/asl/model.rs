@@ -95,13 +95,23 @@ pub enum Transition {
 /// Type-specific parts of a state.
 #[derive(Clone, Debug)]
 pub enum StateKind {
-    Pass { result: Option<Value> },
+    Pass {
+        result: Option<Value>,
+    },
     Task(Box<Task>),
-    Choice { choices: Vec<ChoiceBranch>, default: Option<usize> },
+    Choice {
+        choices: Vec<ChoiceBranch>,
+        default: Option<usize>,
+    },
     Wait(WaitFor),
     Succeed,
-    Fail { error: Option<Text>, cause: Option<Text> },
-    Parallel { branches: Vec<Program> },
+    Fail {
+        error: Option<Text>,
+        cause: Option<Text>,
+    },
+    Parallel {
+        branches: Vec<Program>,
+    },
     Map(Box<MapState>),
 }
 
@@ -173,6 +183,18 @@ pub struct MapState {
     pub max_concurrency: Option<Number>,
     pub tolerated_failure_count: Option<Number>,
     pub tolerated_failure_percentage: Option<Number>,
+    /// `ItemBatcher`: `MaxItemsPerBatch` and `BatchInput`.
+    pub batcher: Option<ItemBatcher>,
+    /// A Distributed Map field this engine cannot run (`ItemReader`, `ResultWriter`); the
+    /// state fails with `States.Runtime` naming it.
+    pub unsupported: Option<&'static str>,
+}
+
+/// A Distributed Map `ItemBatcher`.
+#[derive(Clone, Debug)]
+pub struct ItemBatcher {
+    pub max_items_per_batch: Option<Number>,
+    pub batch_input: Option<Template>,
 }
 
 /// A `Retry` entry.
@@ -213,7 +235,11 @@ pub enum ChoiceRule {
     And(Vec<ChoiceRule>),
     Or(Vec<ChoiceRule>),
     Not(Box<ChoiceRule>),
-    Test { variable: JsonPath, op: Comparison, operand: Operand },
+    Test {
+        variable: JsonPath,
+        op: Comparison,
+        operand: Operand,
+    },
     /// JSONata `Condition`.
     Condition(Template),
 }

@@ -21,6 +21,8 @@ type R<'a> = Result<Option<Val<'a>>, String>;
 pub(crate) struct Scope<'a> {
     /// `$states`.
     pub states: &'a Value,
+    /// The runtime's clock, for `$now()` and `$millis()`.
+    pub now: time::OffsetDateTime,
     /// Workflow variables.
     pub vars: &'a Map<String, Value>,
     locals: Vec<(&'a str, Option<Val<'a>>)>,
@@ -28,8 +30,14 @@ pub(crate) struct Scope<'a> {
 }
 
 impl<'a> Scope<'a> {
-    pub fn new(states: &'a Value, vars: &'a Map<String, Value>) -> Self {
-        Scope { states, vars, locals: Vec::new(), depth: 0 }
+    pub fn new(states: &'a Value, vars: &'a Map<String, Value>, now: time::OffsetDateTime) -> Self {
+        Scope {
+            states,
+            now,
+            vars,
+            locals: Vec::new(),
+            depth: 0,
+        }
     }
 }
 
@@ -63,8 +71,14 @@ fn ev_inner<'a>(node: &'a Node, ctx: Option<&Value>, scope: &mut Scope<'a>) -> R
     Ok(match node {
         Node::Literal(v) => json(v.clone()),
         Node::Regex(p, flags) => {
-            let pat = if flags.contains('i') { format!("(?i){p}") } else { p.to_string() };
-            Some(Val::Regex(regex::Regex::new(&pat).map_err(|e| format!("S0302: invalid regular expression: {e}"))?))
+            let pat = if flags.contains('i') {
+                format!("(?i){p}")
+            } else {
+                p.to_string()
+            };
+            Some(Val::Regex(regex::Regex::new(&pat).map_err(|e| {
+                format!("S0302: invalid regular expression: {e}")
+            })?))
         }
         Node::Var(name) => match &**name {
             "" | "$" => ctx.cloned().map(Val::Json),
@@ -75,7 +89,9 @@ fn ev_inner<'a>(node: &'a Node, ctx: Option<&Value>, scope: &mut Scope<'a>) -> R
                 } else if let Some(v) = scope.vars.get(n) {
                     json(v.clone())
                 } else if BUILTINS.contains(&n) {
-                    Some(Val::Builtin(BUILTINS.iter().find(|b| **b == n).copied().unwrap_or("")))
+                    Some(Val::Builtin(
+                        BUILTINS.iter().find(|b| **b == n).copied().unwrap_or(""),
+                    ))
                 } else {
                     None
                 }
@@ -123,7 +139,9 @@ fn ev_inner<'a>(node: &'a Node, ctx: Option<&Value>, scope: &mut Scope<'a>) -> R
             cur.map(Val::Json)
         }
         Node::Filter(base, pred) => {
-            let Some(v) = as_json(&ev(base, ctx, scope)?).cloned() else { return Ok(None) };
+            let Some(v) = as_json(&ev(base, ctx, scope)?).cloned() else {
+                return Ok(None);
+            };
             let items = match v {
                 Value::Array(a) => a,
                 other => vec![other],
@@ -131,7 +149,11 @@ fn ev_inner<'a>(node: &'a Node, ctx: Option<&Value>, scope: &mut Scope<'a>) -> R
             if let Node::Literal(Value::Number(n)) = &**pred {
                 let i = n.as_f64().unwrap_or(0.0).floor() as i64;
                 let idx = if i < 0 { items.len() as i64 + i } else { i };
-                return Ok(items.get(idx.max(0) as usize).filter(|_| idx >= 0).cloned().map(Val::Json));
+                return Ok(items
+                    .get(idx.max(0) as usize)
+                    .filter(|_| idx >= 0)
+                    .cloned()
+                    .map(Val::Json));
             }
             let mut out = Vec::new();
             for (n, item) in items.iter().enumerate() {
@@ -165,7 +187,9 @@ fn ev_inner<'a>(node: &'a Node, ctx: Option<&Value>, scope: &mut Scope<'a>) -> R
                     continue;
                 }
                 match ev(it, ctx, scope)? {
-                    Some(Val::Json(Value::Array(a))) if !matches!(it, Node::Array(_)) => out.extend(a),
+                    Some(Val::Json(Value::Array(a))) if !matches!(it, Node::Array(_)) => {
+                        out.extend(a)
+                    }
                     Some(Val::Json(v)) => out.push(v),
                     Some(_) => return Err("T1003: functions cannot be stored in arrays".into()),
                     None => {}
@@ -173,13 +197,19 @@ fn ev_inner<'a>(node: &'a Node, ctx: Option<&Value>, scope: &mut Scope<'a>) -> R
             }
             json(Value::Array(out))
         }
-        Node::Range(..) => return Err("the range operator must appear in an array constructor".into()),
+        Node::Range(..) => {
+            return Err("the range operator must appear in an array constructor".into());
+        }
         Node::Object(fields) => {
             let mut m = Map::new();
             for (k, v) in fields {
                 let key = match as_json(&ev(k, ctx, scope)?) {
                     Some(Value::String(s)) => s.clone(),
-                    _ => return Err("T1003: Key in object structure must evaluate to a string".into()),
+                    _ => {
+                        return Err(
+                            "T1003: Key in object structure must evaluate to a string".into()
+                        );
+                    }
                 };
                 if let Some(Val::Json(v)) = ev(v, ctx, scope)? {
                     m.insert(key, v);
@@ -224,26 +254,157 @@ fn ev_inner<'a>(node: &'a Node, ctx: Option<&Value>, scope: &mut Scope<'a>) -> R
                 vals.push(ev(a, ctx, scope)?);
             }
             match f {
-                Some(Val::Builtin(name)) => builtin(name, vals)?,
-                Some(Val::Lambda(params, body)) => {
-                    let mark = scope.locals.len();
-                    for (i, p) in params.iter().enumerate() {
-                        scope.locals.push((p, vals.get(i).cloned().flatten()));
-                    }
-                    let r = ev(body, ctx, scope);
-                    scope.locals.truncate(mark);
-                    r?
+                Some(Val::Builtin(name)) if HIGHER_ORDER.contains(&name) => {
+                    higher_order(name, vals, ctx, scope)?
                 }
+                Some(Val::Builtin("now")) => {
+                    json(Value::String(super::format_timestamp(scope.now)))
+                }
+                Some(Val::Builtin("millis")) => json(Value::from(
+                    (scope.now.unix_timestamp_nanos() / 1_000_000) as i64,
+                )),
+                Some(Val::Builtin(name)) => builtin(name, vals)?,
+                Some(f @ Val::Lambda(..)) => apply(&f, vals, ctx, scope)?,
                 _ => {
                     let name = match &**callee {
                         Node::Var(n) => n.to_string(),
                         _ => "expression".into(),
                     };
-                    return Err(format!("T1006: Attempted to invoke a non-function (${name})"));
+                    return Err(format!(
+                        "T1006: Attempted to invoke a non-function (${name})"
+                    ));
                 }
             }
         }
     })
+}
+
+/// Calls a lambda (or a built-in passed as a value) with `args`.
+fn apply<'a>(
+    f: &Val<'a>,
+    args: Vec<Option<Val<'a>>>,
+    ctx: Option<&Value>,
+    scope: &mut Scope<'a>,
+) -> R<'a> {
+    match f {
+        Val::Lambda(params, body) => {
+            let mark = scope.locals.len();
+            for (i, p) in params.iter().enumerate() {
+                scope.locals.push((p, args.get(i).cloned().flatten()));
+            }
+            let r = ev(body, ctx, scope);
+            scope.locals.truncate(mark);
+            r
+        }
+        Val::Builtin(name) => builtin(name, args),
+        _ => Err("T1006: Attempted to invoke a non-function".into()),
+    }
+}
+
+const HIGHER_ORDER: &[&str] = &["map", "filter", "reduce", "single", "each"];
+
+/// `$map`, `$filter`, `$reduce`, `$single`, `$each`: built-ins that call a function.
+fn higher_order<'a>(
+    name: &str,
+    args: Vec<Option<Val<'a>>>,
+    ctx: Option<&Value>,
+    scope: &mut Scope<'a>,
+) -> R<'a> {
+    let mut args = args.into_iter();
+    let first = args.next().flatten();
+    let Some(f) = args.next().flatten() else {
+        return Err(format!(
+            "T0410: Argument 2 of function ${name} must be a function"
+        ));
+    };
+    let arity = match &f {
+        Val::Lambda(p, _) => p.len(),
+        _ => 1,
+    };
+    if name == "each" {
+        let Some(Val::Json(Value::Object(m))) = first else {
+            return Ok(None);
+        };
+        let mut out = Vec::new();
+        for (k, v) in m {
+            let call_args = vec![Some(Val::Json(v)), Some(Val::Json(Value::String(k)))];
+            if let Some(Val::Json(r)) = apply(&f, call_args, ctx, scope)? {
+                out.push(r);
+            }
+        }
+        return Ok(collapse(out).map(Val::Json));
+    }
+    let items = match first {
+        None => return Ok(None),
+        Some(Val::Json(Value::Array(a))) => a,
+        Some(Val::Json(v)) => vec![v],
+        Some(_) => {
+            return Err(format!(
+                "T0410: Argument 1 of function ${name} must be an array"
+            ));
+        }
+    };
+    let whole = Value::Array(items.clone());
+    let call = |i: usize, v: &Value| -> Vec<Option<Val<'a>>> {
+        let mut a = vec![Some(Val::Json(v.clone()))];
+        if arity > 1 {
+            a.push(Some(Val::Json(Value::from(i))));
+        }
+        if arity > 2 {
+            a.push(Some(Val::Json(whole.clone())));
+        }
+        a
+    };
+    match name {
+        "map" => {
+            let mut out = Vec::new();
+            for (i, v) in items.iter().enumerate() {
+                if let Some(Val::Json(r)) = apply(&f, call(i, v), ctx, scope)? {
+                    out.push(r);
+                }
+            }
+            Ok(collapse(out).map(Val::Json))
+        }
+        "filter" | "single" => {
+            let mut out = Vec::new();
+            for (i, v) in items.iter().enumerate() {
+                if truthy(as_json(&apply(&f, call(i, v), ctx, scope)?)) {
+                    out.push(v.clone());
+                }
+            }
+            if name == "single" {
+                if out.len() != 1 {
+                    return Err(format!(
+                        "D3138: The $single() function expected exactly 1 matching result, got {}",
+                        out.len()
+                    ));
+                }
+                return Ok(out.pop().map(Val::Json));
+            }
+            Ok(collapse(out).map(Val::Json))
+        }
+        _ => {
+            // $reduce(array, function($acc, $v), init?)
+            let mut iter = items.into_iter();
+            let mut acc = match args.next().flatten() {
+                Some(Val::Json(v)) => Some(v),
+                _ => iter.next(),
+            };
+            for v in iter {
+                let r = apply(
+                    &f,
+                    vec![acc.clone().map(Val::Json), Some(Val::Json(v))],
+                    ctx,
+                    scope,
+                )?;
+                acc = match r {
+                    Some(Val::Json(x)) => Some(x),
+                    _ => None,
+                };
+            }
+            Ok(acc.map(Val::Json))
+        }
+    }
 }
 
 fn field(c: &Value, name: &str) -> Option<Val<'static>> {
@@ -293,7 +454,9 @@ pub(crate) fn num(n: f64) -> Value {
     if n.fract() == 0.0 && n.abs() < 9.0e15 {
         Value::from(n as i64)
     } else {
-        serde_json::Number::from_f64(n).map(Value::Number).unwrap_or(Value::Null)
+        serde_json::Number::from_f64(n)
+            .map(Value::Number)
+            .unwrap_or(Value::Null)
     }
 }
 
@@ -301,7 +464,13 @@ fn deep_eq(a: &Value, b: &Value) -> bool {
     super::intrinsics::json_eq(a, b)
 }
 
-fn binary<'a>(op: BinOp, a: &'a Node, b: &'a Node, ctx: Option<&Value>, scope: &mut Scope<'a>) -> R<'a> {
+fn binary<'a>(
+    op: BinOp,
+    a: &'a Node,
+    b: &'a Node,
+    ctx: Option<&Value>,
+    scope: &mut Scope<'a>,
+) -> R<'a> {
     match op {
         BinOp::And => {
             let l = truthy(as_json(&ev(a, ctx, scope)?));
@@ -326,7 +495,9 @@ fn binary<'a>(op: BinOp, a: &'a Node, b: &'a Node, ctx: Option<&Value>, scope: &
     };
     Ok(match op {
         BinOp::Add | BinOp::Sub | BinOp::Mul | BinOp::Div | BinOp::Mod => {
-            let (Some(l), Some(r)) = (l, r) else { return Ok(None) };
+            let (Some(l), Some(r)) = (l, r) else {
+                return Ok(None);
+            };
             let x = l.as_f64().filter(|_| l.is_number()).ok_or_else(|| {
                 format!("T2001: The left side of the {sym} operator must evaluate to a number")
             })?;
@@ -345,10 +516,16 @@ fn binary<'a>(op: BinOp, a: &'a Node, b: &'a Node, ctx: Option<&Value>, scope: &
             }
             json(num(v))
         }
-        BinOp::Eq => json(Value::Bool(matches!((l, r), (Some(l), Some(r)) if deep_eq(l, r)))),
-        BinOp::Ne => json(Value::Bool(matches!((l, r), (Some(l), Some(r)) if !deep_eq(l, r)))),
+        BinOp::Eq => json(Value::Bool(
+            matches!((l, r), (Some(l), Some(r)) if deep_eq(l, r)),
+        )),
+        BinOp::Ne => json(Value::Bool(
+            matches!((l, r), (Some(l), Some(r)) if !deep_eq(l, r)),
+        )),
         BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge => {
-            let (Some(l), Some(r)) = (l, r) else { return Ok(None) };
+            let (Some(l), Some(r)) = (l, r) else {
+                return Ok(None);
+            };
             let ord = match (l, r) {
                 (Value::Number(x), Value::Number(y)) => x.as_f64().partial_cmp(&y.as_f64()),
                 (Value::String(x), Value::String(y)) => Some(x.cmp(y)),
@@ -370,7 +547,9 @@ fn binary<'a>(op: BinOp, a: &'a Node, b: &'a Node, ctx: Option<&Value>, scope: &
             json(Value::String(s(l) + &s(r)))
         }
         BinOp::In => {
-            let (Some(l), Some(r)) = (l, r) else { return Ok(json(Value::Bool(false))) };
+            let (Some(l), Some(r)) = (l, r) else {
+                return Ok(json(Value::Bool(false)));
+            };
             let found = match r {
                 Value::Array(a) => a.iter().any(|x| deep_eq(x, l)),
                 other => deep_eq(other, l),
@@ -390,11 +569,64 @@ fn to_string(v: &Value) -> String {
 }
 
 const BUILTINS: &[&str] = &[
-    "sum", "count", "max", "min", "average", "string", "number", "boolean", "not", "exists", "length",
-    "substring", "uppercase", "lowercase", "trim", "contains", "split", "join", "keys", "merge", "append",
-    "reverse", "abs", "floor", "ceil", "round", "type", "lookup", "distinct", "partition", "range", "hash",
-    "random", "uuid", "parse", "substringBefore", "substringAfter", "sort", "values", "toMillis", "now",
+    "sum",
+    "count",
+    "max",
+    "min",
+    "average",
+    "string",
+    "number",
+    "boolean",
+    "not",
+    "exists",
+    "length",
+    "substring",
+    "uppercase",
+    "lowercase",
+    "trim",
+    "contains",
+    "split",
+    "join",
+    "keys",
+    "merge",
+    "append",
+    "reverse",
+    "abs",
+    "floor",
+    "ceil",
+    "round",
+    "type",
+    "lookup",
+    "distinct",
+    "partition",
+    "range",
+    "hash",
+    "random",
+    "uuid",
+    "parse",
+    "substringBefore",
+    "substringAfter",
+    "sort",
+    "values",
+    "toMillis",
+    "now",
     "millis",
+    "map",
+    "filter",
+    "reduce",
+    "single",
+    "each",
+    "replace",
+    "pad",
+    "base64encode",
+    "base64decode",
+    "fromMillis",
+    "power",
+    "sqrt",
+    "zip",
+    "error",
+    "assert",
+    "isoDate",
 ];
 
 fn builtin<'a>(name: &str, args: Vec<Option<Val<'a>>>) -> R<'a> {
@@ -414,7 +646,10 @@ fn builtin<'a>(name: &str, args: Vec<Option<Val<'a>>>) -> R<'a> {
         match arg(i) {
             None => Ok(None),
             Some(Value::String(s)) => Ok(Some(s)),
-            Some(_) => Err(format!("T0410: Argument {} of function ${name} does not match function signature", i + 1)),
+            Some(_) => Err(format!(
+                "T0410: Argument {} of function ${name} does not match function signature",
+                i + 1
+            )),
         }
     };
     let nums = |i: usize| -> Result<Option<Vec<f64>>, String> {
@@ -425,22 +660,33 @@ fn builtin<'a>(name: &str, args: Vec<Option<Val<'a>>>) -> R<'a> {
                 .map(|x| x.as_f64().filter(|_| x.is_number()))
                 .collect::<Option<Vec<f64>>>()
                 .map(Some)
-                .ok_or_else(|| format!("T0412: Argument 1 of function ${name} must be an array of numbers")),
+                .ok_or_else(|| {
+                    format!("T0412: Argument 1 of function ${name} must be an array of numbers")
+                }),
         }
     };
     let n = |i: usize| -> Result<Option<f64>, String> {
         match arg(i) {
             None => Ok(None),
             Some(Value::Number(x)) => Ok(x.as_f64()),
-            Some(_) => Err(format!("T0410: Argument {} of function ${name} does not match function signature", i + 1)),
+            Some(_) => Err(format!(
+                "T0410: Argument {} of function ${name} does not match function signature",
+                i + 1
+            )),
         }
     };
     let out: Option<Value> = match name {
         "sum" => nums(0)?.map(|a| num(a.iter().sum())),
         "count" => Some(Value::from(array(0).map(|a| a.len()).unwrap_or(0))),
-        "max" => nums(0)?.and_then(|a| a.into_iter().reduce(f64::max)).map(num),
-        "min" => nums(0)?.and_then(|a| a.into_iter().reduce(f64::min)).map(num),
-        "average" => nums(0)?.filter(|a| !a.is_empty()).map(|a| num(a.iter().sum::<f64>() / a.len() as f64)),
+        "max" => nums(0)?
+            .and_then(|a| a.into_iter().reduce(f64::max))
+            .map(num),
+        "min" => nums(0)?
+            .and_then(|a| a.into_iter().reduce(f64::min))
+            .map(num),
+        "average" => nums(0)?
+            .filter(|a| !a.is_empty())
+            .map(|a| num(a.iter().sum::<f64>() / a.len() as f64)),
         "string" => arg(0).map(|v| Value::String(to_string(&v))),
         "number" => match arg(0) {
             None => None,
@@ -462,19 +708,27 @@ fn builtin<'a>(name: &str, args: Vec<Option<Val<'a>>>) -> R<'a> {
         "length" => string(0)?.map(|s| Value::from(s.chars().count())),
         "uppercase" => string(0)?.map(|s| Value::String(s.to_uppercase())),
         "lowercase" => string(0)?.map(|s| Value::String(s.to_lowercase())),
-        "trim" => string(0)?.map(|s| Value::String(s.split_whitespace().collect::<Vec<_>>().join(" "))),
+        "trim" => {
+            string(0)?.map(|s| Value::String(s.split_whitespace().collect::<Vec<_>>().join(" ")))
+        }
         "substring" => match string(0)? {
             None => None,
             Some(s) => {
                 let cs: Vec<char> = s.chars().collect();
                 let len = cs.len() as i64;
                 let st = n(1)?.unwrap_or(0.0) as i64;
-                let st = if st < 0 { (len + st).max(0) } else { st.min(len) };
+                let st = if st < 0 {
+                    (len + st).max(0)
+                } else {
+                    st.min(len)
+                };
                 let en = match n(2)? {
                     Some(l) => (st + (l as i64).max(0)).min(len),
                     None => len,
                 };
-                Some(Value::String(cs[st as usize..en.max(st) as usize].iter().collect()))
+                Some(Value::String(
+                    cs[st as usize..en.max(st) as usize].iter().collect(),
+                ))
             }
         },
         "substringBefore" | "substringAfter" => match (string(0)?, string(1)?) {
@@ -487,31 +741,46 @@ fn builtin<'a>(name: &str, args: Vec<Option<Val<'a>>>) -> R<'a> {
         },
         "contains" => match (string(0)?, args.get(1)) {
             (Some(s), Some(Some(Val::Regex(r)))) => Some(Value::Bool(r.is_match(&s))),
-            (Some(s), Some(Some(Val::Json(Value::String(p))))) => Some(Value::Bool(s.contains(p.as_str()))),
+            (Some(s), Some(Some(Val::Json(Value::String(p))))) => {
+                Some(Value::Bool(s.contains(p.as_str())))
+            }
             (None, _) => None,
-            _ => return Err("T0410: Argument 2 of function $contains does not match function signature".into()),
+            _ => {
+                return Err(
+                    "T0410: Argument 2 of function $contains does not match function signature"
+                        .into(),
+                );
+            }
         },
         "split" => match (string(0)?, args.get(1)) {
             (Some(s), Some(Some(Val::Json(Value::String(sep))))) => {
                 let parts: Vec<Value> = if sep.is_empty() {
                     s.chars().map(|c| Value::String(c.to_string())).collect()
                 } else {
-                    s.split(sep.as_str()).map(|p| Value::String(p.to_owned())).collect()
+                    s.split(sep.as_str())
+                        .map(|p| Value::String(p.to_owned()))
+                        .collect()
                 };
                 Some(Value::Array(parts))
             }
-            (Some(s), Some(Some(Val::Regex(r)))) => {
-                Some(Value::Array(r.split(&s).map(|p| Value::String(p.to_owned())).collect()))
-            }
+            (Some(s), Some(Some(Val::Regex(r)))) => Some(Value::Array(
+                r.split(&s).map(|p| Value::String(p.to_owned())).collect(),
+            )),
             (None, _) => None,
-            _ => return Err("T0410: Argument 2 of function $split does not match function signature".into()),
+            _ => {
+                return Err(
+                    "T0410: Argument 2 of function $split does not match function signature".into(),
+                );
+            }
         },
         "join" => match array(0) {
             None => None,
             Some(a) => {
                 let sep = string(1)?.unwrap_or_default();
-                let parts: Option<Vec<String>> = a.iter().map(|x| x.as_str().map(str::to_owned)).collect();
-                let parts = parts.ok_or("T0412: Argument 1 of function $join must be an array of strings")?;
+                let parts: Option<Vec<String>> =
+                    a.iter().map(|x| x.as_str().map(str::to_owned)).collect();
+                let parts = parts
+                    .ok_or("T0412: Argument 1 of function $join must be an array of strings")?;
                 Some(Value::String(parts.join(&sep)))
             }
         },
@@ -561,7 +830,11 @@ fn builtin<'a>(name: &str, args: Vec<Option<Val<'a>>>) -> R<'a> {
             None => None,
             Some(mut a) => {
                 if a.iter().all(Value::is_number) {
-                    a.sort_by(|x, y| x.as_f64().partial_cmp(&y.as_f64()).unwrap_or(std::cmp::Ordering::Equal));
+                    a.sort_by(|x, y| {
+                        x.as_f64()
+                            .partial_cmp(&y.as_f64())
+                            .unwrap_or(std::cmp::Ordering::Equal)
+                    });
                 } else if a.iter().all(Value::is_string) {
                     a.sort_by(|x, y| x.as_str().cmp(&y.as_str()));
                 } else {
@@ -576,7 +849,11 @@ fn builtin<'a>(name: &str, args: Vec<Option<Val<'a>>>) -> R<'a> {
         "round" => n(0)?.map(|x| {
             // Round half to even, as JSONata does.
             let r = x.round();
-            num(if (x - x.trunc()).abs() == 0.5 && r % 2.0 != 0.0 { r - x.signum() } else { r })
+            num(if (x - x.trunc()).abs() == 0.5 && r % 2.0 != 0.0 {
+                r - x.signum()
+            } else {
+                r
+            })
         }),
         "type" => match args.first() {
             Some(Some(Val::Json(v))) => Some(Value::String(
@@ -594,10 +871,16 @@ fn builtin<'a>(name: &str, args: Vec<Option<Val<'a>>>) -> R<'a> {
             _ => None,
         },
         "partition" => match (array(0), n(1)?) {
-            (Some(a), Some(size)) if size >= 1.0 => {
-                Some(Value::Array(a.chunks(size as usize).map(|c| Value::Array(c.to_vec())).collect()))
+            (Some(a), Some(size)) if size >= 1.0 => Some(Value::Array(
+                a.chunks(size as usize)
+                    .map(|c| Value::Array(c.to_vec()))
+                    .collect(),
+            )),
+            (Some(_), _) => {
+                return Err(
+                    "The chunk size argument of $partition must be a positive integer".into(),
+                );
             }
-            (Some(_), _) => return Err("The chunk size argument of $partition must be a positive integer".into()),
             _ => None,
         },
         "range" => match (n(0)?, n(1)?, n(2)?) {
@@ -607,13 +890,17 @@ fn builtin<'a>(name: &str, args: Vec<Option<Val<'a>>>) -> R<'a> {
                 while (step > 0.0 && i <= e) || (step < 0.0 && i >= e) {
                     out.push(num(i));
                     if out.len() > 1000 {
-                        return Err("The $range function may not produce more than 1000 items".into());
+                        return Err(
+                            "The $range function may not produce more than 1000 items".into()
+                        );
                     }
                     i += step;
                 }
                 collapse(out)
             }
-            (Some(_), Some(_), Some(_)) => return Err("The step argument of $range cannot be 0".into()),
+            (Some(_), Some(_), Some(_)) => {
+                return Err("The step argument of $range cannot be 0".into());
+            }
             _ => None,
         },
         "hash" => match (string(0)?, string(1)?) {
@@ -622,7 +909,10 @@ fn builtin<'a>(name: &str, args: Vec<Option<Val<'a>>>) -> R<'a> {
                     .map_err(|e| e.to_string())?;
                 Some(super::intrinsics::call(
                     &f,
-                    vec![Value::String(s), Value::String(alg.unwrap_or_else(|| "SHA-256".into()))],
+                    vec![
+                        Value::String(s),
+                        Value::String(alg.unwrap_or_else(|| "SHA-256".into())),
+                    ],
                 )?)
             }
             _ => None,
@@ -635,14 +925,123 @@ fn builtin<'a>(name: &str, args: Vec<Option<Val<'a>>>) -> R<'a> {
             }))
         }
         "uuid" => Some(Value::String(uuid::Uuid::new_v4().to_string())),
-        "parse" => match string(0)? {
-            None => None,
-            Some(s) => Some(serde_json::from_str(&s).map_err(|e| format!("The $parse function could not parse its argument: {e}"))?),
-        },
-        "now" | "millis" | "toMillis" => {
-            return Err(format!("The ${name} function is not supported by this engine yet"));
+        "parse" => {
+            match string(0)? {
+                None => None,
+                Some(s) => Some(serde_json::from_str(&s).map_err(|e| {
+                    format!("The $parse function could not parse its argument: {e}")
+                })?),
+            }
         }
-        other => return Err(format!("T1006: Attempted to invoke a non-function (${other})")),
+        "toMillis" => match string(0)? {
+            None => None,
+            Some(t) => Some(Value::from(
+                (super::parse_timestamp(&t)
+                    .ok_or_else(|| format!("D3110: The timestamp '{t}' cannot be parsed"))?
+                    .unix_timestamp_nanos()
+                    / 1_000_000) as i64,
+            )),
+        },
+        "fromMillis" => match n(0)? {
+            None => None,
+            Some(ms) => {
+                let t = time::OffsetDateTime::from_unix_timestamp_nanos(ms as i128 * 1_000_000)
+                    .map_err(|_| "D3110: The milliseconds value is out of range".to_string())?;
+                Some(Value::String(super::format_timestamp(t)))
+            }
+        },
+        "replace" => match (string(0)?, args.get(1), string(2)?) {
+            (None, _, _) => None,
+            (Some(s), Some(Some(Val::Json(Value::String(p)))), Some(r)) => {
+                if p.is_empty() {
+                    return Err(
+                        "D3010: Second argument of replace function cannot be an empty string"
+                            .into(),
+                    );
+                }
+                Some(Value::String(s.replace(p.as_str(), &r)))
+            }
+            (Some(s), Some(Some(Val::Regex(re))), Some(r)) => {
+                Some(Value::String(re.replace_all(&s, r.as_str()).into_owned()))
+            }
+            _ => {
+                return Err(
+                    "T0410: Arguments of function $replace do not match function signature".into(),
+                );
+            }
+        },
+        "pad" => match (string(0)?, n(1)?) {
+            (Some(s), Some(w)) => {
+                let ch = string(2)?
+                    .filter(|c| !c.is_empty())
+                    .unwrap_or_else(|| " ".into());
+                let len = s.chars().count() as i64;
+                let want = (w.abs() as i64).min(1_000_000);
+                let fill: String = ch
+                    .chars()
+                    .cycle()
+                    .take((want - len).max(0) as usize)
+                    .collect();
+                Some(Value::String(if w < 0.0 { fill + &s } else { s + &fill }))
+            }
+            _ => None,
+        },
+        "base64encode" => {
+            use base64::Engine as _;
+            string(0)?.map(|s| Value::String(base64::engine::general_purpose::STANDARD.encode(s)))
+        }
+        "base64decode" => {
+            use base64::Engine as _;
+            match string(0)? {
+                None => None,
+                Some(s) => {
+                    let b = base64::engine::general_purpose::STANDARD
+                        .decode(s)
+                        .map_err(|e| format!("The $base64decode argument is not base64: {e}"))?;
+                    Some(Value::String(String::from_utf8_lossy(&b).into_owned()))
+                }
+            }
+        }
+        "power" => match (n(0)?, n(1)?) {
+            (Some(b), Some(e)) => {
+                let v = b.powf(e);
+                if !v.is_finite() {
+                    return Err("D3061: The power function has resulted in a value that cannot be represented as a JSON number".into());
+                }
+                Some(num(v))
+            }
+            _ => None,
+        },
+        "sqrt" => match n(0)? {
+            Some(x) if x < 0.0 => {
+                return Err(
+                    "D3060: The sqrt function cannot be applied to a negative number".into(),
+                );
+            }
+            Some(x) => Some(num(x.sqrt())),
+            None => None,
+        },
+        "zip" => {
+            let arrays: Vec<Vec<Value>> = (0..args.len()).filter_map(array).collect();
+            let len = arrays.iter().map(Vec::len).min().unwrap_or(0);
+            Some(Value::Array(
+                (0..len)
+                    .map(|i| Value::Array(arrays.iter().map(|a| a[i].clone()).collect()))
+                    .collect(),
+            ))
+        }
+        "error" => return Err(string(0)?.unwrap_or_else(|| "$error() function evaluated".into())),
+        "assert" => {
+            if !matches!(arg(0), Some(Value::Bool(true))) {
+                return Err(string(1)?.unwrap_or_else(|| "$assert() statement failed".into()));
+            }
+            None
+        }
+        other => {
+            return Err(format!(
+                "T1006: Attempted to invoke a non-function (${other})"
+            ));
+        }
     };
     Ok(out.map(Val::Json))
 }
@@ -656,7 +1055,7 @@ mod tests {
     fn run(text: &str, states: Value) -> Result<Option<Value>, String> {
         let e = Expr::parse(text, "Output").map_err(|e| e.0)?;
         let vars = Map::new();
-        let mut scope = Scope::new(&states, &vars);
+        let mut scope = Scope::new(&states, &vars, time::OffsetDateTime::UNIX_EPOCH);
         Ok(match eval(&e.node, &mut scope)? {
             Some(Val::Json(v)) => Some(v),
             Some(_) => Some(json!("<function>")),
@@ -667,11 +1066,20 @@ mod tests {
     #[test]
     fn paths_arithmetic_and_functions() {
         let s = json!({"input": {"xs": [1, 2, 3], "o": [{"a": 1}, {"a": 2}], "t": "Public"}});
-        assert_eq!(run("$sum($states.input.xs) + 1", s.clone()), Ok(Some(json!(7))));
+        assert_eq!(
+            run("$sum($states.input.xs) + 1", s.clone()),
+            Ok(Some(json!(7)))
+        );
         assert_eq!(run("$states.input.o.a", s.clone()), Ok(Some(json!([1, 2]))));
-        assert_eq!(run("$states.input.t = 'Public'", s.clone()), Ok(Some(json!(true))));
+        assert_eq!(
+            run("$states.input.t = 'Public'", s.clone()),
+            Ok(Some(json!(true)))
+        );
         assert_eq!(run("$states.input.nope", s.clone()), Ok(None));
-        assert_eq!(run("$contains('hello$world', /^hello\\$/)", s.clone()), Ok(Some(json!(true))));
+        assert_eq!(
+            run("$contains('hello$world', /^hello\\$/)", s.clone()),
+            Ok(Some(json!(true)))
+        );
         assert_eq!(run("$states.input.xs[1]", s.clone()), Ok(Some(json!(2))));
         assert_eq!(run("($x := 2; $x * 3)", s.clone()), Ok(Some(json!(6))));
         assert_eq!(run("$range(1, 9, 9)", s.clone()), Ok(Some(json!(1))));
@@ -682,5 +1090,63 @@ mod tests {
     fn type_errors_are_reported() {
         assert!(run("'a' + 1", json!({})).is_err());
         assert!(run("$number('x')", json!({})).is_err());
+    }
+}
+
+#[cfg(test)]
+mod more_tests {
+    use super::*;
+    use crate::engine::asl::jsonata::Expr;
+    use serde_json::json;
+
+    fn run(text: &str) -> Result<Option<Value>, String> {
+        let e = Expr::parse(text, "Output").map_err(|e| e.0)?;
+        let (states, vars) = (
+            json!({"input": {"xs": [1, 2, 3], "o": {"a": 1, "b": 2}}}),
+            Map::new(),
+        );
+        let now = time::OffsetDateTime::from_unix_timestamp(1_700_000_000).unwrap();
+        let mut scope = Scope::new(&states, &vars, now);
+        Ok(match eval(&e.node, &mut scope)? {
+            Some(Val::Json(v)) => Some(v),
+            _ => None,
+        })
+    }
+
+    #[test]
+    fn higher_order_functions_call_lambdas() {
+        assert_eq!(
+            run("$map($states.input.xs, function($v){ $v * 2 })"),
+            Ok(Some(json!([2, 4, 6])))
+        );
+        assert_eq!(
+            run("$filter($states.input.xs, function($v){ $v > 1 })"),
+            Ok(Some(json!([2, 3])))
+        );
+        assert_eq!(
+            run("$reduce($states.input.xs, function($a, $v){ $a + $v })"),
+            Ok(Some(json!(6)))
+        );
+        assert_eq!(
+            run("$each($states.input.o, function($v, $k){ $k & '=' & $v })"),
+            Ok(Some(json!(["a=1", "b=2"])))
+        );
+    }
+
+    #[test]
+    fn clock_and_string_functions() {
+        assert_eq!(run("$now()"), Ok(Some(json!("2023-11-14T22:13:20.000Z"))));
+        assert_eq!(run("$millis()"), Ok(Some(json!(1_700_000_000_000i64))));
+        assert_eq!(
+            run("$toMillis('2023-11-14T22:13:20Z')"),
+            Ok(Some(json!(1_700_000_000_000i64)))
+        );
+        assert_eq!(run("$replace('a-b-c', '-', '+')"), Ok(Some(json!("a+b+c"))));
+        assert_eq!(run("$pad('7', -3, '0')"), Ok(Some(json!("007"))));
+        assert_eq!(
+            run("$base64decode($base64encode('hi'))"),
+            Ok(Some(json!("hi")))
+        );
+        assert!(run("$error('boom')").is_err());
     }
 }

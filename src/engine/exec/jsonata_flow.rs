@@ -31,7 +31,12 @@ impl Run<'_> {
     }
 
     /// A `States.QueryEvaluationError` for this state (recorded as `EvaluationFailed`).
-    pub(super) fn query_error(&self, env: &Env<'_>, field: &str, msg: impl std::fmt::Display) -> Fault {
+    pub(super) fn query_error(
+        &self,
+        env: &Env<'_>,
+        field: &str,
+        msg: impl std::fmt::Display,
+    ) -> Fault {
         let cause = format!(
             "An error occurred while executing the state '{}' (entered at the event id #{}). {msg}",
             env.state_name, env.entered_event
@@ -39,18 +44,26 @@ impl Run<'_> {
         self.record(
             "EvaluationFailed",
             Some("evaluationFailedEventDetails"),
-            json!({"error": "States.QueryEvaluationError", "cause": cause, "location": field, "state": env.state_name}),
+            || json!({"error": "States.QueryEvaluationError", "cause": cause, "location": field, "state": env.state_name}),
         );
         Fault::new("States.QueryEvaluationError", Some(cause))
     }
 
     /// Evaluates a JSONata-mode template.
-    pub(super) fn jeval(&self, t: &Template, states: &Value, env: &Env<'_>) -> Result<Value, Fault> {
+    pub(super) fn jeval(
+        &self,
+        t: &Template,
+        states: &Value,
+        env: &Env<'_>,
+    ) -> Result<Value, Fault> {
         Ok(match t {
             Template::Const(v) => v.clone(),
-            Template::Array(items) => {
-                Value::Array(items.iter().map(|i| self.jeval(i, states, env)).collect::<Result<_, _>>()?)
-            }
+            Template::Array(items) => Value::Array(
+                items
+                    .iter()
+                    .map(|i| self.jeval(i, states, env))
+                    .collect::<Result<_, _>>()?,
+            ),
             Template::Object(fields) => {
                 let mut m = Map::with_capacity(fields.len());
                 for (k, f) in fields {
@@ -59,7 +72,7 @@ impl Run<'_> {
                 Value::Object(m)
             }
             Template::Expr(e) => {
-                let mut scope = Scope::new(states, env.vars);
+                let mut scope = Scope::new(states, env.vars, self.effects.now());
                 match eval(&e.node, &mut scope) {
                     Ok(Some(Val::Json(v))) => v,
                     Ok(None) => {
@@ -100,7 +113,12 @@ impl Run<'_> {
         })
     }
 
-    fn jassign(&self, t: Option<&Template>, states: &Value, env: &Env<'_>) -> Result<Option<Vars>, Fault> {
+    fn jassign(
+        &self,
+        t: Option<&Template>,
+        states: &Value,
+        env: &Env<'_>,
+    ) -> Result<Option<Vars>, Fault> {
         match t {
             None => Ok(None),
             Some(t) => match self.jeval(t, states, env)? {
@@ -128,11 +146,20 @@ impl Run<'_> {
             Transition::Next(i) => Some(i),
             _ => None,
         };
-        Ok(Step { output, next, assigned })
+        Ok(Step {
+            output,
+            next,
+            assigned,
+        })
     }
 
     /// Pass, Choice, Wait, Succeed and Fail in JSONata mode.
-    pub(super) async fn jsonata_simple_state(&self, state: &State, raw: Value, env: &Env<'_>) -> Result<Step, Fault> {
+    pub(super) async fn jsonata_simple_state(
+        &self,
+        state: &State,
+        raw: Value,
+        env: &Env<'_>,
+    ) -> Result<Step, Fault> {
         match &state.kind {
             StateKind::Pass { .. } | StateKind::Succeed => self.jfinish(state, &raw, None, env),
             StateKind::Fail { error, cause } => {
@@ -156,7 +183,11 @@ impl Run<'_> {
                             Some(t) => self.jeval(t, &states, env)?,
                             None => raw,
                         };
-                        return Ok(Step { output, next: Some(c.next), assigned });
+                        return Ok(Step {
+                            output,
+                            next: Some(c.next),
+                            assigned,
+                        });
                     }
                 }
                 let Some(d) = default else {
@@ -182,7 +213,12 @@ impl Run<'_> {
         }
     }
 
-    fn jtext(&self, t: Option<&crate::engine::asl::Text>, raw: &Value, env: &Env<'_>) -> Result<Option<String>, Fault> {
+    fn jtext(
+        &self,
+        t: Option<&crate::engine::asl::Text>,
+        raw: &Value,
+        env: &Env<'_>,
+    ) -> Result<Option<String>, Fault> {
         use crate::engine::asl::Text;
         Ok(match t {
             None => None,

@@ -46,9 +46,12 @@ impl<'a> Run<'a> {
             let mut input = input;
             loop {
                 let Some(state) = prog.states.get(idx) else {
-                    return Err(Fault::terminal("States.Runtime", format!("No state at index {idx}")));
+                    return Err(Fault::terminal(
+                        "States.Runtime",
+                        format!("No state at index {idx}"),
+                    ));
                 };
-                if top {
+                if top && self.checkpoints {
                     self.effects.checkpoint(&Checkpoint {
                         state: state.name.clone(),
                         input: input.clone(),
@@ -58,13 +61,12 @@ impl<'a> Run<'a> {
                 if self.past_deadline() {
                     return Err(Fault::execution_timeout());
                 }
-                let ty = state.kind.type_name();
                 let entry = Entry {
                     time: self.effects.now(),
                     event: self.record(
-                        &format!("{ty}StateEntered"),
+                        history::entered_type(&state.kind),
                         Some("stateEnteredEventDetails"),
-                        history::entered(&state.name, &input),
+                        || history::entered(&state.name, &input),
                     ),
                 };
                 if interleave {
@@ -81,9 +83,9 @@ impl<'a> Run<'a> {
                     ));
                 }
                 self.record(
-                    &format!("{ty}StateExited"),
+                    history::exited_type(&state.kind),
                     Some("stateExitedEventDetails"),
-                    history::exited(&state.name, &step.output, step.assigned.as_ref()),
+                    || history::exited(&state.name, &step.output, step.assigned.as_ref()),
                 );
                 if let Some(a) = step.assigned {
                     vars.extend(a);
@@ -100,7 +102,13 @@ impl<'a> Run<'a> {
     }
 
     /// Runs one state; Task, Parallel and Map go through Retry and Catch.
-    async fn run_state(&self, state: &State, raw: Value, vars: &Vars, entry: Entry) -> Result<Step, Fault> {
+    async fn run_state(
+        &self,
+        state: &State,
+        raw: Value,
+        vars: &Vars,
+        entry: Entry,
+    ) -> Result<Step, Fault> {
         let env = |retry: Option<u32>| Env {
             vars,
             state_name: &state.name,
@@ -111,7 +119,10 @@ impl<'a> Run<'a> {
             map_item: None,
         };
         let jsonata = state.query_language == crate::engine::asl::QueryLanguage::Jsonata;
-        let retriable = matches!(state.kind, StateKind::Task(_) | StateKind::Parallel { .. } | StateKind::Map(_));
+        let retriable = matches!(
+            state.kind,
+            StateKind::Task(_) | StateKind::Parallel { .. } | StateKind::Map(_)
+        );
         if !retriable {
             return if jsonata {
                 self.jsonata_simple_state(state, raw, &env(None)).await
@@ -134,7 +145,11 @@ impl<'a> Run<'a> {
                 Err(f) if f.terminal => return Err(f),
                 Err(f) => f,
             };
-            if let Some(i) = state.retry.iter().position(|r| error_matches(&r.error_equals, &fault.error.error)) {
+            if let Some(i) = state
+                .retry
+                .iter()
+                .position(|r| error_matches(&r.error_equals, &fault.error.error))
+            {
                 let r = &state.retry[i];
                 if counts[i] < r.max_attempts {
                     let delay = retry_delay(r, counts[i]);
@@ -147,15 +162,23 @@ impl<'a> Run<'a> {
             }
             match state.kind {
                 StateKind::Map(_) => {
-                    self.record("MapStateFailed", None, Value::Null);
+                    self.record("MapStateFailed", None, || Value::Null);
                 }
                 StateKind::Parallel { .. } => {
-                    self.record("ParallelStateFailed", None, Value::Null);
+                    self.record("ParallelStateFailed", None, || Value::Null);
                 }
                 _ => {}
             }
-            if let Some(c) = state.catch.iter().find(|c| error_matches(&c.error_equals, &fault.error.error)) {
-                return if jsonata { self.jcaught(c, raw, &fault, &e) } else { self.caught(c, raw, &fault, &e) };
+            if let Some(c) = state
+                .catch
+                .iter()
+                .find(|c| error_matches(&c.error_equals, &fault.error.error))
+            {
+                return if jsonata {
+                    self.jcaught(c, raw, &fault, &e)
+                } else {
+                    self.caught(c, raw, &fault, &e)
+                };
             }
             return Err(fault);
         }
@@ -170,13 +193,23 @@ impl<'a> Run<'a> {
             Some(t) => Some(self.assign(t, &err, env)?),
             None => None,
         };
-        let output = self.result_path(&c.result_path, raw, err, env)?;
-        Ok(Step { output, next: Some(c.next), assigned })
+        let output = self.result_path(&c.result_path, raw, err)?;
+        Ok(Step {
+            output,
+            next: Some(c.next),
+            assigned,
+        })
     }
 }
 
 impl Run<'_> {
-    fn jcaught(&self, c: &Catcher, raw: Value, fault: &Fault, env: &Env<'_>) -> Result<Step, Fault> {
+    fn jcaught(
+        &self,
+        c: &Catcher,
+        raw: Value,
+        fault: &Fault,
+        env: &Env<'_>,
+    ) -> Result<Step, Fault> {
         let err = json!({
             "Error": fault.error.error,
             "Cause": fault.error.cause.clone().unwrap_or_default(),
@@ -193,7 +226,11 @@ impl Run<'_> {
             Some(t) => self.jeval(t, &states, env)?,
             None => err,
         };
-        Ok(Step { output, next: Some(c.next), assigned })
+        Ok(Step {
+            output,
+            next: Some(c.next),
+            assigned,
+        })
     }
 }
 
@@ -234,27 +271,4 @@ async fn yield_now() {
         }
     })
     .await
-}
-
-/// Polls every future until all are done; outputs keep their order.
-pub(super) async fn join_all<'f, T>(futs: Vec<BoxFut<'f, T>>) -> Vec<T> {
-    let mut futs: Vec<Option<BoxFut<'f, T>>> = futs.into_iter().map(Some).collect();
-    let mut out: Vec<Option<T>> = futs.iter().map(|_| None).collect();
-    std::future::poll_fn(|cx| {
-        let mut pending = false;
-        for (f, o) in futs.iter_mut().zip(out.iter_mut()) {
-            if let Some(fut) = f {
-                match fut.as_mut().poll(cx) {
-                    Poll::Ready(v) => {
-                        *o = Some(v);
-                        *f = None;
-                    }
-                    Poll::Pending => pending = true,
-                }
-            }
-        }
-        if pending { Poll::Pending } else { Poll::Ready(()) }
-    })
-    .await;
-    out.into_iter().flatten().collect()
 }
