@@ -16,8 +16,13 @@ TARGET="${CARGO_TARGET_DIR:-target}"
 command -v wrk >/dev/null || { echo "wrk is missing: apt-get install wrk" >&2; exit 1; }
 
 cargo build --release --quiet --bin stepgate --example hello_hyper
-STEPGATE="$TARGET/release/stepgate"
-HELLO="$TARGET/release/examples/hello_hyper"
+# Copy the binaries at once: a shared target dir may be rebuilt from another checkout.
+BIN_DIR=$(mktemp -d)
+trap 'rm -rf "$BIN_DIR"' EXIT
+cp "$TARGET/release/stepgate" "$TARGET/release/examples/hello_hyper" "$BIN_DIR/"
+STEPGATE="$BIN_DIR/stepgate"
+HELLO="$BIN_DIR/hello_hyper"
+"$STEPGATE" serve --help | grep -q -- --sfn-listen || { echo "$STEPGATE is not this checkout's build" >&2; exit 1; }
 TICKS=$(getconf CLK_TCK)
 
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
