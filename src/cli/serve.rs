@@ -122,6 +122,9 @@ pub(crate) fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         if let Some(t) = sfn_task {
             t.await.context("the Step Functions API task")??;
         }
+        if let Some(engine) = &loaded.engine {
+            engine.flush().await.context("flushing the engine store")?;
+        }
         Ok(ExitCode::SUCCESS)
     })
 }
