@@ -241,7 +241,16 @@ async fn run(app: &App, request: GatewayRequest, transcript: &mut Transcript) ->
         Err(error) => {
             transcript.error(&error);
             ctx.set_error(&error);
-            tracing::debug!(request_id = %ctx.request_id, error = %error, "gateway response");
+            if gateway_error::default_status(error.response_type).is_server_error() {
+                // Template diagnostics (with their caret excerpt) and backend failures.
+                tracing::warn!(
+                    request_id = %ctx.request_id,
+                    route = %format!("{} {}", ctx.http_method, ctx.resource_path),
+                    "{error}"
+                );
+            } else {
+                tracing::debug!(request_id = %ctx.request_id, "{error}");
+            }
             gateway_error::respond(
                 &app.api.gateway_responses,
                 &error,
