@@ -13,7 +13,8 @@ use http::Method;
 use crate::config::LoadOptions;
 use crate::pipeline::{self, GatewayRequest};
 
-use super::serve::{load_config, open, parse_vars};
+use super::serve::{load_config, parse_vars};
+use crate::server::{Gateway, Storage};
 
 /// Arguments of `stepgate invoke`.
 #[derive(Debug, clap::Args)]
@@ -70,7 +71,8 @@ pub(crate) fn run(args: InvokeArgs) -> anyhow::Result<ExitCode> {
     let config = load_config(&args.config, &options)?;
     let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
     let (response, transcript) = runtime.block_on(async {
-        let loaded = open(config, !args.persist).await?;
+        let storage = if args.persist { Storage::Configured } else { Storage::InMemory };
+        let loaded = Gateway::open(config, storage).await?;
         anyhow::Ok(pipeline::invoke_traced(&loaded.app, request).await)
     })?;
     let mut out = String::new();

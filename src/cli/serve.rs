@@ -7,18 +7,12 @@
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::sync::Arc;
 
 use anyhow::{Context, bail};
 use indexmap::IndexMap;
 
-use crate::backend::aws::{AwsBackend, AwsBackendConfig};
-use crate::backend::local::LocalBackend;
-use crate::backend::StepFunctions;
-use crate::config::{self, Backend, Config, LambdaHandler, LoadOptions};
-use crate::engine::runtime::{Clock, DefinitionSource, Engine, EngineConfig, StateMachineSource, TaskConfig};
-use crate::pipeline::{App, Identity};
-use crate::server::{self, Server};
+use crate::config::{self, Backend, Config, LoadOptions};
+use crate::server::{self, Gateway, Server, Storage};
 
 /// Arguments of `stepgate serve`.
 #[derive(Debug, clap::Args)]
@@ -49,10 +43,13 @@ pub(crate) struct ServeArgs {
     json_logs: bool,
 }
 
-/// The gateway and the backend it calls.
-pub(super) struct Loaded {
-    pub app: Arc<App>,
-    pub backend: Arc<dyn StepFunctions>,
+/// Loads the configuration, printing its warnings to stderr.
+pub(super) fn load_config(path: &Path, options: &LoadOptions) -> anyhow::Result<Config> {
+    let config = config::load_with(path, options).map_err(|e| anyhow::anyhow!("{e:#}"))?;
+    for warning in &config.warnings {
+        eprintln!("{warning:#}");
+    }
+    Ok(config)
 }
 
 /// Parses `NAME=VALUE` flags.
@@ -65,109 +62,11 @@ pub(super) fn parse_vars(vars: &[String]) -> anyhow::Result<IndexMap<String, Str
         .collect()
 }
 
-/// Loads the configuration, printing its warnings to stderr.
-pub(super) fn load_config(path: &Path, options: &LoadOptions) -> anyhow::Result<Config> {
-    let config = config::load_with(path, options).map_err(|e| anyhow::anyhow!("{e:#}"))?;
-    for warning in &config.warnings {
-        eprintln!("{warning:#}");
-    }
-    Ok(config)
-}
-
-/// Opens the backend the configuration names and builds the gateway over it.
-pub(super) async fn open(config: Config, in_memory: bool) -> anyhow::Result<Loaded> {
-    let (backend, identity): (Arc<dyn StepFunctions>, Identity) = match &config.backend {
-        Backend::Local(settings) => {
-            let engine_config = engine_config(&config, in_memory)?;
-            let engine = Engine::open(engine_config).await.context("cannot open the local engine")?;
-            let identity = Identity {
-                account_id: settings.account_id.clone(),
-                region: settings.region.clone(),
-                ..Identity::default()
-            };
-            (Arc::new(LocalBackend::new(engine)), identity)
-        }
-        Backend::Aws(settings) => {
-            let aws = AwsBackendConfig {
-                region: settings.region.clone(),
-                endpoint_url: settings.endpoint_url.clone(),
-                profile: settings.profile.clone(),
-                ..AwsBackendConfig::default()
-            };
-            let identity = Identity {
-                region: settings.region.clone().unwrap_or_else(|| Identity::default().region),
-                ..Identity::default()
-            };
-            (Arc::new(AwsBackend::new(&aws).await), identity)
-        }
-    };
-    let app = App::new(config.api.clone(), backend.clone())
-        .context("the API's routes")?
-        .with_limits(config.limits)
-        .with_identity(identity);
-    Ok(Loaded { app: Arc::new(app), backend })
-}
-
-/// The local engine's settings from `stepgate.yaml`.
-fn engine_config(config: &Config, in_memory: bool) -> anyhow::Result<EngineConfig> {
-    let Backend::Local(local) = &config.backend else {
-        bail!("not a local backend");
-    };
-    let mut tasks = TaskConfig {
-        lambda_endpoint: local.lambda_endpoint.clone(),
-        mock_config: local.mock_config.as_ref().map(|m| m.path.clone()),
-        ..TaskConfig::default()
-    };
-    for (name, handler) in &local.lambda_handlers {
-        let argv = match handler {
-            LambdaHandler::Command { argv } => argv.clone(),
-            // The engine runs Lambda tasks as commands; a fixed answer is a command that
-            // prints it (after the configured delay).
-            LambdaHandler::Return { payload, delay } => vec![
-                "sh".into(),
-                "-c".into(),
-                format!("sleep {}; printf '%s' \"$0\"", delay.as_secs_f64()),
-                payload.to_string(),
-            ],
-            LambdaHandler::Error { error, cause } => vec![
-                "sh".into(),
-                "-c".into(),
-                "printf '%s' \"$0\"; exit 1".into(),
-                serde_json::json!({"errorType": error, "errorMessage": cause}).to_string(),
-            ],
-        };
-        tasks.lambda_commands.insert(name.clone(), argv);
-    }
-    let state_machines = config
-        .state_machines
-        .iter()
-        .map(|m| StateMachineSource {
-            name: m.name.clone(),
-            r#type: match m.kind {
-                config::StateMachineType::Standard => crate::engine::runtime::StateMachineType::Standard,
-                config::StateMachineType::Express => crate::engine::runtime::StateMachineType::Express,
-            },
-            definition: DefinitionSource::Inline(match &m.definition {
-                config::StateMachineDefinition::Text(t) => t.clone(),
-                config::StateMachineDefinition::Json(v) => v.to_string(),
-            }),
-            role_arn: None,
-        })
-        .collect();
-    Ok(EngineConfig {
-        data_dir: if in_memory { None } else { local.data_dir.clone() },
-        state_machines,
-        region: local.region.clone(),
-        account_id: local.account_id.clone(),
-        tasks,
-        clock: Clock::System,
-    })
-}
-
 fn init_logging(json: bool) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_ansi(ansi).with_writer(std::io::stderr);
     let _ = if json { builder.json().try_init() } else { builder.try_init() };
 }
 
@@ -190,7 +89,7 @@ pub(crate) fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     runtime.block_on(async move {
         let listen = config.listen;
         let local = matches!(config.backend, Backend::Local(_));
-        let loaded = open(config, false).await?;
+        let loaded = Gateway::open(config, Storage::Configured).await?;
         let server = Server::bind(listen, loaded.app.clone())
             .await
             .with_context(|| format!("cannot listen on {listen}"))?;
@@ -223,6 +122,9 @@ pub(crate) fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         signal.abort();
         if let Some(t) = sfn_task {
             t.await.context("the Step Functions API task")??;
+        }
+        if let Some(engine) = &loaded.engine {
+            engine.flush().await.context("flushing the engine store")?;
         }
         Ok(ExitCode::SUCCESS)
     })

@@ -7,7 +7,6 @@ use std::time::SystemTime;
 use base64::Engine as _;
 use sha2::Digest as _;
 use time::OffsetDateTime;
-use time::macros::format_description;
 
 use super::{App, GatewayError, GatewayRequest, header};
 use crate::routing::Match;
@@ -19,9 +18,7 @@ pub struct RequestContext {
     pub request_id: String,
     /// `$context.extendedRequestId` (also `x-amz-apigw-id`).
     pub extended_request_id: String,
-    /// `$context.requestTime`: `21/Nov/2026:13:15:42 +0000`.
-    pub request_time: String,
-    /// `$context.requestTimeEpoch`: epoch milliseconds.
+    /// `$context.requestTimeEpoch`: epoch milliseconds (`requestTime` is formatted from it).
     pub request_time_epoch: i64,
     pub http_method: String,
     /// `$context.path`: the path as requested on an execute-api URL, stage included.
@@ -51,14 +48,12 @@ impl RequestContext {
     /// The context of a request, before any phase ran.
     pub fn new(app: &App, request: &GatewayRequest, route: Option<&Match<'_, usize>>) -> RequestContext {
         let now = OffsetDateTime::from(SystemTime::now());
-        let clf = format_description!(
-            "[day]/[month repr:short]/[year]:[hour]:[minute]:[second] [offset_hour sign:mandatory][offset_minute]"
-        );
         let domain_name = header(&request.headers, "host")
             .map(|h| h.split(':').next().unwrap_or(h).to_string())
             .unwrap_or_else(|| "localhost".to_string());
         let domain_prefix = domain_name.split('.').next().unwrap_or("").to_string();
         let resource_path = route.map(|m| m.resource_path.to_string()).unwrap_or_default();
+        let resource_id = route.map(|m| app.resource_ids[*m.value].clone()).unwrap_or_default();
         let query = request
             .query
             .as_deref()
@@ -66,9 +61,8 @@ impl RequestContext {
             .unwrap_or_default();
         let api = app.api();
         RequestContext {
-            request_id: uuid::Uuid::new_v4().to_string(),
+            request_id: request_id(),
             extended_request_id: extended_request_id(),
-            request_time: now.format(&clf).unwrap_or_default(),
             request_time_epoch: (now.unix_timestamp_nanos() / 1_000_000) as i64,
             http_method: request.method.as_str().to_string(),
             path: if api.stage_in_path {
@@ -76,7 +70,7 @@ impl RequestContext {
             } else {
                 format!("/{}{}", api.stage, request.path)
             },
-            resource_id: resource_id(&resource_path),
+            resource_id,
             resource_path,
             stage: api.stage.clone(),
             api_id: app.identity.api_id.clone(),
@@ -104,7 +98,7 @@ impl RequestContext {
         match name {
             "requestId" | "awsEndpointRequestId" => s(&self.request_id),
             "extendedRequestId" => s(&self.extended_request_id),
-            "requestTime" => s(&self.request_time),
+            "requestTime" => Some(crate::apigw::format_request_time(self.request_time_epoch)),
             "requestTimeEpoch" => Some(self.request_time_epoch.to_string()),
             "httpMethod" => s(&self.http_method),
             "path" => s(&self.path),
@@ -142,6 +136,11 @@ impl RequestContext {
     }
 }
 
+/// A random (version 4) UUID from the thread-local generator: no system call per request.
+fn request_id() -> String {
+    uuid::Builder::from_random_bytes(rand::random()).into_uuid().to_string()
+}
+
 /// An id in the shape of API Gateway's `extendedRequestId` (`Ab1CdEFGIAMEbXw=`).
 fn extended_request_id() -> String {
     let bytes: [u8; 10] = rand::random();
@@ -149,7 +148,7 @@ fn extended_request_id() -> String {
 }
 
 /// A stable 10-character id for a resource path, in the shape of API Gateway's resource ids.
-fn resource_id(resource_path: &str) -> String {
+pub(crate) fn resource_id(resource_path: &str) -> String {
     if resource_path.is_empty() {
         return String::new();
     }

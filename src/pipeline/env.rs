@@ -121,7 +121,9 @@ fn build(app: &App, request: &GatewayRequest, ctx: &RequestContext) -> apigw::Te
             user_agent: None,
             path: None,
             identity,
-            ..apigw::RequestContext::default()
+            authorizer: None,
+            error: None,
+            extra: Vec::new(),
         },
     };
     let limits = app.limits();

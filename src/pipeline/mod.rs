@@ -112,6 +112,8 @@ pub struct GatewayResponse {
 pub struct App {
     api: config::Api,
     router: Router<usize>,
+    /// `$context.resourceId` of each route, computed once.
+    resource_ids: Vec<String>,
     backend: Arc<dyn StepFunctions>,
     http: integration::HttpClient,
     limits: config::Limits,
@@ -150,9 +152,11 @@ impl App {
         for (i, route) in api.routes.iter().enumerate() {
             router.insert(&route.http_method, &route.path_template, i)?;
         }
+        let resource_ids = api.routes.iter().map(|r| context::resource_id(&r.path_template)).collect();
         Ok(App {
             api,
             router,
+            resource_ids,
             backend,
             http: integration::HttpClient::new(),
             limits: config::Limits::default(),
@@ -237,7 +241,16 @@ async fn run(app: &App, request: GatewayRequest, transcript: &mut Transcript) ->
         Err(error) => {
             transcript.error(&error);
             ctx.set_error(&error);
-            tracing::debug!(request_id = %ctx.request_id, error = %error, "gateway response");
+            if gateway_error::default_status(error.response_type).is_server_error() {
+                // Template diagnostics (with their caret excerpt) and backend failures.
+                tracing::warn!(
+                    request_id = %ctx.request_id,
+                    route = %format!("{} {}", ctx.http_method, ctx.resource_path),
+                    "{error}"
+                );
+            } else {
+                tracing::debug!(request_id = %ctx.request_id, "{error}");
+            }
             gateway_error::respond(
                 &app.api.gateway_responses,
                 &error,

@@ -43,7 +43,7 @@ impl Sources<'_> {
 }
 
 fn last_header(headers: &HeaderMap, name: &str) -> Option<String> {
-    headers.get_all(name).iter().filter_map(|v| v.to_str().ok()).last().map(str::to_string)
+    headers.get_all(name).iter().filter_map(|v| v.to_str().ok()).next_back().map(str::to_string)
 }
 
 fn all_headers(headers: &HeaderMap, name: &str) -> Option<String> {

@@ -133,13 +133,12 @@ pub(crate) fn map_request(
     let mut query: Vec<(String, String)> = Vec::new();
     let mut path: Vec<(String, String)> = Vec::new();
     for (target, source) in &integration.request_parameters {
-        if let IntegrationRequestTarget::Header(name) = target {
-            if forbidden_header(&integration.kind, name) {
+        if let IntegrationRequestTarget::Header(name) = target
+            && forbidden_header(&integration.kind, name) {
                 return Err(GatewayError::configuration(format!(
                     "integration.request.header.{name} cannot be mapped"
                 )));
             }
-        }
         let Some(value) = sources.resolve(source) else {
             continue;
         };

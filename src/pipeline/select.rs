@@ -27,13 +27,11 @@ pub(crate) fn select_response<'i>(
     endpoint: &EndpointResponse,
 ) -> Result<(&'i IntegrationResponse, SelectedBy), GatewayError> {
     let patterned = || integration.responses.iter().filter_map(|r| r.selection_pattern.as_ref().map(|p| (r, p)));
-    if mode == SelectionMode::Extended {
-        if let Some(text) = &endpoint.error_text {
-            if let Some((r, _)) = patterned().find(|(_, p)| p.is_match(text)) {
+    if mode == SelectionMode::Extended
+        && let Some(text) = &endpoint.error_text
+            && let Some((r, _)) = patterned().find(|(_, p)| p.is_match(text)) {
                 return Ok((r, SelectedBy::ErrorText));
             }
-        }
-    }
     let status = endpoint.status.to_string();
     if let Some((r, _)) = patterned().find(|(_, p)| p.is_match(&status)) {
         return Ok((r, SelectedBy::StatusCode));
@@ -50,33 +48,13 @@ pub(crate) fn select_response<'i>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::{IntegrationType, PassthroughBehavior, SelectionPattern};
+    use crate::config::IntegrationType;
+    use crate::pipeline::tests::{integration as make, rule};
     use bytes::Bytes;
     use http::HeaderMap;
-    use indexmap::IndexMap;
-    use std::time::Duration;
-
-    fn rule(pattern: Option<&str>, status: u16) -> IntegrationResponse {
-        IntegrationResponse {
-            selection_pattern: pattern.map(|p| SelectionPattern::new(p).unwrap()),
-            status_code: status,
-            response_parameters: vec![],
-            response_templates: IndexMap::new(),
-            content_handling: None,
-        }
-    }
 
     fn integration(responses: Vec<IntegrationResponse>) -> Integration {
-        Integration {
-            kind: IntegrationType::Mock,
-            credentials: None,
-            request_templates: IndexMap::new(),
-            passthrough_behavior: PassthroughBehavior::WhenNoMatch,
-            request_parameters: vec![],
-            responses,
-            timeout: Duration::from_secs(29),
-            content_handling: None,
-        }
+        make(IntegrationType::Mock, &[], responses)
     }
 
     fn endpoint(status: u16, error_text: Option<&str>) -> EndpointResponse {

@@ -76,7 +76,7 @@ fn templates(list: &[(&str, &str)]) -> IndexMap<String, vtl::Template> {
     list.iter().map(|(k, v)| (k.to_string(), template(v))).collect()
 }
 
-fn rule(pattern: Option<&str>, status: u16) -> IntegrationResponse {
+pub(super) fn rule(pattern: Option<&str>, status: u16) -> IntegrationResponse {
     IntegrationResponse {
         selection_pattern: pattern.map(|p| SelectionPattern::new(p).unwrap()),
         status_code: status,
@@ -86,7 +86,7 @@ fn rule(pattern: Option<&str>, status: u16) -> IntegrationResponse {
     }
 }
 
-fn integration(kind: IntegrationType, request_templates: &[(&str, &str)], responses: Vec<IntegrationResponse>) -> Integration {
+pub(super) fn integration(kind: IntegrationType, request_templates: &[(&str, &str)], responses: Vec<IntegrationResponse>) -> Integration {
     Integration {
         kind,
         credentials: None,

@@ -68,11 +68,10 @@ impl PathTemplate {
             let last = parts.len() - 1;
             for (i, part) in parts.into_iter().enumerate() {
                 let segment = parse_segment(part)?;
-                if let Segment::Greedy(name) = &segment {
-                    if i != last {
+                if let Segment::Greedy(name) = &segment
+                    && i != last {
                         return Err(TemplateError::GreedyNotLast(name.clone()));
                     }
-                }
                 if let Segment::Param(name) | Segment::Greedy(name) = &segment {
                     let dup = segments.iter().any(|s| {
                         matches!(s, Segment::Param(n) | Segment::Greedy(n) if n == name)

@@ -16,8 +16,11 @@
 //! # }
 //! ```
 
+mod bootstrap;
 pub mod sfn_api;
 mod service;
+
+pub use bootstrap::{Error, Gateway, Storage};
 
 use std::future::Future;
 use std::net::SocketAddr;

@@ -24,8 +24,13 @@ impl Clock {
         Clock::Accelerated { factor, origin: Instant::now(), origin_time: OffsetDateTime::now_utc() }
     }
 
-    /// The current time on this clock.
+    /// The current time on this clock, in whole milliseconds (the precision AWS reports).
     pub fn now(&self) -> OffsetDateTime {
+        let now = self.now_precise();
+        now.replace_nanosecond(now.nanosecond() / 1_000_000 * 1_000_000).unwrap_or(now)
+    }
+
+    fn now_precise(&self) -> OffsetDateTime {
         match self {
             Clock::System => OffsetDateTime::now_utc(),
             Clock::Accelerated { factor, origin, origin_time } => {

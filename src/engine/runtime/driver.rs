@@ -4,7 +4,6 @@
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use serde_json::{Value, json};
 use time::OffsetDateTime;
@@ -27,6 +26,8 @@ pub(crate) struct EventLog {
 /// A STANDARD execution running in this process.
 #[derive(Debug)]
 pub(crate) struct Running {
+    /// The execution's position in the store, which keys its history and checkpoint.
+    pub(crate) seq: i64,
     pub(crate) log: Mutex<EventLog>,
     pub(crate) abort: Mutex<Option<AbortHandle>>,
     pub(crate) done: tokio::sync::watch::Sender<bool>,
@@ -34,17 +35,17 @@ pub(crate) struct Running {
 
 impl Running {
     /// Appends an event (unless the execution is closed); returns its id.
-    pub(crate) fn append(&self, inner: &Inner, arn: &str, event: HistoryEvent) -> Option<i64> {
+    pub(crate) fn append(&self, inner: &Inner, event: HistoryEvent) -> Option<i64> {
         let mut log = self.log.lock().expect("invariant: event log lock");
         if log.closed {
             return None;
         }
-        Some(append_locked(&mut log, inner, arn, event))
+        Some(append_locked(&mut log, inner, self.seq, event))
     }
 }
 
 /// Appends an event to an open log; the caller holds the lock.
-pub(crate) fn append_locked(log: &mut EventLog, inner: &Inner, arn: &str, event: HistoryEvent) -> i64 {
+pub(crate) fn append_locked(log: &mut EventLog, inner: &Inner, seq: i64, event: HistoryEvent) -> i64 {
     log.last_id += 1;
     let record = HistoryEventRecord {
         id: log.last_id,
@@ -54,9 +55,8 @@ pub(crate) fn append_locked(log: &mut EventLog, inner: &Inner, arn: &str, event:
         details_key: event.details_key,
         details: event.details,
     };
-    let arn = arn.to_string();
     let id = record.id;
-    inner.store.write(move |c| store::insert_event(c, &arn, &record));
+    inner.store.write(move |c| store::insert_event(c, seq, &record));
     id
 }
 
@@ -131,17 +131,8 @@ impl Effects for ExecutionEffects {
             *count += 1;
             *count - 1
         };
-        let deadline = request.timeout_seconds.map(|s| self.inner.clock.now() + Duration::from_secs(s));
-        let work = self.run_task(request, invocation);
-        match deadline {
-            None => work.await,
-            Some(deadline) => tokio::select! {
-                result = work => result,
-                () = self.inner.clock.sleep_until(deadline) => {
-                    Err(StateError { error: "States.Timeout".into(), cause: None })
-                }
-            },
-        }
+        // TimeoutSeconds is enforced by the interpreter; HeartbeatSeconds here.
+        self.run_task(request, invocation).await
     }
 
     async fn sleep_until(&self, until: OffsetDateTime) {
@@ -150,9 +141,9 @@ impl Effects for ExecutionEffects {
             resume.take().map(|(_, deadline, _)| deadline)
         };
         let until = saved.unwrap_or(until);
-        if self.running.is_some() {
-            let arn = self.arn.clone();
-            self.inner.store.write(move |c| store::set_wait_until(c, &arn, until));
+        if let Some(running) = &self.running {
+            let seq = running.seq;
+            self.inner.store.write(move |c| store::set_wait_until(c, seq, until));
         }
         self.inner.clock.sleep_until(until).await;
     }
@@ -163,7 +154,7 @@ impl Effects for ExecutionEffects {
 
     fn record(&self, event: HistoryEvent) {
         if let Some(running) = &self.running {
-            running.append(&self.inner, &self.arn, event);
+            running.append(&self.inner, event);
         }
     }
 
@@ -183,9 +174,9 @@ impl Effects for ExecutionEffects {
         if running.log.lock().expect("invariant: event log lock").closed {
             return;
         }
-        let arn = self.arn.clone();
+        let seq = running.seq;
         let checkpoint = checkpoint.clone();
-        self.inner.store.write(move |c| store::put_checkpoint(c, &arn, &checkpoint));
+        self.inner.store.write(move |c| store::put_checkpoint(c, seq, &checkpoint));
     }
 }
 
@@ -194,11 +185,13 @@ pub(crate) fn spawn(
     inner: &Arc<Inner>,
     machine: &Arc<Machine>,
     record: ExecutionRecord,
+    seq: i64,
     resume: Option<CheckpointRecord>,
     last_event_id: i64,
 ) {
     let (done, _) = tokio::sync::watch::channel(false);
     let running = Arc::new(Running {
+        seq,
         log: Mutex::new(EventLog { last_id: last_event_id, closed: false }),
         abort: Mutex::new(None),
         done,
@@ -254,17 +247,18 @@ fn finish(inner: &Inner, arn: &str, running: &Running, outcome: Outcome) {
         Outcome::TimedOut(e) => (ExecutionStatus::TimedOut, None, Some(e)),
     };
     if !interpreter::RECORDS_EXECUTION_EVENTS {
-        append_locked(&mut log, inner, arn, terminal_event(status, output.as_deref(), error.as_ref()));
+        append_locked(&mut log, inner, running.seq, terminal_event(status, output.as_deref(), error.as_ref()));
     }
     log.closed = true;
     let stop = inner.clock.now();
     let arn_owned = arn.to_string();
+    let seq = running.seq;
     inner.store.write(move |c| {
         let (error, cause) = match &error {
             Some(e) => (Some(e.error.as_str()), e.cause.as_deref()),
             None => (None, None),
         };
-        store::close_execution(c, &arn_owned, status, stop, output.as_deref(), error, cause)?;
+        store::close_execution(c, &arn_owned, seq, status, stop, output.as_deref(), error, cause)?;
         store::close_task_tokens_of(c, &arn_owned)
     });
     drop(log);

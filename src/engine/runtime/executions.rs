@@ -54,7 +54,7 @@ struct Prepared {
 }
 
 enum Inserted {
-    New,
+    New(i64),
     Existing(ExecutionRecord),
 }
 
@@ -96,14 +96,14 @@ impl Engine {
             .inner
             .store
             .durable(move |c| {
-                if let Some(existing) = store::get_execution(c, &row.arn)? {
-                    return Ok(Inserted::Existing(existing));
-                }
-                store::insert_execution(c, &row)?;
+                let Some(seq) = store::insert_execution(c, &row)? else {
+                    let existing = store::get_execution(c, &row.arn)?;
+                    return Ok(Inserted::Existing(existing.ok_or(rusqlite::Error::QueryReturnedNoRows)?));
+                };
                 if !interpreter::RECORDS_EXECUTION_EVENTS {
-                    store::insert_event(c, &row.arn, &started)?;
+                    store::insert_event(c, seq, &started)?;
                 }
-                Ok(Inserted::New)
+                Ok(Inserted::New(seq))
             })
             .await?;
         match inserted {
@@ -115,9 +115,9 @@ impl Engine {
                     Err(Error::ExecutionAlreadyExists { arn: execution_arn })
                 }
             }
-            Inserted::New => {
+            Inserted::New(seq) => {
                 let last_event_id = if interpreter::RECORDS_EXECUTION_EVENTS { 0 } else { 1 };
-                driver::spawn(&self.inner, &p.machine, record, None, last_event_id);
+                driver::spawn(&self.inner, &p.machine, record, seq, None, last_event_id);
                 Ok(StartedExecution { execution_arn, start_date })
             }
         }
@@ -246,14 +246,16 @@ impl Engine {
         standard_arn(execution_arn)?;
         let running = self.inner.running.lock().expect("invariant: running map lock").get(execution_arn).cloned();
         if let Some(running) = running {
-            if let Some(stop) = self.abort(execution_arn, &running, error.as_deref(), cause.as_deref()) {
+            if let Some(stop) = self.abort(&running, error.as_deref(), cause.as_deref()) {
                 let arn = execution_arn.to_string();
+                let seq = running.seq;
                 self.inner
                     .store
                     .durable(move |c| {
                         store::close_execution(
                             c,
                             &arn,
+                            seq,
                             ExecutionStatus::Aborted,
                             stop,
                             None,
@@ -276,7 +278,6 @@ impl Engine {
     /// task; `None` when it had already ended.
     fn abort(
         &self,
-        execution_arn: &str,
         running: &driver::Running,
         error: Option<&str>,
         cause: Option<&str>,
@@ -295,7 +296,7 @@ impl Engine {
                 details.remove("error");
             }
         }
-        driver::append_locked(&mut log, &self.inner, execution_arn, event);
+        driver::append_locked(&mut log, &self.inner, running.seq, event);
         log.closed = true;
         Some(self.inner.clock.now())
     }
@@ -358,7 +359,10 @@ impl Engine {
         let mut events = self
             .inner
             .store
-            .read(move |c| store::list_events(c, &arn, reverse_order, after, size + 1))
+            .read(move |c| match store::execution_seq(c, &arn)? {
+                Some(seq) => store::list_events(c, seq, reverse_order, after, size + 1),
+                None => Ok(Vec::new()),
+            })
             .await?;
         let next_token = if events.len() > size {
             events.truncate(size);
@@ -424,17 +428,16 @@ impl Engine {
     /// Resumes every execution left RUNNING by an earlier process.
     pub(crate) async fn resume_running(&self) -> Result<(), store::Error> {
         let running = self.inner.store.read(store::running_executions).await?;
-        for record in running {
-            let arn = record.arn.clone();
+        for (seq, record) in running {
             let (checkpoint, last_id) = self
                 .inner
                 .store
-                .read(move |c| Ok((store::get_checkpoint(c, &arn)?, store::last_event_id(c, &arn)?)))
+                .read(move |c| Ok((store::get_checkpoint(c, seq)?, store::last_event_id(c, seq)?)))
                 .await?;
             match self.machine(&record.state_machine_arn) {
                 Some(machine) => {
                     tracing::info!(execution = %record.arn, state = ?checkpoint.as_ref().map(|k| &k.checkpoint.state), "resuming execution");
-                    driver::spawn(&self.inner, &machine, record, checkpoint, last_id);
+                    driver::spawn(&self.inner, &machine, record, seq, checkpoint, last_id);
                 }
                 None => {
                     let arn = record.arn.clone();
@@ -443,6 +446,7 @@ impl Engine {
                         store::close_execution(
                             c,
                             &arn,
+                            seq,
                             ExecutionStatus::Failed,
                             stop,
                             None,

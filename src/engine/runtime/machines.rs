@@ -57,7 +57,7 @@ impl Engine {
             role_arn: input.role_arn,
             creation_date: self.inner.clock.now(),
         };
-        self.register(record, &definition).await
+        self.register(record).await
     }
 
     /// DeleteStateMachine. Running executions finish; new ones cannot start.
@@ -118,11 +118,9 @@ impl Engine {
     }
 
     /// Compiles, stores (durably) and registers a machine.
-    async fn register(&self, record: StateMachineRecord, definition: &Value) -> Result<StateMachineRecord, Error> {
-        if record.r#type == StateMachineType::Express {
-            check_express(definition).map_err(|reason| Error::InvalidDefinition { reason })?;
-        }
-        let program = interpreter::compile(&record.definition).map_err(|reason| Error::InvalidDefinition { reason })?;
+    async fn register(&self, record: StateMachineRecord) -> Result<StateMachineRecord, Error> {
+        let program = interpreter::compile(&record.definition, record.r#type)
+            .map_err(|reason| Error::InvalidDefinition { reason })?;
         let stored = record.clone();
         self.inner.store.durable(move |c| store::put_state_machine(c, &stored)).await?;
         let machine = Arc::new(Machine { record: record.clone(), program });
@@ -156,7 +154,7 @@ impl Engine {
             role_arn: source.role_arn.clone().unwrap_or_else(|| DEFAULT_ROLE_ARN.into()),
             creation_date,
         };
-        self.register(record, &definition).await.map_err(|e| fail(e.to_string()))?;
+        self.register(record).await.map_err(|e| fail(e.to_string()))?;
         Ok(())
     }
 
@@ -165,7 +163,7 @@ impl Engine {
         let records = self.inner.store.read(store::load_state_machines).await?;
         let mut machines = self.inner.machines.write().expect("invariant: machines lock");
         for record in records {
-            match interpreter::compile(&record.definition) {
+            match interpreter::compile(&record.definition, record.r#type) {
                 Ok(program) => {
                     machines.insert(record.arn.clone(), Arc::new(Machine { record, program }));
                 }
@@ -196,60 +194,10 @@ fn parse_json_or_yaml(text: &str) -> Result<Value, String> {
     }
 }
 
-/// AWS's restrictions for EXPRESS machines: no `.sync`, `.waitForTaskToken` or activities.
-fn check_express(definition: &Value) -> Result<(), String> {
-    fn walk(states: &Value, at: &str) -> Result<(), String> {
-        for (name, state) in states.as_object().into_iter().flatten() {
-            let here = format!("{at}/States/{name}");
-            if let Some(resource) = state.get("Resource").and_then(Value::as_str) {
-                let problem = if resource.ends_with(".waitForTaskToken") {
-                    Some("'.waitForTaskToken' service integration".to_string())
-                } else if resource.contains(".sync") {
-                    Some("'.sync' service integration".to_string())
-                } else if resource.contains(":activity:") {
-                    Some("Activities".to_string())
-                } else {
-                    None
-                };
-                if let Some(problem) = problem {
-                    return Err(format!(
-                        "SCHEMA_VALIDATION_FAILED: Express state machine does not support {problem} at {here}/Resource"
-                    ));
-                }
-            }
-            for (i, branch) in state.get("Branches").and_then(Value::as_array).into_iter().flatten().enumerate() {
-                walk(&branch["States"], &format!("{here}/Branches/{i}"))?;
-            }
-            for key in ["Iterator", "ItemProcessor"] {
-                if let Some(inner) = state.get(key) {
-                    walk(&inner["States"], &format!("{here}/{key}"))?;
-                }
-            }
-        }
-        Ok(())
-    }
-    walk(&definition["States"], "")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use serde_json::json;
-
-    #[test]
-    fn express_rejects_callbacks_with_their_path() {
-        let def = json!({"StartAt": "P", "States": {"P": {"Type": "Parallel", "End": true, "Branches": [
-            {"StartAt": "T", "States": {"T": {"Type": "Task", "End": true,
-              "Resource": "arn:aws:states:::sqs:sendMessage.waitForTaskToken"}}}]}}});
-        assert_eq!(
-            check_express(&def).unwrap_err(),
-            "SCHEMA_VALIDATION_FAILED: Express state machine does not support '.waitForTaskToken' \
-             service integration at /States/P/Branches/0/States/T/Resource"
-        );
-        let ok = json!({"StartAt": "T", "States": {"T": {"Type": "Task", "End": true,
-            "Resource": "arn:aws:states:::lambda:invoke"}}});
-        assert!(check_express(&ok).is_ok());
-    }
 
     #[test]
     fn yaml_definitions_are_accepted() {

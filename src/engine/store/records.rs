@@ -35,17 +35,17 @@ CREATE TABLE IF NOT EXISTS executions (
 CREATE INDEX IF NOT EXISTS executions_by_machine ON executions (state_machine_arn, seq);
 CREATE INDEX IF NOT EXISTS executions_by_status ON executions (status);
 CREATE TABLE IF NOT EXISTS history_events (
-    execution_arn TEXT NOT NULL,
+    execution_seq INTEGER NOT NULL,
     id INTEGER NOT NULL,
     previous_event_id INTEGER NOT NULL,
     timestamp INTEGER NOT NULL,
     type TEXT NOT NULL,
     details_key TEXT,
     details TEXT,
-    PRIMARY KEY (execution_arn, id)
+    PRIMARY KEY (execution_seq, id)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS checkpoints (
-    execution_arn TEXT PRIMARY KEY,
+    execution_seq INTEGER PRIMARY KEY,
     state TEXT NOT NULL,
     input TEXT NOT NULL,
     variables TEXT NOT NULL,
@@ -235,11 +235,14 @@ fn execution_row(r: &Row<'_>) -> rusqlite::Result<(i64, ExecutionRecord)> {
     ))
 }
 
-pub fn insert_execution(c: &Connection, e: &ExecutionRecord) -> rusqlite::Result<()> {
+/// Inserts a new execution and returns its position (`seq`), or `None` when an
+/// execution with that ARN exists already.
+pub fn insert_execution(c: &Connection, e: &ExecutionRecord) -> rusqlite::Result<Option<i64>> {
     c.prepare_cached(
         "INSERT INTO executions (arn, state_machine_arn, name, status, start_date, stop_date,
                                  input, output, error, cause, trace_header, test_case)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)
+         ON CONFLICT (arn) DO NOTHING",
     )?
     .execute(params![
         e.arn,
@@ -254,8 +257,13 @@ pub fn insert_execution(c: &Connection, e: &ExecutionRecord) -> rusqlite::Result
         e.cause,
         e.trace_header,
         e.test_case
-    ])?;
-    Ok(())
+    ])
+    .map(|changed| (changed == 1).then(|| c.last_insert_rowid()))
+}
+
+/// The position (`seq`) of an execution, which keys its history and checkpoint.
+pub fn execution_seq(c: &Connection, arn: &str) -> rusqlite::Result<Option<i64>> {
+    c.prepare_cached("SELECT seq FROM executions WHERE arn = ?1")?.query_row([arn], |r| r.get(0)).optional()
 }
 
 pub fn get_execution(c: &Connection, arn: &str) -> rusqlite::Result<Option<ExecutionRecord>> {
@@ -269,6 +277,7 @@ pub fn get_execution(c: &Connection, arn: &str) -> rusqlite::Result<Option<Execu
 pub fn close_execution(
     c: &Connection,
     arn: &str,
+    seq: i64,
     status: ExecutionStatus,
     stop_date: OffsetDateTime,
     output: Option<&str>,
@@ -281,7 +290,7 @@ pub fn close_execution(
              WHERE arn = ?1 AND status = 'RUNNING'",
         )?
         .execute(params![arn, status.as_str(), to_millis(stop_date), output, error, cause])?;
-    c.prepare_cached("DELETE FROM checkpoints WHERE execution_arn = ?1")?.execute([arn])?;
+    c.prepare_cached("DELETE FROM checkpoints WHERE execution_seq = ?1")?.execute([seq])?;
     Ok(changed == 1)
 }
 
@@ -311,13 +320,13 @@ pub fn list_executions(
     rows.collect()
 }
 
-/// Every execution still RUNNING (to resume after a restart), oldest first.
-pub fn running_executions(c: &Connection) -> rusqlite::Result<Vec<ExecutionRecord>> {
+/// Every execution still RUNNING (to resume after a restart), oldest first, with its seq.
+pub fn running_executions(c: &Connection) -> rusqlite::Result<Vec<(i64, ExecutionRecord)>> {
     let mut statement = c.prepare_cached(&format!(
         "SELECT {EXECUTION_COLUMNS} FROM executions WHERE status = 'RUNNING' ORDER BY seq"
     ))?;
     let rows = statement.query_map([], execution_row)?;
-    rows.map(|r| r.map(|(_, e)| e)).collect()
+    rows.collect()
 }
 
 // === history events ===
@@ -336,18 +345,18 @@ pub struct HistoryEventRecord {
     pub details: Value,
 }
 
-pub fn insert_event(c: &Connection, execution_arn: &str, e: &HistoryEventRecord) -> rusqlite::Result<()> {
+pub fn insert_event(c: &Connection, execution_seq: i64, e: &HistoryEventRecord) -> rusqlite::Result<()> {
     let details = match &e.details {
         Value::Null => None,
         v => Some(v.to_string()),
     };
     c.prepare_cached(
         "INSERT OR REPLACE INTO history_events
-             (execution_arn, id, previous_event_id, timestamp, type, details_key, details)
+             (execution_seq, id, previous_event_id, timestamp, type, details_key, details)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
     )?
     .execute(params![
-        execution_arn,
+        execution_seq,
         e.id,
         e.previous_event_id,
         to_millis(e.timestamp),
@@ -361,21 +370,21 @@ pub fn insert_event(c: &Connection, execution_arn: &str, e: &HistoryEventRecord)
 /// Events in id order (or reversed), strictly after `after_id` in that order.
 pub fn list_events(
     c: &Connection,
-    execution_arn: &str,
+    execution_seq: i64,
     reverse: bool,
     after_id: Option<i64>,
     limit: usize,
 ) -> rusqlite::Result<Vec<HistoryEventRecord>> {
     let sql = if reverse {
         "SELECT id, previous_event_id, timestamp, type, details_key, details FROM history_events
-         WHERE execution_arn = ?1 AND id < ?2 ORDER BY id DESC LIMIT ?3"
+         WHERE execution_seq = ?1 AND id < ?2 ORDER BY id DESC LIMIT ?3"
     } else {
         "SELECT id, previous_event_id, timestamp, type, details_key, details FROM history_events
-         WHERE execution_arn = ?1 AND id > ?2 ORDER BY id ASC LIMIT ?3"
+         WHERE execution_seq = ?1 AND id > ?2 ORDER BY id ASC LIMIT ?3"
     };
     let bound = after_id.unwrap_or(if reverse { i64::MAX } else { 0 });
     let mut statement = c.prepare_cached(sql)?;
-    let rows = statement.query_map(params![execution_arn, bound, limit as i64], |r| {
+    let rows = statement.query_map(params![execution_seq, bound, limit as i64], |r| {
         let details: Option<String> = r.get(5)?;
         Ok(HistoryEventRecord {
             id: r.get(0)?,
@@ -392,9 +401,9 @@ pub fn list_events(
 }
 
 /// The highest event id of an execution (0 when it has none).
-pub fn last_event_id(c: &Connection, execution_arn: &str) -> rusqlite::Result<i64> {
-    c.prepare_cached("SELECT COALESCE(MAX(id), 0) FROM history_events WHERE execution_arn = ?1")?
-        .query_row([execution_arn], |r| r.get(0))
+pub fn last_event_id(c: &Connection, execution_seq: i64) -> rusqlite::Result<i64> {
+    c.prepare_cached("SELECT COALESCE(MAX(id), 0) FROM history_events WHERE execution_seq = ?1")?
+        .query_row([execution_seq], |r| r.get(0))
 }
 
 // === checkpoints ===
@@ -407,13 +416,13 @@ pub struct CheckpointRecord {
     pub wait_until: Option<OffsetDateTime>,
 }
 
-pub fn put_checkpoint(c: &Connection, execution_arn: &str, k: &Checkpoint) -> rusqlite::Result<()> {
+pub fn put_checkpoint(c: &Connection, execution_seq: i64, k: &Checkpoint) -> rusqlite::Result<()> {
     c.prepare_cached(
-        "INSERT OR REPLACE INTO checkpoints (execution_arn, state, input, variables, wait_until)
+        "INSERT OR REPLACE INTO checkpoints (execution_seq, state, input, variables, wait_until)
          VALUES (?1, ?2, ?3, ?4, NULL)",
     )?
     .execute(params![
-        execution_arn,
+        execution_seq,
         k.state,
         k.input.to_string(),
         Value::Object(k.variables.clone()).to_string()
@@ -421,17 +430,17 @@ pub fn put_checkpoint(c: &Connection, execution_arn: &str, k: &Checkpoint) -> ru
     Ok(())
 }
 
-pub fn set_wait_until(c: &Connection, execution_arn: &str, until: OffsetDateTime) -> rusqlite::Result<()> {
-    c.prepare_cached("UPDATE checkpoints SET wait_until = ?2 WHERE execution_arn = ?1")?
-        .execute(params![execution_arn, to_millis(until)])?;
+pub fn set_wait_until(c: &Connection, execution_seq: i64, until: OffsetDateTime) -> rusqlite::Result<()> {
+    c.prepare_cached("UPDATE checkpoints SET wait_until = ?2 WHERE execution_seq = ?1")?
+        .execute(params![execution_seq, to_millis(until)])?;
     Ok(())
 }
 
-pub fn get_checkpoint(c: &Connection, execution_arn: &str) -> rusqlite::Result<Option<CheckpointRecord>> {
+pub fn get_checkpoint(c: &Connection, execution_seq: i64) -> rusqlite::Result<Option<CheckpointRecord>> {
     c.prepare_cached(
-        "SELECT state, input, variables, wait_until FROM checkpoints WHERE execution_arn = ?1",
+        "SELECT state, input, variables, wait_until FROM checkpoints WHERE execution_seq = ?1",
     )?
-    .query_row([execution_arn], |r| {
+    .query_row([execution_seq], |r| {
         let input: String = r.get(1)?;
         let variables: String = r.get(2)?;
         Ok(CheckpointRecord {
@@ -526,11 +535,13 @@ mod tests {
         let c = Connection::open_in_memory().unwrap();
         create_schema(&c).unwrap();
         let e = execution("arn:x:execution:sm:a", "arn:x:stateMachine:sm");
-        insert_execution(&c, &e).unwrap();
+        let seq = insert_execution(&c, &e).unwrap().unwrap();
+        assert_eq!(insert_execution(&c, &e).unwrap(), None, "an ARN is inserted once");
         assert_eq!(get_execution(&c, &e.arn).unwrap(), Some(e.clone()));
+        assert_eq!(execution_seq(&c, &e.arn).unwrap(), Some(seq));
         let stop = from_millis(1_700_000_001_000);
-        assert!(close_execution(&c, &e.arn, ExecutionStatus::Succeeded, stop, Some("1"), None, None).unwrap());
-        assert!(!close_execution(&c, &e.arn, ExecutionStatus::Aborted, stop, None, None, None).unwrap());
+        assert!(close_execution(&c, &e.arn, seq, ExecutionStatus::Succeeded, stop, Some("1"), None, None).unwrap());
+        assert!(!close_execution(&c, &e.arn, seq, ExecutionStatus::Aborted, stop, None, None, None).unwrap());
         let got = get_execution(&c, &e.arn).unwrap().unwrap();
         assert_eq!(got.status, ExecutionStatus::Succeeded);
         assert_eq!(got.output.as_deref(), Some("1"));
@@ -560,12 +571,12 @@ mod tests {
         let c = Connection::open_in_memory().unwrap();
         create_schema(&c).unwrap();
         let k = Checkpoint { state: "W".into(), input: serde_json::json!({"a": 1}), variables: Default::default() };
-        put_checkpoint(&c, "e", &k).unwrap();
-        set_wait_until(&c, "e", from_millis(5_000)).unwrap();
-        let got = get_checkpoint(&c, "e").unwrap().unwrap();
+        put_checkpoint(&c, 7, &k).unwrap();
+        set_wait_until(&c, 7, from_millis(5_000)).unwrap();
+        let got = get_checkpoint(&c, 7).unwrap().unwrap();
         assert_eq!(got.wait_until, Some(from_millis(5_000)));
         assert_eq!(got.checkpoint.input, serde_json::json!({"a": 1}));
-        put_checkpoint(&c, "e", &Checkpoint { state: "N".into(), ..k }).unwrap();
-        assert_eq!(get_checkpoint(&c, "e").unwrap().unwrap().wait_until, None);
+        put_checkpoint(&c, 7, &Checkpoint { state: "N".into(), ..k }).unwrap();
+        assert_eq!(get_checkpoint(&c, 7).unwrap().unwrap().wait_until, None);
     }
 }

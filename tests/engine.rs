@@ -1,0 +1,746 @@
+//! The local engine end to end: executions through `engine::runtime::Engine`, task
+//! resources against real local servers and commands, the Step Functions JSON API over a
+//! real socket, and durability across `kill -9` of the `stepgate sfn` binary.
+
+mod common;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use stepgate::backend::local::LocalBackend;
+use stepgate::engine::runtime::{
+    Clock, CreateStateMachineInput, Engine, EngineConfig, ExecutionStatus, StartExecutionInput, TaskConfig,
+};
+
+const ROLE: &str = "arn:aws:iam::123456789012:role/test";
+
+async fn engine_with(tasks: TaskConfig, factor: f64) -> Engine {
+    let config = EngineConfig { tasks, clock: Clock::accelerated(factor), ..EngineConfig::default() };
+    Engine::open(config).await.expect("engine opens")
+}
+
+async fn engine() -> Engine {
+    engine_with(TaskConfig::default(), 1000.0).await
+}
+
+async fn create(engine: &Engine, name: &str, r#type: &str, definition: Value) -> String {
+    engine
+        .create_state_machine(CreateStateMachineInput {
+            name: name.into(),
+            definition: definition.to_string(),
+            role_arn: ROLE.into(),
+            r#type: Some(r#type.into()),
+        })
+        .await
+        .expect("state machine is created")
+        .arn
+}
+
+fn start(arn: &str, name: Option<&str>, input: &str) -> StartExecutionInput {
+    StartExecutionInput {
+        state_machine_arn: arn.into(),
+        name: name.map(Into::into),
+        input: Some(input.into()),
+        trace_header: None,
+    }
+}
+
+fn pass_wait_succeed() -> Value {
+    json!({"StartAt": "Greet", "States": {
+        "Greet": {"Type": "Pass", "Result": {"greeting": "hi"}, "Next": "Nap"},
+        "Nap": {"Type": "Wait", "Seconds": 60, "Next": "Done"},
+        "Done": {"Type": "Succeed"}}})
+}
+
+fn waits_forever() -> Value {
+    json!({"StartAt": "Nap", "States": {"Nap": {"Type": "Wait", "Seconds": 99999999, "End": true}}})
+}
+
+// === executions ===
+
+#[tokio::test]
+async fn standard_execution_runs_in_background_and_records_history() {
+    let engine = engine().await;
+    let arn = create(&engine, "Greeter", "STANDARD", pass_wait_succeed()).await;
+    let started = engine.start_execution(start(&arn, Some("run-1"), r#"{"who": "you"}"#)).await.unwrap();
+    assert_eq!(started.execution_arn, "arn:aws:states:us-east-1:123456789012:execution:Greeter:run-1");
+    let done = engine.wait_execution(&started.execution_arn).await.unwrap();
+    assert_eq!(done.status, ExecutionStatus::Succeeded);
+    assert_eq!(serde_json::from_str::<Value>(done.output.as_deref().unwrap()).unwrap(), json!({"greeting": "hi"}));
+    assert!(done.stop_date.unwrap() >= done.start_date);
+
+    let history = engine.get_execution_history(&started.execution_arn, None, false, None).await.unwrap();
+    let types: Vec<&str> = history.items.iter().map(|e| e.event_type.as_str()).collect();
+    assert_eq!(types.first(), Some(&"ExecutionStarted"));
+    assert_eq!(types.last(), Some(&"ExecutionSucceeded"));
+    assert!(types.contains(&"WaitStateEntered"), "{types:?}");
+    for (i, event) in history.items.iter().enumerate() {
+        assert_eq!(event.id, i as i64 + 1);
+        assert_eq!(event.previous_event_id, i as i64);
+    }
+    let started_input: Value = serde_json::from_str(history.items[0].details["input"].as_str().unwrap()).unwrap();
+    assert_eq!(started_input, json!({"who": "you"}));
+    assert_eq!(history.items[0].details["roleArn"], json!(ROLE));
+
+    let reversed = engine.get_execution_history(&started.execution_arn, Some(2), true, None).await.unwrap();
+    assert_eq!(reversed.items[0].event_type, "ExecutionSucceeded");
+    let rest = engine
+        .get_execution_history(&started.execution_arn, Some(1000), true, reversed.next_token.as_deref())
+        .await
+        .unwrap();
+    assert_eq!(rest.items.len() + 2, history.items.len());
+    assert_eq!(rest.items.last().unwrap().event_type, "ExecutionStarted");
+}
+
+#[tokio::test]
+async fn start_execution_is_idempotent_only_while_running_with_same_input() {
+    let engine = engine_with(TaskConfig::default(), 1.0).await;
+    let arn = create(&engine, "Sleeper", "STANDARD", waits_forever()).await;
+    let first = engine.start_execution(start(&arn, Some("once"), r#"{"a":1}"#)).await.unwrap();
+    let again = engine.start_execution(start(&arn, Some("once"), r#"{ "a" : 1 }"#)).await.unwrap();
+    assert_eq!(again, first);
+    let other = engine.start_execution(start(&arn, Some("once"), r#"{"a":2}"#)).await.unwrap_err();
+    assert_eq!(other.code(), "ExecutionAlreadyExists");
+    assert_eq!(other.to_string(), format!("Execution Already Exists: '{}'", first.execution_arn));
+    engine.stop_execution(&first.execution_arn, None, None).await.unwrap();
+    let closed = engine.start_execution(start(&arn, Some("once"), r#"{"a":1}"#)).await.unwrap_err();
+    assert_eq!(closed.code(), "ExecutionAlreadyExists");
+}
+
+#[tokio::test]
+async fn stop_execution_aborts_and_closes_history() {
+    let engine = engine_with(TaskConfig::default(), 1.0).await;
+    let arn = create(&engine, "Sleeper", "STANDARD", waits_forever()).await;
+    let run = engine.start_execution(start(&arn, None, "{}")).await.unwrap();
+    let running = engine.describe_execution(&run.execution_arn).await.unwrap();
+    assert_eq!(running.status, ExecutionStatus::Running);
+    assert_eq!(running.name.len(), 36, "a UUID names executions started without a name");
+    let stopped_at = engine
+        .stop_execution(&run.execution_arn, Some("Cancelled".into()), Some("by test".into()))
+        .await
+        .unwrap();
+    let stopped = engine.wait_execution(&run.execution_arn).await.unwrap();
+    assert_eq!(stopped.status, ExecutionStatus::Aborted);
+    assert_eq!(stopped.stop_date, Some(stopped_at));
+    assert_eq!((stopped.error.as_deref(), stopped.cause.as_deref()), (Some("Cancelled"), Some("by test")));
+    let history = engine.get_execution_history(&run.execution_arn, None, false, None).await.unwrap();
+    let last = history.items.last().unwrap();
+    assert_eq!(last.event_type, "ExecutionAborted");
+    assert_eq!(last.details, json!({"error": "Cancelled", "cause": "by test"}));
+    // Stopping again reports the same stop date and changes nothing.
+    engine.stop_execution(&run.execution_arn, None, None).await.unwrap();
+    assert_eq!(engine.describe_execution(&run.execution_arn).await.unwrap(), stopped);
+}
+
+#[tokio::test]
+async fn list_executions_pages_newest_first_and_filters_by_status() {
+    let engine = engine().await;
+    let arn = create(&engine, "Quick", "STANDARD", json!({"StartAt": "S", "States": {"S": {"Type": "Succeed"}}})).await;
+    for i in 0..5 {
+        let run = engine.start_execution(start(&arn, Some(&format!("run-{i}")), "{}")).await.unwrap();
+        engine.wait_execution(&run.execution_arn).await.unwrap();
+    }
+    let first = engine.list_executions(&arn, None, Some(2), None).await.unwrap();
+    let names: Vec<_> = first.items.iter().map(|e| e.name.as_str()).collect();
+    assert_eq!(names, ["run-4", "run-3"]);
+    let second = engine.list_executions(&arn, None, Some(10), first.next_token.as_deref()).await.unwrap();
+    let names: Vec<_> = second.items.iter().map(|e| e.name.as_str()).collect();
+    assert_eq!(names, ["run-2", "run-1", "run-0"]);
+    assert_eq!(second.next_token, None);
+    let running = engine.list_executions(&arn, Some("RUNNING"), None, None).await.unwrap();
+    assert!(running.items.is_empty());
+    let bad = engine.list_executions(&arn, Some("succeeded"), None, None).await.unwrap_err();
+    assert_eq!(
+        bad.to_string(),
+        "1 validation error detected: Value 'succeeded' at 'statusFilter' failed to satisfy constraint: \
+         Member must satisfy enum value set: [SUCCEEDED, TIMED_OUT, PENDING_REDRIVE, ABORTED, FAILED, RUNNING]"
+    );
+    let token = engine.list_executions(&arn, None, None, Some("garbage")).await.unwrap_err();
+    assert_eq!(token.code(), "InvalidToken");
+}
+
+#[tokio::test]
+async fn express_machines_follow_aws_restrictions() {
+    let engine = engine().await;
+    let express = create(&engine, "Fast", "EXPRESS", json!({"StartAt": "P", "States": {
+        "P": {"Type": "Pass", "Result": 42, "End": true}}})).await;
+    let standard = create(&engine, "Slow", "STANDARD", pass_wait_succeed()).await;
+
+    let sync = engine.start_sync_execution(start(&express, Some("n"), "{}")).await.unwrap();
+    assert_eq!(sync.execution.status, ExecutionStatus::Succeeded);
+    assert_eq!(sync.execution.output.as_deref(), Some("42"));
+    assert!(sync.execution.arn.starts_with("arn:aws:states:us-east-1:123456789012:express:Fast:n:"));
+    assert_eq!(sync.billed_duration_ms % 100, 0);
+
+    let e = engine.start_sync_execution(start(&standard, None, "{}")).await.unwrap_err();
+    assert_eq!((e.code(), e.to_string().as_str()), ("StateMachineTypeNotSupported", "This operation is not supported by this type of state machine"));
+    let e = engine.describe_execution(&sync.execution.arn).await.unwrap_err();
+    assert_eq!(e.to_string(), "Invalid Arn: 'Resource type not valid in this context: express'");
+    let e = engine.stop_execution(&sync.execution.arn, None, None).await.unwrap_err();
+    assert_eq!(e.code(), "InvalidArn");
+    let e = engine.list_executions(&express, None, None, None).await.unwrap_err();
+    assert_eq!(e.code(), "StateMachineTypeNotSupported");
+
+    let async_start = engine.start_execution(start(&express, Some("bg"), "{}")).await.unwrap();
+    assert!(async_start.execution_arn.contains(":express:Fast:bg:"));
+
+    let callback = json!({"StartAt": "T", "States": {"T": {"Type": "Task", "End": true,
+        "Resource": "arn:aws:states:::lambda:invoke.waitForTaskToken"}}});
+    let e = engine
+        .create_state_machine(CreateStateMachineInput {
+            name: "NoCallbacks".into(),
+            definition: callback.to_string(),
+            role_arn: ROLE.into(),
+            r#type: Some("EXPRESS".into()),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "Invalid State Machine Definition: 'SCHEMA_VALIDATION_FAILED: Express state machine does not \
+         support '.waitForTaskToken' service integration at /States/T/Resource'"
+    );
+}
+
+#[tokio::test]
+async fn state_machine_registry_checks_names_definitions_and_duplicates() {
+    let engine = engine().await;
+    let def = pass_wait_succeed();
+    let arn = create(&engine, "Orders", "STANDARD", def.clone()).await;
+    // Identical request: idempotent.
+    assert_eq!(create(&engine, "Orders", "STANDARD", def).await, arn);
+    let other = engine
+        .create_state_machine(CreateStateMachineInput {
+            name: "Orders".into(),
+            definition: waits_forever().to_string(),
+            role_arn: ROLE.into(),
+            r#type: None,
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(other.to_string(), format!("State Machine Already Exists: '{arn}'"));
+    let missing = engine
+        .create_state_machine(CreateStateMachineInput {
+            name: "Broken".into(),
+            definition: "{}".into(),
+            role_arn: ROLE.into(),
+            r#type: None,
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(missing.code(), "InvalidDefinition");
+    assert!(missing.to_string().contains("SCHEMA_VALIDATION_FAILED"), "{missing}");
+    let bad_name = engine
+        .create_state_machine(CreateStateMachineInput {
+            name: "has space".into(),
+            definition: "{}".into(),
+            role_arn: ROLE.into(),
+            r#type: None,
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(bad_name.to_string(), "Invalid Name: 'has space'");
+
+    let listed = engine.list_state_machines(None, None).unwrap();
+    assert_eq!(listed.items.len(), 1);
+    engine.delete_state_machine(&arn).await.unwrap();
+    let gone = engine.start_execution(start(&arn, None, "{}")).await.unwrap_err();
+    assert_eq!(gone.to_string(), format!("State Machine Does Not Exist: '{arn}'"));
+    let bad_arn = engine.describe_state_machine("nope").unwrap_err();
+    assert_eq!(bad_arn.code(), "InvalidArn");
+}
+
+#[tokio::test]
+async fn bad_execution_input_and_names_are_rejected() {
+    let engine = engine().await;
+    let arn = create(&engine, "M", "STANDARD", pass_wait_succeed()).await;
+    let e = engine.start_execution(start(&arn, None, "not json")).await.unwrap_err();
+    assert_eq!(e.code(), "InvalidExecutionInput");
+    let e = engine.start_execution(start(&arn, None, "")).await.unwrap_err();
+    assert_eq!(e.to_string(), "Invalid State Machine Execution Input: 'Invalid execution input.'");
+    let e = engine.start_execution(start(&arn, Some("a/b"), "{}")).await.unwrap_err();
+    assert_eq!(e.to_string(), "Invalid Name: 'a/b'");
+    let e = engine.start_execution(start(&format!("{arn}#NoSuchCase"), None, "{}")).await.unwrap_err();
+    assert_eq!(e.code(), "InvalidName");
+}
+
+// === task tokens ===
+
+/// A machine whose task hands its token to a local "Lambda" command that saves it.
+fn callback_machine(heartbeat: Option<u64>) -> Value {
+    let mut task = json!({"Type": "Task", "End": true,
+        "Resource": "arn:aws:states:::lambda:invoke.waitForTaskToken",
+        "Parameters": {"FunctionName": "keep-token", "Payload": {"token.$": "$$.Task.Token"}}});
+    if let Some(seconds) = heartbeat {
+        task["HeartbeatSeconds"] = json!(seconds);
+    }
+    json!({"StartAt": "Ask", "States": {"Ask": task}})
+}
+
+fn token_keeper(dir: &std::path::Path) -> TaskConfig {
+    let file = dir.join("event.json");
+    let mut tasks = TaskConfig::default();
+    tasks.lambda_commands.insert(
+        "keep-token".into(),
+        vec!["sh".into(), "-c".into(), format!("cat > {}.tmp && mv {0}.tmp {0}", file.display())],
+    );
+    tasks
+}
+
+async fn read_token(dir: &std::path::Path) -> String {
+    let file = dir.join("event.json");
+    for _ in 0..500 {
+        if let Ok(text) = std::fs::read_to_string(&file) {
+            let event: Value = serde_json::from_str(&text).expect("the command saw JSON on stdin");
+            return event["token"].as_str().expect("token in payload").to_string();
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    panic!("the task never ran its command");
+}
+
+#[tokio::test]
+async fn wait_for_task_token_resumes_on_send_task_success() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = engine_with(token_keeper(dir.path()), 1.0).await;
+    let arn = create(&engine, "Approval", "STANDARD", callback_machine(None)).await;
+    let run = engine.start_execution(start(&arn, None, "{}")).await.unwrap();
+    let token = read_token(dir.path()).await;
+
+    let e = engine.send_task_success(&token, "not json").await.unwrap_err();
+    assert_eq!(e.code(), "InvalidOutput");
+    engine.send_task_heartbeat(&token).await.unwrap();
+    engine.send_task_success(&token, r#"{"approved": true}"#).await.unwrap();
+    let done = engine.wait_execution(&run.execution_arn).await.unwrap();
+    assert_eq!(done.status, ExecutionStatus::Succeeded);
+    assert_eq!(serde_json::from_str::<Value>(done.output.as_deref().unwrap()).unwrap(), json!({"approved": true}));
+
+    let late = engine.send_task_success(&token, "{}").await.unwrap_err();
+    assert_eq!(late.code(), "TaskTimedOut");
+    let unknown = engine.send_task_failure("never-issued", None, None).await.unwrap_err();
+    assert_eq!(unknown.code(), "TaskDoesNotExist");
+    let empty = engine.send_task_heartbeat("").await.unwrap_err();
+    assert_eq!(empty.code(), "InvalidToken");
+}
+
+#[tokio::test]
+async fn send_task_failure_fails_the_execution() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = engine_with(token_keeper(dir.path()), 1.0).await;
+    let arn = create(&engine, "Approval", "STANDARD", callback_machine(None)).await;
+    let run = engine.start_execution(start(&arn, None, "{}")).await.unwrap();
+    let token = read_token(dir.path()).await;
+    engine.send_task_failure(&token, Some("Rejected".into()), Some("no budget".into())).await.unwrap();
+    let done = engine.wait_execution(&run.execution_arn).await.unwrap();
+    assert_eq!(done.status, ExecutionStatus::Failed);
+    assert_eq!((done.error.as_deref(), done.cause.as_deref()), (Some("Rejected"), Some("no budget")));
+}
+
+#[tokio::test]
+async fn missing_heartbeat_times_the_task_out() {
+    let dir = tempfile::tempdir().unwrap();
+    // 10 s of heartbeat on a clock 1000x faster than wall time: 10 ms.
+    let engine = engine_with(token_keeper(dir.path()), 1000.0).await;
+    let arn = create(&engine, "Approval", "STANDARD", callback_machine(Some(10))).await;
+    let run = engine.start_execution(start(&arn, None, "{}")).await.unwrap();
+    let done = engine.wait_execution(&run.execution_arn).await.unwrap();
+    assert_eq!(done.status, ExecutionStatus::Failed);
+    assert_eq!(done.error.as_deref(), Some("States.HeartbeatTimeout"));
+}
+
+// === task resources ===
+
+#[tokio::test]
+async fn mocked_responses_are_chosen_by_test_case() {
+    let dir = tempfile::tempdir().unwrap();
+    let mock = dir.path().join("mocks.json");
+    std::fs::write(
+        &mock,
+        json!({
+            "StateMachines": {"Billing": {"TestCases": {
+                "Happy": {"Charge": "Charged"},
+                "Declined": {"Charge": "Declined"}}}},
+            "MockedResponses": {
+                "Charged": {"0": {"Return": {"charged": 12}}},
+                "Declined": {"0": {"Throw": {"Error": "CardDeclined", "Cause": "insufficient funds"}}}}})
+        .to_string(),
+    )
+    .unwrap();
+    let tasks = TaskConfig { mock_config: Some(mock), ..TaskConfig::default() };
+    let engine = engine_with(tasks, 1000.0).await;
+    let arn = create(&engine, "Billing", "EXPRESS", json!({"StartAt": "Charge", "States": {"Charge": {
+        "Type": "Task", "Resource": "arn:aws:lambda:us-east-1:123456789012:function:charge", "End": true}}})).await;
+
+    let happy = engine.start_sync_execution(start(&format!("{arn}#Happy"), None, "{}")).await.unwrap();
+    assert_eq!(happy.execution.output.as_deref(), Some(r#"{"charged":12}"#));
+    assert_eq!(happy.execution.state_machine_arn, arn);
+    let declined = engine.start_sync_execution(start(&format!("{arn}#Declined"), None, "{}")).await.unwrap();
+    assert_eq!(declined.execution.status, ExecutionStatus::Failed);
+    assert_eq!(declined.execution.error.as_deref(), Some("CardDeclined"));
+    // Without a test case nothing is mocked, and nothing runs Lambda: a clear failure.
+    let unmocked = engine.start_sync_execution(start(&arn, None, "{}")).await.unwrap();
+    assert_eq!(unmocked.execution.error.as_deref(), Some("States.Runtime"));
+    assert!(unmocked.execution.cause.unwrap().contains("charge"));
+}
+
+/// A local HTTP server answering every request with its own method, path, query,
+/// headers and body as JSON, or 403 on `/forbidden`.
+async fn echo_server() -> std::net::SocketAddr {
+    use http_body_util::BodyExt;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        loop {
+            let Ok((stream, _)) = listener.accept().await else { return };
+            tokio::spawn(async move {
+                let service = hyper::service::service_fn(|req: http::Request<hyper::body::Incoming>| async move {
+                    let method = req.method().to_string();
+                    let path = req.uri().path().to_string();
+                    let query = req.uri().query().unwrap_or("").to_string();
+                    let header = req.headers().get("x-custom").map(|v| v.to_str().unwrap().to_string());
+                    let body = req.into_body().collect().await.unwrap().to_bytes();
+                    let (status, text) = if path.ends_with("/forbidden") {
+                        (403, r#"{"message":"Missing Authentication Token"}"#.to_string())
+                    } else {
+                        let echo = json!({"method": method, "path": path, "query": query, "header": header,
+                                          "body": String::from_utf8_lossy(&body)});
+                        (200, echo.to_string())
+                    };
+                    let response = http::Response::builder()
+                        .status(status)
+                        .header("content-type", "application/json")
+                        .body(http_body_util::Full::new(bytes::Bytes::from(text)))
+                        .unwrap();
+                    Ok::<_, std::convert::Infallible>(response)
+                });
+                let io = hyper_util::rt::TokioIo::new(stream);
+                let _ = hyper::server::conn::http1::Builder::new().serve_connection(io, service).await;
+            });
+        }
+    });
+    addr
+}
+
+#[tokio::test]
+async fn apigateway_invoke_calls_the_mapped_host() {
+    let addr = echo_server().await;
+    let mut tasks = TaskConfig::default();
+    tasks
+        .host_mappings
+        .insert("abc123.execute-api.us-east-1.amazonaws.com".into(), format!("http://{addr}"));
+    let engine = engine_with(tasks, 1000.0).await;
+    let call = |path: &str| json!({"StartAt": "Call", "States": {"Call": {"Type": "Task", "End": true,
+        "Resource": "arn:aws:states:::apigateway:invoke",
+        "Parameters": {"ApiEndpoint": "abc123.execute-api.us-east-1.amazonaws.com", "Method": "POST",
+            "Stage": "prod", "Path": path, "Headers": {"X-Custom": ["yes"]},
+            "QueryParameters": {"billId": ["123"]}, "RequestBody": {"n": 1}, "AuthType": "NO_AUTH"}}}});
+    let ok = create(&engine, "CallOk", "EXPRESS", call("bills")).await;
+    let run = engine.start_sync_execution(start(&ok, None, "{}")).await.unwrap();
+    assert_eq!(run.execution.status, ExecutionStatus::Succeeded, "{:?}", run.execution.cause);
+    let out: Value = serde_json::from_str(run.execution.output.as_deref().unwrap()).unwrap();
+    assert_eq!(out["StatusCode"], json!(200));
+    assert_eq!(out["StatusText"], json!("OK"));
+    assert_eq!(out["Headers"]["Content-Type"], json!(["application/json"]));
+    assert_eq!(
+        out["ResponseBody"],
+        json!({"method": "POST", "path": "/prod/bills", "query": "billId=123", "header": "yes", "body": r#"{"n":1}"#})
+    );
+
+    let denied = create(&engine, "CallDenied", "EXPRESS", call("forbidden")).await;
+    let run = engine.start_sync_execution(start(&denied, None, "{}")).await.unwrap();
+    assert_eq!(run.execution.status, ExecutionStatus::Failed);
+    assert_eq!(run.execution.error.as_deref(), Some("ApiGateway.403"));
+    assert_eq!(run.execution.cause.as_deref(), Some(r#"{"message":"Missing Authentication Token"}"#));
+}
+
+#[tokio::test]
+async fn http_invoke_rejects_forbidden_headers_and_calls_urls() {
+    let addr = echo_server().await;
+    let engine = engine().await;
+    let call = |headers: Value| json!({"StartAt": "Call", "States": {"Call": {"Type": "Task", "End": true,
+        "Resource": "arn:aws:states:::http:invoke",
+        "Parameters": {"ApiEndpoint": format!("http://{addr}/hook"), "Method": "GET", "Headers": headers,
+            "Authentication": {"ConnectionArn": "arn:aws:events:us-east-1:123456789012:connection/c"}}}}});
+    let ok = create(&engine, "Hook", "EXPRESS", call(json!({"X-Custom": "v"}))).await;
+    let run = engine.start_sync_execution(start(&ok, None, "{}")).await.unwrap();
+    let out: Value = serde_json::from_str(run.execution.output.as_deref().unwrap()).unwrap();
+    assert_eq!(out["ResponseBody"]["path"], json!("/hook"));
+    assert_eq!(out["ResponseBody"]["header"], json!("v"));
+
+    let bad = create(&engine, "BadHook", "EXPRESS", call(json!({"Host": "evil"}))).await;
+    let run = engine.start_sync_execution(start(&bad, None, "{}")).await.unwrap();
+    assert_eq!(run.execution.error.as_deref(), Some("States.Runtime"));
+    assert!(run.execution.cause.unwrap().contains("The header 'Host' is not allowed"));
+}
+
+// === durability ===
+
+#[tokio::test]
+async fn state_machines_and_finished_executions_survive_reopening() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = || EngineConfig {
+        data_dir: Some(dir.path().to_path_buf()),
+        clock: Clock::accelerated(1000.0),
+        ..EngineConfig::default()
+    };
+    let (arn, execution) = {
+        let engine = Engine::open(config()).await.unwrap();
+        let arn = create(&engine, "Kept", "STANDARD", pass_wait_succeed()).await;
+        let run = engine.start_execution(start(&arn, Some("r"), "{}")).await.unwrap();
+        let done = engine.wait_execution(&run.execution_arn).await.unwrap();
+        engine.flush().await.unwrap();
+        (arn, done)
+    };
+    let engine = Engine::open(config()).await.unwrap();
+    assert_eq!(engine.describe_state_machine(&arn).unwrap().name, "Kept");
+    assert_eq!(engine.describe_execution(&execution.arn).await.unwrap(), execution);
+    let history = engine.get_execution_history(&execution.arn, None, false, None).await.unwrap();
+    assert_eq!(history.items.last().unwrap().event_type, "ExecutionSucceeded");
+}
+
+// === the Step Functions API over HTTP ===
+
+struct Api {
+    url: String,
+    client: reqwest::Client,
+}
+
+impl Api {
+    async fn call(&self, action: &str, body: Value) -> (u16, Value) {
+        self.call_with_host(action, body, None).await
+    }
+
+    async fn call_with_host(&self, action: &str, body: Value, host: Option<&str>) -> (u16, Value) {
+        let mut request = self
+            .client
+            .post(&self.url)
+            .header("content-type", "application/x-amz-json-1.0")
+            .header("x-amz-target", format!("AWSStepFunctions.{action}"))
+            .body(body.to_string());
+        if let Some(host) = host {
+            request = request.header("host", host);
+        }
+        let response = request.send().await.unwrap();
+        let status = response.status().as_u16();
+        assert_eq!(response.headers()["content-type"], "application/x-amz-json-1.0");
+        (status, serde_json::from_slice(&response.bytes().await.unwrap()).unwrap())
+    }
+}
+
+async fn serve(engine: Engine) -> Api {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/", listener.local_addr().unwrap());
+    let backend = Arc::new(LocalBackend::new(engine));
+    tokio::spawn(stepgate::server::sfn_api::serve_sfn_api(listener, backend, std::future::pending()));
+    Api { url, client: reqwest::Client::new() }
+}
+
+#[tokio::test]
+async fn sfn_json_api_answers_like_aws() {
+    let api = serve(engine().await).await;
+    let (status, created) = api
+        .call("CreateStateMachine", json!({"name": "Api", "definition": pass_wait_succeed().to_string(),
+                                           "roleArn": ROLE}))
+        .await;
+    assert_eq!(status, 200, "{created}");
+    let arn = created["stateMachineArn"].as_str().unwrap().to_string();
+    assert!(created["creationDate"].is_f64() || created["creationDate"].is_u64());
+
+    let (status, started) = api
+        .call("StartExecution", json!({"stateMachineArn": arn, "name": "x", "input": "{\"k\":1}"}))
+        .await;
+    assert_eq!(status, 200);
+    let execution = started["executionArn"].as_str().unwrap().to_string();
+    let (status, described) = api.call("DescribeExecution", json!({"executionArn": execution})).await;
+    assert_eq!(status, 200);
+    assert_eq!(described["input"], json!("{\"k\":1}"));
+    assert_eq!(described["stateMachineArn"], json!(arn));
+
+    let (status, err) = api.call("StartExecution", json!({"stateMachineArn": arn, "name": "x", "input": "{}"})).await;
+    assert_eq!(status, 400);
+    assert_eq!(err["__type"], json!("ExecutionAlreadyExists"));
+    assert_eq!(err["message"], json!(format!("Execution Already Exists: '{execution}'")));
+
+    let (status, err) = api
+        .call("StartExecution", json!({"stateMachineArn": arn, "input": "not json"}))
+        .await;
+    assert_eq!(status, 400);
+    assert_eq!(err["__type"], json!("InvalidExecutionInput"));
+
+    let (status, err) = api
+        .call_with_host("StartSyncExecution", json!({"stateMachineArn": arn}), Some("sync-localhost"))
+        .await;
+    assert_eq!(status, 400);
+    assert_eq!(err["__type"], json!("StateMachineTypeNotSupported"));
+
+    let (status, err) = api.call("DescribeExecution", json!({"executionArn": "arn:aws:states:us-east-1:123456789012:execution:Api:nope"})).await;
+    assert_eq!((status, &err["__type"]), (400, &json!("ExecutionDoesNotExist")));
+
+    let (status, err) = api.call("ListActivities", json!({})).await;
+    assert_eq!((status, &err["__type"]), (400, &json!("UnknownOperationException")));
+
+    let (status, listed) = api.call("ListExecutions", json!({"stateMachineArn": arn})).await;
+    assert_eq!(status, 200);
+    assert_eq!(listed["executions"][0]["name"], json!("x"));
+    let (status, history) = api.call("GetExecutionHistory", json!({"executionArn": execution})).await;
+    assert_eq!(status, 200);
+    assert_eq!(history["events"][0]["type"], json!("ExecutionStarted"));
+    assert_eq!(history["events"][0]["previousEventId"], json!(0));
+    assert!(history["events"][0]["executionStartedEventDetails"]["input"].is_string());
+}
+
+#[tokio::test]
+async fn sfn_json_api_runs_express_sync_executions_behind_sync_host() {
+    let api = serve(engine().await).await;
+    let definition = json!({"StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}});
+    let (_, created) = api
+        .call("CreateStateMachine", json!({"name": "Sync", "definition": definition.to_string(),
+                                           "roleArn": ROLE, "type": "EXPRESS"}))
+        .await;
+    let arn = created["stateMachineArn"].as_str().unwrap();
+    let (status, out) = api
+        .call_with_host("StartSyncExecution", json!({"stateMachineArn": arn, "input": "{\"a\":[1]}"}), Some("sync-127.0.0.1"))
+        .await;
+    assert_eq!(status, 200, "{out}");
+    assert_eq!(out["status"], json!("SUCCEEDED"));
+    assert_eq!(out["output"], json!("{\"a\":[1]}"));
+    assert_eq!(out["inputDetails"], json!({"included": true}));
+    assert_eq!(out["billingDetails"]["billedMemoryUsedInMB"], json!(64));
+    assert!(out["executionArn"].as_str().unwrap().contains(":express:Sync:"));
+}
+
+// === kill -9 ===
+
+/// A running `stepgate sfn` process; killed with SIGKILL when dropped.
+struct Server {
+    child: std::process::Child,
+    url: String,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn spawn_server(data_dir: &std::path::Path, machine: &std::path::Path) -> Server {
+    use std::io::BufRead;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_stepgate"))
+        .args(["sfn", "--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(data_dir)
+        .arg("--state-machine")
+        .arg(format!("Napper={}", machine.display()))
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::inherit())
+        .spawn()
+        .expect("stepgate binary starts");
+    let stdout = child.stdout.take().unwrap();
+    let mut line = String::new();
+    std::io::BufReader::new(stdout).read_line(&mut line).expect("stepgate prints its address");
+    let address = line.trim().strip_prefix("listening on ").unwrap_or_else(|| panic!("unexpected first line: {line:?}"));
+    Server { child, url: format!("{address}/") }
+}
+
+async fn describe(api: &Api, execution: &str) -> Value {
+    let (status, body) = api.call("DescribeExecution", json!({"executionArn": execution})).await;
+    assert_eq!(status, 200, "{body}");
+    body
+}
+
+#[tokio::test]
+async fn execution_survives_kill_9_and_its_wait_resumes_with_the_time_left() {
+    const WAIT_SECONDS: f64 = 3.0;
+    let dir = tempfile::tempdir().unwrap();
+    let machine = dir.path().join("napper.yaml");
+    std::fs::write(
+        &machine,
+        format!(
+            "StartAt: Before\nStates:\n  Before:\n    Type: Pass\n    Next: Nap\n  Nap:\n    Type: Wait\n    \
+             Seconds: {WAIT_SECONDS}\n    Next: After\n  After:\n    Type: Pass\n    Result: woke\n    End: true\n"
+        ),
+    )
+    .unwrap();
+    let data = dir.path().join("data");
+    let client = reqwest::Client::new();
+
+    let first = spawn_server(&data, &machine);
+    let api = Api { url: first.url.clone(), client: client.clone() };
+    let arn = "arn:aws:states:us-east-1:123456789012:stateMachine:Napper";
+    let (status, started) = api.call("StartExecution", json!({"stateMachineArn": arn, "name": "nap-1"})).await;
+    assert_eq!(status, 200, "{started}");
+    let execution = started["executionArn"].as_str().unwrap().to_string();
+    // Let it reach the Wait state (its entry is in the history).
+    loop {
+        let (_, history) = api.call("GetExecutionHistory", json!({"executionArn": execution})).await;
+        let entered = history["events"].as_array().unwrap().iter().any(|e| e["type"] == "WaitStateEntered");
+        if entered {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    drop(first); // SIGKILL: no shutdown, no flush.
+
+    let restarted_at = time::OffsetDateTime::now_utc();
+    let second = spawn_server(&data, &machine);
+    let api = Api { url: second.url.clone(), client };
+    let after_restart = describe(&api, &execution).await;
+    assert_eq!(after_restart["name"], json!("nap-1"), "the acknowledged execution exists after kill -9");
+    let finished = loop {
+        let d = describe(&api, &execution).await;
+        if d["status"] != json!("RUNNING") {
+            break d;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert_eq!(finished["status"], json!("SUCCEEDED"), "{finished}");
+    assert_eq!(finished["output"], json!("\"woke\""));
+    // Resuming with the time left ends the wait at its original deadline, which came
+    // before `restart + Seconds` (a restarted wait would end after it).
+    let stop = finished["stopDate"].as_f64().unwrap();
+    let restart = restarted_at.unix_timestamp_nanos() as f64 / 1e9;
+    assert!(stop < restart + WAIT_SECONDS, "stop {stop} vs restart {restart}: the wait started over");
+    let start = finished["startDate"].as_f64().unwrap();
+    assert!(stop >= start + WAIT_SECONDS, "the wait was cut short: {start} -> {stop}");
+}
+
+// === the shared backend suite ===
+
+/// Cases where the local backend does not behave as AWS does, with the reason. The suite
+/// fails if one of these starts passing, so the list stays honest.
+const LOCAL_DIVERGENCES: &str = "";
+
+async fn check_suite(backend: &dyn stepgate::backend::StepFunctions, label: &str) {
+    use stepgate::backend::conformance::{self, Fixture, Report};
+    let fixture = Fixture::new(true);
+    let outcomes = conformance::run(backend, &fixture).await;
+    let report = Report::check(&outcomes, &Report::parse_divergences(LOCAL_DIVERGENCES));
+    eprintln!("{label}: {}", report.summary());
+    assert!(report.problems.is_empty(), "{label}: {}", report.summary());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn local_backend_passes_the_shared_suite() {
+    let backend = LocalBackend::new(engine_with(TaskConfig::default(), 1.0).await);
+    check_suite(&backend, "local backend").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn aws_sdk_backend_against_the_local_sfn_api_passes_the_shared_suite() {
+    use stepgate::backend::aws::{AwsBackend, AwsBackendConfig, StaticCredentials};
+    let api = serve(engine_with(TaskConfig::default(), 1.0).await).await;
+    let config = AwsBackendConfig {
+        region: Some("us-east-1".into()),
+        endpoint_url: Some(api.url.trim_end_matches('/').to_string()),
+        static_credentials: Some(StaticCredentials {
+            access_key_id: "testing".into(),
+            secret_access_key: "testing".into(),
+            session_token: None,
+        }),
+        ..AwsBackendConfig::default()
+    };
+    let backend = AwsBackend::new(&config).await;
+    check_suite(&backend, "aws-sdk-sfn -> stepgate sfn api").await;
+}
