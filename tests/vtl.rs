@@ -796,3 +796,14 @@ fn deep_nesting_is_a_syntax_error_not_a_stack_overflow() {
     let src = format!("#set($x = \"{}\")", "$a.b(\"".repeat(3000));
     assert!(Template::parse("t", &src).is_err());
 }
+
+/// Velocity 1.7 (checked with the oracle in ../shared/tools/velocity-oracle): `$a.b(` as the
+/// last characters of a template is text, but any unclosed argument list is a syntax error.
+#[test]
+fn unclosed_method_call_is_text_only_at_the_very_end() {
+    assert_eq!(render("x $a.b("), "x (");
+    for src in ["x $a.b( y", "x $a.b(1", "x $a.b(1 y", "{\"a\": $util.escapeJavaScript(\n"] {
+        let e = Template::parse("t.vtl", src).expect_err(src);
+        assert_eq!(e.kind(), ErrorKind::Syntax, "{src}: {e:#}");
+    }
+}

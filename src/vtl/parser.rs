@@ -663,9 +663,11 @@ impl<'a> Parser<'a> {
                                 args,
                                 span: self.lx.span_from(at + 1),
                             }),
-                            // In text, `$a.b(` that never closes is the property `$a.b`
-                            // followed by text, as Velocity reads it.
-                            Err(_) if in_text => {
+                            // In text, `$a.b(` as the very last characters of the template
+                            // is the property `$a.b` followed by the text `(`, as Velocity 1.7
+                            // reads it; anything after the `(` (even a newline) makes Velocity
+                            // parse arguments, and an unclosed call is a syntax error there.
+                            Err(_) if in_text && paren + 1 == self.lx.src().len() => {
                                 accessors.push(Accessor::Property {
                                     name: prop,
                                     span: self.lx.span(at + 1, paren),
