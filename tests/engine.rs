@@ -744,3 +744,27 @@ async fn aws_sdk_backend_against_the_local_sfn_api_passes_the_shared_suite() {
     let backend = AwsBackend::new(&config).await;
     check_suite(&backend, "aws-sdk-sfn -> stepgate sfn api").await;
 }
+
+#[tokio::test]
+async fn a_wait_in_the_first_state_keeps_its_deadline_in_the_store() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = EngineConfig { data_dir: Some(dir.path().to_path_buf()), ..EngineConfig::default() };
+    let engine = Engine::open(config).await.unwrap();
+    let arn = create(&engine, "Sleeper", "STANDARD", waits_forever()).await;
+    let run = engine.start_execution(start(&arn, Some("s"), "{}")).await.unwrap();
+    let deadline = loop {
+        engine.flush().await.unwrap();
+        let db = rusqlite::Connection::open(dir.path().join(stepgate::engine::store::DATABASE_FILE)).unwrap();
+        let row: Option<(String, Option<i64>)> = db
+            .query_row("SELECT state, wait_until FROM checkpoints", [], |r| Ok((r.get(0)?, r.get(1)?)))
+            .ok();
+        if let Some((state, Some(until))) = row {
+            assert_eq!(state, "Nap");
+            break until;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    };
+    let started = engine.describe_execution(&run.execution_arn).await.unwrap().start_date;
+    let expected = stepgate::engine::store::to_millis(started) + 99_999_999_000;
+    assert!((deadline - expected).abs() < 60_000, "deadline {deadline} vs start + Seconds {expected}");
+}

@@ -30,6 +30,8 @@ pub(crate) struct Running {
     pub(crate) seq: i64,
     pub(crate) log: Mutex<EventLog>,
     pub(crate) abort: Mutex<Option<AbortHandle>>,
+    /// Whether the execution ever waited for a task token (their rows need closing).
+    pub(crate) used_tokens: std::sync::atomic::AtomicBool,
     pub(crate) done: tokio::sync::watch::Sender<bool>,
 }
 
@@ -60,6 +62,19 @@ pub(crate) fn append_locked(log: &mut EventLog, inner: &Inner, seq: i64, event: 
     id
 }
 
+/// Where a fresh execution's first checkpoint stands.
+#[derive(Debug)]
+enum FirstCheckpointState {
+    /// The next checkpoint is the first one (StartAt, execution input).
+    Expected,
+    /// Seen and held back.
+    Held(Checkpoint),
+    /// Written, superseded, or not applicable (resumed or EXPRESS executions).
+    Settled,
+}
+
+type FirstCheckpoint = Mutex<FirstCheckpointState>;
+
 /// What the interpreter sees of the runtime, for one execution.
 pub(crate) struct ExecutionEffects {
     inner: Arc<Inner>,
@@ -70,6 +85,10 @@ pub(crate) struct ExecutionEffects {
     running: Option<Arc<Running>>,
     /// After a restart: the state being resumed and the deadline of its Wait.
     resume_wait: Mutex<Option<(String, OffsetDateTime, bool)>>,
+    /// A fresh execution's first checkpoint (StartAt, the execution input, no
+    /// variables) says nothing a restart does not know; it is written only if the
+    /// execution sleeps there, to keep the Wait's deadline.
+    first_checkpoint: FirstCheckpoint,
     invocations: Mutex<HashMap<String, u32>>,
 }
 
@@ -82,6 +101,7 @@ impl ExecutionEffects {
             test_case,
             running: None,
             resume_wait: Mutex::new(None),
+            first_checkpoint: Mutex::new(FirstCheckpointState::Settled),
             invocations: Mutex::new(HashMap::new()),
         }
     }
@@ -100,6 +120,9 @@ impl ExecutionEffects {
             (Some(token), true) => token.clone(),
             _ => return self.inner.tasks.invoke(&call, context).await,
         };
+        if let Some(running) = &self.running {
+            running.used_tokens.store(true, std::sync::atomic::Ordering::Relaxed);
+        }
         let (_guard, mut receiver) = self.inner.tokens.register(
             &self.inner.store,
             &token,
@@ -143,6 +166,16 @@ impl Effects for ExecutionEffects {
         let until = saved.unwrap_or(until);
         if let Some(running) = &self.running {
             let seq = running.seq;
+            let held = {
+                let mut first = self.first_checkpoint.lock().expect("invariant: first checkpoint lock");
+                match std::mem::replace(&mut *first, FirstCheckpointState::Settled) {
+                    FirstCheckpointState::Held(k) => Some(k),
+                    _ => None,
+                }
+            };
+            if let Some(k) = held {
+                self.inner.store.write(move |c| store::put_checkpoint(c, seq, &k));
+            }
             self.inner.store.write(move |c| store::set_wait_until(c, seq, until));
         }
         self.inner.clock.sleep_until(until).await;
@@ -174,6 +207,17 @@ impl Effects for ExecutionEffects {
         if running.log.lock().expect("invariant: event log lock").closed {
             return;
         }
+        {
+            let mut first = self.first_checkpoint.lock().expect("invariant: first checkpoint lock");
+            match &*first {
+                FirstCheckpointState::Expected if checkpoint.variables.is_empty() => {
+                    *first = FirstCheckpointState::Held(checkpoint.clone());
+                    return;
+                }
+                FirstCheckpointState::Settled => {}
+                _ => *first = FirstCheckpointState::Settled,
+            }
+        }
         let seq = running.seq;
         let checkpoint = checkpoint.clone();
         self.inner.store.write(move |c| store::put_checkpoint(c, seq, &checkpoint));
@@ -194,6 +238,7 @@ pub(crate) fn spawn(
         seq,
         log: Mutex::new(EventLog { last_id: last_event_id, closed: false }),
         abort: Mutex::new(None),
+        used_tokens: std::sync::atomic::AtomicBool::new(false),
         done,
     });
     inner
@@ -210,6 +255,11 @@ pub(crate) fn spawn(
         state_machine_name: machine.record.name.clone(),
         test_case: record.test_case.clone(),
         running: Some(Arc::clone(&running)),
+        first_checkpoint: Mutex::new(if resume.is_some() {
+            FirstCheckpointState::Settled
+        } else {
+            FirstCheckpointState::Expected
+        }),
         resume_wait: Mutex::new(resume_wait),
         invocations: Mutex::new(HashMap::new()),
     };
@@ -253,13 +303,17 @@ fn finish(inner: &Inner, arn: &str, running: &Running, outcome: Outcome) {
     let stop = inner.clock.now();
     let arn_owned = arn.to_string();
     let seq = running.seq;
+    let used_tokens = running.used_tokens.load(std::sync::atomic::Ordering::Relaxed);
     inner.store.write(move |c| {
         let (error, cause) = match &error {
             Some(e) => (Some(e.error.as_str()), e.cause.as_deref()),
             None => (None, None),
         };
         store::close_execution(c, &arn_owned, seq, status, stop, output.as_deref(), error, cause)?;
-        store::close_task_tokens_of(c, &arn_owned)
+        if used_tokens {
+            store::close_task_tokens_of(c, &arn_owned)?;
+        }
+        Ok(())
     });
     drop(log);
     inner.running.lock().expect("invariant: running map lock").remove(arn);

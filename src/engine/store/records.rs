@@ -33,7 +33,6 @@ CREATE TABLE IF NOT EXISTS executions (
     test_case TEXT
 );
 CREATE INDEX IF NOT EXISTS executions_by_machine ON executions (state_machine_arn, seq);
-CREATE INDEX IF NOT EXISTS executions_by_status ON executions (status);
 CREATE TABLE IF NOT EXISTS history_events (
     execution_seq INTEGER NOT NULL,
     id INTEGER NOT NULL,
