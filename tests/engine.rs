@@ -768,3 +768,27 @@ async fn a_wait_in_the_first_state_keeps_its_deadline_in_the_store() {
     let expected = stepgate::engine::store::to_millis(started) + 99_999_999_000;
     assert!((deadline - expected).abs() < 60_000, "deadline {deadline} vs start + Seconds {expected}");
 }
+
+#[tokio::test]
+async fn lambda_functions_run_through_the_invoke_api_endpoint() {
+    let addr = echo_server().await;
+    let tasks = TaskConfig { lambda_endpoint: Some(format!("http://{addr}")), ..TaskConfig::default() };
+    let engine = engine_with(tasks, 1000.0).await;
+    let direct = create(&engine, "Direct", "EXPRESS", json!({"StartAt": "F", "States": {"F": {"Type": "Task",
+        "Resource": "arn:aws:lambda:us-east-1:123456789012:function:charge", "End": true}}})).await;
+    let run = engine.start_sync_execution(start(&direct, None, r#"{"amount": 3}"#)).await.unwrap();
+    assert_eq!(run.execution.status, ExecutionStatus::Succeeded, "{:?}", run.execution.cause);
+    let out: Value = serde_json::from_str(run.execution.output.as_deref().unwrap()).unwrap();
+    assert_eq!(out["method"], json!("POST"));
+    assert_eq!(out["path"], json!("/2015-03-31/functions/charge/invocations"));
+    assert_eq!(serde_json::from_str::<Value>(out["body"].as_str().unwrap()).unwrap(), json!({"amount": 3}));
+
+    let wrapped = create(&engine, "Wrapped", "EXPRESS", json!({"StartAt": "F", "States": {"F": {"Type": "Task",
+        "Resource": "arn:aws:states:::lambda:invoke",
+        "Parameters": {"FunctionName": "arn:aws:lambda:us-east-1:123456789012:function:refund:prod",
+                       "Payload": {"n.$": "$.n"}}, "End": true}}})).await;
+    let run = engine.start_sync_execution(start(&wrapped, None, r#"{"n": 1}"#)).await.unwrap();
+    let out: Value = serde_json::from_str(run.execution.output.as_deref().unwrap()).unwrap();
+    assert_eq!(out["StatusCode"], json!(200));
+    assert_eq!(out["Payload"]["path"], json!("/2015-03-31/functions/refund/invocations"));
+}
