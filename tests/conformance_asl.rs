@@ -5,7 +5,8 @@
 //!
 //! Cases that cannot pass are listed with a reason in `tests/conformance/asl-divergences.txt`
 //! (`case-id: reason`). The test fails when an unlisted case fails or a listed case passes.
-//! Counts are printed per group (JSONPath, JSONata, Lambda tasks, placeholder expectations).
+//! Counts are printed per group (JSONPath, JSONata, Lambda tasks, placeholder expectations);
+//! see them with `cargo test --test conformance_asl -- --nocapture`.
 
 mod common;
 
@@ -28,7 +29,10 @@ const GROUPS: &[(&str, &str)] = &[
     ("localstack-core-jsonpath.json", "JSONPath"),
     ("localstack-core-jsonata.json", "JSONata"),
     ("localstack-lambda-tasks.json", "Lambda tasks"),
-    ("localstack-normalized-expectations.json", "placeholder expectations"),
+    (
+        "localstack-normalized-expectations.json",
+        "placeholder expectations",
+    ),
 ];
 
 // === test Effects ===
@@ -50,7 +54,12 @@ impl CaseEffects {
 
     /// Runs a LocalStack test handler. `compact` picks the JSON spacing the two Lambda
     /// integrations use for error causes.
-    async fn lambda(&self, function: &str, event: Value, compact: bool) -> Result<Value, StateError> {
+    async fn lambda(
+        &self,
+        function: &str,
+        event: Value,
+        compact: bool,
+    ) -> Result<Value, StateError> {
         let Some(handler) = self.lambdas.get(function) else {
             let arn = format!("arn:aws:lambda:{REGION}:{ACCOUNT}:function:{function}:$LATEST");
             return Err(StateError {
@@ -68,8 +77,15 @@ impl CaseEffects {
                 "requestId": uuid::Uuid::new_v4().to_string(),
                 "stackTrace": [trace],
             });
-            let cause = if compact { body.to_string() } else { python_json(&body) };
-            Err(StateError { error: error_type.into(), cause: Some(cause) })
+            let cause = if compact {
+                body.to_string()
+            } else {
+                python_json(&body)
+            };
+            Err(StateError {
+                error: error_type.into(),
+                cause: Some(cause),
+            })
         };
         match handler.as_str() {
             "id_function.py" => Ok(event),
@@ -93,7 +109,9 @@ impl CaseEffects {
             ),
             other => Err(StateError {
                 error: "States.Runtime".into(),
-                cause: Some(format!("the conformance runner has no local handler for {other}")),
+                cause: Some(format!(
+                    "the conformance runner has no local handler for {other}"
+                )),
             }),
         }
     }
@@ -102,7 +120,10 @@ impl CaseEffects {
 /// `json.dumps` spacing (`{"a": 1, "b": [2, 3]}`).
 fn python_json(v: &Value) -> String {
     match v {
-        Value::Array(a) => format!("[{}]", a.iter().map(python_json).collect::<Vec<_>>().join(", ")),
+        Value::Array(a) => format!(
+            "[{}]",
+            a.iter().map(python_json).collect::<Vec<_>>().join(", ")
+        ),
         Value::Object(m) => format!(
             "{{{}}}",
             m.iter()
@@ -119,21 +140,34 @@ impl Effects for CaseEffects {
     async fn invoke_task(&self, request: TaskRequest) -> Result<Value, StateError> {
         let r = request.resource.as_str();
         if r.contains(":lambda:") && r.contains(":function:") {
-            return self.lambda(Self::function_name(r), request.parameters, false).await;
+            return self
+                .lambda(Self::function_name(r), request.parameters, false)
+                .await;
         }
         if r == "arn:aws:states:::lambda:invoke" {
-            let name = request.parameters.get("FunctionName").and_then(Value::as_str).unwrap_or_default();
+            let name = request
+                .parameters
+                .get("FunctionName")
+                .and_then(Value::as_str)
+                .unwrap_or_default();
             // Lambda receives the payload bytes: null becomes `{}`, a string is sent as is
             // (and parsed by the runtime when it is JSON).
-            let payload = match request.parameters.get("Payload").cloned().unwrap_or(Value::Null) {
+            let payload = match request
+                .parameters
+                .get("Payload")
+                .cloned()
+                .unwrap_or(Value::Null)
+            {
                 Value::Null => json!({}),
                 Value::String(s) => serde_json::from_str(&s).unwrap_or(Value::String(s)),
                 other => other,
             };
-            let out = self.lambda(Self::function_name(name), payload, true).await?;
+            let out = self
+                .lambda(Self::function_name(name), payload, true)
+                .await?;
             let request_id = uuid::Uuid::new_v4().to_string();
             let len = python_json(&out).len().to_string();
-            return Ok(json!({
+            let mut response = json!({
                 "ExecutedVersion": "$LATEST",
                 "Payload": out,
                 "SdkHttpMetadata": {
@@ -161,7 +195,17 @@ impl Effects for CaseEffects {
                 },
                 "SdkResponseMetadata": {"RequestId": request_id},
                 "StatusCode": 200,
-            }));
+            });
+            if request.parameters.get("LogType").and_then(Value::as_str) == Some("Tail") {
+                use base64::Engine as _;
+                let log = base64::engine::general_purpose::STANDARD.encode(format!(
+                    "START RequestId: {request_id}\nEND RequestId: {request_id}\n"
+                ));
+                response["LogResult"] = json!(log);
+                response["SdkHttpMetadata"]["AllHttpHeaders"]["X-Amz-Log-Result"] = json!([log]);
+                response["SdkHttpMetadata"]["HttpHeaders"]["X-Amz-Log-Result"] = json!(log);
+            }
+            return Ok(response);
         }
         Err(StateError {
             error: "States.Runtime".into(),
@@ -199,8 +243,16 @@ impl Effects for CaseEffects {
 
 /// Whole-string values the recorder substituted for run-specific data.
 const WHOLE_PLACEHOLDERS: &[&str] = &[
-    "date", "start-time", "entered-time", "start-date", "stop-date", "snf_role_arn", "X-Amzn-Trace-Id",
-    "x-amzn-RequestId", "RequestId",
+    "date",
+    "start-time",
+    "entered-time",
+    "start-date",
+    "stop-date",
+    "snf_role_arn",
+    "X-Amzn-Trace-Id",
+    "x-amzn-RequestId",
+    "RequestId",
+    "lambda_function_name",
 ];
 
 /// LocalStack's snapshot replaced every `States.MathRandom` result with this marker (in all
@@ -243,7 +295,9 @@ fn matches(expected: &Value, actual: &Value, placeholders: bool) -> bool {
             e.len() == a.len() && e.iter().zip(a).all(|(x, y)| matches(x, y, placeholders))
         }
         (Value::Object(e), Value::Object(a)) => {
-            e.len() == a.len() && e.iter().all(|(k, v)| a.get(k).is_some_and(|w| matches(v, w, placeholders)))
+            e.len() == a.len()
+                && e.iter()
+                    .all(|(k, v)| a.get(k).is_some_and(|w| matches(v, w, placeholders)))
         }
         _ => expected == actual,
     }
@@ -259,7 +313,10 @@ struct Verdict {
 
 fn info(input: &Value, id: &str) -> ExecutionInfo {
     let sm_name = "conformance-sm";
-    let exec_name = format!("exec-{}", &id[id.len().saturating_sub(12)..].replace(|c: char| !c.is_ascii_alphanumeric(), ""));
+    let exec_name = format!(
+        "exec-{}",
+        &id[id.len().saturating_sub(12)..].replace(|c: char| !c.is_ascii_alphanumeric(), "")
+    );
     ExecutionInfo {
         execution_arn: format!("arn:aws:states:{REGION}:{ACCOUNT}:execution:{sm_name}:{exec_name}"),
         name: exec_name,
@@ -278,7 +335,8 @@ async fn run_case(case: &Value, group: &'static str, placeholders: bool) -> Verd
 }
 
 async fn check_case(case: &Value, id: &str, placeholders: bool) -> Result<(), String> {
-    let sm = StateMachine::from_value(&case["definition"]).map_err(|e| format!("definition rejected: {e}"))?;
+    let sm = StateMachine::from_value(&case["definition"])
+        .map_err(|e| format!("definition rejected: {e}"))?;
     let input = case["input"].clone();
     let info = info(&input, id);
     let lambdas = case["lambdas"]
@@ -293,10 +351,17 @@ async fn check_case(case: &Value, id: &str, placeholders: bool) -> Result<(), St
                 .collect()
         })
         .unwrap_or_default();
-    let fx = CaseEffects { now: Mutex::new(info.start_time), events: Mutex::new(Vec::new()), lambdas };
-    let outcome = tokio::time::timeout(std::time::Duration::from_secs(20), exec::run(&sm, &info, input, None, &fx))
-        .await
-        .map_err(|_| "did not finish within 20 s".to_string())?;
+    let fx = CaseEffects {
+        now: Mutex::new(info.start_time),
+        events: Mutex::new(Vec::new()),
+        lambdas,
+    };
+    let outcome = tokio::time::timeout(
+        std::time::Duration::from_secs(20),
+        exec::run(&sm, &info, input, None, &fx),
+    )
+    .await
+    .map_err(|_| "did not finish within 20 s".to_string())?;
     let expect = &case["expect"];
     let (status, output, error) = match &outcome {
         Outcome::Succeeded(v) => ("SUCCEEDED", Some(v), None),
@@ -305,7 +370,10 @@ async fn check_case(case: &Value, id: &str, placeholders: bool) -> Result<(), St
     };
     let want_status = expect["status"].as_str().unwrap_or_default();
     if status != want_status {
-        return Err(format!("status {status}, expected {want_status} ({})", describe(&outcome)));
+        return Err(format!(
+            "status {status}, expected {want_status} ({})",
+            describe(&outcome)
+        ));
     }
     if let Some(want) = expect.get("output") {
         let got = output.cloned().unwrap_or(Value::Null);
@@ -332,12 +400,19 @@ async fn check_case(case: &Value, id: &str, placeholders: bool) -> Result<(), St
             (None, Some(_)) if status == "TIMED_OUT" => {}
             (Some(Value::String(w)), Some(g)) if matches(&json!(w), &json!(g), placeholders) => {}
             (Some(w @ (Value::Object(_) | Value::Array(_))), Some(g))
-                if serde_json::from_str::<Value>(g).is_ok_and(|g| matches(w, &g, placeholders)) => {}
+                if serde_json::from_str::<Value>(g).is_ok_and(|g| matches(w, &g, placeholders)) => {
+            }
             (w, g) => return Err(format!("cause {g:?}, expected {w:?}")),
         }
     }
     if let Some(want) = expect.get("history_types").and_then(Value::as_array) {
-        let got: Vec<String> = fx.events.lock().unwrap().iter().map(|e| e.event_type.clone()).collect();
+        let got: Vec<String> = fx
+            .events
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|e| e.event_type.clone())
+            .collect();
         let want: Vec<&str> = want.iter().filter_map(Value::as_str).collect();
         if got != want {
             return Err(format!("history {got:?}, expected {want:?}"));
@@ -349,21 +424,34 @@ async fn check_case(case: &Value, id: &str, placeholders: bool) -> Result<(), St
 fn describe(o: &Outcome) -> String {
     match o {
         Outcome::Succeeded(v) => short(v),
-        Outcome::Failed(e) | Outcome::TimedOut(e) => format!("{}: {}", e.error, e.cause.as_deref().unwrap_or("")),
+        Outcome::Failed(e) | Outcome::TimedOut(e) => {
+            format!("{}: {}", e.error, e.cause.as_deref().unwrap_or(""))
+        }
     }
 }
 
 fn short(v: &Value) -> String {
     let s = v.to_string();
-    if s.len() > 300 { format!("{}…", &s[..s.char_indices().nth(300).map(|(i, _)| i).unwrap_or(s.len())]) } else { s }
+    if s.len() > 300 {
+        format!(
+            "{}…",
+            &s[..s.char_indices().nth(300).map(|(i, _)| i).unwrap_or(s.len())]
+        )
+    } else {
+        s
+    }
 }
 
 fn divergences() -> BTreeMap<String, String> {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/conformance/asl-divergences.txt");
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/conformance/asl-divergences.txt");
     let text = std::fs::read_to_string(&path).unwrap_or_default();
     text.lines()
         .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
-        .filter_map(|l| l.split_once(": ").map(|(id, why)| (id.trim().to_owned(), why.trim().to_owned())))
+        .filter_map(|l| {
+            l.split_once(": ")
+                .map(|(id, why)| (id.trim().to_owned(), why.trim().to_owned()))
+        })
         .collect()
 }
 
@@ -371,11 +459,16 @@ fn divergences() -> BTreeMap<String, String> {
 fn asl_conformance() {
     let dir = common::conformance_dir().join("asl");
     let listed = divergences();
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("tokio runtime");
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("tokio runtime");
     let mut verdicts = Vec::new();
     for (file, group) in GROUPS {
-        let text = std::fs::read_to_string(dir.join(file)).unwrap_or_else(|e| panic!("reading {file}: {e}"));
-        let cases: Vec<Value> = serde_json::from_str(&text).unwrap_or_else(|e| panic!("parsing {file}: {e}"));
+        let text = std::fs::read_to_string(dir.join(file))
+            .unwrap_or_else(|e| panic!("reading {file}: {e}"));
+        let cases: Vec<Value> =
+            serde_json::from_str(&text).unwrap_or_else(|e| panic!("parsing {file}: {e}"));
         let placeholders = file.contains("normalized");
         let local = tokio::task::LocalSet::new();
         let batch: Vec<Verdict> = local.block_on(&rt, async {
@@ -384,12 +477,21 @@ fn asl_conformance() {
                 .into_iter()
                 .map(|c| {
                     let id = c["id"].as_str().unwrap_or("?").to_owned();
-                    (id, tokio::task::spawn_local(async move { run_case(&c, group, placeholders).await }))
+                    (
+                        id,
+                        tokio::task::spawn_local(
+                            async move { run_case(&c, group, placeholders).await },
+                        ),
+                    )
                 })
                 .collect();
             let mut out = Vec::new();
             for (id, h) in handles {
-                out.push(h.await.unwrap_or_else(|e| Verdict { id, group, problem: Some(format!("panicked: {e}")) }));
+                out.push(h.await.unwrap_or_else(|e| Verdict {
+                    id,
+                    group,
+                    problem: Some(format!("panicked: {e}")),
+                }));
             }
             out
         });
@@ -421,11 +523,19 @@ fn asl_conformance() {
             eprintln!("ASL conformance [{group}]: passed {p} / diverged {d} / total {t}");
         }
     }
-    let (p, d, t) = counts.values().fold((0, 0, 0), |a, c| (a.0 + c.0, a.1 + c.1, a.2 + c.2));
+    let (p, d, t) = counts
+        .values()
+        .fold((0, 0, 0), |a, c| (a.0 + c.0, a.1 + c.1, a.2 + c.2));
     eprintln!("ASL conformance [all]: passed {p} / diverged {d} / total {t}");
     let known: std::collections::HashSet<&str> = verdicts.iter().map(|v| v.id.as_str()).collect();
-    let unknown: Vec<&String> = listed.keys().filter(|k| !known.contains(k.as_str())).collect();
-    assert!(unknown.is_empty(), "asl-divergences.txt lists cases that do not exist: {unknown:?}");
+    let unknown: Vec<&String> = listed
+        .keys()
+        .filter(|k| !known.contains(k.as_str()))
+        .collect();
+    assert!(
+        unknown.is_empty(),
+        "asl-divergences.txt lists cases that do not exist: {unknown:?}"
+    );
     assert!(
         stale.is_empty(),
         "these cases now pass; remove them from tests/conformance/asl-divergences.txt:\n{}",
@@ -438,4 +548,3 @@ fn asl_conformance() {
         unexpected.join("\n")
     );
 }
-

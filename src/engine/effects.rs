@@ -94,4 +94,14 @@ pub trait Effects: Send + Sync {
     fn record(&self, event: HistoryEvent);
     /// Called before each top-level state is entered.
     fn checkpoint(&self, checkpoint: &Checkpoint);
+    /// Whether [`Effects::record`] keeps events. A runtime that drops history (EXPRESS
+    /// executions) returns false and the interpreter skips building event details.
+    fn records_history(&self) -> bool {
+        true
+    }
+    /// Whether [`Effects::checkpoint`] is used. A runtime that does not resume executions
+    /// (EXPRESS) returns false and the interpreter skips building checkpoints.
+    fn takes_checkpoints(&self) -> bool {
+        true
+    }
 }

@@ -102,12 +102,20 @@ pub fn looks_like_call(s: &str) -> bool {
 impl Intrinsic {
     /// Parses `States.Name(args...)`.
     pub fn parse(text: &str) -> Result<Intrinsic, String> {
-        let mut p = P { s: text, i: 0, depth: 0 };
+        let mut p = P {
+            s: text,
+            i: 0,
+            depth: 0,
+        };
         p.ws();
-        let call = p.call().map_err(|e| format!("Invalid intrinsic function '{text}': {e}"))?;
+        let call = p
+            .call()
+            .map_err(|e| format!("Invalid intrinsic function '{text}': {e}"))?;
         p.ws();
         if p.i != text.len() {
-            return Err(format!("Invalid intrinsic function '{text}': trailing characters"));
+            return Err(format!(
+                "Invalid intrinsic function '{text}': trailing characters"
+            ));
         }
         Ok(call)
     }
@@ -139,9 +147,12 @@ impl P<'_> {
         let Some(r) = self.rest().strip_prefix("States.") else {
             return Err("expected 'States.'".into());
         };
-        let name_len = r.find(|c: char| !c.is_ascii_alphanumeric()).unwrap_or(r.len());
+        let name_len = r
+            .find(|c: char| !c.is_ascii_alphanumeric())
+            .unwrap_or(r.len());
         let name = &r[..name_len];
-        let func = Func::from_name(name).ok_or_else(|| format!("unknown function 'States.{name}'"))?;
+        let func =
+            Func::from_name(name).ok_or_else(|| format!("unknown function 'States.{name}'"))?;
         self.i += "States.".len() + name_len;
         self.ws();
         if !self.rest().starts_with('(') {
@@ -168,7 +179,11 @@ impl P<'_> {
             }
         }
         self.depth -= 1;
-        Ok(Intrinsic { func, args, text: self.s[start..self.i].into() })
+        Ok(Intrinsic {
+            func,
+            args,
+            text: self.s[start..self.i].into(),
+        })
     }
 
     fn arg(&mut self) -> Result<Arg, String> {
@@ -218,7 +233,13 @@ impl P<'_> {
         let mut chars = self.rest().char_indices();
         while let Some((n, c)) = chars.next() {
             match c {
+                // `\'` and `\\` are unescaped here; `\{` and `\}` keep their backslash so that
+                // States.Format can tell an escaped brace from a placeholder.
                 '\\' => match chars.next() {
+                    Some((_, e @ ('{' | '}'))) => {
+                        out.push('\\');
+                        out.push(e);
+                    }
                     Some((_, e)) => out.push(e),
                     None => break,
                 },

@@ -1,7 +1,25 @@
 //! Amazon States Language: the definition model, its parser (JSON or YAML text) and its
-//! validation with AWS's `InvalidDefinition` messages. Paths, intrinsic calls and payload
-//! templates are compiled here, once, so the interpreter (`engine::exec`) never re-parses.
-//! Depends on nothing outside `engine` but serde_json/serde-saphyr.
+//! validation with AWS's `InvalidDefinition` messages. Paths, intrinsic calls, payload
+//! templates and JSONata expressions are compiled here, once, so the interpreter
+//! (`engine::exec`) never re-parses. Depends on nothing outside `engine` but
+//! serde_json/serde-saphyr.
+//!
+//! What a definition may use:
+//! - every state type (Pass, Task, Choice, Wait, Succeed, Fail, Parallel, Map with
+//!   `ItemProcessor` or legacy `Iterator`, `ItemsPath`/`Items`, `ItemSelector`/`Parameters`,
+//!   `MaxConcurrency(Path)`, `ToleratedFailureCount/Percentage(Path)`, `ItemBatcher`);
+//! - JSONPath mode: `InputPath`, `Parameters`, `ResultSelector`, `ResultPath`, `OutputPath`,
+//!   `.$` keys, `$$` context paths, `$var` variables, `Assign`, the 18 intrinsic functions
+//!   ([`intrinsic`]); paths follow Jayway ([`path`]);
+//! - JSONata mode (`QueryLanguage: "JSONata"`, top level or per state): `Arguments`,
+//!   `Output`, `Assign`, `Condition`, `Items`, expression-valued `Seconds`, `Timestamp`,
+//!   `Error`, `Cause`, `MaxConcurrency`, ... over the JSONata subset in [`jsonata`];
+//! - `Retry` (`IntervalSeconds`, `MaxAttempts`, `BackoffRate`, `MaxDelaySeconds`,
+//!   `JitterStrategy`) and `Catch` (`ResultPath`, `Assign`, `Output`).
+//!
+//! Load-time problems are reported together, each as `CODE: message at /pointer`
+//! (`SCHEMA_VALIDATION_FAILED`, `MISSING_TRANSITION_TARGET` for unknown targets and
+//! unreachable states). [`StateMachine::validate`] adds the EXPRESS restrictions.
 //!
 //! ```
 //! use stepgate::engine::asl::{StateMachine, StateMachineType};
@@ -13,6 +31,7 @@
 //! ```
 
 pub mod intrinsic;
+pub mod jsonata;
 pub mod model;
 mod parse;
 pub mod path;
@@ -41,7 +60,11 @@ impl InvalidDefinition {
 
 impl fmt::Display for InvalidDefinition {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Invalid State Machine Definition: '{}'", self.problems.join(", "))
+        write!(
+            f,
+            "Invalid State Machine Definition: '{}'",
+            self.problems.join(", ")
+        )
     }
 }
 
@@ -65,14 +88,19 @@ impl StateMachine {
 
     /// Builds a machine from an already parsed definition.
     pub fn from_value(def: &Value) -> Result<StateMachine, InvalidDefinition> {
-        let mut cx = parse::Cx { errors: Vec::new() };
+        let mut cx = parse::Cx {
+            errors: Vec::new(),
+            state_at: String::new(),
+        };
         match cx.machine(def) {
             Some(sm) if cx.errors.is_empty() => Ok(sm),
             _ => {
                 if cx.errors.is_empty() {
                     cx.errors.push("SCHEMA_VALIDATION_FAILED at /".into());
                 }
-                Err(InvalidDefinition { problems: cx.errors })
+                Err(InvalidDefinition {
+                    problems: cx.errors,
+                })
             }
         }
     }
@@ -85,7 +113,11 @@ impl StateMachine {
         }
         let mut problems = Vec::new();
         express_check(&self.program, "", &mut problems);
-        if problems.is_empty() { Ok(()) } else { Err(InvalidDefinition { problems }) }
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(InvalidDefinition { problems })
+        }
     }
 
     /// Every Task resource in the machine, nested ones included.
@@ -132,7 +164,9 @@ fn express_check(p: &Program, at: &str, problems: &mut Vec<String>) {
                     express_check(b, &format!("{sat}/Branches/{i}"), problems);
                 }
             }
-            StateKind::Map(m) => express_check(&m.processor, &format!("{sat}/ItemProcessor"), problems),
+            StateKind::Map(m) => {
+                express_check(&m.processor, &format!("{sat}/ItemProcessor"), problems)
+            }
             _ => {}
         }
     }
@@ -161,6 +195,93 @@ mod tests {
     }
 
     #[test]
+    fn schema_problems_name_the_field_and_pointer() {
+        let cases = [
+            (
+                r#"{"StartAt":"A","States":{"A":{"End":true}}}"#,
+                "SCHEMA_VALIDATION_FAILED: These fields are required: [Type] at /States/A",
+            ),
+            (
+                r#"{"StartAt":"A","States":{"A":{"Type":"Nope","End":true}}}"#,
+                "at /States/A/Type",
+            ),
+            (
+                r#"{"StartAt":"A","States":{"A":{"Type":"Pass","Next":"A","End":true}}}"#,
+                "The fields 'Next' and 'End' are mutually exclusive at /States/A",
+            ),
+            (
+                r#"{"StartAt":"A","States":{"A":{"Type":"Pass"}}}"#,
+                "These fields are required: [Next or End] at /States/A",
+            ),
+            (
+                r#"{"StartAt":"B","States":{"A":{"Type":"Pass","End":true}}}"#,
+                "MISSING_TRANSITION_TARGET: Missing 'Next' target: B at /StartAt",
+            ),
+            (
+                r#"{"StartAt":"A","States":{"A":{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke","Retry":[{"ErrorEquals":["States.ALL","X"]}],"End":true}}}"#,
+                "States.ALL must appear alone in ErrorEquals at /States/A/Retry/0/ErrorEquals",
+            ),
+            (
+                r#"{"StartAt":"A","States":{"A":{"Type":"Wait","Seconds":-1,"End":true}}}"#,
+                "at /States/A/Seconds",
+            ),
+            (
+                r#"{"StartAt":"A","States":{"A":{"Type":"Choice","Choices":[{"Variable":"$.x","NumericEquals":"1","Next":"A"}]}}}"#,
+                "at /States/A/Choices/0/NumericEquals",
+            ),
+            (
+                r#"{"StartAt":"A","States":{"A":{"Type":"Pass","InputPath":"nope","End":true}}}"#,
+                "at /States/A/InputPath",
+            ),
+            (
+                r#"{"StartAt":"A","States":{"A":{"Type":"Pass","ResultPath":"$$.x","End":true}}}"#,
+                "at /States/A/ResultPath",
+            ),
+            (
+                r#"{"QueryLanguage":"JSONata","StartAt":"A","States":{"A":{"Type":"Pass","Output":"{% 1 + %}","End":true}}}"#,
+                "at /States/A/Output",
+            ),
+            (
+                r#"{"QueryLanguage":"JSONata","StartAt":"A","States":{"A":{"Type":"Pass","InputPath":"$","End":true}}}"#,
+                "not supported by Step Functions when QueryLanguage is JSONata at /States/A",
+            ),
+            ("StartAt: [", "INVALID_JSON_DESCRIPTION"),
+        ];
+        for (def, want) in cases {
+            let err = StateMachine::parse(def).expect_err(def).to_string();
+            assert!(
+                err.starts_with("Invalid State Machine Definition: '"),
+                "{err}"
+            );
+            assert!(err.contains(want), "{def}\n  got: {err}\n  want: {want}");
+        }
+    }
+
+    #[test]
+    fn state_names_are_unique_across_branches() {
+        let err = StateMachine::parse(
+            r#"{"StartAt":"A","States":{"A":{"Type":"Parallel","Branches":[{"StartAt":"A","States":{"A":{"Type":"Succeed"}}}],"End":true}}}"#,
+        )
+        .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "Invalid State Machine Definition: 'DUPLICATE_STATE_NAME: Duplicate State name: A at /States/A/Branches/0/States/A'"
+        );
+    }
+
+    #[test]
+    fn unreachable_states_are_rejected_as_aws_does() {
+        let err = StateMachine::parse(
+            r#"{"StartAt":"A","States":{"A":{"Type":"Pass","End":true},"B":{"Type":"Pass","End":true}}}"#,
+        )
+        .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "Invalid State Machine Definition: 'MISSING_TRANSITION_TARGET: State \"B\" is not reachable. at /States/B'"
+        );
+    }
+
+    #[test]
     fn express_rejects_sync_and_callbacks() {
         let sm = StateMachine::parse(
             r#"{"StartAt":"A","States":{"A":{"Type":"Task","Resource":"arn:aws:states:::states:startExecution.sync","End":true}}}"#,
@@ -168,7 +289,9 @@ mod tests {
         .unwrap();
         assert!(sm.validate(StateMachineType::Standard).is_ok());
         assert_eq!(
-            sm.validate(StateMachineType::Express).unwrap_err().to_string(),
+            sm.validate(StateMachineType::Express)
+                .unwrap_err()
+                .to_string(),
             "Invalid State Machine Definition: 'SCHEMA_VALIDATION_FAILED: Express state machine does not support '.sync' service integration at /States/A/Resource'"
         );
     }
@@ -180,5 +303,44 @@ mod tests {
         )
         .unwrap_err();
         assert!(e.to_string().contains("at /States/A/Parameters/x.$"), "{e}");
+    }
+}
+
+#[cfg(test)]
+mod fuzz {
+    //! Bad input never panics: random path, intrinsic, JSONata and definition texts.
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(400))]
+
+        #[test]
+        fn paths_never_panic(s in "[$@.\\[\\]()?*'\"a-z0-9:,=<>!&| -]{0,40}") {
+            if let Ok(p) = path::JsonPath::parse(&s) {
+                let _ = p.select(&serde_json::json!({"a": [1, {"b": 2}], "c": "x"}));
+                let _ = p.assign(serde_json::json!({"a": [1]}), serde_json::json!(1));
+            }
+        }
+
+        #[test]
+        fn intrinsics_never_panic(s in "States\\.[A-Za-z]{0,12}\\([$.a-z0-9', ()\\\\{}-]{0,30}\\)?") {
+            let _ = intrinsic::Intrinsic::parse(&s);
+        }
+
+        #[test]
+        fn jsonata_never_panics(s in "[$a-z0-9.()\\[\\]{}:;,'\"+*/%=<>!&?~ -]{0,40}") {
+            let _ = jsonata::Expr::parse(&s, "Output");
+        }
+
+        #[test]
+        fn definitions_never_panic(
+            ty in prop::sample::select(vec!["Pass", "Task", "Choice", "Wait", "Succeed", "Fail", "Parallel", "Map", "Nope"]),
+            field in prop::sample::select(vec!["Next", "End", "Seconds", "Choices", "Branches", "ItemProcessor", "Resource", "Result", "Parameters", "ResultPath"]),
+            value in prop::sample::select(vec!["1", "-1", "null", "\"$.x\"", "\"A\"", "[]", "{}", "true", "[{}]", "{\"StartAt\":\"A\",\"States\":{}}"]),
+        ) {
+            let def = format!(r#"{{"StartAt":"A","States":{{"A":{{"Type":"{ty}","{field}":{value}}}}}}}"#);
+            let _ = StateMachine::parse(&def).map(|sm| sm.validate(StateMachineType::Express));
+        }
     }
 }

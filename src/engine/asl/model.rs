@@ -55,9 +55,9 @@ pub struct State {
     pub parameters: Option<Template>,
     pub result_selector: Option<Template>,
     pub assign: Option<Template>,
-    /// JSONata `Output` / `Arguments` (kept as written; see `exec` for support).
-    pub output: Option<Value>,
-    pub arguments: Option<Value>,
+    /// JSONata `Output` / `Arguments`.
+    pub output: Option<Template>,
+    pub arguments: Option<Template>,
     pub transition: Transition,
     pub retry: Vec<Retrier>,
     pub catch: Vec<Catcher>,
@@ -95,13 +95,23 @@ pub enum Transition {
 /// Type-specific parts of a state.
 #[derive(Clone, Debug)]
 pub enum StateKind {
-    Pass { result: Option<Value> },
+    Pass {
+        result: Option<Value>,
+    },
     Task(Box<Task>),
-    Choice { choices: Vec<ChoiceBranch>, default: Option<usize> },
+    Choice {
+        choices: Vec<ChoiceBranch>,
+        default: Option<usize>,
+    },
     Wait(WaitFor),
     Succeed,
-    Fail { error: Option<Text>, cause: Option<Text> },
-    Parallel { branches: Vec<Program> },
+    Fail {
+        error: Option<Text>,
+        cause: Option<Text>,
+    },
+    Parallel {
+        branches: Vec<Program>,
+    },
     Map(Box<MapState>),
 }
 
@@ -127,6 +137,8 @@ pub enum Text {
     Literal(String),
     Path(JsonPath),
     Intrinsic(Intrinsic),
+    /// JSONata `{% ... %}`.
+    Expr(Template),
 }
 
 /// A number given as a literal or through a path (`TimeoutSeconds` / `TimeoutSecondsPath`).
@@ -134,6 +146,8 @@ pub enum Text {
 pub enum Number {
     Literal(u64),
     Path(JsonPath),
+    /// JSONata `{% ... %}`.
+    Expr(Template),
 }
 
 /// A Task state.
@@ -151,20 +165,36 @@ pub enum WaitFor {
     SecondsPath(JsonPath),
     Timestamp(OffsetDateTime),
     TimestampPath(JsonPath),
-    /// JSONata expressions, kept as written.
-    Expression(Value),
+    /// JSONata `Seconds: "{% ... %}"`.
+    SecondsExpr(Template),
+    /// JSONata `Timestamp: "{% ... %}"`.
+    TimestampExpr(Template),
 }
 
 /// A Map state.
 #[derive(Clone, Debug)]
 pub struct MapState {
     pub items_path: Option<JsonPath>,
+    /// JSONata `Items`.
+    pub items: Option<Template>,
     /// `ItemSelector` (or legacy `Parameters`).
     pub item_selector: Option<Template>,
     pub processor: Program,
     pub max_concurrency: Option<Number>,
     pub tolerated_failure_count: Option<Number>,
     pub tolerated_failure_percentage: Option<Number>,
+    /// `ItemBatcher`: `MaxItemsPerBatch` and `BatchInput`.
+    pub batcher: Option<ItemBatcher>,
+    /// A Distributed Map field this engine cannot run (`ItemReader`, `ResultWriter`); the
+    /// state fails with `States.Runtime` naming it.
+    pub unsupported: Option<&'static str>,
+}
+
+/// A Distributed Map `ItemBatcher`.
+#[derive(Clone, Debug)]
+pub struct ItemBatcher {
+    pub max_items_per_batch: Option<Number>,
+    pub batch_input: Option<Template>,
 }
 
 /// A `Retry` entry.
@@ -185,6 +215,8 @@ pub struct Catcher {
     pub result_path: ResultPath,
     pub next: usize,
     pub assign: Option<Template>,
+    /// JSONata `Output`.
+    pub output: Option<Template>,
 }
 
 /// One entry of a Choice state's `Choices`.
@@ -193,6 +225,8 @@ pub struct ChoiceBranch {
     pub rule: ChoiceRule,
     pub next: usize,
     pub assign: Option<Template>,
+    /// JSONata `Output`.
+    pub output: Option<Template>,
 }
 
 /// A Choice rule.
@@ -201,9 +235,13 @@ pub enum ChoiceRule {
     And(Vec<ChoiceRule>),
     Or(Vec<ChoiceRule>),
     Not(Box<ChoiceRule>),
-    Test { variable: JsonPath, op: Comparison, operand: Operand },
-    /// JSONata `Condition`, kept as written.
-    Condition(Value),
+    Test {
+        variable: JsonPath,
+        op: Comparison,
+        operand: Operand,
+    },
+    /// JSONata `Condition`.
+    Condition(Template),
 }
 
 /// The right-hand side of a comparison.
@@ -250,4 +288,6 @@ pub enum Template {
     Array(Vec<Template>),
     Path(JsonPath),
     Call(Intrinsic),
+    /// JSONata `{% ... %}` (JSONata states only).
+    Expr(Box<super::jsonata::Expr>),
 }

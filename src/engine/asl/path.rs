@@ -44,7 +44,10 @@ enum Filter {
 #[derive(Clone, Debug, PartialEq)]
 enum Operand {
     /// `@.a.b` (relative) or `$.a.b` (absolute) with definite segments only.
-    Path { absolute: bool, segs: Vec<Seg> },
+    Path {
+        absolute: bool,
+        segs: Vec<Seg>,
+    },
     Literal(Value),
 }
 
@@ -86,29 +89,54 @@ impl JsonPath {
     /// Compiles `text`; the error says what is wrong with it.
     pub fn parse(text: &str) -> Result<Self, String> {
         let t = text.trim();
-        let mut p = Parser { s: t.as_bytes(), src: t, i: 0 };
+        let mut p = Parser {
+            s: t.as_bytes(),
+            src: t,
+            i: 0,
+            depth: 0,
+        };
         if !t.starts_with('$') {
-            return Err(format!("The value for the field must be a valid JSONPath: '{text}'"));
+            return Err(format!(
+                "The value for the field must be a valid JSONPath: '{text}'"
+            ));
         }
         p.i = 1;
         let root = if p.peek() == Some(b'$') {
             p.i += 1;
             Root::Context
-        } else if p.peek().is_some_and(|c| c.is_ascii_alphabetic() || c == b'_') {
+        } else if p
+            .peek()
+            .is_some_and(|c| c.is_ascii_alphabetic() || c == b'_')
+        {
             let start = p.i;
-            while p.peek().is_some_and(|c| c.is_ascii_alphanumeric() || c == b'_') {
+            while p
+                .peek()
+                .is_some_and(|c| c.is_ascii_alphanumeric() || c == b'_')
+            {
                 p.i += 1;
             }
             Root::Variable(t[start..p.i].into())
         } else {
             Root::Input
         };
-        let segs = p.segments(false).map_err(|e| format!("Invalid JSONPath '{text}': {e}"))?;
+        let segs = p
+            .segments(false)
+            .map_err(|e| format!("Invalid JSONPath '{text}': {e}"))?;
         if p.i != p.s.len() {
-            return Err(format!("Invalid JSONPath '{text}': unexpected character at {}", p.i));
+            return Err(format!(
+                "Invalid JSONPath '{text}': unexpected character at {}",
+                p.i
+            ));
         }
-        let definite = segs.iter().all(|s| matches!(s, Seg::Name(_) | Seg::Index(_)));
-        Ok(JsonPath { text: text.into(), root, segs, definite })
+        let definite = segs
+            .iter()
+            .all(|s| matches!(s, Seg::Name(_) | Seg::Index(_)));
+        Ok(JsonPath {
+            text: text.into(),
+            root,
+            segs,
+            definite,
+        })
     }
 
     /// The path as written.
@@ -151,7 +179,10 @@ impl JsonPath {
                         } else {
                             format!("Missing property in path {norm}")
                         };
-                        return Err(PathError { path: self.text.to_string(), detail });
+                        return Err(PathError {
+                            path: self.text.to_string(),
+                            detail,
+                        });
                     }
                 }
             }
@@ -163,61 +194,66 @@ impl JsonPath {
         }
     }
 
-    /// Writes `value` into `doc` at this (definite, `$`-rooted) path, creating objects
-    /// along the way. Fails when an intermediate value is not an object.
+    /// Writes `value` into `doc` at this (definite, `$`-rooted) path, creating missing
+    /// objects along the way. Fails (AWS's `States.ResultPathMatchFailure`) when the path
+    /// runs through a value that is neither an object nor, for an index, an array.
     pub fn assign(&self, doc: Value, value: Value) -> Result<Value, String> {
         if self.segs.is_empty() {
             return Ok(value);
         }
-        let mut doc = doc;
-        if !doc.is_object() && !matches!(self.segs[0], Seg::Index(_)) {
+        if !self.applies_to(&doc) {
             return Err(format!(
                 "Unable to apply ResultPath \"{}\" to input {}",
                 self.text,
                 serde_json::to_string(&doc).unwrap_or_default()
             ));
         }
+        let mut doc = doc;
         let mut cur = &mut doc;
         let last = self.segs.len() - 1;
         for (n, seg) in self.segs.iter().enumerate() {
-            match seg {
-                Seg::Name(k) => {
-                    if cur.is_null() {
-                        *cur = Value::Object(Map::new());
+            let slot = match (seg, cur) {
+                (Seg::Name(k), v) => {
+                    if !v.is_object() {
+                        *v = Value::Object(Map::new());
                     }
-                    let Value::Object(m) = cur else {
-                        return Err(format!("Unable to apply ResultPath \"{}\"", self.text));
-                    };
-                    if n == last {
-                        m.insert(k.to_string(), value);
-                        return Ok(doc);
-                    }
-                    let entry = m.entry(k.to_string()).or_insert(Value::Null);
-                    if !entry.is_object() && !entry.is_array() {
-                        *entry = Value::Object(Map::new());
-                    }
-                    cur = entry;
+                    let Value::Object(m) = v else { break };
+                    m.entry(k.to_string()).or_insert(Value::Null)
                 }
-                Seg::Index(i) => {
-                    let Value::Array(a) = cur else {
-                        return Err(format!("Unable to apply ResultPath \"{}\"", self.text));
-                    };
-                    let len = a.len() as i64;
-                    let idx = if *i < 0 { len + i } else { *i };
-                    if idx < 0 || idx >= len {
-                        return Err(format!("Unable to apply ResultPath \"{}\"", self.text));
+                (Seg::Index(i), Value::Array(a)) => {
+                    let idx = if *i < 0 { a.len() as i64 + i } else { *i };
+                    match a.get_mut(idx.max(0) as usize) {
+                        Some(slot) => slot,
+                        None => break,
                     }
-                    let slot = &mut a[idx as usize];
-                    if n == last {
-                        *slot = value;
-                        return Ok(doc);
-                    }
-                    cur = slot;
                 }
-                _ => return Err(format!("Invalid ResultPath \"{}\"", self.text)),
+                _ => break,
+            };
+            if n == last {
+                *slot = value;
+                return Ok(doc);
             }
+            cur = slot;
         }
         Ok(doc)
+    }
+
+    /// Whether [`Self::assign`] can write into `doc`: every step goes through an object
+    /// (or a missing/null value that becomes one), indexes through arrays in range.
+    fn applies_to(&self, doc: &Value) -> bool {
+        let mut cur = Some(doc);
+        for seg in &self.segs {
+            cur = match (seg, cur) {
+                (Seg::Name(_), None | Some(Value::Null)) => None,
+                (Seg::Name(k), Some(Value::Object(m))) => m.get(&**k),
+                (Seg::Index(i), Some(Value::Array(a))) => match index(a, *i) {
+                    Some(v) => Some(v),
+                    None => return false,
+                },
+                _ => return false,
+            };
+        }
+        true
     }
 }
 
@@ -346,9 +382,10 @@ impl Filter {
 fn compare(x: &Value, op: CmpOp, y: &Value) -> bool {
     use std::cmp::Ordering;
     let ord = match (x, y) {
-        (Value::Number(a), Value::Number(b)) => {
-            a.as_f64().zip(b.as_f64()).and_then(|(a, b)| a.partial_cmp(&b))
-        }
+        (Value::Number(a), Value::Number(b)) => a
+            .as_f64()
+            .zip(b.as_f64())
+            .and_then(|(a, b)| a.partial_cmp(&b)),
         (Value::String(a), Value::String(b)) => Some(a.cmp(b)),
         _ => {
             return match op {
@@ -392,6 +429,7 @@ struct Parser<'a> {
     s: &'a [u8],
     src: &'a str,
     i: usize,
+    depth: usize,
 }
 
 impl Parser<'_> {
@@ -446,8 +484,10 @@ impl Parser<'_> {
         }
         let start = self.i;
         while let Some(c) = self.peek() {
-            if matches!(c, b'.' | b'[' | b' ' | b')' | b'=' | b'!' | b'<' | b'>' | b'&' | b'|' | b',')
-            {
+            if matches!(
+                c,
+                b'.' | b'[' | b' ' | b')' | b'=' | b'!' | b'<' | b'>' | b'&' | b'|' | b','
+            ) {
                 break;
             }
             self.i += 1;
@@ -556,7 +596,11 @@ impl Parser<'_> {
         while self.eat(b',') {
             idx.push(self.int().ok_or("expected an index")?);
         }
-        Ok(if idx.len() == 1 { Seg::Index(first) } else { Seg::Indexes(idx) })
+        Ok(if idx.len() == 1 {
+            Seg::Index(first)
+        } else {
+            Seg::Indexes(idx)
+        })
     }
 
     fn filter_or(&mut self) -> Result<Filter, String> {
@@ -588,6 +632,16 @@ impl Parser<'_> {
     }
 
     fn filter_unary(&mut self) -> Result<Filter, String> {
+        self.depth += 1;
+        if self.depth > 64 {
+            return Err("filter expression nested too deeply".into());
+        }
+        let r = self.filter_unary_inner();
+        self.depth -= 1;
+        r
+    }
+
+    fn filter_unary_inner(&mut self) -> Result<Filter, String> {
         self.skip_ws();
         if self.peek() == Some(b'!') && self.s.get(self.i + 1) != Some(&b'=') {
             self.i += 1;
@@ -628,7 +682,10 @@ impl Parser<'_> {
                 let absolute = self.peek() == Some(b'$');
                 self.i += 1;
                 let segs = self.segments(true)?;
-                if !segs.iter().all(|s| matches!(s, Seg::Name(_) | Seg::Index(_))) {
+                if !segs
+                    .iter()
+                    .all(|s| matches!(s, Seg::Name(_) | Seg::Index(_)))
+                {
                     return Err("only simple paths are supported inside filters".into());
                 }
                 Ok(Operand::Path { absolute, segs })
@@ -682,7 +739,10 @@ mod tests {
     #[test]
     fn indefinite_paths_return_arrays() {
         let v = json!({"users": [{"s": 0, "n": "a"}, {"s": 1, "n": "b"}]});
-        assert_eq!(sel("$.users[?(@.s == 0)]", v.clone()), Ok(json!([{"s": 0, "n": "a"}])));
+        assert_eq!(
+            sel("$.users[?(@.s == 0)]", v.clone()),
+            Ok(json!([{"s": 0, "n": "a"}]))
+        );
         assert_eq!(sel("$.users[*].n", v.clone()), Ok(json!(["a", "b"])));
         assert_eq!(sel("$..n", v.clone()), Ok(json!(["a", "b"])));
         assert_eq!(sel("$.users[1:].n", v), Ok(json!(["b"])));
@@ -691,7 +751,10 @@ mod tests {
 
     #[test]
     fn roots_are_recognised() {
-        assert_eq!(JsonPath::parse("$$.Execution.Id").map(|p| p.root().clone()), Ok(Root::Context));
+        assert_eq!(
+            JsonPath::parse("$$.Execution.Id").map(|p| p.root().clone()),
+            Ok(Root::Context)
+        );
         assert_eq!(
             JsonPath::parse("$var.x").map(|p| p.root().clone()),
             Ok(Root::Variable("var".into()))
@@ -702,7 +765,21 @@ mod tests {
     #[test]
     fn assign_creates_intermediate_objects() {
         let p = JsonPath::parse("$.a.b").unwrap();
-        assert_eq!(p.assign(json!({"x": 1}), json!(2)), Ok(json!({"x": 1, "a": {"b": 2}})));
+        assert_eq!(
+            p.assign(json!({"x": 1}), json!(2)),
+            Ok(json!({"x": 1, "a": {"b": 2}}))
+        );
         assert!(p.assign(json!([1]), json!(2)).is_err());
+        assert!(p.assign(json!({"a": "text"}), json!(2)).is_err());
+        assert_eq!(
+            p.assign(json!({"a": null}), json!(2)),
+            Ok(json!({"a": {"b": 2}}))
+        );
+        let q = JsonPath::parse("$.l[1]").unwrap();
+        assert_eq!(
+            q.assign(json!({"l": [0, 0]}), json!(9)),
+            Ok(json!({"l": [0, 9]}))
+        );
+        assert!(q.assign(json!({"l": [0]}), json!(9)).is_err());
     }
 }

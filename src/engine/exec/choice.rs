@@ -9,7 +9,12 @@ use std::cmp::Ordering;
 
 impl Run<'_> {
     /// Evaluates one rule against the Choice state's effective input.
-    pub(super) fn rule_matches(&self, rule: &ChoiceRule, input: &Value, env: &Env<'_>) -> Result<bool, Fault> {
+    pub(super) fn rule_matches(
+        &self,
+        rule: &ChoiceRule,
+        input: &Value,
+        env: &Env<'_>,
+    ) -> Result<bool, Fault> {
         Ok(match rule {
             ChoiceRule::And(rs) => {
                 for r in rs {
@@ -28,20 +33,38 @@ impl Run<'_> {
                 false
             }
             ChoiceRule::Not(r) => !self.rule_matches(r, input, env)?,
-            ChoiceRule::Condition(_) => {
-                return Err(env.runtime("JSONata Condition expressions are not supported by this engine yet"));
+            ChoiceRule::Condition(t) => {
+                let states = self.states_value(input, None, None, env);
+                super::jsonata::truthy(Some(&self.jeval(t, &states, env)?))
             }
-            ChoiceRule::Test { variable, op, operand } => {
-                let value = self.lookup(variable, input, env).ok();
+            ChoiceRule::Test {
+                variable,
+                op,
+                operand,
+            } => {
+                let value = self.lookup(variable, input, env);
                 if let Comparison::IsPresent = op {
-                    return Ok(value.is_some() == (operand_bool(operand)));
+                    return Ok(value.is_ok() == (operand_bool(operand)));
                 }
-                let Some(value) = value else { return Ok(false) };
+                // As AWS: comparing a value that is not there is a runtime error (that is
+                // what `IsPresent` is for).
+                let missing = |p: &crate::engine::asl::path::JsonPath| {
+                    env.runtime(format!(
+                        "Invalid path '{}': The choice state's condition path references an invalid value.",
+                        p.as_str()
+                    ))
+                };
+                let value = match value {
+                    Ok(v) => v,
+                    Err(super::data::Lookup::Fault(f)) => return Err(f),
+                    Err(super::data::Lookup::Path(_)) => return Err(missing(variable)),
+                };
                 let rhs = match operand {
                     Operand::Value(v) => v.clone(),
                     Operand::Path(p) => match self.lookup(p, input, env) {
                         Ok(v) => v,
-                        Err(_) => return Ok(false),
+                        Err(super::data::Lookup::Fault(f)) => return Err(f),
+                        Err(super::data::Lookup::Path(_)) => return Err(missing(p)),
                     },
                 };
                 compare(op, &value, &rhs)
@@ -158,7 +181,15 @@ mod tests {
 
     #[test]
     fn numeric_comparisons_ignore_non_numbers() {
-        assert!(!compare(&Comparison::NumericEquals, &Value::from("0"), &Value::from(0)));
-        assert!(compare(&Comparison::NumericEquals, &Value::from(1), &Value::from(1.0)));
+        assert!(!compare(
+            &Comparison::NumericEquals,
+            &Value::from("0"),
+            &Value::from(0)
+        ));
+        assert!(compare(
+            &Comparison::NumericEquals,
+            &Value::from(1),
+            &Value::from(1.0)
+        ));
     }
 }

@@ -41,14 +41,24 @@ impl Run<'_> {
     }
 
     /// Selects `path` from the document its root names.
-    pub(super) fn select(&self, path: &JsonPath, input: &Value, env: &Env<'_>) -> Result<Value, Fault> {
+    pub(super) fn select(
+        &self,
+        path: &JsonPath,
+        input: &Value,
+        env: &Env<'_>,
+    ) -> Result<Value, Fault> {
         self.lookup(path, input, env).map_err(|e| match e {
             Lookup::Path(e) => env.runtime(e),
             Lookup::Fault(f) => f,
         })
     }
 
-    pub(super) fn lookup(&self, path: &JsonPath, input: &Value, env: &Env<'_>) -> Result<Value, Lookup> {
+    pub(super) fn lookup(
+        &self,
+        path: &JsonPath,
+        input: &Value,
+        env: &Env<'_>,
+    ) -> Result<Value, Lookup> {
         match path.root() {
             Root::Input => path.select(input).map_err(Lookup::Path),
             Root::Context => path.select(&self.context_object(env)).map_err(Lookup::Path),
@@ -63,12 +73,20 @@ impl Run<'_> {
     }
 
     /// Evaluates a payload template against `input`.
-    pub(super) fn template(&self, t: &Template, input: &Value, env: &Env<'_>) -> Result<Value, Fault> {
+    pub(super) fn template(
+        &self,
+        t: &Template,
+        input: &Value,
+        env: &Env<'_>,
+    ) -> Result<Value, Fault> {
         Ok(match t {
             Template::Const(v) => v.clone(),
-            Template::Array(items) => {
-                Value::Array(items.iter().map(|i| self.template(i, input, env)).collect::<Result<_, _>>()?)
-            }
+            Template::Array(items) => Value::Array(
+                items
+                    .iter()
+                    .map(|i| self.template(i, input, env))
+                    .collect::<Result<_, _>>()?,
+            ),
             Template::Object(fields) => {
                 let mut m = Map::with_capacity(fields.len());
                 for (k, f) in fields {
@@ -92,10 +110,18 @@ impl Run<'_> {
             }
             Template::Path(p) => self.select(p, input, env)?,
             Template::Call(f) => self.intrinsic(f, input, env)?,
+            Template::Expr(_) => {
+                return Err(env.runtime("internal error: a JSONata template in a JSONPath state"));
+            }
         })
     }
 
-    pub(super) fn intrinsic(&self, f: &Intrinsic, input: &Value, env: &Env<'_>) -> Result<Value, Fault> {
+    pub(super) fn intrinsic(
+        &self,
+        f: &Intrinsic,
+        input: &Value,
+        env: &Env<'_>,
+    ) -> Result<Value, Fault> {
         let mut args = Vec::with_capacity(f.args.len());
         for a in &f.args {
             args.push(match a {
@@ -104,7 +130,12 @@ impl Run<'_> {
                 Arg::Call(c) => self.intrinsic(c, input, env)?,
             });
         }
-        intrinsics::call(f, args).map_err(|e| env.runtime(e))
+        intrinsics::call(f, args).map_err(|e| {
+            env.runtime(format!(
+                "The function '{}' had the following error: {e}",
+                f.text
+            ))
+        })
     }
 
     /// `InputPath` (or `OutputPath`) applied to `v`.
@@ -117,11 +148,18 @@ impl Run<'_> {
     }
 
     /// `ResultPath`: combines the raw state input with the result.
-    pub(super) fn result_path(&self, p: &ResultPath, raw: Value, result: Value, env: &Env<'_>) -> Result<Value, Fault> {
+    pub(super) fn result_path(
+        &self,
+        p: &ResultPath,
+        raw: Value,
+        result: Value,
+    ) -> Result<Value, Fault> {
         match p {
             ResultPath::Replace => Ok(result),
             ResultPath::Discard => Ok(raw),
-            ResultPath::Path(p) => p.assign(raw, result).map_err(|e| env.runtime(e)),
+            ResultPath::Path(p) => p
+                .assign(raw, result)
+                .map_err(|e| Fault::new("States.ResultPathMatchFailure", Some(e))),
         }
     }
 
@@ -141,8 +179,16 @@ pub(crate) enum Lookup {
     Fault(Fault),
 }
 
-/// True when `v` serialises to more than the payload limit.
+/// True when `v` serialises to more than the payload limit. A cheap walk bounds the size
+/// from below and above; only values near the limit are serialised to measure exactly.
 pub(super) fn too_large(v: &Value) -> bool {
+    let (lo, hi) = size_bounds(v, PAYLOAD_LIMIT);
+    if hi <= PAYLOAD_LIMIT {
+        return false;
+    }
+    if lo > PAYLOAD_LIMIT {
+        return true;
+    }
     struct Counter(usize);
     impl std::io::Write for Counter {
         fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
@@ -157,10 +203,40 @@ pub(super) fn too_large(v: &Value) -> bool {
             Ok(())
         }
     }
-    // Small values cannot exceed the limit; skip the walk for them.
+    serde_json::to_writer(Counter(0), v).is_err()
+}
+
+/// Lower and upper bounds of the serialised size (strings may grow up to 6× when escaped).
+/// Stops early once the lower bound passes `cap`.
+fn size_bounds(v: &Value, cap: usize) -> (usize, usize) {
     match v {
-        Value::Null | Value::Bool(_) | Value::Number(_) => false,
-        Value::String(s) if s.len() < PAYLOAD_LIMIT / 8 => false,
-        _ => serde_json::to_writer(Counter(0), v).is_err(),
+        Value::Null => (4, 4),
+        Value::Bool(_) => (5, 5),
+        Value::Number(_) => (1, 24),
+        Value::String(s) => (s.len() + 2, s.len() * 6 + 2),
+        Value::Array(a) => {
+            let (mut lo, mut hi) = (2 + a.len().saturating_sub(1), 2 + a.len());
+            for x in a {
+                let (l, h) = size_bounds(x, cap);
+                lo += l;
+                hi += h;
+                if lo > cap {
+                    break;
+                }
+            }
+            (lo, hi)
+        }
+        Value::Object(m) => {
+            let (mut lo, mut hi) = (2 + m.len().saturating_sub(1), 2 + m.len());
+            for (k, x) in m {
+                let (l, h) = size_bounds(x, cap);
+                lo += k.len() + 3 + l;
+                hi += k.len() * 6 + 3 + h;
+                if lo > cap {
+                    break;
+                }
+            }
+            (lo, hi)
+        }
     }
 }

@@ -18,7 +18,10 @@ pub(crate) fn call(f: &Intrinsic, args: Vec<Value>) -> Result<Value, IntrinsicEr
         if args.len() == n {
             Ok(())
         } else {
-            Err(format!("The intrinsic function States.{name} expects {n} argument(s), got {}", args.len()))
+            Err(format!(
+                "The intrinsic function States.{name} expects {n} argument(s), got {}",
+                args.len()
+            ))
         }
     };
     let string = |v: &Value, i: usize| -> Result<String, IntrinsicError> {
@@ -36,8 +39,13 @@ pub(crate) fn call(f: &Intrinsic, args: Vec<Value>) -> Result<Value, IntrinsicEr
             Value::Number(n) => n
                 .as_i64()
                 .or_else(|| n.as_f64().filter(|f| f.fract() == 0.0).map(|f| f as i64))
-                .ok_or_else(|| format!("The argument {} of States.{name} must be an integer", i + 1)),
-            _ => Err(format!("The argument {} of States.{name} must be an integer", i + 1)),
+                .ok_or_else(|| {
+                    format!("The argument {} of States.{name} must be an integer", i + 1)
+                }),
+            _ => Err(format!(
+                "The argument {} of States.{name} must be an integer",
+                i + 1
+            )),
         }
     };
     Ok(match f.func {
@@ -77,7 +85,8 @@ pub(crate) fn call(f: &Intrinsic, args: Vec<Value>) -> Result<Value, IntrinsicEr
             if s.trim().is_empty() {
                 Value::Null
             } else {
-                serde_json::from_str(&s).map_err(|e| format!("States.StringToJson could not parse its argument: {e}"))?
+                serde_json::from_str(&s)
+                    .map_err(|e| format!("States.StringToJson could not parse its argument: {e}"))?
             }
         }
         Func::JsonToString => {
@@ -90,9 +99,15 @@ pub(crate) fn call(f: &Intrinsic, args: Vec<Value>) -> Result<Value, IntrinsicEr
             let a = array(&args[0], 0)?;
             let n = int(&args[1], 1)?;
             if n <= 0 {
-                return Err("The chunk size of States.ArrayPartition must be greater than 0".into());
+                return Err(
+                    "The chunk size of States.ArrayPartition must be greater than 0".into(),
+                );
             }
-            Value::Array(a.chunks(n as usize).map(|c| Value::Array(c.to_vec())).collect())
+            Value::Array(
+                a.chunks(n as usize)
+                    .map(|c| Value::Array(c.to_vec()))
+                    .collect(),
+            )
         }
         Func::ArrayContains => {
             want(2)?;
@@ -112,7 +127,10 @@ pub(crate) fn call(f: &Intrinsic, args: Vec<Value>) -> Result<Value, IntrinsicEr
                 if out.len() > 1000 {
                     return Err("States.ArrayRange may not produce more than 1000 items".into());
                 }
-                i += step;
+                match i.checked_add(step) {
+                    Some(n) => i = n,
+                    None => break,
+                }
             }
             Value::Array(out)
         }
@@ -121,7 +139,9 @@ pub(crate) fn call(f: &Intrinsic, args: Vec<Value>) -> Result<Value, IntrinsicEr
             let a = array(&args[0], 0)?;
             let i = int(&args[1], 1)?;
             if i < 0 || i as usize >= a.len() {
-                return Err(format!("The index {i} is out of bounds for States.ArrayGetItem"));
+                return Err(format!(
+                    "The index {i} is out of bounds for States.ArrayGetItem"
+                ));
             }
             a[i as usize].clone()
         }
@@ -179,9 +199,12 @@ pub(crate) fn call(f: &Intrinsic, args: Vec<Value>) -> Result<Value, IntrinsicEr
                 return Err("States.MathRandom expects 2 or 3 arguments".into());
             }
             let bound = |v: &Value, i: usize| -> Result<i64, IntrinsicError> {
-                v.as_f64()
-                    .map(|f| f.floor() as i64)
-                    .ok_or_else(|| format!("The argument {} of States.MathRandom must be a number", i + 1))
+                v.as_f64().map(|f| f.floor() as i64).ok_or_else(|| {
+                    format!(
+                        "The argument {} of States.MathRandom must be a number",
+                        i + 1
+                    )
+                })
             };
             let (lo, hi) = (bound(&args[0], 0)?, bound(&args[1], 1)?);
             if hi <= lo {
@@ -189,7 +212,9 @@ pub(crate) fn call(f: &Intrinsic, args: Vec<Value>) -> Result<Value, IntrinsicEr
             }
             use rand::{Rng, SeedableRng};
             let v = match args.get(2) {
-                Some(seed) => rand::rngs::StdRng::seed_from_u64(int(seed, 2)? as u64).random_range(lo..hi),
+                Some(seed) => {
+                    rand::rngs::StdRng::seed_from_u64(int(seed, 2)? as u64).random_range(lo..hi)
+                }
                 None => rand::rng().random_range(lo..hi),
             };
             Value::from(v)
@@ -197,9 +222,9 @@ pub(crate) fn call(f: &Intrinsic, args: Vec<Value>) -> Result<Value, IntrinsicEr
         Func::MathAdd => {
             want(2)?;
             let num = |v: &Value, i: usize| -> Result<i64, IntrinsicError> {
-                v.as_f64()
-                    .map(|f| (f + 0.5).floor() as i64)
-                    .ok_or_else(|| format!("The argument {} of States.MathAdd must be a number", i + 1))
+                v.as_f64().map(|f| (f + 0.5).floor() as i64).ok_or_else(|| {
+                    format!("The argument {} of States.MathAdd must be a number", i + 1)
+                })
             };
             Value::from(num(&args[0], 0)?.saturating_add(num(&args[1], 1)?))
         }
@@ -243,9 +268,13 @@ fn hash(alg: &str, data: &[u8]) -> Result<String, IntrinsicError> {
 pub(crate) fn json_eq(a: &Value, b: &Value) -> bool {
     match (a, b) {
         (Value::Number(x), Value::Number(y)) => x.as_f64() == y.as_f64(),
-        (Value::Array(x), Value::Array(y)) => x.len() == y.len() && x.iter().zip(y).all(|(p, q)| json_eq(p, q)),
+        (Value::Array(x), Value::Array(y)) => {
+            x.len() == y.len() && x.iter().zip(y).all(|(p, q)| json_eq(p, q))
+        }
         (Value::Object(x), Value::Object(y)) => {
-            x.len() == y.len() && x.iter().all(|(k, v)| y.get(k).is_some_and(|w| json_eq(v, w)))
+            x.len() == y.len()
+                && x.iter()
+                    .all(|(k, v)| y.get(k).is_some_and(|w| json_eq(v, w)))
         }
         _ => a == b,
     }
@@ -288,12 +317,15 @@ fn java_string(v: &Value, out: &mut String, top: bool) {
 
 fn md5(data: &[u8]) -> [u8; 16] {
     const S: [u32; 64] = [
-        7, 12, 17, 22, 7, 12, 17, 22, 7, 12, 17, 22, 7, 12, 17, 22, 5, 9, 14, 20, 5, 9, 14, 20, 5, 9, 14, 20, 5,
-        9, 14, 20, 4, 11, 16, 23, 4, 11, 16, 23, 4, 11, 16, 23, 4, 11, 16, 23, 6, 10, 15, 21, 6, 10, 15, 21, 6,
-        10, 15, 21, 6, 10, 15, 21,
+        7, 12, 17, 22, 7, 12, 17, 22, 7, 12, 17, 22, 7, 12, 17, 22, 5, 9, 14, 20, 5, 9, 14, 20, 5,
+        9, 14, 20, 5, 9, 14, 20, 4, 11, 16, 23, 4, 11, 16, 23, 4, 11, 16, 23, 4, 11, 16, 23, 6, 10,
+        15, 21, 6, 10, 15, 21, 6, 10, 15, 21, 6, 10, 15, 21,
     ];
-    let k: Vec<u32> = (0..64).map(|i| ((i as f64 + 1.0).sin().abs() * 4294967296.0) as u32).collect();
-    let (mut a0, mut b0, mut c0, mut d0) = (0x67452301u32, 0xefcdab89u32, 0x98badcfeu32, 0x10325476u32);
+    let k: Vec<u32> = (0..64)
+        .map(|i| ((i as f64 + 1.0).sin().abs() * 4294967296.0) as u32)
+        .collect();
+    let (mut a0, mut b0, mut c0, mut d0) =
+        (0x67452301u32, 0xefcdab89u32, 0x98badcfeu32, 0x10325476u32);
     let mut msg = data.to_vec();
     let bits = (data.len() as u64).wrapping_mul(8);
     msg.push(0x80);
@@ -302,8 +334,16 @@ fn md5(data: &[u8]) -> [u8; 16] {
     }
     msg.extend_from_slice(&bits.to_le_bytes());
     for chunk in msg.chunks(64) {
-        let m: Vec<u32> =
-            (0..16).map(|i| u32::from_le_bytes([chunk[4 * i], chunk[4 * i + 1], chunk[4 * i + 2], chunk[4 * i + 3]])).collect();
+        let m: Vec<u32> = (0..16)
+            .map(|i| {
+                u32::from_le_bytes([
+                    chunk[4 * i],
+                    chunk[4 * i + 1],
+                    chunk[4 * i + 2],
+                    chunk[4 * i + 3],
+                ])
+            })
+            .collect();
         let (mut a, mut b, mut c, mut d) = (a0, b0, c0, d0);
         for i in 0..64 {
             let (f, g) = match i {
@@ -342,7 +382,12 @@ fn sha1(data: &[u8]) -> [u8; 20] {
     for chunk in msg.chunks(64) {
         let mut w = [0u32; 80];
         for i in 0..16 {
-            w[i] = u32::from_be_bytes([chunk[4 * i], chunk[4 * i + 1], chunk[4 * i + 2], chunk[4 * i + 3]]);
+            w[i] = u32::from_be_bytes([
+                chunk[4 * i],
+                chunk[4 * i + 1],
+                chunk[4 * i + 2],
+                chunk[4 * i + 3],
+            ]);
         }
         for i in 16..80 {
             w[i] = (w[i - 3] ^ w[i - 8] ^ w[i - 14] ^ w[i - 16]).rotate_left(1);
@@ -355,7 +400,12 @@ fn sha1(data: &[u8]) -> [u8; 20] {
                 40..=59 => ((b & c) | (b & d) | (c & d), 0x8F1BBCDC),
                 _ => (b ^ c ^ d, 0xCA62C1D6),
             };
-            let t = a.rotate_left(5).wrapping_add(f).wrapping_add(e).wrapping_add(k).wrapping_add(*wi);
+            let t = a
+                .rotate_left(5)
+                .wrapping_add(f)
+                .wrapping_add(e)
+                .wrapping_add(k)
+                .wrapping_add(*wi);
             e = d;
             d = c;
             c = b.rotate_left(30);
@@ -385,25 +435,53 @@ mod tests {
 
     #[test]
     fn format_renders_objects_java_style() {
-        let r = run("States.Format('x={}', $.a)", vec![json!("x={}"), json!({"Arg1": 1, "Arg2": []})]);
+        let r = run(
+            "States.Format('x={}', $.a)",
+            vec![json!("x={}"), json!({"Arg1": 1, "Arg2": []})],
+        );
         assert_eq!(r, Ok(json!("x={Arg1=1, Arg2=[]}")));
     }
 
     #[test]
+    fn format_keeps_escaped_braces_literal() {
+        let f = Intrinsic::parse("States.Format('a \\{\\} {}', 1)").unwrap();
+        let fmt = match &f.args[0] {
+            crate::engine::asl::intrinsic::Arg::Literal(v) => v.clone(),
+            _ => Value::Null,
+        };
+        assert_eq!(call(&f, vec![fmt, json!(1)]), Ok(json!("a {} 1")));
+    }
+
+    #[test]
     fn math_add_rounds_like_java() {
-        assert_eq!(run("States.MathAdd(1, 2)", vec![json!(-1.5), json!(-1.51)]), Ok(json!(-3)));
-        assert_eq!(run("States.MathAdd(1, 2)", vec![json!(1.49), json!(1.5)]), Ok(json!(3)));
+        assert_eq!(
+            run("States.MathAdd(1, 2)", vec![json!(-1.5), json!(-1.51)]),
+            Ok(json!(-3))
+        );
+        assert_eq!(
+            run("States.MathAdd(1, 2)", vec![json!(1.49), json!(1.5)]),
+            Ok(json!(3))
+        );
     }
 
     #[test]
     fn digests_match_known_vectors() {
-        assert_eq!(hash("MD5", b"input data").unwrap(), "812f45842bc6d66ee14572ce20db8e86");
-        assert_eq!(hash("SHA-1", b"input data").unwrap(), "aaff4a450a104cd177d28d18d74485e8cae074b7");
+        assert_eq!(
+            hash("MD5", b"input data").unwrap(),
+            "812f45842bc6d66ee14572ce20db8e86"
+        );
+        assert_eq!(
+            hash("SHA-1", b"input data").unwrap(),
+            "aaff4a450a104cd177d28d18d74485e8cae074b7"
+        );
         assert!(hash("SHA-3", b"x").is_err());
     }
 
     #[test]
     fn string_split_drops_empty_parts() {
-        assert_eq!(run("States.StringSplit(1, 2)", vec![json!(", , ,"), json!(",")]), Ok(json!([" ", " "])));
+        assert_eq!(
+            run("States.StringSplit(1, 2)", vec![json!(", , ,"), json!(",")]),
+            Ok(json!([" ", " "]))
+        );
     }
 }

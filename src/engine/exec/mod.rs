@@ -1,16 +1,35 @@
 //! The ASL interpreter. [`run`] executes a compiled [`StateMachine`] on an input and returns
 //! its [`Outcome`]; everything outside the language (running tasks, sleeping, the clock,
 //! history, checkpoints) goes through the runtime's [`Effects`]. It never panics on a
-//! definition or an input: problems become `States.Runtime` and the other `States.*` errors.
+//! definition or an input: problems become `States.Runtime` (not catchable, as in AWS),
+//! `States.QueryEvaluationError`, `States.DataLimitExceeded` and the other `States.*` errors.
+//!
+//! History events use AWS's names and detail fields (`PassStateEntered` with
+//! `stateEnteredEventDetails`, `TaskScheduled`, `LambdaFunctionSucceeded`,
+//! `MapIterationStarted`, `EvaluationFailed`, `ExecutionSucceeded`, ...). A runtime that keeps
+//! no history or checkpoints (EXPRESS) says so through `Effects::records_history` /
+//! `Effects::takes_checkpoints` and the interpreter skips building them.
+//!
+//! Known differences from AWS (see also `tests/conformance/asl-divergences.txt`):
+//! - after a resume, the event ids quoted in `States.Runtime` causes ("entered at the event
+//!   id #N") count from the resumed state, since the checkpoint does not carry the history
+//!   length;
+//! - Parallel branches and concurrent Map iterations interleave their history events in
+//!   our scheduler's order, which can differ from the order AWS records;
+//! - Distributed Map `ItemReader`/`ResultWriter` are rejected at run time.
 //!
 //! Layout: `program` (the state loop, Retry/Catch), `states` (one function per state type),
+//! `map` (Map iterations, concurrency, tolerated failures),
 //! `data` (paths, payload templates, InputPath/ResultPath/OutputPath, the context object),
-//! `choice`, `intrinsics`, `history` (event shapes).
+//! `choice`, `intrinsics`, `history` (event shapes), `jsonata` + `jsonata_flow` (JSONata mode).
 
 mod choice;
 mod data;
 mod history;
 mod intrinsics;
+mod jsonata;
+mod jsonata_flow;
+mod map;
 mod program;
 mod states;
 
@@ -37,7 +56,11 @@ pub async fn run(
         info,
         effects,
         events: AtomicU64::new(0),
-        deadline: sm.timeout_seconds.map(|s| info.start_time + time::Duration::seconds(s.min(i64::MAX as u64 / 2) as i64)),
+        history: effects.records_history(),
+        checkpoints: effects.takes_checkpoints(),
+        deadline: sm
+            .timeout_seconds
+            .map(|s| add_millis(info.start_time, s.saturating_mul(1000))),
     };
     r.execute(input, resume).await
 }
@@ -67,6 +90,16 @@ pub fn format_timestamp(t: OffsetDateTime) -> String {
     )
 }
 
+/// `t` plus `ms` milliseconds, saturating at the end of the representable range (a wait of
+/// 10^15 seconds must not panic).
+pub(crate) fn add_millis(t: OffsetDateTime, ms: u64) -> OffsetDateTime {
+    let far = OffsetDateTime::new_utc(time::Date::MAX, time::Time::MIDNIGHT);
+    i64::try_from(ms)
+        .ok()
+        .and_then(|ms| t.checked_add(time::Duration::milliseconds(ms)))
+        .unwrap_or(far)
+}
+
 /// Workflow variables.
 pub(crate) type Vars = Map<String, Value>;
 
@@ -78,6 +111,9 @@ pub(crate) struct Run<'a> {
     /// Events recorded so far (the runtime numbers them from 1 in this order).
     events: AtomicU64,
     deadline: Option<OffsetDateTime>,
+    /// `effects.records_history()` / `effects.takes_checkpoints()`, asked once.
+    history: bool,
+    checkpoints: bool,
 }
 
 /// What a state sees while it runs: variables and the context object's parts.
@@ -116,16 +152,33 @@ pub(crate) struct Fault {
 
 impl Fault {
     pub fn new(error: impl Into<String>, cause: Option<String>) -> Fault {
-        Fault { error: StateError { error: error.into(), cause }, terminal: false, timed_out: false }
+        Fault {
+            error: StateError {
+                error: error.into(),
+                cause,
+            },
+            terminal: false,
+            timed_out: false,
+        }
     }
 
     pub fn terminal(error: &str, cause: String) -> Fault {
-        Fault { error: StateError { error: error.into(), cause: Some(cause) }, terminal: true, timed_out: false }
+        Fault {
+            error: StateError {
+                error: error.into(),
+                cause: Some(cause),
+            },
+            terminal: true,
+            timed_out: false,
+        }
     }
 
     pub fn execution_timeout() -> Fault {
         Fault {
-            error: StateError { error: "States.Timeout".into(), cause: None },
+            error: StateError {
+                error: "States.Timeout".into(),
+                cause: None,
+            },
             terminal: true,
             timed_out: true,
         }
@@ -133,12 +186,21 @@ impl Fault {
 }
 
 impl Run<'_> {
-    fn record(&self, event_type: &str, details_key: Option<&str>, details: Value) -> u64 {
-        self.effects.record(crate::engine::effects::HistoryEvent {
-            event_type: event_type.to_owned(),
-            details_key: details_key.map(str::to_owned),
-            details,
-        });
+    /// Records a history event (details are only built when the runtime keeps history) and
+    /// returns its event id.
+    fn record(
+        &self,
+        event_type: &str,
+        details_key: Option<&str>,
+        details: impl FnOnce() -> Value,
+    ) -> u64 {
+        if self.history {
+            self.effects.record(crate::engine::effects::HistoryEvent {
+                event_type: event_type.to_owned(),
+                details_key: details_key.map(str::to_owned),
+                details: details(),
+            });
+        }
         self.events.fetch_add(1, Ordering::Relaxed) + 1
     }
 
@@ -150,7 +212,10 @@ impl Run<'_> {
                 None => {
                     let err = StateError {
                         error: "States.Runtime".into(),
-                        cause: Some(format!("Cannot resume: the state '{}' does not exist", cp.state)),
+                        cause: Some(format!(
+                            "Cannot resume: the state '{}' does not exist",
+                            cp.state
+                        )),
                     };
                     self.record_failed(&err);
                     return Outcome::Failed(err);
@@ -160,27 +225,35 @@ impl Run<'_> {
                 self.record(
                     "ExecutionStarted",
                     Some("executionStartedEventDetails"),
-                    serde_json::json!({
-                        "input": history::to_text(&input),
-                        "inputDetails": {"truncated": false},
-                        "roleArn": self.info.role_arn,
-                        "stateMachineArn": self.info.state_machine_arn,
-                    }),
+                    || {
+                        serde_json::json!({
+                            "input": history::to_text(&input),
+                            "inputDetails": {"truncated": false},
+                            "roleArn": self.info.role_arn,
+                        })
+                    },
                 );
                 (prog.start_at, input, Vars::new())
             }
         };
-        match self.run_program(prog, start, input, &mut vars, true, false).await {
+        match self
+            .run_program(prog, start, input, &mut vars, true, false)
+            .await
+        {
             Ok(output) => {
                 self.record(
                     "ExecutionSucceeded",
                     Some("executionSucceededEventDetails"),
-                    serde_json::json!({"output": history::to_text(&output), "outputDetails": {"truncated": false}}),
+                    || serde_json::json!({"output": history::to_text(&output), "outputDetails": {"truncated": false}}),
                 );
                 Outcome::Succeeded(output)
             }
             Err(f) if f.timed_out => {
-                self.record("ExecutionTimedOut", Some("executionTimedOutEventDetails"), history::error_details(&f.error));
+                self.record(
+                    "ExecutionTimedOut",
+                    Some("executionTimedOutEventDetails"),
+                    || history::error_details(&f.error),
+                );
                 Outcome::TimedOut(f.error)
             }
             Err(f) => {
@@ -191,7 +264,11 @@ impl Run<'_> {
     }
 
     fn record_failed(&self, e: &StateError) {
-        self.record("ExecutionFailed", Some("executionFailedEventDetails"), history::error_details(e));
+        self.record(
+            "ExecutionFailed",
+            Some("executionFailedEventDetails"),
+            || history::error_details(e),
+        );
     }
 
     /// True once the execution's own `TimeoutSeconds` has passed.

@@ -46,9 +46,12 @@ impl<'a> Run<'a> {
             let mut input = input;
             loop {
                 let Some(state) = prog.states.get(idx) else {
-                    return Err(Fault::terminal("States.Runtime", format!("No state at index {idx}")));
+                    return Err(Fault::terminal(
+                        "States.Runtime",
+                        format!("No state at index {idx}"),
+                    ));
                 };
-                if top {
+                if top && self.checkpoints {
                     self.effects.checkpoint(&Checkpoint {
                         state: state.name.clone(),
                         input: input.clone(),
@@ -58,13 +61,12 @@ impl<'a> Run<'a> {
                 if self.past_deadline() {
                     return Err(Fault::execution_timeout());
                 }
-                let ty = state.kind.type_name();
                 let entry = Entry {
                     time: self.effects.now(),
                     event: self.record(
-                        &format!("{ty}StateEntered"),
+                        history::entered_type(&state.kind),
                         Some("stateEnteredEventDetails"),
-                        history::entered(&state.name, &input),
+                        || history::entered(&state.name, &input),
                     ),
                 };
                 if interleave {
@@ -81,9 +83,9 @@ impl<'a> Run<'a> {
                     ));
                 }
                 self.record(
-                    &format!("{ty}StateExited"),
+                    history::exited_type(&state.kind),
                     Some("stateExitedEventDetails"),
-                    history::exited(&state.name, &step.output, step.assigned.as_ref()),
+                    || history::exited(&state.name, &step.output, step.assigned.as_ref()),
                 );
                 if let Some(a) = step.assigned {
                     vars.extend(a);
@@ -100,7 +102,13 @@ impl<'a> Run<'a> {
     }
 
     /// Runs one state; Task, Parallel and Map go through Retry and Catch.
-    async fn run_state(&self, state: &State, raw: Value, vars: &Vars, entry: Entry) -> Result<Step, Fault> {
+    async fn run_state(
+        &self,
+        state: &State,
+        raw: Value,
+        vars: &Vars,
+        entry: Entry,
+    ) -> Result<Step, Fault> {
         let env = |retry: Option<u32>| Env {
             vars,
             state_name: &state.name,
@@ -110,12 +118,17 @@ impl<'a> Run<'a> {
             task_token: None,
             map_item: None,
         };
-        if state.query_language == crate::engine::asl::QueryLanguage::Jsonata {
-            return Err(env(None).runtime("JSONata (QueryLanguage \"JSONata\") is not supported by this engine yet"));
-        }
-        let retriable = matches!(state.kind, StateKind::Task(_) | StateKind::Parallel { .. } | StateKind::Map(_));
+        let jsonata = state.query_language == crate::engine::asl::QueryLanguage::Jsonata;
+        let retriable = matches!(
+            state.kind,
+            StateKind::Task(_) | StateKind::Parallel { .. } | StateKind::Map(_)
+        );
         if !retriable {
-            return self.simple_state(state, raw, &env(None)).await;
+            return if jsonata {
+                self.jsonata_simple_state(state, raw, &env(None)).await
+            } else {
+                self.simple_state(state, raw, &env(None)).await
+            };
         }
         let mut counts = vec![0u32; state.retry.len()];
         let mut attempt = 0u32;
@@ -132,28 +145,40 @@ impl<'a> Run<'a> {
                 Err(f) if f.terminal => return Err(f),
                 Err(f) => f,
             };
-            if let Some(i) = state.retry.iter().position(|r| error_matches(&r.error_equals, &fault.error.error)) {
+            if let Some(i) = state
+                .retry
+                .iter()
+                .position(|r| error_matches(&r.error_equals, &fault.error.error))
+            {
                 let r = &state.retry[i];
                 if counts[i] < r.max_attempts {
                     let delay = retry_delay(r, counts[i]);
                     counts[i] += 1;
                     attempt += 1;
-                    let until = self.effects.now() + time::Duration::milliseconds(delay);
+                    let until = super::add_millis(self.effects.now(), delay);
                     self.sleep_until(until).await?;
                     continue;
                 }
             }
             match state.kind {
                 StateKind::Map(_) => {
-                    self.record("MapStateFailed", None, Value::Null);
+                    self.record("MapStateFailed", None, || Value::Null);
                 }
                 StateKind::Parallel { .. } => {
-                    self.record("ParallelStateFailed", None, Value::Null);
+                    self.record("ParallelStateFailed", None, || Value::Null);
                 }
                 _ => {}
             }
-            if let Some(c) = state.catch.iter().find(|c| error_matches(&c.error_equals, &fault.error.error)) {
-                return self.caught(c, raw, &fault, &e);
+            if let Some(c) = state
+                .catch
+                .iter()
+                .find(|c| error_matches(&c.error_equals, &fault.error.error))
+            {
+                return if jsonata {
+                    self.jcaught(c, raw, &fault, &e)
+                } else {
+                    self.caught(c, raw, &fault, &e)
+                };
             }
             return Err(fault);
         }
@@ -168,8 +193,44 @@ impl<'a> Run<'a> {
             Some(t) => Some(self.assign(t, &err, env)?),
             None => None,
         };
-        let output = self.result_path(&c.result_path, raw, err, env)?;
-        Ok(Step { output, next: Some(c.next), assigned })
+        let output = self.result_path(&c.result_path, raw, err)?;
+        Ok(Step {
+            output,
+            next: Some(c.next),
+            assigned,
+        })
+    }
+}
+
+impl Run<'_> {
+    fn jcaught(
+        &self,
+        c: &Catcher,
+        raw: Value,
+        fault: &Fault,
+        env: &Env<'_>,
+    ) -> Result<Step, Fault> {
+        let err = json!({
+            "Error": fault.error.error,
+            "Cause": fault.error.cause.clone().unwrap_or_default(),
+        });
+        let states = self.states_value(&raw, None, Some(&err), env);
+        let assigned = match &c.assign {
+            Some(t) => match self.jeval(t, &states, env)? {
+                Value::Object(m) => Some(m),
+                _ => Some(Vars::new()),
+            },
+            None => None,
+        };
+        let output = match &c.output {
+            Some(t) => self.jeval(t, &states, env)?,
+            None => err,
+        };
+        Ok(Step {
+            output,
+            next: Some(c.next),
+            assigned,
+        })
     }
 }
 
@@ -186,7 +247,7 @@ pub(super) fn error_matches(equals: &[String], error: &str) -> bool {
 }
 
 /// Milliseconds before retry number `n` (0-based).
-fn retry_delay(r: &Retrier, n: u32) -> i64 {
+fn retry_delay(r: &Retrier, n: u32) -> u64 {
     let mut secs = r.interval_seconds as f64 * r.backoff_rate.powi(n.min(1000) as i32);
     if let Some(max) = r.max_delay_seconds {
         secs = secs.min(max as f64);
@@ -194,7 +255,7 @@ fn retry_delay(r: &Retrier, n: u32) -> i64 {
     if r.jitter {
         secs *= rand::random::<f64>();
     }
-    (secs.min(1e12) * 1000.0) as i64
+    (secs.clamp(0.0, 1e12) * 1000.0) as u64
 }
 
 /// Gives other branches a turn (Parallel branches interleave the way AWS records them).
@@ -210,27 +271,4 @@ async fn yield_now() {
         }
     })
     .await
-}
-
-/// Polls every future until all are done; outputs keep their order.
-pub(super) async fn join_all<'f, T>(futs: Vec<BoxFut<'f, T>>) -> Vec<T> {
-    let mut futs: Vec<Option<BoxFut<'f, T>>> = futs.into_iter().map(Some).collect();
-    let mut out: Vec<Option<T>> = futs.iter().map(|_| None).collect();
-    std::future::poll_fn(|cx| {
-        let mut pending = false;
-        for (f, o) in futs.iter_mut().zip(out.iter_mut()) {
-            if let Some(fut) = f {
-                match fut.as_mut().poll(cx) {
-                    Poll::Ready(v) => {
-                        *o = Some(v);
-                        *f = None;
-                    }
-                    Poll::Pending => pending = true,
-                }
-            }
-        }
-        if pending { Poll::Pending } else { Poll::Ready(()) }
-    })
-    .await;
-    out.into_iter().flatten().collect()
 }

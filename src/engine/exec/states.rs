@@ -2,9 +2,11 @@
 //! InputPath → Parameters → (work) → ResultSelector → Assign → ResultPath → OutputPath.
 
 use super::history::{self, TaskKind, task_kind};
-use super::program::{BoxFut, Step, join_all};
-use super::{Env, Fault, Run, Vars};
-use crate::engine::asl::{MapState, Number, Program, State, StateKind, Task, Text, Transition, WaitFor};
+use super::program::{BoxFut, Step};
+use super::{Env, Fault, Run};
+use crate::engine::asl::{
+    Number, Program, QueryLanguage, State, StateKind, Task, Text, Transition, WaitFor,
+};
 use crate::engine::effects::TaskRequest;
 use serde_json::{Value, json};
 use time::OffsetDateTime;
@@ -26,26 +28,46 @@ fn shown(v: &Value) -> String {
 
 impl Run<'_> {
     /// Pass, Choice, Wait, Succeed and Fail.
-    pub(super) async fn simple_state(&self, state: &State, raw: Value, env: &Env<'_>) -> Result<Step, Fault> {
+    pub(super) async fn simple_state(
+        &self,
+        state: &State,
+        raw: Value,
+        env: &Env<'_>,
+    ) -> Result<Step, Fault> {
         match &state.kind {
             StateKind::Pass { result } => {
-                let eff = self.io_path(&state.input_path, raw.clone(), env)?;
-                let eff = match &state.parameters {
-                    Some(p) => self.template(p, &eff, env)?,
-                    None => eff,
+                let result = match result {
+                    Some(r) => r.clone(),
+                    None => {
+                        let owned;
+                        let eff = match &state.input_path {
+                            crate::engine::asl::IoPath::Identity => &raw,
+                            p => {
+                                owned = self.io_path(p, raw.clone(), env)?;
+                                &owned
+                            }
+                        };
+                        match &state.parameters {
+                            Some(p) => self.template(p, eff, env)?,
+                            None => eff.clone(),
+                        }
+                    }
                 };
-                let result = result.clone().unwrap_or(eff);
                 self.finish(state, raw, result, env)
             }
             StateKind::Succeed => {
                 let eff = self.io_path(&state.input_path, raw, env)?;
                 let output = self.io_path(&state.output_path, eff, env)?;
-                Ok(Step { output, next: None, assigned: None })
+                Ok(Step {
+                    output,
+                    next: None,
+                    assigned: None,
+                })
             }
             StateKind::Fail { error, cause } => {
                 let error = self.text(error.as_ref(), "ErrorPath", &raw, env)?;
                 let cause = self.text(cause.as_ref(), "CausePath", &raw, env)?;
-                Err(Fault::new(error.unwrap_or_default(), cause).without_empty_error())
+                Err(Fault::new(error.unwrap_or_default(), cause))
             }
             StateKind::Choice { choices, default } => {
                 let eff = self.io_path(&state.input_path, raw, env)?;
@@ -75,7 +97,11 @@ impl Run<'_> {
                     None => None,
                 };
                 let output = self.io_path(&state.output_path, eff, env)?;
-                Ok(Step { output, next: Some(next), assigned })
+                Ok(Step {
+                    output,
+                    next: Some(next),
+                    assigned,
+                })
             }
             StateKind::Wait(w) => {
                 let eff = self.io_path(&state.input_path, raw, env)?;
@@ -86,31 +112,56 @@ impl Run<'_> {
                     None => None,
                 };
                 let output = self.io_path(&state.output_path, eff, env)?;
-                Ok(Step { output, next: next_of(state), assigned })
+                Ok(Step {
+                    output,
+                    next: next_of(state),
+                    assigned,
+                })
             }
             _ => Err(env.runtime("internal error: state dispatched to the wrong handler")),
         }
     }
 
     /// ResultSelector is applied by the caller; this does Assign → ResultPath → OutputPath.
-    fn finish(&self, state: &State, raw: Value, result: Value, env: &Env<'_>) -> Result<Step, Fault> {
+    pub(super) fn finish(
+        &self,
+        state: &State,
+        raw: Value,
+        result: Value,
+        env: &Env<'_>,
+    ) -> Result<Step, Fault> {
         let assigned = match &state.assign {
             Some(t) => Some(self.assign(t, &result, env)?),
             None => None,
         };
-        let output = self.result_path(&state.result_path, raw, result, env)?;
+        let output = self.result_path(&state.result_path, raw, result)?;
         let output = self.io_path(&state.output_path, output, env)?;
-        Ok(Step { output, next: next_of(state), assigned })
+        Ok(Step {
+            output,
+            next: next_of(state),
+            assigned,
+        })
     }
 
-    fn select_result(&self, state: &State, result: Value, env: &Env<'_>) -> Result<Value, Fault> {
+    pub(super) fn select_result(
+        &self,
+        state: &State,
+        result: Value,
+        env: &Env<'_>,
+    ) -> Result<Value, Fault> {
         match &state.result_selector {
             Some(t) => self.template(t, &result, env),
             None => Ok(result),
         }
     }
 
-    fn text(&self, t: Option<&Text>, field: &str, input: &Value, env: &Env<'_>) -> Result<Option<String>, Fault> {
+    fn text(
+        &self,
+        t: Option<&Text>,
+        field: &str,
+        input: &Value,
+        env: &Env<'_>,
+    ) -> Result<Option<String>, Fault> {
         Ok(match t {
             None => None,
             Some(Text::Literal(s)) => Some(s.clone()),
@@ -126,12 +177,32 @@ impl Run<'_> {
                 }
             },
             Some(Text::Intrinsic(f)) => Some(shown(&self.intrinsic(f, input, env)?)),
+            Some(Text::Expr(_)) => {
+                return Err(env.runtime("internal error: a JSONata field in a JSONPath state"));
+            }
         })
     }
 
-    fn number(&self, n: &Number, field: &str, input: &Value, env: &Env<'_>) -> Result<u64, Fault> {
+    pub(super) fn number(
+        &self,
+        n: &Number,
+        field: &str,
+        input: &Value,
+        env: &Env<'_>,
+    ) -> Result<u64, Fault> {
         match n {
             Number::Literal(v) => Ok(*v),
+            Number::Expr(t) => {
+                let states = self.states_value(input, None, None, env);
+                let v = self.jeval(t, &states, env)?;
+                v.as_u64().ok_or_else(|| {
+                    self.query_error(
+                        env,
+                        field,
+                        format_args!("The value of the field '{field}' must be a non-negative integer, but was: {}", history::to_text(&v)),
+                    )
+                })
+            }
             Number::Path(p) => {
                 let v = self.select(p, input, env)?;
                 let parsed = match &v {
@@ -150,9 +221,14 @@ impl Run<'_> {
         }
     }
 
-    fn wait_until(&self, w: &WaitFor, eff: &Value, env: &Env<'_>) -> Result<OffsetDateTime, Fault> {
+    pub(super) fn wait_until(
+        &self,
+        w: &WaitFor,
+        eff: &Value,
+        env: &Env<'_>,
+    ) -> Result<OffsetDateTime, Fault> {
         let now = self.effects.now();
-        let secs = |n: u64| now + time::Duration::seconds(n.min(i64::MAX as u64 / 4) as i64);
+        let secs = |n: u64| super::add_millis(now, n.saturating_mul(1000));
         Ok(match w {
             WaitFor::Seconds(n) => secs(*n),
             WaitFor::Timestamp(t) => *t,
@@ -189,25 +265,83 @@ impl Run<'_> {
                     }
                 }
             }
-            WaitFor::Expression(_) => {
-                return Err(env.runtime("JSONata expressions in Wait are not supported by this engine yet"));
+            WaitFor::SecondsExpr(t) => {
+                let states = self.states_value(eff, None, None, env);
+                let v = self.jeval(t, &states, env)?;
+                match v.as_u64() {
+                    Some(n) => secs(n),
+                    None => {
+                        return Err(self.query_error(
+                            env,
+                            "Seconds",
+                            format_args!(
+                                "The Seconds field must be a non-negative integer, but was: {}",
+                                history::to_text(&v)
+                            ),
+                        ));
+                    }
+                }
+            }
+            WaitFor::TimestampExpr(t) => {
+                let states = self.states_value(eff, None, None, env);
+                let v = self.jeval(t, &states, env)?;
+                match v.as_str().and_then(super::parse_timestamp) {
+                    Some(t) => t,
+                    None => {
+                        return Err(self.query_error(
+                            env,
+                            "Timestamp",
+                            format_args!(
+                                "The Timestamp field cannot be parsed as an ISO-8601 extended offset date-time format string: {}",
+                                shown(&v)
+                            ),
+                        ));
+                    }
+                }
             }
         })
     }
 
-    pub(super) async fn task(&self, state: &State, t: &Task, raw: &Value, env: &Env<'_>, attempt: u32) -> Result<Step, Fault> {
+    pub(super) async fn task(
+        &self,
+        state: &State,
+        t: &Task,
+        raw: &Value,
+        env: &Env<'_>,
+        attempt: u32,
+    ) -> Result<Step, Fault> {
+        let jsonata = state.query_language == QueryLanguage::Jsonata;
         let eff = self.io_path(&state.input_path, raw.clone(), env)?;
         let token = t.resource.ends_with(".waitForTaskToken").then(|| {
-            format!("{}-{}", uuid::Uuid::new_v4().simple(), uuid::Uuid::new_v4().simple())
+            format!(
+                "{}-{}",
+                uuid::Uuid::new_v4().simple(),
+                uuid::Uuid::new_v4().simple()
+            )
         });
-        let env = Env { task_token: token.as_deref(), ..*env };
-        let env = &env;
-        let params = match &state.parameters {
-            Some(p) => self.template(p, &eff, env)?,
-            None => eff.clone(),
+        let env = Env {
+            task_token: token.as_deref(),
+            ..*env
         };
-        let timeout = t.timeout_seconds.as_ref().map(|n| self.number(n, "TimeoutSeconds", &eff, env)).transpose()?;
-        let heartbeat = t.heartbeat_seconds.as_ref().map(|n| self.number(n, "HeartbeatSeconds", &eff, env)).transpose()?;
+        let env = &env;
+        let params = match (&state.parameters, &state.arguments) {
+            (_, Some(a)) if jsonata => {
+                let states = self.states_value(raw, None, None, env);
+                self.jeval(a, &states, env)?
+            }
+            (Some(p), _) if !jsonata => self.template(p, &eff, env)?,
+            _ => eff.clone(),
+        };
+        let timeout = t
+            .timeout_seconds
+            .as_ref()
+            .map(|n| self.number(n, "TimeoutSeconds", &eff, env))
+            .transpose()?;
+        let heartbeat = t
+            .heartbeat_seconds
+            .as_ref()
+            .map(|n| self.number(n, "HeartbeatSeconds", &eff, env))
+            .transpose()?;
         let kind = task_kind(&t.resource);
         match kind {
             TaskKind::Lambda => {
@@ -215,10 +349,17 @@ impl Run<'_> {
                 if let Some(s) = timeout {
                     d["timeoutInSeconds"] = json!(s);
                 }
-                self.record("LambdaFunctionScheduled", Some("lambdaFunctionScheduledEventDetails"), d);
-                self.record("LambdaFunctionStarted", None, Value::Null);
+                self.record(
+                    "LambdaFunctionScheduled",
+                    Some("lambdaFunctionScheduledEventDetails"),
+                    || d,
+                );
+                self.record("LambdaFunctionStarted", None, || Value::Null);
             }
-            TaskKind::Service { resource_type, resource } => {
+            TaskKind::Service {
+                resource_type,
+                resource,
+            } => {
                 let mut d = json!({
                     "resourceType": resource_type,
                     "resource": resource,
@@ -231,12 +372,18 @@ impl Run<'_> {
                 if let Some(s) = heartbeat {
                     d["heartbeatInSeconds"] = json!(s);
                 }
-                self.record("TaskScheduled", Some("taskScheduledEventDetails"), d);
+                self.record("TaskScheduled", Some("taskScheduledEventDetails"), || d);
                 self.record(
                     "TaskStarted",
                     Some("taskStartedEventDetails"),
-                    json!({"resourceType": resource_type, "resource": resource}),
+                    || json!({"resourceType": resource_type, "resource": resource}),
                 );
+                // `.sync` jobs report their submission before they finish.
+                if resource.ends_with(".sync") || resource.ends_with(".sync:2") {
+                    self.record("TaskSubmitted", Some("taskSubmittedEventDetails"), || {
+                        json!({"resourceType": resource_type, "resource": resource, "output": "{}", "outputDetails": {"truncated": false}})
+                    });
+                }
             }
         }
         let request = TaskRequest {
@@ -251,7 +398,7 @@ impl Run<'_> {
         let timer = async {
             match timeout {
                 Some(s) => {
-                    let until = self.effects.now() + time::Duration::seconds(s.min(i64::MAX as u64 / 4) as i64);
+                    let until = super::add_millis(self.effects.now(), s.saturating_mul(1000));
                     self.effects.sleep_until(until).await
                 }
                 None => std::future::pending().await,
@@ -281,44 +428,71 @@ impl Run<'_> {
                     TaskKind::Lambda => self.record(
                         "LambdaFunctionSucceeded",
                         Some("lambdaFunctionSucceededEventDetails"),
-                        json!({"output": history::to_text(&v), "outputDetails": {"truncated": false}}),
+                        || json!({"output": history::to_text(&v), "outputDetails": {"truncated": false}}),
                     ),
                     TaskKind::Service { resource_type, resource } => self.record(
                         "TaskSucceeded",
                         Some("taskSucceededEventDetails"),
-                        json!({"resourceType": resource_type, "resource": resource, "output": history::to_text(&v), "outputDetails": {"truncated": false}}),
+                        || json!({"resourceType": resource_type, "resource": resource, "output": history::to_text(&v), "outputDetails": {"truncated": false}}),
                     ),
                 };
                 v
             }
             Err((e, timed_out)) => {
-                let timed_out = timed_out || e.error == "States.Timeout" || e.error == "States.HeartbeatTimeout";
+                let timed_out = timed_out
+                    || e.error == "States.Timeout"
+                    || e.error == "States.HeartbeatTimeout";
                 let mut d = history::error_details(&e);
                 let (ty, key) = match (&kind, timed_out) {
-                    (TaskKind::Lambda, false) => ("LambdaFunctionFailed", "lambdaFunctionFailedEventDetails"),
-                    (TaskKind::Lambda, true) => ("LambdaFunctionTimedOut", "lambdaFunctionTimedOutEventDetails"),
+                    (TaskKind::Lambda, false) => {
+                        ("LambdaFunctionFailed", "lambdaFunctionFailedEventDetails")
+                    }
+                    (TaskKind::Lambda, true) => (
+                        "LambdaFunctionTimedOut",
+                        "lambdaFunctionTimedOutEventDetails",
+                    ),
                     (TaskKind::Service { .. }, false) => ("TaskFailed", "taskFailedEventDetails"),
-                    (TaskKind::Service { .. }, true) => ("TaskTimedOut", "taskTimedOutEventDetails"),
+                    (TaskKind::Service { .. }, true) => {
+                        ("TaskTimedOut", "taskTimedOutEventDetails")
+                    }
                 };
-                if let TaskKind::Service { resource_type, resource } = kind {
+                if let TaskKind::Service {
+                    resource_type,
+                    resource,
+                } = kind
+                {
                     d["resourceType"] = json!(resource_type);
                     d["resource"] = json!(resource);
                 }
-                self.record(ty, Some(key), d);
+                self.record(ty, Some(key), || d);
                 return Err(Fault::new(e.error, e.cause));
             }
         };
+        if jsonata {
+            return self.jfinish(state, raw, Some(&result), env);
+        }
         let result = self.select_result(state, result, env)?;
         self.finish(state, raw.clone(), result, env)
     }
 
-    pub(super) async fn parallel(&self, state: &State, branches: &[Program], raw: &Value, env: &Env<'_>) -> Result<Step, Fault> {
+    pub(super) async fn parallel(
+        &self,
+        state: &State,
+        branches: &[Program],
+        raw: &Value,
+        env: &Env<'_>,
+    ) -> Result<Step, Fault> {
+        let jsonata = state.query_language == QueryLanguage::Jsonata;
         let eff = self.io_path(&state.input_path, raw.clone(), env)?;
-        let input = match &state.parameters {
-            Some(p) => self.template(p, &eff, env)?,
-            None => eff,
+        let input = match (&state.parameters, &state.arguments) {
+            (_, Some(a)) if jsonata => {
+                let states = self.states_value(raw, None, None, env);
+                self.jeval(a, &states, env)?
+            }
+            (Some(p), _) if !jsonata => self.template(p, &eff, env)?,
+            _ => eff,
         };
-        self.record("ParallelStateStarted", None, Value::Null);
+        self.record("ParallelStateStarted", None, || Value::Null);
         let futs: Vec<BoxFut<'_, Result<Value, Fault>>> = branches
             .iter()
             .map(|b| {
@@ -326,99 +500,38 @@ impl Run<'_> {
                 let vars = env.vars.clone();
                 let f: BoxFut<'_, Result<Value, Fault>> = Box::pin(async move {
                     let mut vars = vars;
-                    self.run_program(b, b.start_at, input, &mut vars, false, true).await
+                    self.run_program(b, b.start_at, input, &mut vars, false, true)
+                        .await
                 });
                 f
             })
             .collect();
-        let results = join_all(futs).await;
-        let mut out = Vec::with_capacity(results.len());
-        for r in results {
-            match r {
-                Ok(v) => out.push(v),
-                Err(f) => return Err(f),
-            }
+        // The first failed branch fails the state; the other branches are stopped.
+        let results = super::map::join_until(futs, |r| r.is_err()).await;
+        if let Some(Some(Err(f))) = results.iter().find(|r| matches!(r, Some(Err(_)))) {
+            return Err(f.clone());
         }
-        let result = self.select_result(state, Value::Array(out), env)?;
-        self.finish(state, raw.clone(), result, env)
-    }
-
-    pub(super) async fn map(&self, state: &State, m: &MapState, raw: &Value, env: &Env<'_>) -> Result<Step, Fault> {
-        let eff = self.io_path(&state.input_path, raw.clone(), env)?;
-        let items = match &m.items_path {
-            Some(p) => self.select(p, &eff, env)?,
-            None => eff.clone(),
-        };
-        let Value::Array(items) = items else {
-            return Err(env.runtime(format!(
-                "Map state input must be an array but was: {}",
-                history::to_text(&items)
-            )));
-        };
-        if let Some(n) = &m.max_concurrency {
-            self.number(n, "MaxConcurrency", &eff, env)?;
+        let out: Vec<Value> = results
+            .into_iter()
+            .flatten()
+            .filter_map(Result::ok)
+            .collect();
+        if jsonata {
+            return self.jfinish(state, raw, Some(&Value::Array(out)), env);
         }
-        let tolerated_count = m.tolerated_failure_count.as_ref().map(|n| self.number(n, "ToleratedFailureCount", &eff, env)).transpose()?;
-        let tolerated_pct = m
-            .tolerated_failure_percentage
-            .as_ref()
-            .map(|n| self.number(n, "ToleratedFailurePercentage", &eff, env))
-            .transpose()?;
-        let tolerant = tolerated_count.is_some() || tolerated_pct.is_some();
-        self.record("MapStateStarted", Some("mapStateStartedEventDetails"), json!({"length": items.len()}));
-        let total = items.len();
-        let mut out = Vec::with_capacity(total);
-        let mut failures = 0usize;
-        for (i, item) in items.iter().enumerate() {
-            let input = match &m.item_selector {
-                Some(t) => {
-                    let ienv = Env { map_item: Some((i, item)), ..*env };
-                    self.template(t, &eff, &ienv)?
-                }
-                None => item.clone(),
-            };
-            let details = json!({"name": state.name, "index": i});
-            self.record("MapIterationStarted", Some("mapIterationStartedEventDetails"), details.clone());
-            let mut vars: Vars = env.vars.clone();
-            match self.run_program(&m.processor, m.processor.start_at, input, &mut vars, false, false).await {
-                Ok(v) => {
-                    self.record("MapIterationSucceeded", Some("mapIterationSucceededEventDetails"), details);
-                    out.push(v);
-                }
-                Err(f) => {
-                    self.record("MapIterationFailed", Some("mapIterationFailedEventDetails"), details);
-                    if f.terminal || !tolerant {
-                        return Err(f);
-                    }
-                    failures += 1;
-                    let over_count = tolerated_count.is_some_and(|c| failures as u64 > c);
-                    let over_pct = tolerated_pct.is_some_and(|p| (failures as f64) * 100.0 / (total as f64) > p as f64);
-                    if over_count || over_pct {
-                        return Err(Fault::new(
-                            "States.ExceedToleratedFailureThreshold",
-                            Some("The specified tolerated failure threshold for the Map run has been exceeded".into()),
-                        ));
-                    }
-                    out.push(json!({"Error": f.error.error, "Cause": f.error.cause.unwrap_or_default()}));
-                }
-            }
-        }
-        self.record("MapStateSucceeded", None, Value::Null);
         let result = self.select_result(state, Value::Array(out), env)?;
         self.finish(state, raw.clone(), result, env)
     }
 }
 
 fn region_of(arn: &str) -> &str {
-    arn.split(':').nth(3).filter(|r| !r.is_empty()).unwrap_or("us-east-1")
+    arn.split(':')
+        .nth(3)
+        .filter(|r| !r.is_empty())
+        .unwrap_or("us-east-1")
 }
 
 impl Fault {
-    /// `Fail` without `Error` reports no error name.
-    fn without_empty_error(self) -> Fault {
-        self
-    }
-
     /// Lets Retry/Catch see an error built with [`Fault::terminal`].
     fn catchable(mut self) -> Fault {
         self.terminal = false;
