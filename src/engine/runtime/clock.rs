@@ -18,7 +18,7 @@ pub enum Clock {
 impl Clock {
     /// A clock running `factor` times faster than wall time (factor ≤ 1 ⇒ wall time).
     pub fn accelerated(factor: f64) -> Clock {
-        if !(factor > 1.0) || !factor.is_finite() {
+        if factor.is_nan() || factor <= 1.0 || !factor.is_finite() {
             return Clock::System;
         }
         Clock::Accelerated { factor, origin: Instant::now(), origin_time: OffsetDateTime::now_utc() }

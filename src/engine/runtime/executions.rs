@@ -55,7 +55,7 @@ struct Prepared {
 
 enum Inserted {
     New(i64),
-    Existing(ExecutionRecord),
+    Existing(Box<ExecutionRecord>),
 }
 
 impl Engine {
@@ -98,7 +98,7 @@ impl Engine {
             .durable(move |c| {
                 let Some(seq) = store::insert_execution(c, &row)? else {
                     let existing = store::get_execution(c, &row.arn)?;
-                    return Ok(Inserted::Existing(existing.ok_or(rusqlite::Error::QueryReturnedNoRows)?));
+                    return Ok(Inserted::Existing(Box::new(existing.ok_or(rusqlite::Error::QueryReturnedNoRows)?)));
                 };
                 if !interpreter::RECORDS_EXECUTION_EVENTS {
                     store::insert_event(c, seq, &started)?;
@@ -245,30 +245,30 @@ impl Engine {
     ) -> Result<OffsetDateTime, Error> {
         standard_arn(execution_arn)?;
         let running = self.inner.running.lock().expect("invariant: running map lock").get(execution_arn).cloned();
-        if let Some(running) = running {
-            if let Some(stop) = self.abort(&running, error.as_deref(), cause.as_deref()) {
-                let arn = execution_arn.to_string();
-                let seq = running.seq;
-                self.inner
-                    .store
-                    .durable(move |c| {
-                        store::close_execution(
-                            c,
-                            &arn,
-                            seq,
-                            ExecutionStatus::Aborted,
-                            stop,
-                            None,
-                            error.as_deref(),
-                            cause.as_deref(),
-                        )?;
-                        store::close_task_tokens_of(c, &arn)
-                    })
-                    .await?;
-                self.inner.running.lock().expect("invariant: running map lock").remove(execution_arn);
-                running.done.send_replace(true);
-                return Ok(stop);
-            }
+        if let Some(running) = running
+            && let Some(stop) = self.abort(&running, error.as_deref(), cause.as_deref())
+        {
+            let arn = execution_arn.to_string();
+            let seq = running.seq;
+            self.inner
+                .store
+                .durable(move |c| {
+                    store::close_execution(
+                        c,
+                        &arn,
+                        seq,
+                        ExecutionStatus::Aborted,
+                        stop,
+                        None,
+                        error.as_deref(),
+                        cause.as_deref(),
+                    )?;
+                    store::close_task_tokens_of(c, &arn)
+                })
+                .await?;
+            self.inner.running.lock().expect("invariant: running map lock").remove(execution_arn);
+            running.done.send_replace(true);
+            return Ok(stop);
         }
         let record = self.describe_execution(execution_arn).await?;
         Ok(record.stop_date.unwrap_or_else(|| self.inner.clock.now()))
@@ -291,10 +291,10 @@ impl Engine {
         }
         let failure = StateError { error: error.unwrap_or_default().to_string(), cause: cause.map(str::to_string) };
         let mut event = driver::terminal_event(ExecutionStatus::Aborted, None, Some(&failure));
-        if error.is_none() {
-            if let Value::Object(details) = &mut event.details {
-                details.remove("error");
-            }
+        if error.is_none()
+            && let Value::Object(details) = &mut event.details
+        {
+            details.remove("error");
         }
         driver::append_locked(&mut log, &self.inner, running.seq, event);
         log.closed = true;
@@ -413,12 +413,12 @@ impl Engine {
             Some(r) => {
                 // Issued before a restart: the resumed task of that state holds a new token.
                 let live = tokens.live_token_of(&r.execution_arn, &r.state_name);
-                if let Some(live) = live {
-                    if tokens.signal(&live, signal).is_ok() {
-                        let key = token.to_string();
-                        self.inner.store.write(move |c| store::close_task_token(c, &key));
-                        return Ok(());
-                    }
+                if let Some(live) = live
+                    && tokens.signal(&live, signal).is_ok()
+                {
+                    let key = token.to_string();
+                    self.inner.store.write(move |c| store::close_task_token(c, &key));
+                    return Ok(());
                 }
                 Err(Error::TaskTimedOut { token: token.to_string() })
             }

@@ -273,6 +273,7 @@ pub fn get_execution(c: &Connection, arn: &str) -> rusqlite::Result<Option<Execu
 }
 
 /// Closes a RUNNING execution; returns false if it was not running any more.
+#[allow(clippy::too_many_arguments)] // one column each; a struct would only rename them
 pub fn close_execution(
     c: &Connection,
     arn: &str,

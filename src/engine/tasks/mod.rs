@@ -114,12 +114,11 @@ impl TaskRunner {
 
     /// Runs the resource of one Task call.
     pub async fn invoke(&self, request: &TaskRequest, context: TaskContext<'_>) -> Result<Value, StateError> {
-        if let (Some(mocks), Some(case)) = (&self.mocks, context.test_case) {
-            if let Some(answer) =
+        if let (Some(mocks), Some(case)) = (&self.mocks, context.test_case)
+            && let Some(answer) =
                 mocks.response(context.state_machine_name, case, &request.state_name, context.invocation)
-            {
-                return answer;
-            }
+        {
+            return answer;
         }
         let resource = request.resource.as_str();
         match resource {
