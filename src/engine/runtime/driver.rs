@@ -12,8 +12,12 @@ use tokio::task::AbortHandle;
 use super::interpreter::{self, Program};
 use super::tokens;
 use super::{Inner, Machine};
-use crate::engine::effects::{Checkpoint, Effects, ExecutionInfo, HistoryEvent, Outcome, StateError, TaskRequest};
-use crate::engine::store::{self, CheckpointRecord, ExecutionRecord, ExecutionStatus, HistoryEventRecord};
+use crate::engine::effects::{
+    Checkpoint, Effects, ExecutionInfo, HistoryEvent, Outcome, StateError, TaskRequest,
+};
+use crate::engine::store::{
+    self, CheckpointRecord, ExecutionRecord, ExecutionStatus, HistoryEventRecord,
+};
 use crate::engine::tasks::TaskContext;
 
 /// The history of a running STANDARD execution: event ids and whether it is closed.
@@ -47,7 +51,12 @@ impl Running {
 }
 
 /// Appends an event to an open log; the caller holds the lock.
-pub(crate) fn append_locked(log: &mut EventLog, inner: &Inner, seq: i64, event: HistoryEvent) -> i64 {
+pub(crate) fn append_locked(
+    log: &mut EventLog,
+    inner: &Inner,
+    seq: i64,
+    event: HistoryEvent,
+) -> i64 {
     log.last_id += 1;
     let record = HistoryEventRecord {
         id: log.last_id,
@@ -58,7 +67,9 @@ pub(crate) fn append_locked(log: &mut EventLog, inner: &Inner, seq: i64, event: 
         details: event.details,
     };
     let id = record.id;
-    inner.store.write(move |c| store::insert_event(c, seq, &record));
+    inner
+        .store
+        .write(move |c| store::insert_event(c, seq, &record));
     id
 }
 
@@ -93,7 +104,12 @@ pub(crate) struct ExecutionEffects {
 }
 
 impl ExecutionEffects {
-    pub(crate) fn express(inner: Arc<Inner>, arn: String, state_machine_name: String, test_case: Option<String>) -> Self {
+    pub(crate) fn express(
+        inner: Arc<Inner>,
+        arn: String,
+        state_machine_name: String,
+        test_case: Option<String>,
+    ) -> Self {
         ExecutionEffects {
             inner,
             arn,
@@ -121,7 +137,9 @@ impl ExecutionEffects {
             _ => return self.inner.tasks.invoke(&call, context).await,
         };
         if let Some(running) = &self.running {
-            running.used_tokens.store(true, std::sync::atomic::Ordering::Relaxed);
+            running
+                .used_tokens
+                .store(true, std::sync::atomic::Ordering::Relaxed);
         }
         let (_guard, mut receiver) = self.inner.tokens.register(
             &self.inner.store,
@@ -149,7 +167,10 @@ fn strip_pattern(resource: &str) -> &str {
 impl Effects for ExecutionEffects {
     async fn invoke_task(&self, request: TaskRequest) -> Result<Value, StateError> {
         let invocation = {
-            let mut counts = self.invocations.lock().expect("invariant: invocation counter lock");
+            let mut counts = self
+                .invocations
+                .lock()
+                .expect("invariant: invocation counter lock");
             let count = counts.entry(request.state_name.clone()).or_insert(0);
             *count += 1;
             *count - 1
@@ -167,16 +188,23 @@ impl Effects for ExecutionEffects {
         if let Some(running) = &self.running {
             let seq = running.seq;
             let held = {
-                let mut first = self.first_checkpoint.lock().expect("invariant: first checkpoint lock");
+                let mut first = self
+                    .first_checkpoint
+                    .lock()
+                    .expect("invariant: first checkpoint lock");
                 match std::mem::replace(&mut *first, FirstCheckpointState::Settled) {
                     FirstCheckpointState::Held(k) => Some(k),
                     _ => None,
                 }
             };
             if let Some(k) = held {
-                self.inner.store.write(move |c| store::put_checkpoint(c, seq, &k));
+                self.inner
+                    .store
+                    .write(move |c| store::put_checkpoint(c, seq, &k));
             }
-            self.inner.store.write(move |c| store::set_wait_until(c, seq, until));
+            self.inner
+                .store
+                .write(move |c| store::set_wait_until(c, seq, until));
         }
         self.inner.clock.sleep_until(until).await;
     }
@@ -204,11 +232,19 @@ impl Effects for ExecutionEffects {
                 }
             }
         }
-        if running.log.lock().expect("invariant: event log lock").closed {
+        if running
+            .log
+            .lock()
+            .expect("invariant: event log lock")
+            .closed
+        {
             return;
         }
         {
-            let mut first = self.first_checkpoint.lock().expect("invariant: first checkpoint lock");
+            let mut first = self
+                .first_checkpoint
+                .lock()
+                .expect("invariant: first checkpoint lock");
             match &*first {
                 FirstCheckpointState::Expected if checkpoint.variables.is_empty() => {
                     *first = FirstCheckpointState::Held(checkpoint.clone());
@@ -220,7 +256,9 @@ impl Effects for ExecutionEffects {
         }
         let seq = running.seq;
         let checkpoint = checkpoint.clone();
-        self.inner.store.write(move |c| store::put_checkpoint(c, seq, &checkpoint));
+        self.inner
+            .store
+            .write(move |c| store::put_checkpoint(c, seq, &checkpoint));
     }
 }
 
@@ -236,7 +274,10 @@ pub(crate) fn spawn(
     let (done, _) = tokio::sync::watch::channel(false);
     let running = Arc::new(Running {
         seq,
-        log: Mutex::new(EventLog { last_id: last_event_id, closed: false }),
+        log: Mutex::new(EventLog {
+            last_id: last_event_id,
+            closed: false,
+        }),
         abort: Mutex::new(None),
         used_tokens: std::sync::atomic::AtomicBool::new(false),
         done,
@@ -246,9 +287,10 @@ pub(crate) fn spawn(
         .lock()
         .expect("invariant: running map lock")
         .insert(record.arn.clone(), Arc::clone(&running));
-    let resume_wait = resume
-        .as_ref()
-        .and_then(|k| k.wait_until.map(|until| (k.checkpoint.state.clone(), until, false)));
+    let resume_wait = resume.as_ref().and_then(|k| {
+        k.wait_until
+            .map(|until| (k.checkpoint.state.clone(), until, false))
+    });
     let effects = ExecutionEffects {
         inner: Arc::clone(inner),
         arn: record.arn.clone(),
@@ -277,8 +319,14 @@ pub(crate) fn spawn(
     let running2 = Arc::clone(&running);
     let handle = tokio::spawn(async move {
         let input = info.input.clone();
-        let outcome =
-            interpreter::run(&program, &info, input, resume.map(|k| k.checkpoint), &effects).await;
+        let outcome = interpreter::run(
+            &program,
+            &info,
+            input,
+            resume.map(|k| k.checkpoint),
+            &effects,
+        )
+        .await;
         drop(effects);
         finish(&inner2, &info.execution_arn, &running2, outcome);
     });
@@ -297,36 +345,62 @@ fn finish(inner: &Inner, arn: &str, running: &Running, outcome: Outcome) {
         Outcome::TimedOut(e) => (ExecutionStatus::TimedOut, None, Some(e)),
     };
     if !interpreter::RECORDS_EXECUTION_EVENTS {
-        append_locked(&mut log, inner, running.seq, terminal_event(status, output.as_deref(), error.as_ref()));
+        append_locked(
+            &mut log,
+            inner,
+            running.seq,
+            terminal_event(status, output.as_deref(), error.as_ref()),
+        );
     }
     log.closed = true;
     let stop = inner.clock.now();
     let arn_owned = arn.to_string();
     let seq = running.seq;
-    let used_tokens = running.used_tokens.load(std::sync::atomic::Ordering::Relaxed);
+    let used_tokens = running
+        .used_tokens
+        .load(std::sync::atomic::Ordering::Relaxed);
     inner.store.write(move |c| {
         let (error, cause) = match &error {
             Some(e) => (Some(e.error.as_str()), e.cause.as_deref()),
             None => (None, None),
         };
-        store::close_execution(c, &arn_owned, seq, status, stop, output.as_deref(), error, cause)?;
+        store::close_execution(
+            c,
+            &arn_owned,
+            seq,
+            status,
+            stop,
+            output.as_deref(),
+            error,
+            cause,
+        )?;
         if used_tokens {
             store::close_task_tokens_of(c, &arn_owned)?;
         }
         Ok(())
     });
     drop(log);
-    inner.running.lock().expect("invariant: running map lock").remove(arn);
+    inner
+        .running
+        .lock()
+        .expect("invariant: running map lock")
+        .remove(arn);
     running.done.send_replace(true);
 }
 
 /// `ExecutionSucceeded` / `ExecutionFailed` / `ExecutionTimedOut` / `ExecutionAborted`.
-pub(crate) fn terminal_event(status: ExecutionStatus, output: Option<&str>, error: Option<&StateError>) -> HistoryEvent {
+pub(crate) fn terminal_event(
+    status: ExecutionStatus,
+    output: Option<&str>,
+    error: Option<&StateError>,
+) -> HistoryEvent {
     let (event_type, key) = match status {
         ExecutionStatus::Succeeded => ("ExecutionSucceeded", "executionSucceededEventDetails"),
         ExecutionStatus::Failed => ("ExecutionFailed", "executionFailedEventDetails"),
         ExecutionStatus::TimedOut => ("ExecutionTimedOut", "executionTimedOutEventDetails"),
-        ExecutionStatus::Aborted | ExecutionStatus::Running => ("ExecutionAborted", "executionAbortedEventDetails"),
+        ExecutionStatus::Aborted | ExecutionStatus::Running => {
+            ("ExecutionAborted", "executionAbortedEventDetails")
+        }
     };
     let details = match (output, error) {
         (Some(output), _) => json!({"output": output, "outputDetails": {"truncated": false}}),
@@ -340,7 +414,11 @@ pub(crate) fn terminal_event(status: ExecutionStatus, output: Option<&str>, erro
         }
         (None, None) => json!({}),
     };
-    HistoryEvent { event_type: event_type.into(), details_key: Some(key.into()), details }
+    HistoryEvent {
+        event_type: event_type.into(),
+        details_key: Some(key.into()),
+        details,
+    }
 }
 
 /// `ExecutionStarted`, recorded with the execution row.
