@@ -14,7 +14,9 @@ use std::time::{Duration, Instant};
 
 use criterion::Criterion;
 use serde_json::json;
-use stepgate::engine::runtime::{CreateStateMachineInput, Engine, EngineConfig, ExecutionStatus, StartExecutionInput};
+use stepgate::engine::runtime::{
+    CreateStateMachineInput, Engine, EngineConfig, ExecutionStatus, StartExecutionInput,
+};
 
 fn ten_states() -> serde_json::Value {
     let mut states = serde_json::Map::new();
@@ -35,7 +37,10 @@ fn ten_states() -> serde_json::Value {
 }
 
 fn start_sync(c: &mut Criterion) {
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
     let engine = runtime.block_on(async {
         let engine = Engine::open(EngineConfig::default()).await.unwrap();
         engine
@@ -55,19 +60,41 @@ fn start_sync(c: &mut Criterion) {
         input: Some(r#"{"order": {"id": "o-1", "items": [1, 2, 3]}, "total": 250}"#.into()),
         trace_header: None,
     };
-    let check = runtime.block_on(engine.start_sync_execution(request.clone())).unwrap();
-    assert_eq!(check.execution.status, ExecutionStatus::Succeeded, "{:?}", check.execution.cause);
+    let check = runtime
+        .block_on(engine.start_sync_execution(request.clone()))
+        .unwrap();
+    assert_eq!(
+        check.execution.status,
+        ExecutionStatus::Succeeded,
+        "{:?}",
+        check.execution.cause
+    );
     c.bench_function("engine/start_sync_execution_10_states", |b| {
-        b.iter(|| runtime.block_on(engine.start_sync_execution(request.clone())).unwrap())
+        b.iter(|| {
+            runtime
+                .block_on(engine.start_sync_execution(request.clone()))
+                .unwrap()
+        })
     });
 }
 
 /// The StartExecution load generator used by `engine_vs_moto.sh`.
 fn loadgen(url: String) {
-    let concurrency: usize = std::env::var("ENGINE_LOADGEN_CONCURRENCY").ok().and_then(|v| v.parse().ok()).unwrap_or(32);
-    let seconds: f64 = std::env::var("ENGINE_LOADGEN_SECONDS").ok().and_then(|v| v.parse().ok()).unwrap_or(5.0);
-    let machine = std::env::var("ENGINE_LOADGEN_STATE_MACHINE_ARN").expect("ENGINE_LOADGEN_STATE_MACHINE_ARN");
-    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
+    let concurrency: usize = std::env::var("ENGINE_LOADGEN_CONCURRENCY")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(32);
+    let seconds: f64 = std::env::var("ENGINE_LOADGEN_SECONDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(5.0);
+    let machine = std::env::var("ENGINE_LOADGEN_STATE_MACHINE_ARN")
+        .expect("ENGINE_LOADGEN_STATE_MACHINE_ARN");
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
     runtime.block_on(async move {
         let client = reqwest::Client::builder().pool_max_idle_per_host(concurrency).build().unwrap();
         let started = Arc::new(AtomicU64::new(0));

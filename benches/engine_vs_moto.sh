@@ -20,16 +20,25 @@ cleanup() {
 }
 trap cleanup EXIT
 
-cargo build --release --bin stepgate >&2
-cargo bench --bench engine --no-run >&2
-BENCH="$(ls -t "$CARGO_TARGET_DIR"/release/deps/engine-* | grep -v '\.d$' | head -1)"
+# One build for both binaries; copy them at once (the target dir may be shared).
+cargo build --release --bin stepgate --bench engine --message-format=json-render-diagnostics \
+  | python3 -c '
+import json, sys, shutil
+for line in sys.stdin:
+    m = json.loads(line)
+    if m.get("reason") == "compiler-artifact" and m.get("executable"):
+        kind = m["target"]["kind"][0]
+        if (kind, m["target"]["name"]) in (("bin", "stepgate"), ("bench", "engine")):
+            shutil.copy(m["executable"], sys.argv[1] + ("/stepgate" if kind == "bin" else "/loadgen"))
+' "$WORK"
+BENCH="$WORK/loadgen"
 
 cat > "$WORK/machine.json" <<'JSON'
 {"StartAt": "Accept", "States": {"Accept": {"Type": "Pass", "Result": {"accepted": true}, "End": true}}}
 JSON
 
 # --- stepgate (durable store: WAL + synchronous=FULL, group commit) ---
-"$CARGO_TARGET_DIR/release/stepgate" sfn --listen 127.0.0.1:0 --data-dir "$WORK/data" \
+"$WORK/stepgate" sfn --listen 127.0.0.1:0 --data-dir "$WORK/data" \
   --state-machine "Bench=$WORK/machine.json" > "$WORK/stepgate.out" 2> "$WORK/stepgate.err" &
 PIDS+=($!)
 for _ in $(seq 100); do grep -q listening "$WORK/stepgate.out" && break; sleep 0.1; done

@@ -10,13 +10,18 @@ use std::time::Duration;
 use serde_json::{Value, json};
 use stepgate::backend::local::LocalBackend;
 use stepgate::engine::runtime::{
-    Clock, CreateStateMachineInput, Engine, EngineConfig, ExecutionStatus, StartExecutionInput, TaskConfig,
+    Clock, CreateStateMachineInput, Engine, EngineConfig, ExecutionStatus, StartExecutionInput,
+    TaskConfig,
 };
 
 const ROLE: &str = "arn:aws:iam::123456789012:role/test";
 
 async fn engine_with(tasks: TaskConfig, factor: f64) -> Engine {
-    let config = EngineConfig { tasks, clock: Clock::accelerated(factor), ..EngineConfig::default() };
+    let config = EngineConfig {
+        tasks,
+        clock: Clock::accelerated(factor),
+        ..EngineConfig::default()
+    };
     Engine::open(config).await.expect("engine opens")
 }
 
@@ -63,15 +68,31 @@ fn waits_forever() -> Value {
 async fn standard_execution_runs_in_background_and_records_history() {
     let engine = engine().await;
     let arn = create(&engine, "Greeter", "STANDARD", pass_wait_succeed()).await;
-    let started = engine.start_execution(start(&arn, Some("run-1"), r#"{"who": "you"}"#)).await.unwrap();
-    assert_eq!(started.execution_arn, "arn:aws:states:us-east-1:123456789012:execution:Greeter:run-1");
+    let started = engine
+        .start_execution(start(&arn, Some("run-1"), r#"{"who": "you"}"#))
+        .await
+        .unwrap();
+    assert_eq!(
+        started.execution_arn,
+        "arn:aws:states:us-east-1:123456789012:execution:Greeter:run-1"
+    );
     let done = engine.wait_execution(&started.execution_arn).await.unwrap();
     assert_eq!(done.status, ExecutionStatus::Succeeded);
-    assert_eq!(serde_json::from_str::<Value>(done.output.as_deref().unwrap()).unwrap(), json!({"greeting": "hi"}));
+    assert_eq!(
+        serde_json::from_str::<Value>(done.output.as_deref().unwrap()).unwrap(),
+        json!({"greeting": "hi"})
+    );
     assert!(done.stop_date.unwrap() >= done.start_date);
 
-    let history = engine.get_execution_history(&started.execution_arn, None, false, None).await.unwrap();
-    let types: Vec<&str> = history.items.iter().map(|e| e.event_type.as_str()).collect();
+    let history = engine
+        .get_execution_history(&started.execution_arn, None, false, None)
+        .await
+        .unwrap();
+    let types: Vec<&str> = history
+        .items
+        .iter()
+        .map(|e| e.event_type.as_str())
+        .collect();
     assert_eq!(types.first(), Some(&"ExecutionStarted"));
     assert_eq!(types.last(), Some(&"ExecutionSucceeded"));
     assert!(types.contains(&"WaitStateEntered"), "{types:?}");
@@ -79,14 +100,23 @@ async fn standard_execution_runs_in_background_and_records_history() {
         assert_eq!(event.id, i as i64 + 1);
         assert_eq!(event.previous_event_id, i as i64);
     }
-    let started_input: Value = serde_json::from_str(history.items[0].details["input"].as_str().unwrap()).unwrap();
+    let started_input: Value =
+        serde_json::from_str(history.items[0].details["input"].as_str().unwrap()).unwrap();
     assert_eq!(started_input, json!({"who": "you"}));
     assert_eq!(history.items[0].details["roleArn"], json!(ROLE));
 
-    let reversed = engine.get_execution_history(&started.execution_arn, Some(2), true, None).await.unwrap();
+    let reversed = engine
+        .get_execution_history(&started.execution_arn, Some(2), true, None)
+        .await
+        .unwrap();
     assert_eq!(reversed.items[0].event_type, "ExecutionSucceeded");
     let rest = engine
-        .get_execution_history(&started.execution_arn, Some(1000), true, reversed.next_token.as_deref())
+        .get_execution_history(
+            &started.execution_arn,
+            Some(1000),
+            true,
+            reversed.next_token.as_deref(),
+        )
         .await
         .unwrap();
     assert_eq!(rest.items.len() + 2, history.items.len());
@@ -97,14 +127,32 @@ async fn standard_execution_runs_in_background_and_records_history() {
 async fn start_execution_is_idempotent_only_while_running_with_same_input() {
     let engine = engine_with(TaskConfig::default(), 1.0).await;
     let arn = create(&engine, "Sleeper", "STANDARD", waits_forever()).await;
-    let first = engine.start_execution(start(&arn, Some("once"), r#"{"a":1}"#)).await.unwrap();
-    let again = engine.start_execution(start(&arn, Some("once"), r#"{ "a" : 1 }"#)).await.unwrap();
+    let first = engine
+        .start_execution(start(&arn, Some("once"), r#"{"a":1}"#))
+        .await
+        .unwrap();
+    let again = engine
+        .start_execution(start(&arn, Some("once"), r#"{ "a" : 1 }"#))
+        .await
+        .unwrap();
     assert_eq!(again, first);
-    let other = engine.start_execution(start(&arn, Some("once"), r#"{"a":2}"#)).await.unwrap_err();
+    let other = engine
+        .start_execution(start(&arn, Some("once"), r#"{"a":2}"#))
+        .await
+        .unwrap_err();
     assert_eq!(other.code(), "ExecutionAlreadyExists");
-    assert_eq!(other.to_string(), format!("Execution Already Exists: '{}'", first.execution_arn));
-    engine.stop_execution(&first.execution_arn, None, None).await.unwrap();
-    let closed = engine.start_execution(start(&arn, Some("once"), r#"{"a":1}"#)).await.unwrap_err();
+    assert_eq!(
+        other.to_string(),
+        format!("Execution Already Exists: '{}'", first.execution_arn)
+    );
+    engine
+        .stop_execution(&first.execution_arn, None, None)
+        .await
+        .unwrap();
+    let closed = engine
+        .start_execution(start(&arn, Some("once"), r#"{"a":1}"#))
+        .await
+        .unwrap_err();
     assert_eq!(closed.code(), "ExecutionAlreadyExists");
 }
 
@@ -112,77 +160,164 @@ async fn start_execution_is_idempotent_only_while_running_with_same_input() {
 async fn stop_execution_aborts_and_closes_history() {
     let engine = engine_with(TaskConfig::default(), 1.0).await;
     let arn = create(&engine, "Sleeper", "STANDARD", waits_forever()).await;
-    let run = engine.start_execution(start(&arn, None, "{}")).await.unwrap();
+    let run = engine
+        .start_execution(start(&arn, None, "{}"))
+        .await
+        .unwrap();
     let running = engine.describe_execution(&run.execution_arn).await.unwrap();
     assert_eq!(running.status, ExecutionStatus::Running);
-    assert_eq!(running.name.len(), 36, "a UUID names executions started without a name");
+    assert_eq!(
+        running.name.len(),
+        36,
+        "a UUID names executions started without a name"
+    );
     let stopped_at = engine
-        .stop_execution(&run.execution_arn, Some("Cancelled".into()), Some("by test".into()))
+        .stop_execution(
+            &run.execution_arn,
+            Some("Cancelled".into()),
+            Some("by test".into()),
+        )
         .await
         .unwrap();
     let stopped = engine.wait_execution(&run.execution_arn).await.unwrap();
     assert_eq!(stopped.status, ExecutionStatus::Aborted);
     assert_eq!(stopped.stop_date, Some(stopped_at));
-    assert_eq!((stopped.error.as_deref(), stopped.cause.as_deref()), (Some("Cancelled"), Some("by test")));
-    let history = engine.get_execution_history(&run.execution_arn, None, false, None).await.unwrap();
+    assert_eq!(
+        (stopped.error.as_deref(), stopped.cause.as_deref()),
+        (Some("Cancelled"), Some("by test"))
+    );
+    let history = engine
+        .get_execution_history(&run.execution_arn, None, false, None)
+        .await
+        .unwrap();
     let last = history.items.last().unwrap();
     assert_eq!(last.event_type, "ExecutionAborted");
-    assert_eq!(last.details, json!({"error": "Cancelled", "cause": "by test"}));
+    assert_eq!(
+        last.details,
+        json!({"error": "Cancelled", "cause": "by test"})
+    );
     // Stopping again reports the same stop date and changes nothing.
-    engine.stop_execution(&run.execution_arn, None, None).await.unwrap();
-    assert_eq!(engine.describe_execution(&run.execution_arn).await.unwrap(), stopped);
+    engine
+        .stop_execution(&run.execution_arn, None, None)
+        .await
+        .unwrap();
+    assert_eq!(
+        engine.describe_execution(&run.execution_arn).await.unwrap(),
+        stopped
+    );
 }
 
 #[tokio::test]
 async fn list_executions_pages_newest_first_and_filters_by_status() {
     let engine = engine().await;
-    let arn = create(&engine, "Quick", "STANDARD", json!({"StartAt": "S", "States": {"S": {"Type": "Succeed"}}})).await;
+    let arn = create(
+        &engine,
+        "Quick",
+        "STANDARD",
+        json!({"StartAt": "S", "States": {"S": {"Type": "Succeed"}}}),
+    )
+    .await;
     for i in 0..5 {
-        let run = engine.start_execution(start(&arn, Some(&format!("run-{i}")), "{}")).await.unwrap();
+        let run = engine
+            .start_execution(start(&arn, Some(&format!("run-{i}")), "{}"))
+            .await
+            .unwrap();
         engine.wait_execution(&run.execution_arn).await.unwrap();
     }
-    let first = engine.list_executions(&arn, None, Some(2), None).await.unwrap();
+    let first = engine
+        .list_executions(&arn, None, Some(2), None)
+        .await
+        .unwrap();
     let names: Vec<_> = first.items.iter().map(|e| e.name.as_str()).collect();
     assert_eq!(names, ["run-4", "run-3"]);
-    let second = engine.list_executions(&arn, None, Some(10), first.next_token.as_deref()).await.unwrap();
+    let second = engine
+        .list_executions(&arn, None, Some(10), first.next_token.as_deref())
+        .await
+        .unwrap();
     let names: Vec<_> = second.items.iter().map(|e| e.name.as_str()).collect();
     assert_eq!(names, ["run-2", "run-1", "run-0"]);
     assert_eq!(second.next_token, None);
-    let running = engine.list_executions(&arn, Some("RUNNING"), None, None).await.unwrap();
+    let running = engine
+        .list_executions(&arn, Some("RUNNING"), None, None)
+        .await
+        .unwrap();
     assert!(running.items.is_empty());
-    let bad = engine.list_executions(&arn, Some("succeeded"), None, None).await.unwrap_err();
+    let bad = engine
+        .list_executions(&arn, Some("succeeded"), None, None)
+        .await
+        .unwrap_err();
     assert_eq!(
         bad.to_string(),
         "1 validation error detected: Value 'succeeded' at 'statusFilter' failed to satisfy constraint: \
          Member must satisfy enum value set: [SUCCEEDED, TIMED_OUT, PENDING_REDRIVE, ABORTED, FAILED, RUNNING]"
     );
-    let token = engine.list_executions(&arn, None, None, Some("garbage")).await.unwrap_err();
+    let token = engine
+        .list_executions(&arn, None, None, Some("garbage"))
+        .await
+        .unwrap_err();
     assert_eq!(token.code(), "InvalidToken");
 }
 
 #[tokio::test]
 async fn express_machines_follow_aws_restrictions() {
     let engine = engine().await;
-    let express = create(&engine, "Fast", "EXPRESS", json!({"StartAt": "P", "States": {
-        "P": {"Type": "Pass", "Result": 42, "End": true}}})).await;
+    let express = create(
+        &engine,
+        "Fast",
+        "EXPRESS",
+        json!({"StartAt": "P", "States": {
+        "P": {"Type": "Pass", "Result": 42, "End": true}}}),
+    )
+    .await;
     let standard = create(&engine, "Slow", "STANDARD", pass_wait_succeed()).await;
 
-    let sync = engine.start_sync_execution(start(&express, Some("n"), "{}")).await.unwrap();
+    let sync = engine
+        .start_sync_execution(start(&express, Some("n"), "{}"))
+        .await
+        .unwrap();
     assert_eq!(sync.execution.status, ExecutionStatus::Succeeded);
     assert_eq!(sync.execution.output.as_deref(), Some("42"));
-    assert!(sync.execution.arn.starts_with("arn:aws:states:us-east-1:123456789012:express:Fast:n:"));
+    assert!(
+        sync.execution
+            .arn
+            .starts_with("arn:aws:states:us-east-1:123456789012:express:Fast:n:")
+    );
     assert_eq!(sync.billed_duration_ms % 100, 0);
 
-    let e = engine.start_sync_execution(start(&standard, None, "{}")).await.unwrap_err();
-    assert_eq!((e.code(), e.to_string().as_str()), ("StateMachineTypeNotSupported", "This operation is not supported by this type of state machine"));
-    let e = engine.describe_execution(&sync.execution.arn).await.unwrap_err();
-    assert_eq!(e.to_string(), "Invalid Arn: 'Resource type not valid in this context: express'");
-    let e = engine.stop_execution(&sync.execution.arn, None, None).await.unwrap_err();
+    let e = engine
+        .start_sync_execution(start(&standard, None, "{}"))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        (e.code(), e.to_string().as_str()),
+        (
+            "StateMachineTypeNotSupported",
+            "This operation is not supported by this type of state machine"
+        )
+    );
+    let e = engine
+        .describe_execution(&sync.execution.arn)
+        .await
+        .unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "Invalid Arn: 'Resource type not valid in this context: express'"
+    );
+    let e = engine
+        .stop_execution(&sync.execution.arn, None, None)
+        .await
+        .unwrap_err();
     assert_eq!(e.code(), "InvalidArn");
-    let e = engine.list_executions(&express, None, None, None).await.unwrap_err();
+    let e = engine
+        .list_executions(&express, None, None, None)
+        .await
+        .unwrap_err();
     assert_eq!(e.code(), "StateMachineTypeNotSupported");
 
-    let async_start = engine.start_execution(start(&express, Some("bg"), "{}")).await.unwrap();
+    let async_start = engine
+        .start_execution(start(&express, Some("bg"), "{}"))
+        .await
+        .unwrap();
     assert!(async_start.execution_arn.contains(":express:Fast:bg:"));
 
     let callback = json!({"StartAt": "T", "States": {"T": {"Type": "Task", "End": true,
@@ -219,7 +354,10 @@ async fn state_machine_registry_checks_names_definitions_and_duplicates() {
         })
         .await
         .unwrap_err();
-    assert_eq!(other.to_string(), format!("State Machine Already Exists: '{arn}'"));
+    assert_eq!(
+        other.to_string(),
+        format!("State Machine Already Exists: '{arn}'")
+    );
     let missing = engine
         .create_state_machine(CreateStateMachineInput {
             name: "Broken".into(),
@@ -230,7 +368,10 @@ async fn state_machine_registry_checks_names_definitions_and_duplicates() {
         .await
         .unwrap_err();
     assert_eq!(missing.code(), "InvalidDefinition");
-    assert!(missing.to_string().contains("SCHEMA_VALIDATION_FAILED"), "{missing}");
+    assert!(
+        missing.to_string().contains("SCHEMA_VALIDATION_FAILED"),
+        "{missing}"
+    );
     let bad_name = engine
         .create_state_machine(CreateStateMachineInput {
             name: "has space".into(),
@@ -245,8 +386,14 @@ async fn state_machine_registry_checks_names_definitions_and_duplicates() {
     let listed = engine.list_state_machines(None, None).unwrap();
     assert_eq!(listed.items.len(), 1);
     engine.delete_state_machine(&arn).await.unwrap();
-    let gone = engine.start_execution(start(&arn, None, "{}")).await.unwrap_err();
-    assert_eq!(gone.to_string(), format!("State Machine Does Not Exist: '{arn}'"));
+    let gone = engine
+        .start_execution(start(&arn, None, "{}"))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        gone.to_string(),
+        format!("State Machine Does Not Exist: '{arn}'")
+    );
     let bad_arn = engine.describe_state_machine("nope").unwrap_err();
     assert_eq!(bad_arn.code(), "InvalidArn");
 }
@@ -255,13 +402,28 @@ async fn state_machine_registry_checks_names_definitions_and_duplicates() {
 async fn bad_execution_input_and_names_are_rejected() {
     let engine = engine().await;
     let arn = create(&engine, "M", "STANDARD", pass_wait_succeed()).await;
-    let e = engine.start_execution(start(&arn, None, "not json")).await.unwrap_err();
+    let e = engine
+        .start_execution(start(&arn, None, "not json"))
+        .await
+        .unwrap_err();
     assert_eq!(e.code(), "InvalidExecutionInput");
-    let e = engine.start_execution(start(&arn, None, "")).await.unwrap_err();
-    assert_eq!(e.to_string(), "Invalid State Machine Execution Input: 'Invalid execution input.'");
-    let e = engine.start_execution(start(&arn, Some("a/b"), "{}")).await.unwrap_err();
+    let e = engine
+        .start_execution(start(&arn, None, ""))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "Invalid State Machine Execution Input: 'Invalid execution input.'"
+    );
+    let e = engine
+        .start_execution(start(&arn, Some("a/b"), "{}"))
+        .await
+        .unwrap_err();
     assert_eq!(e.to_string(), "Invalid Name: 'a/b'");
-    let e = engine.start_execution(start(&format!("{arn}#NoSuchCase"), None, "{}")).await.unwrap_err();
+    let e = engine
+        .start_execution(start(&format!("{arn}#NoSuchCase"), None, "{}"))
+        .await
+        .unwrap_err();
     assert_eq!(e.code(), "InvalidName");
 }
 
@@ -283,7 +445,11 @@ fn token_keeper(dir: &std::path::Path) -> TaskConfig {
     let mut tasks = TaskConfig::default();
     tasks.lambda_commands.insert(
         "keep-token".into(),
-        vec!["sh".into(), "-c".into(), format!("cat > {}.tmp && mv {0}.tmp {0}", file.display())],
+        vec![
+            "sh".into(),
+            "-c".into(),
+            format!("cat > {}.tmp && mv {0}.tmp {0}", file.display()),
+        ],
     );
     tasks
 }
@@ -293,7 +459,10 @@ async fn read_token(dir: &std::path::Path) -> String {
     for _ in 0..500 {
         if let Ok(text) = std::fs::read_to_string(&file) {
             let event: Value = serde_json::from_str(&text).expect("the command saw JSON on stdin");
-            return event["token"].as_str().expect("token in payload").to_string();
+            return event["token"]
+                .as_str()
+                .expect("token in payload")
+                .to_string();
         }
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
@@ -305,20 +474,35 @@ async fn wait_for_task_token_resumes_on_send_task_success() {
     let dir = tempfile::tempdir().unwrap();
     let engine = engine_with(token_keeper(dir.path()), 1.0).await;
     let arn = create(&engine, "Approval", "STANDARD", callback_machine(None)).await;
-    let run = engine.start_execution(start(&arn, None, "{}")).await.unwrap();
+    let run = engine
+        .start_execution(start(&arn, None, "{}"))
+        .await
+        .unwrap();
     let token = read_token(dir.path()).await;
 
-    let e = engine.send_task_success(&token, "not json").await.unwrap_err();
+    let e = engine
+        .send_task_success(&token, "not json")
+        .await
+        .unwrap_err();
     assert_eq!(e.code(), "InvalidOutput");
     engine.send_task_heartbeat(&token).await.unwrap();
-    engine.send_task_success(&token, r#"{"approved": true}"#).await.unwrap();
+    engine
+        .send_task_success(&token, r#"{"approved": true}"#)
+        .await
+        .unwrap();
     let done = engine.wait_execution(&run.execution_arn).await.unwrap();
     assert_eq!(done.status, ExecutionStatus::Succeeded);
-    assert_eq!(serde_json::from_str::<Value>(done.output.as_deref().unwrap()).unwrap(), json!({"approved": true}));
+    assert_eq!(
+        serde_json::from_str::<Value>(done.output.as_deref().unwrap()).unwrap(),
+        json!({"approved": true})
+    );
 
     let late = engine.send_task_success(&token, "{}").await.unwrap_err();
     assert_eq!(late.code(), "TaskTimedOut");
-    let unknown = engine.send_task_failure("never-issued", None, None).await.unwrap_err();
+    let unknown = engine
+        .send_task_failure("never-issued", None, None)
+        .await
+        .unwrap_err();
     assert_eq!(unknown.code(), "TaskDoesNotExist");
     let empty = engine.send_task_heartbeat("").await.unwrap_err();
     assert_eq!(empty.code(), "InvalidToken");
@@ -329,12 +513,21 @@ async fn send_task_failure_fails_the_execution() {
     let dir = tempfile::tempdir().unwrap();
     let engine = engine_with(token_keeper(dir.path()), 1.0).await;
     let arn = create(&engine, "Approval", "STANDARD", callback_machine(None)).await;
-    let run = engine.start_execution(start(&arn, None, "{}")).await.unwrap();
+    let run = engine
+        .start_execution(start(&arn, None, "{}"))
+        .await
+        .unwrap();
     let token = read_token(dir.path()).await;
-    engine.send_task_failure(&token, Some("Rejected".into()), Some("no budget".into())).await.unwrap();
+    engine
+        .send_task_failure(&token, Some("Rejected".into()), Some("no budget".into()))
+        .await
+        .unwrap();
     let done = engine.wait_execution(&run.execution_arn).await.unwrap();
     assert_eq!(done.status, ExecutionStatus::Failed);
-    assert_eq!((done.error.as_deref(), done.cause.as_deref()), (Some("Rejected"), Some("no budget")));
+    assert_eq!(
+        (done.error.as_deref(), done.cause.as_deref()),
+        (Some("Rejected"), Some("no budget"))
+    );
 }
 
 #[tokio::test]
@@ -343,7 +536,10 @@ async fn missing_heartbeat_times_the_task_out() {
     // 10 s of heartbeat on a clock 1000x faster than wall time: 10 ms.
     let engine = engine_with(token_keeper(dir.path()), 1000.0).await;
     let arn = create(&engine, "Approval", "STANDARD", callback_machine(Some(10))).await;
-    let run = engine.start_execution(start(&arn, None, "{}")).await.unwrap();
+    let run = engine
+        .start_execution(start(&arn, None, "{}"))
+        .await
+        .unwrap();
     let done = engine.wait_execution(&run.execution_arn).await.unwrap();
     assert_eq!(done.status, ExecutionStatus::Failed);
     assert_eq!(done.error.as_deref(), Some("States.HeartbeatTimeout"));
@@ -367,19 +563,31 @@ async fn mocked_responses_are_chosen_by_test_case() {
         .to_string(),
     )
     .unwrap();
-    let tasks = TaskConfig { mock_config: Some(mock), ..TaskConfig::default() };
+    let tasks = TaskConfig {
+        mock_config: Some(mock),
+        ..TaskConfig::default()
+    };
     let engine = engine_with(tasks, 1000.0).await;
     let arn = create(&engine, "Billing", "EXPRESS", json!({"StartAt": "Charge", "States": {"Charge": {
         "Type": "Task", "Resource": "arn:aws:lambda:us-east-1:123456789012:function:charge", "End": true}}})).await;
 
-    let happy = engine.start_sync_execution(start(&format!("{arn}#Happy"), None, "{}")).await.unwrap();
+    let happy = engine
+        .start_sync_execution(start(&format!("{arn}#Happy"), None, "{}"))
+        .await
+        .unwrap();
     assert_eq!(happy.execution.output.as_deref(), Some(r#"{"charged":12}"#));
     assert_eq!(happy.execution.state_machine_arn, arn);
-    let declined = engine.start_sync_execution(start(&format!("{arn}#Declined"), None, "{}")).await.unwrap();
+    let declined = engine
+        .start_sync_execution(start(&format!("{arn}#Declined"), None, "{}"))
+        .await
+        .unwrap();
     assert_eq!(declined.execution.status, ExecutionStatus::Failed);
     assert_eq!(declined.execution.error.as_deref(), Some("CardDeclined"));
     // Without a test case nothing is mocked, and nothing runs Lambda: a clear failure.
-    let unmocked = engine.start_sync_execution(start(&arn, None, "{}")).await.unwrap();
+    let unmocked = engine
+        .start_sync_execution(start(&arn, None, "{}"))
+        .await
+        .unwrap();
     assert_eq!(unmocked.execution.error.as_deref(), Some("States.Runtime"));
     assert!(unmocked.execution.cause.unwrap().contains("charge"));
 }
@@ -392,30 +600,42 @@ async fn echo_server() -> std::net::SocketAddr {
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move {
         loop {
-            let Ok((stream, _)) = listener.accept().await else { return };
+            let Ok((stream, _)) = listener.accept().await else {
+                return;
+            };
             tokio::spawn(async move {
-                let service = hyper::service::service_fn(|req: http::Request<hyper::body::Incoming>| async move {
-                    let method = req.method().to_string();
-                    let path = req.uri().path().to_string();
-                    let query = req.uri().query().unwrap_or("").to_string();
-                    let header = req.headers().get("x-custom").map(|v| v.to_str().unwrap().to_string());
-                    let body = req.into_body().collect().await.unwrap().to_bytes();
-                    let (status, text) = if path.ends_with("/forbidden") {
-                        (403, r#"{"message":"Missing Authentication Token"}"#.to_string())
-                    } else {
-                        let echo = json!({"method": method, "path": path, "query": query, "header": header,
+                let service = hyper::service::service_fn(
+                    |req: http::Request<hyper::body::Incoming>| async move {
+                        let method = req.method().to_string();
+                        let path = req.uri().path().to_string();
+                        let query = req.uri().query().unwrap_or("").to_string();
+                        let header = req
+                            .headers()
+                            .get("x-custom")
+                            .map(|v| v.to_str().unwrap().to_string());
+                        let body = req.into_body().collect().await.unwrap().to_bytes();
+                        let (status, text) = if path.ends_with("/forbidden") {
+                            (
+                                403,
+                                r#"{"message":"Missing Authentication Token"}"#.to_string(),
+                            )
+                        } else {
+                            let echo = json!({"method": method, "path": path, "query": query, "header": header,
                                           "body": String::from_utf8_lossy(&body)});
-                        (200, echo.to_string())
-                    };
-                    let response = http::Response::builder()
-                        .status(status)
-                        .header("content-type", "application/json")
-                        .body(http_body_util::Full::new(bytes::Bytes::from(text)))
-                        .unwrap();
-                    Ok::<_, std::convert::Infallible>(response)
-                });
+                            (200, echo.to_string())
+                        };
+                        let response = http::Response::builder()
+                            .status(status)
+                            .header("content-type", "application/json")
+                            .body(http_body_util::Full::new(bytes::Bytes::from(text)))
+                            .unwrap();
+                        Ok::<_, std::convert::Infallible>(response)
+                    },
+                );
                 let io = hyper_util::rt::TokioIo::new(stream);
-                let _ = hyper::server::conn::http1::Builder::new().serve_connection(io, service).await;
+                let _ = hyper::server::conn::http1::Builder::new()
+                    .serve_connection(io, service)
+                    .await;
             });
         }
     });
@@ -426,18 +646,29 @@ async fn echo_server() -> std::net::SocketAddr {
 async fn apigateway_invoke_calls_the_mapped_host() {
     let addr = echo_server().await;
     let mut tasks = TaskConfig::default();
-    tasks
-        .host_mappings
-        .insert("abc123.execute-api.us-east-1.amazonaws.com".into(), format!("http://{addr}"));
+    tasks.host_mappings.insert(
+        "abc123.execute-api.us-east-1.amazonaws.com".into(),
+        format!("http://{addr}"),
+    );
     let engine = engine_with(tasks, 1000.0).await;
-    let call = |path: &str| json!({"StartAt": "Call", "States": {"Call": {"Type": "Task", "End": true,
+    let call = |path: &str| {
+        json!({"StartAt": "Call", "States": {"Call": {"Type": "Task", "End": true,
         "Resource": "arn:aws:states:::apigateway:invoke",
         "Parameters": {"ApiEndpoint": "abc123.execute-api.us-east-1.amazonaws.com", "Method": "POST",
             "Stage": "prod", "Path": path, "Headers": {"X-Custom": ["yes"]},
-            "QueryParameters": {"billId": ["123"]}, "RequestBody": {"n": 1}, "AuthType": "NO_AUTH"}}}});
+            "QueryParameters": {"billId": ["123"]}, "RequestBody": {"n": 1}, "AuthType": "NO_AUTH"}}}})
+    };
     let ok = create(&engine, "CallOk", "EXPRESS", call("bills")).await;
-    let run = engine.start_sync_execution(start(&ok, None, "{}")).await.unwrap();
-    assert_eq!(run.execution.status, ExecutionStatus::Succeeded, "{:?}", run.execution.cause);
+    let run = engine
+        .start_sync_execution(start(&ok, None, "{}"))
+        .await
+        .unwrap();
+    assert_eq!(
+        run.execution.status,
+        ExecutionStatus::Succeeded,
+        "{:?}",
+        run.execution.cause
+    );
     let out: Value = serde_json::from_str(run.execution.output.as_deref().unwrap()).unwrap();
     assert_eq!(out["StatusCode"], json!(200));
     assert_eq!(out["StatusText"], json!("OK"));
@@ -448,30 +679,49 @@ async fn apigateway_invoke_calls_the_mapped_host() {
     );
 
     let denied = create(&engine, "CallDenied", "EXPRESS", call("forbidden")).await;
-    let run = engine.start_sync_execution(start(&denied, None, "{}")).await.unwrap();
+    let run = engine
+        .start_sync_execution(start(&denied, None, "{}"))
+        .await
+        .unwrap();
     assert_eq!(run.execution.status, ExecutionStatus::Failed);
     assert_eq!(run.execution.error.as_deref(), Some("ApiGateway.403"));
-    assert_eq!(run.execution.cause.as_deref(), Some(r#"{"message":"Missing Authentication Token"}"#));
+    assert_eq!(
+        run.execution.cause.as_deref(),
+        Some(r#"{"message":"Missing Authentication Token"}"#)
+    );
 }
 
 #[tokio::test]
 async fn http_invoke_rejects_forbidden_headers_and_calls_urls() {
     let addr = echo_server().await;
     let engine = engine().await;
-    let call = |headers: Value| json!({"StartAt": "Call", "States": {"Call": {"Type": "Task", "End": true,
+    let call = |headers: Value| {
+        json!({"StartAt": "Call", "States": {"Call": {"Type": "Task", "End": true,
         "Resource": "arn:aws:states:::http:invoke",
         "Parameters": {"ApiEndpoint": format!("http://{addr}/hook"), "Method": "GET", "Headers": headers,
-            "Authentication": {"ConnectionArn": "arn:aws:events:us-east-1:123456789012:connection/c"}}}}});
+            "Authentication": {"ConnectionArn": "arn:aws:events:us-east-1:123456789012:connection/c"}}}}})
+    };
     let ok = create(&engine, "Hook", "EXPRESS", call(json!({"X-Custom": "v"}))).await;
-    let run = engine.start_sync_execution(start(&ok, None, "{}")).await.unwrap();
+    let run = engine
+        .start_sync_execution(start(&ok, None, "{}"))
+        .await
+        .unwrap();
     let out: Value = serde_json::from_str(run.execution.output.as_deref().unwrap()).unwrap();
     assert_eq!(out["ResponseBody"]["path"], json!("/hook"));
     assert_eq!(out["ResponseBody"]["header"], json!("v"));
 
     let bad = create(&engine, "BadHook", "EXPRESS", call(json!({"Host": "evil"}))).await;
-    let run = engine.start_sync_execution(start(&bad, None, "{}")).await.unwrap();
+    let run = engine
+        .start_sync_execution(start(&bad, None, "{}"))
+        .await
+        .unwrap();
     assert_eq!(run.execution.error.as_deref(), Some("States.Runtime"));
-    assert!(run.execution.cause.unwrap().contains("The header 'Host' is not allowed"));
+    assert!(
+        run.execution
+            .cause
+            .unwrap()
+            .contains("The header 'Host' is not allowed")
+    );
 }
 
 // === durability ===
@@ -487,16 +737,28 @@ async fn state_machines_and_finished_executions_survive_reopening() {
     let (arn, execution) = {
         let engine = Engine::open(config()).await.unwrap();
         let arn = create(&engine, "Kept", "STANDARD", pass_wait_succeed()).await;
-        let run = engine.start_execution(start(&arn, Some("r"), "{}")).await.unwrap();
+        let run = engine
+            .start_execution(start(&arn, Some("r"), "{}"))
+            .await
+            .unwrap();
         let done = engine.wait_execution(&run.execution_arn).await.unwrap();
         engine.flush().await.unwrap();
         (arn, done)
     };
     let engine = Engine::open(config()).await.unwrap();
     assert_eq!(engine.describe_state_machine(&arn).unwrap().name, "Kept");
-    assert_eq!(engine.describe_execution(&execution.arn).await.unwrap(), execution);
-    let history = engine.get_execution_history(&execution.arn, None, false, None).await.unwrap();
-    assert_eq!(history.items.last().unwrap().event_type, "ExecutionSucceeded");
+    assert_eq!(
+        engine.describe_execution(&execution.arn).await.unwrap(),
+        execution
+    );
+    let history = engine
+        .get_execution_history(&execution.arn, None, false, None)
+        .await
+        .unwrap();
+    assert_eq!(
+        history.items.last().unwrap().event_type,
+        "ExecutionSucceeded"
+    );
 }
 
 // === the Step Functions API over HTTP ===
@@ -523,8 +785,14 @@ impl Api {
         }
         let response = request.send().await.unwrap();
         let status = response.status().as_u16();
-        assert_eq!(response.headers()["content-type"], "application/x-amz-json-1.0");
-        (status, serde_json::from_slice(&response.bytes().await.unwrap()).unwrap())
+        assert_eq!(
+            response.headers()["content-type"],
+            "application/x-amz-json-1.0"
+        );
+        (
+            status,
+            serde_json::from_slice(&response.bytes().await.unwrap()).unwrap(),
+        )
     }
 }
 
@@ -532,58 +800,103 @@ async fn serve(engine: Engine) -> Api {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}/", listener.local_addr().unwrap());
     let backend = Arc::new(LocalBackend::new(engine));
-    tokio::spawn(stepgate::server::sfn_api::serve_sfn_api(listener, backend, std::future::pending()));
-    Api { url, client: reqwest::Client::new() }
+    tokio::spawn(stepgate::server::sfn_api::serve_sfn_api(
+        listener,
+        backend,
+        std::future::pending(),
+    ));
+    Api {
+        url,
+        client: reqwest::Client::new(),
+    }
 }
 
 #[tokio::test]
 async fn sfn_json_api_answers_like_aws() {
     let api = serve(engine().await).await;
     let (status, created) = api
-        .call("CreateStateMachine", json!({"name": "Api", "definition": pass_wait_succeed().to_string(),
-                                           "roleArn": ROLE}))
+        .call(
+            "CreateStateMachine",
+            json!({"name": "Api", "definition": pass_wait_succeed().to_string(),
+                                           "roleArn": ROLE}),
+        )
         .await;
     assert_eq!(status, 200, "{created}");
     let arn = created["stateMachineArn"].as_str().unwrap().to_string();
     assert!(created["creationDate"].is_f64() || created["creationDate"].is_u64());
 
     let (status, started) = api
-        .call("StartExecution", json!({"stateMachineArn": arn, "name": "x", "input": "{\"k\":1}"}))
+        .call(
+            "StartExecution",
+            json!({"stateMachineArn": arn, "name": "x", "input": "{\"k\":1}"}),
+        )
         .await;
     assert_eq!(status, 200);
     let execution = started["executionArn"].as_str().unwrap().to_string();
-    let (status, described) = api.call("DescribeExecution", json!({"executionArn": execution})).await;
+    let (status, described) = api
+        .call("DescribeExecution", json!({"executionArn": execution}))
+        .await;
     assert_eq!(status, 200);
     assert_eq!(described["input"], json!("{\"k\":1}"));
     assert_eq!(described["stateMachineArn"], json!(arn));
 
-    let (status, err) = api.call("StartExecution", json!({"stateMachineArn": arn, "name": "x", "input": "{}"})).await;
+    let (status, err) = api
+        .call(
+            "StartExecution",
+            json!({"stateMachineArn": arn, "name": "x", "input": "{}"}),
+        )
+        .await;
     assert_eq!(status, 400);
     assert_eq!(err["__type"], json!("ExecutionAlreadyExists"));
-    assert_eq!(err["message"], json!(format!("Execution Already Exists: '{execution}'")));
+    assert_eq!(
+        err["message"],
+        json!(format!("Execution Already Exists: '{execution}'"))
+    );
 
     let (status, err) = api
-        .call("StartExecution", json!({"stateMachineArn": arn, "input": "not json"}))
+        .call(
+            "StartExecution",
+            json!({"stateMachineArn": arn, "input": "not json"}),
+        )
         .await;
     assert_eq!(status, 400);
     assert_eq!(err["__type"], json!("InvalidExecutionInput"));
 
     let (status, err) = api
-        .call_with_host("StartSyncExecution", json!({"stateMachineArn": arn}), Some("sync-localhost"))
+        .call_with_host(
+            "StartSyncExecution",
+            json!({"stateMachineArn": arn}),
+            Some("sync-localhost"),
+        )
         .await;
     assert_eq!(status, 400);
     assert_eq!(err["__type"], json!("StateMachineTypeNotSupported"));
 
-    let (status, err) = api.call("DescribeExecution", json!({"executionArn": "arn:aws:states:us-east-1:123456789012:execution:Api:nope"})).await;
-    assert_eq!((status, &err["__type"]), (400, &json!("ExecutionDoesNotExist")));
+    let (status, err) = api
+        .call(
+            "DescribeExecution",
+            json!({"executionArn": "arn:aws:states:us-east-1:123456789012:execution:Api:nope"}),
+        )
+        .await;
+    assert_eq!(
+        (status, &err["__type"]),
+        (400, &json!("ExecutionDoesNotExist"))
+    );
 
     let (status, err) = api.call("ListActivities", json!({})).await;
-    assert_eq!((status, &err["__type"]), (400, &json!("UnknownOperationException")));
+    assert_eq!(
+        (status, &err["__type"]),
+        (400, &json!("UnknownOperationException"))
+    );
 
-    let (status, listed) = api.call("ListExecutions", json!({"stateMachineArn": arn})).await;
+    let (status, listed) = api
+        .call("ListExecutions", json!({"stateMachineArn": arn}))
+        .await;
     assert_eq!(status, 200);
     assert_eq!(listed["executions"][0]["name"], json!("x"));
-    let (status, history) = api.call("GetExecutionHistory", json!({"executionArn": execution})).await;
+    let (status, history) = api
+        .call("GetExecutionHistory", json!({"executionArn": execution}))
+        .await;
     assert_eq!(status, 200);
     assert_eq!(history["events"][0]["type"], json!("ExecutionStarted"));
     assert_eq!(history["events"][0]["previousEventId"], json!(0));
@@ -595,19 +908,31 @@ async fn sfn_json_api_runs_express_sync_executions_behind_sync_host() {
     let api = serve(engine().await).await;
     let definition = json!({"StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}});
     let (_, created) = api
-        .call("CreateStateMachine", json!({"name": "Sync", "definition": definition.to_string(),
-                                           "roleArn": ROLE, "type": "EXPRESS"}))
+        .call(
+            "CreateStateMachine",
+            json!({"name": "Sync", "definition": definition.to_string(),
+                                           "roleArn": ROLE, "type": "EXPRESS"}),
+        )
         .await;
     let arn = created["stateMachineArn"].as_str().unwrap();
     let (status, out) = api
-        .call_with_host("StartSyncExecution", json!({"stateMachineArn": arn, "input": "{\"a\":[1]}"}), Some("sync-127.0.0.1"))
+        .call_with_host(
+            "StartSyncExecution",
+            json!({"stateMachineArn": arn, "input": "{\"a\":[1]}"}),
+            Some("sync-127.0.0.1"),
+        )
         .await;
     assert_eq!(status, 200, "{out}");
     assert_eq!(out["status"], json!("SUCCEEDED"));
     assert_eq!(out["output"], json!("{\"a\":[1]}"));
     assert_eq!(out["inputDetails"], json!({"included": true}));
     assert_eq!(out["billingDetails"]["billedMemoryUsedInMB"], json!(64));
-    assert!(out["executionArn"].as_str().unwrap().contains(":express:Sync:"));
+    assert!(
+        out["executionArn"]
+            .as_str()
+            .unwrap()
+            .contains(":express:Sync:")
+    );
 }
 
 // === kill -9 ===
@@ -638,13 +963,23 @@ fn spawn_server(data_dir: &std::path::Path, machine: &std::path::Path) -> Server
         .expect("stepgate binary starts");
     let stdout = child.stdout.take().unwrap();
     let mut line = String::new();
-    std::io::BufReader::new(stdout).read_line(&mut line).expect("stepgate prints its address");
-    let address = line.trim().strip_prefix("listening on ").unwrap_or_else(|| panic!("unexpected first line: {line:?}"));
-    Server { child, url: format!("{address}/") }
+    std::io::BufReader::new(stdout)
+        .read_line(&mut line)
+        .expect("stepgate prints its address");
+    let address = line
+        .trim()
+        .strip_prefix("listening on ")
+        .unwrap_or_else(|| panic!("unexpected first line: {line:?}"));
+    Server {
+        child,
+        url: format!("{address}/"),
+    }
 }
 
 async fn describe(api: &Api, execution: &str) -> Value {
-    let (status, body) = api.call("DescribeExecution", json!({"executionArn": execution})).await;
+    let (status, body) = api
+        .call("DescribeExecution", json!({"executionArn": execution}))
+        .await;
     assert_eq!(status, 200, "{body}");
     body
 }
@@ -666,15 +1001,29 @@ async fn execution_survives_kill_9_and_its_wait_resumes_with_the_time_left() {
     let client = reqwest::Client::new();
 
     let first = spawn_server(&data, &machine);
-    let api = Api { url: first.url.clone(), client: client.clone() };
+    let api = Api {
+        url: first.url.clone(),
+        client: client.clone(),
+    };
     let arn = "arn:aws:states:us-east-1:123456789012:stateMachine:Napper";
-    let (status, started) = api.call("StartExecution", json!({"stateMachineArn": arn, "name": "nap-1"})).await;
+    let (status, started) = api
+        .call(
+            "StartExecution",
+            json!({"stateMachineArn": arn, "name": "nap-1"}),
+        )
+        .await;
     assert_eq!(status, 200, "{started}");
     let execution = started["executionArn"].as_str().unwrap().to_string();
     // Let it reach the Wait state (its entry is in the history).
     loop {
-        let (_, history) = api.call("GetExecutionHistory", json!({"executionArn": execution})).await;
-        let entered = history["events"].as_array().unwrap().iter().any(|e| e["type"] == "WaitStateEntered");
+        let (_, history) = api
+            .call("GetExecutionHistory", json!({"executionArn": execution}))
+            .await;
+        let entered = history["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["type"] == "WaitStateEntered");
         if entered {
             break;
         }
@@ -685,9 +1034,16 @@ async fn execution_survives_kill_9_and_its_wait_resumes_with_the_time_left() {
 
     let restarted_at = time::OffsetDateTime::now_utc();
     let second = spawn_server(&data, &machine);
-    let api = Api { url: second.url.clone(), client };
+    let api = Api {
+        url: second.url.clone(),
+        client,
+    };
     let after_restart = describe(&api, &execution).await;
-    assert_eq!(after_restart["name"], json!("nap-1"), "the acknowledged execution exists after kill -9");
+    assert_eq!(
+        after_restart["name"],
+        json!("nap-1"),
+        "the acknowledged execution exists after kill -9"
+    );
     let finished = loop {
         let d = describe(&api, &execution).await;
         if d["status"] != json!("RUNNING") {
@@ -701,9 +1057,15 @@ async fn execution_survives_kill_9_and_its_wait_resumes_with_the_time_left() {
     // before `restart + Seconds` (a restarted wait would end after it).
     let stop = finished["stopDate"].as_f64().unwrap();
     let restart = restarted_at.unix_timestamp_nanos() as f64 / 1e9;
-    assert!(stop < restart + WAIT_SECONDS, "stop {stop} vs restart {restart}: the wait started over");
+    assert!(
+        stop < restart + WAIT_SECONDS,
+        "stop {stop} vs restart {restart}: the wait started over"
+    );
     let start = finished["startDate"].as_f64().unwrap();
-    assert!(stop >= start + WAIT_SECONDS, "the wait was cut short: {start} -> {stop}");
+    assert!(
+        stop >= start + WAIT_SECONDS,
+        "the wait was cut short: {start} -> {stop}"
+    );
 }
 
 // === the shared backend suite ===
@@ -743,4 +1105,104 @@ async fn aws_sdk_backend_against_the_local_sfn_api_passes_the_shared_suite() {
     };
     let backend = AwsBackend::new(&config).await;
     check_suite(&backend, "aws-sdk-sfn -> stepgate sfn api").await;
+}
+
+#[tokio::test]
+async fn a_wait_in_the_first_state_keeps_its_deadline_in_the_store() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = EngineConfig {
+        data_dir: Some(dir.path().to_path_buf()),
+        ..EngineConfig::default()
+    };
+    let engine = Engine::open(config).await.unwrap();
+    let arn = create(&engine, "Sleeper", "STANDARD", waits_forever()).await;
+    let run = engine
+        .start_execution(start(&arn, Some("s"), "{}"))
+        .await
+        .unwrap();
+    let deadline = loop {
+        engine.flush().await.unwrap();
+        let db =
+            rusqlite::Connection::open(dir.path().join(stepgate::engine::store::DATABASE_FILE))
+                .unwrap();
+        let row: Option<(String, Option<i64>)> = db
+            .query_row("SELECT state, wait_until FROM checkpoints", [], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
+            .ok();
+        if let Some((state, Some(until))) = row {
+            assert_eq!(state, "Nap");
+            break until;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    };
+    let started = engine
+        .describe_execution(&run.execution_arn)
+        .await
+        .unwrap()
+        .start_date;
+    let expected = stepgate::engine::store::to_millis(started) + 99_999_999_000;
+    assert!(
+        (deadline - expected).abs() < 60_000,
+        "deadline {deadline} vs start + Seconds {expected}"
+    );
+}
+
+#[tokio::test]
+async fn lambda_functions_run_through_the_invoke_api_endpoint() {
+    let addr = echo_server().await;
+    let tasks = TaskConfig {
+        lambda_endpoint: Some(format!("http://{addr}")),
+        ..TaskConfig::default()
+    };
+    let engine = engine_with(tasks, 1000.0).await;
+    let direct = create(
+        &engine,
+        "Direct",
+        "EXPRESS",
+        json!({"StartAt": "F", "States": {"F": {"Type": "Task",
+        "Resource": "arn:aws:lambda:us-east-1:123456789012:function:charge", "End": true}}}),
+    )
+    .await;
+    let run = engine
+        .start_sync_execution(start(&direct, None, r#"{"amount": 3}"#))
+        .await
+        .unwrap();
+    assert_eq!(
+        run.execution.status,
+        ExecutionStatus::Succeeded,
+        "{:?}",
+        run.execution.cause
+    );
+    let out: Value = serde_json::from_str(run.execution.output.as_deref().unwrap()).unwrap();
+    assert_eq!(out["method"], json!("POST"));
+    assert_eq!(
+        out["path"],
+        json!("/2015-03-31/functions/charge/invocations")
+    );
+    assert_eq!(
+        serde_json::from_str::<Value>(out["body"].as_str().unwrap()).unwrap(),
+        json!({"amount": 3})
+    );
+
+    let wrapped = create(
+        &engine,
+        "Wrapped",
+        "EXPRESS",
+        json!({"StartAt": "F", "States": {"F": {"Type": "Task",
+        "Resource": "arn:aws:states:::lambda:invoke",
+        "Parameters": {"FunctionName": "arn:aws:lambda:us-east-1:123456789012:function:refund:prod",
+                       "Payload": {"n.$": "$.n"}}, "End": true}}}),
+    )
+    .await;
+    let run = engine
+        .start_sync_execution(start(&wrapped, None, r#"{"n": 1}"#))
+        .await
+        .unwrap();
+    let out: Value = serde_json::from_str(run.execution.output.as_deref().unwrap()).unwrap();
+    assert_eq!(out["StatusCode"], json!(200));
+    assert_eq!(
+        out["Payload"]["path"],
+        json!("/2015-03-31/functions/refund/invocations")
+    );
 }

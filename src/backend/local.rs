@@ -51,7 +51,9 @@ fn machine_type(t: engine::StateMachineType) -> StateMachineType {
 }
 
 fn included() -> Option<CloudWatchEventsExecutionDataDetails> {
-    Some(CloudWatchEventsExecutionDataDetails { included: Some(true) })
+    Some(CloudWatchEventsExecutionDataDetails {
+        included: Some(true),
+    })
 }
 
 /// The checks AWS makes on a start request before it looks at the state machine.
@@ -69,7 +71,10 @@ fn limit(max_results: Option<i32>) -> Option<i64> {
 
 #[async_trait]
 impl StepFunctions for LocalBackend {
-    async fn start_execution(&self, input: StartExecutionInput) -> Result<StartExecutionOutput, Error> {
+    async fn start_execution(
+        &self,
+        input: StartExecutionInput,
+    ) -> Result<StartExecutionOutput, Error> {
         check_start(input.name.as_deref(), input.input.as_deref())?;
         let started = self
             .engine
@@ -87,7 +92,10 @@ impl StepFunctions for LocalBackend {
         })
     }
 
-    async fn start_sync_execution(&self, input: StartSyncExecutionInput) -> Result<StartSyncExecutionOutput, Error> {
+    async fn start_sync_execution(
+        &self,
+        input: StartSyncExecutionInput,
+    ) -> Result<StartSyncExecutionOutput, Error> {
         check_start(input.name.as_deref(), input.input.as_deref())?;
         let metadata_only = input.included_data == Some(IncludedData::MetadataOnly);
         let sync = self
@@ -106,7 +114,9 @@ impl StepFunctions for LocalBackend {
             engine::ExecutionStatus::TimedOut => SyncExecutionStatus::TimedOut,
             _ => SyncExecutionStatus::Failed,
         };
-        let data_details = Some(CloudWatchEventsExecutionDataDetails { included: Some(!metadata_only) });
+        let data_details = Some(CloudWatchEventsExecutionDataDetails {
+            included: Some(!metadata_only),
+        });
         let has_output = e.output.is_some();
         Ok(StartSyncExecutionOutput {
             execution_arn: e.arn,
@@ -129,8 +139,15 @@ impl StepFunctions for LocalBackend {
         })
     }
 
-    async fn describe_execution(&self, input: DescribeExecutionInput) -> Result<DescribeExecutionOutput, Error> {
-        let e = self.engine.describe_execution(&input.execution_arn).await.map_err(service)?;
+    async fn describe_execution(
+        &self,
+        input: DescribeExecutionInput,
+    ) -> Result<DescribeExecutionOutput, Error> {
+        let e = self
+            .engine
+            .describe_execution(&input.execution_arn)
+            .await
+            .map_err(service)?;
         let metadata_only = input.included_data == Some(IncludedData::MetadataOnly);
         let has_output = e.output.is_some();
         Ok(DescribeExecutionOutput {
@@ -157,16 +174,24 @@ impl StepFunctions for LocalBackend {
         })
     }
 
-    async fn stop_execution(&self, input: StopExecutionInput) -> Result<StopExecutionOutput, Error> {
+    async fn stop_execution(
+        &self,
+        input: StopExecutionInput,
+    ) -> Result<StopExecutionOutput, Error> {
         let stop = self
             .engine
             .stop_execution(&input.execution_arn, input.error, input.cause)
             .await
             .map_err(service)?;
-        Ok(StopExecutionOutput { stop_date: Timestamp::from(stop) })
+        Ok(StopExecutionOutput {
+            stop_date: Timestamp::from(stop),
+        })
     }
 
-    async fn list_executions(&self, input: ListExecutionsInput) -> Result<ListExecutionsOutput, Error> {
+    async fn list_executions(
+        &self,
+        input: ListExecutionsInput,
+    ) -> Result<ListExecutionsOutput, Error> {
         let Some(state_machine_arn) = input.state_machine_arn else {
             return Err(Error::Service(AwsError::bad_request(
                 "ValidationException",
@@ -206,7 +231,10 @@ impl StepFunctions for LocalBackend {
         })
     }
 
-    async fn get_execution_history(&self, input: GetExecutionHistoryInput) -> Result<GetExecutionHistoryOutput, Error> {
+    async fn get_execution_history(
+        &self,
+        input: GetExecutionHistoryInput,
+    ) -> Result<GetExecutionHistoryOutput, Error> {
         let page = self
             .engine
             .get_execution_history(
@@ -234,16 +262,28 @@ impl StepFunctions for LocalBackend {
                 }
             })
             .collect();
-        Ok(GetExecutionHistoryOutput { events, next_token: page.next_token })
+        Ok(GetExecutionHistoryOutput {
+            events,
+            next_token: page.next_token,
+        })
     }
 
-    async fn send_task_success(&self, input: SendTaskSuccessInput) -> Result<SendTaskSuccessOutput, Error> {
+    async fn send_task_success(
+        &self,
+        input: SendTaskSuccessInput,
+    ) -> Result<SendTaskSuccessOutput, Error> {
         validate::parse_task_output(&input.output)?;
-        self.engine.send_task_success(&input.task_token, &input.output).await.map_err(service)?;
+        self.engine
+            .send_task_success(&input.task_token, &input.output)
+            .await
+            .map_err(service)?;
         Ok(Empty {})
     }
 
-    async fn send_task_failure(&self, input: SendTaskFailureInput) -> Result<SendTaskFailureOutput, Error> {
+    async fn send_task_failure(
+        &self,
+        input: SendTaskFailureInput,
+    ) -> Result<SendTaskFailureOutput, Error> {
         self.engine
             .send_task_failure(&input.task_token, input.error, input.cause)
             .await
@@ -251,13 +291,25 @@ impl StepFunctions for LocalBackend {
         Ok(Empty {})
     }
 
-    async fn send_task_heartbeat(&self, input: SendTaskHeartbeatInput) -> Result<SendTaskHeartbeatOutput, Error> {
-        self.engine.send_task_heartbeat(&input.task_token).await.map_err(service)?;
+    async fn send_task_heartbeat(
+        &self,
+        input: SendTaskHeartbeatInput,
+    ) -> Result<SendTaskHeartbeatOutput, Error> {
+        self.engine
+            .send_task_heartbeat(&input.task_token)
+            .await
+            .map_err(service)?;
         Ok(Empty {})
     }
 
-    async fn describe_state_machine(&self, input: DescribeStateMachineInput) -> Result<DescribeStateMachineOutput, Error> {
-        let m = self.engine.describe_state_machine(&input.state_machine_arn).map_err(service)?;
+    async fn describe_state_machine(
+        &self,
+        input: DescribeStateMachineInput,
+    ) -> Result<DescribeStateMachineOutput, Error> {
+        let m = self
+            .engine
+            .describe_state_machine(&input.state_machine_arn)
+            .map_err(service)?;
         Ok(DescribeStateMachineOutput {
             state_machine_arn: m.arn,
             name: m.name,
@@ -271,7 +323,9 @@ impl StepFunctions for LocalBackend {
                 include_execution_data: Some(false),
                 destinations: None,
             }),
-            tracing_configuration: Some(TracingConfiguration { enabled: Some(false) }),
+            tracing_configuration: Some(TracingConfiguration {
+                enabled: Some(false),
+            }),
             label: None,
             revision_id: None,
             description: None,
@@ -279,7 +333,10 @@ impl StepFunctions for LocalBackend {
         })
     }
 
-    async fn list_state_machines(&self, input: ListStateMachinesInput) -> Result<ListStateMachinesOutput, Error> {
+    async fn list_state_machines(
+        &self,
+        input: ListStateMachinesInput,
+    ) -> Result<ListStateMachinesOutput, Error> {
         let page = self
             .engine
             .list_state_machines(limit(input.max_results), input.next_token.as_deref())
@@ -299,7 +356,10 @@ impl StepFunctions for LocalBackend {
         })
     }
 
-    async fn create_state_machine(&self, input: CreateStateMachineInput) -> Result<CreateStateMachineOutput, Error> {
+    async fn create_state_machine(
+        &self,
+        input: CreateStateMachineInput,
+    ) -> Result<CreateStateMachineOutput, Error> {
         validate::check_name(&input.name)?;
         let m = self
             .engine
@@ -318,8 +378,14 @@ impl StepFunctions for LocalBackend {
         })
     }
 
-    async fn delete_state_machine(&self, input: DeleteStateMachineInput) -> Result<DeleteStateMachineOutput, Error> {
-        self.engine.delete_state_machine(&input.state_machine_arn).await.map_err(service)?;
+    async fn delete_state_machine(
+        &self,
+        input: DeleteStateMachineInput,
+    ) -> Result<DeleteStateMachineOutput, Error> {
+        self.engine
+            .delete_state_machine(&input.state_machine_arn)
+            .await
+            .map_err(service)?;
         Ok(Empty {})
     }
 }

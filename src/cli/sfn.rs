@@ -10,7 +10,9 @@ use std::sync::Arc;
 use anyhow::{Context, bail};
 
 use crate::backend::local::LocalBackend;
-use crate::engine::runtime::{Clock, DefinitionSource, Engine, EngineConfig, StateMachineSource, StateMachineType, TaskConfig};
+use crate::engine::runtime::{
+    Clock, DefinitionSource, Engine, EngineConfig, StateMachineSource, StateMachineType, TaskConfig,
+};
 use crate::server::sfn_api::serve_sfn_api;
 
 /// Arguments of `stepgate sfn`.
@@ -66,8 +68,10 @@ impl SfnArgs {
             let (name, r#type) = match name.split_once(':') {
                 None => (name, StateMachineType::Standard),
                 Some((name, t)) => {
-                    let t = StateMachineType::parse(&t.to_ascii_uppercase())
-                        .with_context(|| format!("--state-machine {spec}: type must be STANDARD or EXPRESS"))?;
+                    let t =
+                        StateMachineType::parse(&t.to_ascii_uppercase()).with_context(|| {
+                            format!("--state-machine {spec}: type must be STANDARD or EXPRESS")
+                        })?;
                     (name, t)
                 }
             };
@@ -81,7 +85,10 @@ impl SfnArgs {
         let mut lambda_commands = BTreeMap::new();
         for spec in &self.lambda_commands {
             let (name, command) = split_pair("lambda-command", spec)?;
-            lambda_commands.insert(name.to_string(), command.split_whitespace().map(str::to_string).collect());
+            lambda_commands.insert(
+                name.to_string(),
+                command.split_whitespace().map(str::to_string).collect(),
+            );
         }
         let mut host_mappings = BTreeMap::new();
         for spec in &self.host_mappings {
@@ -111,14 +118,20 @@ pub(crate) fn run(args: SfnArgs) -> anyhow::Result<ExitCode> {
         let listener = tokio::net::TcpListener::bind(&args.listen)
             .await
             .with_context(|| format!("cannot listen on {}", args.listen))?;
-        let engine = Engine::open(config).await.context("cannot open the local engine")?;
-        let address = listener.local_addr().context("cannot read the bound address")?;
+        let engine = Engine::open(config)
+            .await
+            .context("cannot open the local engine")?;
+        let address = listener
+            .local_addr()
+            .context("cannot read the bound address")?;
         #[allow(clippy::print_stdout)]
         {
             println!("listening on http://{address}");
         }
         let backend = Arc::new(LocalBackend::new(engine.clone()));
-        serve_sfn_api(listener, backend, shutdown_signal()).await.context("serving the Step Functions API")?;
+        serve_sfn_api(listener, backend, shutdown_signal())
+            .await
+            .context("serving the Step Functions API")?;
         engine.flush().await.context("flushing the engine store")?;
         Ok(ExitCode::SUCCESS)
     })

@@ -75,7 +75,10 @@ pub async fn serve_sfn_api(
 }
 
 /// Answers one request.
-pub async fn handle(backend: &dyn StepFunctions, request: Request<Incoming>) -> Response<Full<Bytes>> {
+pub async fn handle(
+    backend: &dyn StepFunctions,
+    request: Request<Incoming>,
+) -> Response<Full<Bytes>> {
     let request_id = uuid::Uuid::new_v4().to_string();
     let target = request
         .headers()
@@ -83,10 +86,17 @@ pub async fn handle(backend: &dyn StepFunctions, request: Request<Incoming>) -> 
         .and_then(|v| v.to_str().ok())
         .map(str::to_string);
     let method = request.method().clone();
-    let body = match Limited::new(request.into_body(), MAX_BODY_BYTES).collect().await {
+    let body = match Limited::new(request.into_body(), MAX_BODY_BYTES)
+        .collect()
+        .await
+    {
         Ok(collected) => collected.to_bytes(),
         Err(_) => {
-            let e = AwsError::new("ValidationException", "Request body is too large or could not be read", 413);
+            let e = AwsError::new(
+                "ValidationException",
+                "Request body is too large or could not be read",
+                413,
+            );
             return error(&request_id, &e);
         }
     };
@@ -95,18 +105,28 @@ pub async fn handle(backend: &dyn StepFunctions, request: Request<Incoming>) -> 
         return error(&request_id, &e);
     }
     let Some(target) = target else {
-        return error(&request_id, &AwsError::bad_request("UnknownOperationException", "Missing X-Amz-Target header"));
+        return error(
+            &request_id,
+            &AwsError::bad_request("UnknownOperationException", "Missing X-Amz-Target header"),
+        );
     };
     let Some(action) = Action::from_target(&target) else {
-        let message = format!("Operation {target} is not supported by stepgate's local Step Functions API");
-        return error(&request_id, &AwsError::bad_request("UnknownOperationException", message));
+        let message =
+            format!("Operation {target} is not supported by stepgate's local Step Functions API");
+        return error(
+            &request_id,
+            &AwsError::bad_request("UnknownOperationException", message),
+        );
     };
     match backend::dispatch(backend, action, &body).await {
         Ok(bytes) => respond(&request_id, StatusCode::OK, Bytes::from(bytes)),
         Err(backend::Error::Service(e)) => error(&request_id, &e),
         Err(other) => {
             tracing::error!(error = %other, action = %action, "sfn api: backend failure");
-            error(&request_id, &AwsError::new("InternalFailure", other.to_string(), 500))
+            error(
+                &request_id,
+                &AwsError::new("InternalFailure", other.to_string(), 500),
+            )
         }
     }
 }
@@ -124,7 +144,10 @@ fn respond(request_id: &str, status: StatusCode, body: Bytes) -> Response<Full<B
     let mut response = Response::new(Full::new(body));
     *response.status_mut() = status;
     let headers = response.headers_mut();
-    headers.insert(http::header::CONTENT_TYPE, http::HeaderValue::from_static(CONTENT_TYPE));
+    headers.insert(
+        http::header::CONTENT_TYPE,
+        http::HeaderValue::from_static(CONTENT_TYPE),
+    );
     if let Ok(value) = http::HeaderValue::from_str(request_id) {
         headers.insert("x-amzn-requestid", value);
     }

@@ -12,28 +12,41 @@ pub enum Clock {
     /// Wall time.
     System,
     /// Starts at wall time when created and runs `factor` times faster.
-    Accelerated { factor: f64, origin: Instant, origin_time: OffsetDateTime },
+    Accelerated {
+        factor: f64,
+        origin: Instant,
+        origin_time: OffsetDateTime,
+    },
 }
 
 impl Clock {
     /// A clock running `factor` times faster than wall time (factor ≤ 1 ⇒ wall time).
     pub fn accelerated(factor: f64) -> Clock {
-        if !(factor > 1.0) || !factor.is_finite() {
+        if factor.is_nan() || factor <= 1.0 || !factor.is_finite() {
             return Clock::System;
         }
-        Clock::Accelerated { factor, origin: Instant::now(), origin_time: OffsetDateTime::now_utc() }
+        Clock::Accelerated {
+            factor,
+            origin: Instant::now(),
+            origin_time: OffsetDateTime::now_utc(),
+        }
     }
 
     /// The current time on this clock, in whole milliseconds (the precision AWS reports).
     pub fn now(&self) -> OffsetDateTime {
         let now = self.now_precise();
-        now.replace_nanosecond(now.nanosecond() / 1_000_000 * 1_000_000).unwrap_or(now)
+        now.replace_nanosecond(now.nanosecond() / 1_000_000 * 1_000_000)
+            .unwrap_or(now)
     }
 
     fn now_precise(&self) -> OffsetDateTime {
         match self {
             Clock::System => OffsetDateTime::now_utc(),
-            Clock::Accelerated { factor, origin, origin_time } => {
+            Clock::Accelerated {
+                factor,
+                origin,
+                origin_time,
+            } => {
                 let elapsed = origin.elapsed().as_secs_f64() * factor;
                 *origin_time + Duration::from_secs_f64(elapsed.min(1e12))
             }
@@ -85,6 +98,8 @@ mod tests {
     #[tokio::test]
     async fn sleep_until_past_returns_at_once() {
         let clock = Clock::System;
-        clock.sleep_until(clock.now() - Duration::from_secs(5)).await;
+        clock
+            .sleep_until(clock.now() - Duration::from_secs(5))
+            .await;
     }
 }

@@ -12,8 +12,12 @@ use tokio::task::AbortHandle;
 use super::interpreter::{self, Program};
 use super::tokens;
 use super::{Inner, Machine};
-use crate::engine::effects::{Checkpoint, Effects, ExecutionInfo, HistoryEvent, Outcome, StateError, TaskRequest};
-use crate::engine::store::{self, CheckpointRecord, ExecutionRecord, ExecutionStatus, HistoryEventRecord};
+use crate::engine::effects::{
+    Checkpoint, Effects, ExecutionInfo, HistoryEvent, Outcome, StateError, TaskRequest,
+};
+use crate::engine::store::{
+    self, CheckpointRecord, ExecutionRecord, ExecutionStatus, HistoryEventRecord,
+};
 use crate::engine::tasks::TaskContext;
 
 /// The history of a running STANDARD execution: event ids and whether it is closed.
@@ -30,6 +34,8 @@ pub(crate) struct Running {
     pub(crate) seq: i64,
     pub(crate) log: Mutex<EventLog>,
     pub(crate) abort: Mutex<Option<AbortHandle>>,
+    /// Whether the execution ever waited for a task token (their rows need closing).
+    pub(crate) used_tokens: std::sync::atomic::AtomicBool,
     pub(crate) done: tokio::sync::watch::Sender<bool>,
 }
 
@@ -45,7 +51,12 @@ impl Running {
 }
 
 /// Appends an event to an open log; the caller holds the lock.
-pub(crate) fn append_locked(log: &mut EventLog, inner: &Inner, seq: i64, event: HistoryEvent) -> i64 {
+pub(crate) fn append_locked(
+    log: &mut EventLog,
+    inner: &Inner,
+    seq: i64,
+    event: HistoryEvent,
+) -> i64 {
     log.last_id += 1;
     let record = HistoryEventRecord {
         id: log.last_id,
@@ -56,9 +67,24 @@ pub(crate) fn append_locked(log: &mut EventLog, inner: &Inner, seq: i64, event: 
         details: event.details,
     };
     let id = record.id;
-    inner.store.write(move |c| store::insert_event(c, seq, &record));
+    inner
+        .store
+        .write(move |c| store::insert_event(c, seq, &record));
     id
 }
+
+/// Where a fresh execution's first checkpoint stands.
+#[derive(Debug)]
+enum FirstCheckpointState {
+    /// The next checkpoint is the first one (StartAt, execution input).
+    Expected,
+    /// Seen and held back.
+    Held(Checkpoint),
+    /// Written, superseded, or not applicable (resumed or EXPRESS executions).
+    Settled,
+}
+
+type FirstCheckpoint = Mutex<FirstCheckpointState>;
 
 /// What the interpreter sees of the runtime, for one execution.
 pub(crate) struct ExecutionEffects {
@@ -70,11 +96,20 @@ pub(crate) struct ExecutionEffects {
     running: Option<Arc<Running>>,
     /// After a restart: the state being resumed and the deadline of its Wait.
     resume_wait: Mutex<Option<(String, OffsetDateTime, bool)>>,
+    /// A fresh execution's first checkpoint (StartAt, the execution input, no
+    /// variables) says nothing a restart does not know; it is written only if the
+    /// execution sleeps there, to keep the Wait's deadline.
+    first_checkpoint: FirstCheckpoint,
     invocations: Mutex<HashMap<String, u32>>,
 }
 
 impl ExecutionEffects {
-    pub(crate) fn express(inner: Arc<Inner>, arn: String, state_machine_name: String, test_case: Option<String>) -> Self {
+    pub(crate) fn express(
+        inner: Arc<Inner>,
+        arn: String,
+        state_machine_name: String,
+        test_case: Option<String>,
+    ) -> Self {
         ExecutionEffects {
             inner,
             arn,
@@ -82,6 +117,7 @@ impl ExecutionEffects {
             test_case,
             running: None,
             resume_wait: Mutex::new(None),
+            first_checkpoint: Mutex::new(FirstCheckpointState::Settled),
             invocations: Mutex::new(HashMap::new()),
         }
     }
@@ -100,6 +136,11 @@ impl ExecutionEffects {
             (Some(token), true) => token.clone(),
             _ => return self.inner.tasks.invoke(&call, context).await,
         };
+        if let Some(running) = &self.running {
+            running
+                .used_tokens
+                .store(true, std::sync::atomic::Ordering::Relaxed);
+        }
         let (_guard, mut receiver) = self.inner.tokens.register(
             &self.inner.store,
             &token,
@@ -126,7 +167,10 @@ fn strip_pattern(resource: &str) -> &str {
 impl Effects for ExecutionEffects {
     async fn invoke_task(&self, request: TaskRequest) -> Result<Value, StateError> {
         let invocation = {
-            let mut counts = self.invocations.lock().expect("invariant: invocation counter lock");
+            let mut counts = self
+                .invocations
+                .lock()
+                .expect("invariant: invocation counter lock");
             let count = counts.entry(request.state_name.clone()).or_insert(0);
             *count += 1;
             *count - 1
@@ -143,7 +187,24 @@ impl Effects for ExecutionEffects {
         let until = saved.unwrap_or(until);
         if let Some(running) = &self.running {
             let seq = running.seq;
-            self.inner.store.write(move |c| store::set_wait_until(c, seq, until));
+            let held = {
+                let mut first = self
+                    .first_checkpoint
+                    .lock()
+                    .expect("invariant: first checkpoint lock");
+                match std::mem::replace(&mut *first, FirstCheckpointState::Settled) {
+                    FirstCheckpointState::Held(k) => Some(k),
+                    _ => None,
+                }
+            };
+            if let Some(k) = held {
+                self.inner
+                    .store
+                    .write(move |c| store::put_checkpoint(c, seq, &k));
+            }
+            self.inner
+                .store
+                .write(move |c| store::set_wait_until(c, seq, until));
         }
         self.inner.clock.sleep_until(until).await;
     }
@@ -171,12 +232,33 @@ impl Effects for ExecutionEffects {
                 }
             }
         }
-        if running.log.lock().expect("invariant: event log lock").closed {
+        if running
+            .log
+            .lock()
+            .expect("invariant: event log lock")
+            .closed
+        {
             return;
+        }
+        {
+            let mut first = self
+                .first_checkpoint
+                .lock()
+                .expect("invariant: first checkpoint lock");
+            match &*first {
+                FirstCheckpointState::Expected if checkpoint.variables.is_empty() => {
+                    *first = FirstCheckpointState::Held(checkpoint.clone());
+                    return;
+                }
+                FirstCheckpointState::Settled => {}
+                _ => *first = FirstCheckpointState::Settled,
+            }
         }
         let seq = running.seq;
         let checkpoint = checkpoint.clone();
-        self.inner.store.write(move |c| store::put_checkpoint(c, seq, &checkpoint));
+        self.inner
+            .store
+            .write(move |c| store::put_checkpoint(c, seq, &checkpoint));
     }
 }
 
@@ -192,8 +274,12 @@ pub(crate) fn spawn(
     let (done, _) = tokio::sync::watch::channel(false);
     let running = Arc::new(Running {
         seq,
-        log: Mutex::new(EventLog { last_id: last_event_id, closed: false }),
+        log: Mutex::new(EventLog {
+            last_id: last_event_id,
+            closed: false,
+        }),
         abort: Mutex::new(None),
+        used_tokens: std::sync::atomic::AtomicBool::new(false),
         done,
     });
     inner
@@ -201,15 +287,21 @@ pub(crate) fn spawn(
         .lock()
         .expect("invariant: running map lock")
         .insert(record.arn.clone(), Arc::clone(&running));
-    let resume_wait = resume
-        .as_ref()
-        .and_then(|k| k.wait_until.map(|until| (k.checkpoint.state.clone(), until, false)));
+    let resume_wait = resume.as_ref().and_then(|k| {
+        k.wait_until
+            .map(|until| (k.checkpoint.state.clone(), until, false))
+    });
     let effects = ExecutionEffects {
         inner: Arc::clone(inner),
         arn: record.arn.clone(),
         state_machine_name: machine.record.name.clone(),
         test_case: record.test_case.clone(),
         running: Some(Arc::clone(&running)),
+        first_checkpoint: Mutex::new(if resume.is_some() {
+            FirstCheckpointState::Settled
+        } else {
+            FirstCheckpointState::Expected
+        }),
         resume_wait: Mutex::new(resume_wait),
         invocations: Mutex::new(HashMap::new()),
     };
@@ -227,8 +319,14 @@ pub(crate) fn spawn(
     let running2 = Arc::clone(&running);
     let handle = tokio::spawn(async move {
         let input = info.input.clone();
-        let outcome =
-            interpreter::run(&program, &info, input, resume.map(|k| k.checkpoint), &effects).await;
+        let outcome = interpreter::run(
+            &program,
+            &info,
+            input,
+            resume.map(|k| k.checkpoint),
+            &effects,
+        )
+        .await;
         drop(effects);
         finish(&inner2, &info.execution_arn, &running2, outcome);
     });
@@ -247,32 +345,62 @@ fn finish(inner: &Inner, arn: &str, running: &Running, outcome: Outcome) {
         Outcome::TimedOut(e) => (ExecutionStatus::TimedOut, None, Some(e)),
     };
     if !interpreter::RECORDS_EXECUTION_EVENTS {
-        append_locked(&mut log, inner, running.seq, terminal_event(status, output.as_deref(), error.as_ref()));
+        append_locked(
+            &mut log,
+            inner,
+            running.seq,
+            terminal_event(status, output.as_deref(), error.as_ref()),
+        );
     }
     log.closed = true;
     let stop = inner.clock.now();
     let arn_owned = arn.to_string();
     let seq = running.seq;
+    let used_tokens = running
+        .used_tokens
+        .load(std::sync::atomic::Ordering::Relaxed);
     inner.store.write(move |c| {
         let (error, cause) = match &error {
             Some(e) => (Some(e.error.as_str()), e.cause.as_deref()),
             None => (None, None),
         };
-        store::close_execution(c, &arn_owned, seq, status, stop, output.as_deref(), error, cause)?;
-        store::close_task_tokens_of(c, &arn_owned)
+        store::close_execution(
+            c,
+            &arn_owned,
+            seq,
+            status,
+            stop,
+            output.as_deref(),
+            error,
+            cause,
+        )?;
+        if used_tokens {
+            store::close_task_tokens_of(c, &arn_owned)?;
+        }
+        Ok(())
     });
     drop(log);
-    inner.running.lock().expect("invariant: running map lock").remove(arn);
+    inner
+        .running
+        .lock()
+        .expect("invariant: running map lock")
+        .remove(arn);
     running.done.send_replace(true);
 }
 
 /// `ExecutionSucceeded` / `ExecutionFailed` / `ExecutionTimedOut` / `ExecutionAborted`.
-pub(crate) fn terminal_event(status: ExecutionStatus, output: Option<&str>, error: Option<&StateError>) -> HistoryEvent {
+pub(crate) fn terminal_event(
+    status: ExecutionStatus,
+    output: Option<&str>,
+    error: Option<&StateError>,
+) -> HistoryEvent {
     let (event_type, key) = match status {
         ExecutionStatus::Succeeded => ("ExecutionSucceeded", "executionSucceededEventDetails"),
         ExecutionStatus::Failed => ("ExecutionFailed", "executionFailedEventDetails"),
         ExecutionStatus::TimedOut => ("ExecutionTimedOut", "executionTimedOutEventDetails"),
-        ExecutionStatus::Aborted | ExecutionStatus::Running => ("ExecutionAborted", "executionAbortedEventDetails"),
+        ExecutionStatus::Aborted | ExecutionStatus::Running => {
+            ("ExecutionAborted", "executionAbortedEventDetails")
+        }
     };
     let details = match (output, error) {
         (Some(output), _) => json!({"output": output, "outputDetails": {"truncated": false}}),
@@ -286,7 +414,11 @@ pub(crate) fn terminal_event(status: ExecutionStatus, output: Option<&str>, erro
         }
         (None, None) => json!({}),
     };
-    HistoryEvent { event_type: event_type.into(), details_key: Some(key.into()), details }
+    HistoryEvent {
+        event_type: event_type.into(),
+        details_key: Some(key.into()),
+        details,
+    }
 }
 
 /// `ExecutionStarted`, recorded with the execution row.

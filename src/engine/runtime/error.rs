@@ -80,7 +80,9 @@ impl Error {
 
     /// `InvalidArn` for a string that is not an ARN of ours.
     pub(crate) fn invalid_arn(arn: &str) -> Error {
-        Error::InvalidArn { reason: format!("Invalid ARN prefix: {arn}") }
+        Error::InvalidArn {
+            reason: format!("Invalid ARN prefix: {arn}"),
+        }
     }
 
     /// `ValidationException` for a value outside an enum.
@@ -98,19 +100,27 @@ impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Error::InvalidArn { reason } => write!(f, "Invalid Arn: '{reason}'"),
-            Error::StateMachineDoesNotExist { arn } => write!(f, "State Machine Does Not Exist: '{arn}'"),
-            Error::StateMachineAlreadyExists { arn } => write!(f, "State Machine Already Exists: '{arn}'"),
+            Error::StateMachineDoesNotExist { arn } => {
+                write!(f, "State Machine Does Not Exist: '{arn}'")
+            }
+            Error::StateMachineAlreadyExists { arn } => {
+                write!(f, "State Machine Already Exists: '{arn}'")
+            }
             Error::ExecutionDoesNotExist { arn } => write!(f, "Execution Does Not Exist: '{arn}'"),
             Error::ExecutionAlreadyExists { arn } => write!(f, "Execution Already Exists: '{arn}'"),
             Error::InvalidExecutionInput { reason } => {
                 write!(f, "Invalid State Machine Execution Input: '{reason}'")
             }
-            Error::InvalidDefinition { reason } => write!(f, "Invalid State Machine Definition: '{reason}'"),
+            Error::InvalidDefinition { reason } => {
+                write!(f, "Invalid State Machine Definition: '{reason}'")
+            }
             Error::InvalidName { name } => write!(f, "Invalid Name: '{name}'"),
             Error::StateMachineTypeNotSupported => {
                 f.write_str("This operation is not supported by this type of state machine")
             }
-            Error::TaskDoesNotExist { .. } => f.write_str("Task Does Not Exist: 'Provided task does not exist'"),
+            Error::TaskDoesNotExist { .. } => {
+                f.write_str("Task Does Not Exist: 'Provided task does not exist'")
+            }
             Error::TaskTimedOut { .. } => {
                 f.write_str("Task Timed Out: 'Provided task does not exist anymore'")
             }

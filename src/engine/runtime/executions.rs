@@ -12,7 +12,9 @@ use super::driver::{self, ExecutionEffects};
 use super::tokens::Signal;
 use super::{Engine, Error, Machine, Page, decode_token, encode_token, interpreter, page_size};
 use crate::engine::effects::{ExecutionInfo, Outcome, StateError};
-use crate::engine::store::{self, ExecutionRecord, ExecutionStatus, HistoryEventRecord, StateMachineType};
+use crate::engine::store::{
+    self, ExecutionRecord, ExecutionStatus, HistoryEventRecord, StateMachineType,
+};
 
 /// Largest execution input, in bytes.
 const MAX_INPUT_BYTES: usize = 262_144;
@@ -55,25 +57,34 @@ struct Prepared {
 
 enum Inserted {
     New(i64),
-    Existing(ExecutionRecord),
+    Existing(Box<ExecutionRecord>),
 }
 
 impl Engine {
     /// StartExecution: STANDARD executions are committed before this returns and then
     /// run in the background; EXPRESS ones run in the background, in memory.
-    pub async fn start_execution(&self, request: StartExecutionInput) -> Result<StartedExecution, Error> {
+    pub async fn start_execution(
+        &self,
+        request: StartExecutionInput,
+    ) -> Result<StartedExecution, Error> {
         let p = self.prepare(&request)?;
         let start_date = self.inner.clock.now();
         let machine_name = p.machine.record.name.clone();
         if p.machine.record.r#type == StateMachineType::Express {
-            let execution_arn =
-                self.inner.scope.express_execution(&machine_name, &p.name, &uuid::Uuid::new_v4().to_string());
+            let execution_arn = self.inner.scope.express_execution(
+                &machine_name,
+                &p.name,
+                &uuid::Uuid::new_v4().to_string(),
+            );
             let engine = self.clone();
             let arn = execution_arn.clone();
             tokio::spawn(async move {
                 let _ = engine.run_express(&p, arn, start_date).await;
             });
-            return Ok(StartedExecution { execution_arn, start_date });
+            return Ok(StartedExecution {
+                execution_arn,
+                start_date,
+            });
         }
         let execution_arn = self.inner.scope.execution(&machine_name, &p.name);
         let record = ExecutionRecord {
@@ -98,7 +109,9 @@ impl Engine {
             .durable(move |c| {
                 let Some(seq) = store::insert_execution(c, &row)? else {
                     let existing = store::get_execution(c, &row.arn)?;
-                    return Ok(Inserted::Existing(existing.ok_or(rusqlite::Error::QueryReturnedNoRows)?));
+                    return Ok(Inserted::Existing(Box::new(
+                        existing.ok_or(rusqlite::Error::QueryReturnedNoRows)?,
+                    )));
                 };
                 if !interpreter::RECORDS_EXECUTION_EVENTS {
                     store::insert_event(c, seq, &started)?;
@@ -108,23 +121,37 @@ impl Engine {
             .await?;
         match inserted {
             Inserted::Existing(existing) => {
-                let same_input = serde_json::from_str::<Value>(&existing.input).ok() == Some(p.input_value);
+                let same_input =
+                    serde_json::from_str::<Value>(&existing.input).ok() == Some(p.input_value);
                 if existing.status == ExecutionStatus::Running && same_input {
-                    Ok(StartedExecution { execution_arn, start_date: existing.start_date })
+                    Ok(StartedExecution {
+                        execution_arn,
+                        start_date: existing.start_date,
+                    })
                 } else {
                     Err(Error::ExecutionAlreadyExists { arn: execution_arn })
                 }
             }
             Inserted::New(seq) => {
-                let last_event_id = if interpreter::RECORDS_EXECUTION_EVENTS { 0 } else { 1 };
+                let last_event_id = if interpreter::RECORDS_EXECUTION_EVENTS {
+                    0
+                } else {
+                    1
+                };
                 driver::spawn(&self.inner, &p.machine, record, seq, None, last_event_id);
-                Ok(StartedExecution { execution_arn, start_date })
+                Ok(StartedExecution {
+                    execution_arn,
+                    start_date,
+                })
             }
         }
     }
 
     /// StartSyncExecution: runs an EXPRESS execution to its end and reports it.
-    pub async fn start_sync_execution(&self, request: StartExecutionInput) -> Result<SyncExecution, Error> {
+    pub async fn start_sync_execution(
+        &self,
+        request: StartExecutionInput,
+    ) -> Result<SyncExecution, Error> {
         let p = self.prepare(&request)?;
         if p.machine.record.r#type != StateMachineType::Express {
             return Err(Error::StateMachineTypeNotSupported);
@@ -139,10 +166,19 @@ impl Engine {
         let mut execution = self.run_express(&p, arn, start_date).await;
         execution.trace_header = request.trace_header;
         let billed = real_start.elapsed().as_millis().div_ceil(100).max(1) as u64 * 100;
-        Ok(SyncExecution { execution, billed_duration_ms: billed, billed_memory_mb: 64 })
+        Ok(SyncExecution {
+            execution,
+            billed_duration_ms: billed,
+            billed_memory_mb: 64,
+        })
     }
 
-    async fn run_express(&self, p: &Prepared, arn: String, start_date: OffsetDateTime) -> ExecutionRecord {
+    async fn run_express(
+        &self,
+        p: &Prepared,
+        arn: String,
+        start_date: OffsetDateTime,
+    ) -> ExecutionRecord {
         let machine = &p.machine.record;
         let info = ExecutionInfo {
             execution_arn: arn.clone(),
@@ -153,9 +189,20 @@ impl Engine {
             state_machine_arn: machine.arn.clone(),
             state_machine_name: machine.name.clone(),
         };
-        let effects =
-            ExecutionEffects::express(Arc::clone(&self.inner), arn.clone(), machine.name.clone(), p.test_case.clone());
-        let outcome = interpreter::run(&p.machine.program, &info, p.input_value.clone(), None, &effects).await;
+        let effects = ExecutionEffects::express(
+            Arc::clone(&self.inner),
+            arn.clone(),
+            machine.name.clone(),
+            p.test_case.clone(),
+        );
+        let outcome = interpreter::run(
+            &p.machine.program,
+            &info,
+            p.input_value.clone(),
+            None,
+            &effects,
+        )
+        .await;
         let (status, output, error) = match outcome {
             Outcome::Succeeded(v) => (ExecutionStatus::Succeeded, Some(v.to_string()), None),
             Outcome::Failed(e) => (ExecutionStatus::Failed, None, Some(e)),
@@ -189,9 +236,15 @@ impl Engine {
         };
         let machine = self.existing_machine(machine_arn)?;
         if let Some(case) = &test_case {
-            let known = self.inner.tasks.mocks().is_some_and(|m| m.has_test_case(&machine.record.name, case));
+            let known = self
+                .inner
+                .tasks
+                .mocks()
+                .is_some_and(|m| m.has_test_case(&machine.record.name, case));
             if !known {
-                return Err(Error::InvalidName { name: request.state_machine_arn.clone() });
+                return Err(Error::InvalidName {
+                    name: request.state_machine_arn.clone(),
+                });
             }
         }
         let name = match &request.name {
@@ -202,17 +255,28 @@ impl Engine {
         let input = request.input.clone().unwrap_or_else(|| "{}".to_string());
         if input.len() > MAX_INPUT_BYTES {
             return Err(Error::Validation {
-                message: "1 validation error detected: Value at 'input' failed to satisfy constraint: \
+                message:
+                    "1 validation error detected: Value at 'input' failed to satisfy constraint: \
                           Member must have length less than or equal to 262144"
-                    .into(),
+                        .into(),
             });
         }
         if input.trim().is_empty() {
-            return Err(Error::InvalidExecutionInput { reason: "Invalid execution input.".into() });
+            return Err(Error::InvalidExecutionInput {
+                reason: "Invalid execution input.".into(),
+            });
         }
-        let input_value: Value = serde_json::from_str(&input)
-            .map_err(|e| Error::InvalidExecutionInput { reason: e.to_string() })?;
-        Ok(Prepared { machine, name, input, input_value, test_case })
+        let input_value: Value =
+            serde_json::from_str(&input).map_err(|e| Error::InvalidExecutionInput {
+                reason: e.to_string(),
+            })?;
+        Ok(Prepared {
+            machine,
+            name,
+            input,
+            input_value,
+            test_case,
+        })
     }
 
     /// DescribeExecution.
@@ -223,12 +287,20 @@ impl Engine {
             .store
             .read(move |c| store::get_execution(c, &arn))
             .await?
-            .ok_or_else(|| Error::ExecutionDoesNotExist { arn: execution_arn.to_string() })
+            .ok_or_else(|| Error::ExecutionDoesNotExist {
+                arn: execution_arn.to_string(),
+            })
     }
 
     /// Waits until a STANDARD execution has ended and returns it.
     pub async fn wait_execution(&self, execution_arn: &str) -> Result<ExecutionRecord, Error> {
-        let running = self.inner.running.lock().expect("invariant: running map lock").get(execution_arn).cloned();
+        let running = self
+            .inner
+            .running
+            .lock()
+            .expect("invariant: running map lock")
+            .get(execution_arn)
+            .cloned();
         if let Some(running) = running {
             let mut done = running.done.subscribe();
             let _ = done.wait_for(|d| *d).await;
@@ -244,31 +316,41 @@ impl Engine {
         cause: Option<String>,
     ) -> Result<OffsetDateTime, Error> {
         standard_arn(execution_arn)?;
-        let running = self.inner.running.lock().expect("invariant: running map lock").get(execution_arn).cloned();
-        if let Some(running) = running {
-            if let Some(stop) = self.abort(&running, error.as_deref(), cause.as_deref()) {
-                let arn = execution_arn.to_string();
-                let seq = running.seq;
-                self.inner
-                    .store
-                    .durable(move |c| {
-                        store::close_execution(
-                            c,
-                            &arn,
-                            seq,
-                            ExecutionStatus::Aborted,
-                            stop,
-                            None,
-                            error.as_deref(),
-                            cause.as_deref(),
-                        )?;
-                        store::close_task_tokens_of(c, &arn)
-                    })
-                    .await?;
-                self.inner.running.lock().expect("invariant: running map lock").remove(execution_arn);
-                running.done.send_replace(true);
-                return Ok(stop);
-            }
+        let running = self
+            .inner
+            .running
+            .lock()
+            .expect("invariant: running map lock")
+            .get(execution_arn)
+            .cloned();
+        if let Some(running) = running
+            && let Some(stop) = self.abort(&running, error.as_deref(), cause.as_deref())
+        {
+            let arn = execution_arn.to_string();
+            let seq = running.seq;
+            self.inner
+                .store
+                .durable(move |c| {
+                    store::close_execution(
+                        c,
+                        &arn,
+                        seq,
+                        ExecutionStatus::Aborted,
+                        stop,
+                        None,
+                        error.as_deref(),
+                        cause.as_deref(),
+                    )?;
+                    store::close_task_tokens_of(c, &arn)
+                })
+                .await?;
+            self.inner
+                .running
+                .lock()
+                .expect("invariant: running map lock")
+                .remove(execution_arn);
+            running.done.send_replace(true);
+            return Ok(stop);
         }
         let record = self.describe_execution(execution_arn).await?;
         Ok(record.stop_date.unwrap_or_else(|| self.inner.clock.now()))
@@ -286,15 +368,23 @@ impl Engine {
         if log.closed {
             return None;
         }
-        if let Some(handle) = running.abort.lock().expect("invariant: abort lock").as_ref() {
+        if let Some(handle) = running
+            .abort
+            .lock()
+            .expect("invariant: abort lock")
+            .as_ref()
+        {
             handle.abort();
         }
-        let failure = StateError { error: error.unwrap_or_default().to_string(), cause: cause.map(str::to_string) };
+        let failure = StateError {
+            error: error.unwrap_or_default().to_string(),
+            cause: cause.map(str::to_string),
+        };
         let mut event = driver::terminal_event(ExecutionStatus::Aborted, None, Some(&failure));
-        if error.is_none() {
-            if let Value::Object(details) = &mut event.details {
-                details.remove("error");
-            }
+        if error.is_none()
+            && let Value::Object(details) = &mut event.details
+        {
+            details.remove("error");
         }
         driver::append_locked(&mut log, &self.inner, running.seq, event);
         log.closed = true;
@@ -314,18 +404,29 @@ impl Engine {
             return Err(Error::StateMachineTypeNotSupported);
         }
         if status_filter == Some("PENDING_REDRIVE") {
-            return Ok(Page { items: Vec::new(), next_token: None });
+            return Ok(Page {
+                items: Vec::new(),
+                next_token: None,
+            });
         }
         let status = status_filter
             .map(|s| {
                 ExecutionStatus::parse(s).ok_or_else(|| {
-                    Error::not_in_enum(s, "statusFilter", "SUCCEEDED, TIMED_OUT, PENDING_REDRIVE, ABORTED, FAILED, RUNNING")
+                    Error::not_in_enum(
+                        s,
+                        "statusFilter",
+                        "SUCCEEDED, TIMED_OUT, PENDING_REDRIVE, ABORTED, FAILED, RUNNING",
+                    )
                 })
             })
             .transpose()?;
         let size = page_size(max_results)?;
         let before = next_token
-            .map(|t| decode_token("ex", t)?.parse::<i64>().map_err(|_| invalid_token(t)))
+            .map(|t| {
+                decode_token("ex", t)?
+                    .parse::<i64>()
+                    .map_err(|_| invalid_token(t))
+            })
             .transpose()?;
         let arn = state_machine_arn.to_string();
         let mut rows = self
@@ -335,11 +436,15 @@ impl Engine {
             .await?;
         let next_token = if rows.len() > size {
             rows.truncate(size);
-            rows.last().map(|(seq, _)| encode_token("ex", &seq.to_string()))
+            rows.last()
+                .map(|(seq, _)| encode_token("ex", &seq.to_string()))
         } else {
             None
         };
-        Ok(Page { items: rows.into_iter().map(|(_, e)| e).collect(), next_token })
+        Ok(Page {
+            items: rows.into_iter().map(|(_, e)| e).collect(),
+            next_token,
+        })
     }
 
     /// GetExecutionHistory.
@@ -353,7 +458,11 @@ impl Engine {
         self.describe_execution(execution_arn).await?;
         let size = page_size(max_results)?;
         let after = next_token
-            .map(|t| decode_token("ev", t)?.parse::<i64>().map_err(|_| invalid_token(t)))
+            .map(|t| {
+                decode_token("ev", t)?
+                    .parse::<i64>()
+                    .map_err(|_| invalid_token(t))
+            })
             .transpose()?;
         let arn = execution_arn.to_string();
         let mut events = self
@@ -370,13 +479,18 @@ impl Engine {
         } else {
             None
         };
-        Ok(Page { items: events, next_token })
+        Ok(Page {
+            items: events,
+            next_token,
+        })
     }
 
     /// SendTaskSuccess.
     pub async fn send_task_success(&self, task_token: &str, output: &str) -> Result<(), Error> {
         check_token(task_token)?;
-        let value: Value = serde_json::from_str(output).map_err(|e| Error::InvalidOutput { reason: e.to_string() })?;
+        let value: Value = serde_json::from_str(output).map_err(|e| Error::InvalidOutput {
+            reason: e.to_string(),
+        })?;
         self.signal(task_token, Signal::Success(value)).await
     }
 
@@ -388,7 +502,10 @@ impl Engine {
         cause: Option<String>,
     ) -> Result<(), Error> {
         check_token(task_token)?;
-        let failure = StateError { error: error.unwrap_or_default(), cause };
+        let failure = StateError {
+            error: error.unwrap_or_default(),
+            cause,
+        };
         self.signal(task_token, Signal::Failure(failure)).await
     }
 
@@ -406,21 +523,33 @@ impl Engine {
             Err(signal) => signal,
         };
         let key = token.to_string();
-        let record = self.inner.store.read(move |c| store::get_task_token(c, &key)).await?;
+        let record = self
+            .inner
+            .store
+            .read(move |c| store::get_task_token(c, &key))
+            .await?;
         match record {
-            None => Err(Error::TaskDoesNotExist { token: token.to_string() }),
-            Some(r) if !r.waiting => Err(Error::TaskTimedOut { token: token.to_string() }),
+            None => Err(Error::TaskDoesNotExist {
+                token: token.to_string(),
+            }),
+            Some(r) if !r.waiting => Err(Error::TaskTimedOut {
+                token: token.to_string(),
+            }),
             Some(r) => {
                 // Issued before a restart: the resumed task of that state holds a new token.
                 let live = tokens.live_token_of(&r.execution_arn, &r.state_name);
-                if let Some(live) = live {
-                    if tokens.signal(&live, signal).is_ok() {
-                        let key = token.to_string();
-                        self.inner.store.write(move |c| store::close_task_token(c, &key));
-                        return Ok(());
-                    }
+                if let Some(live) = live
+                    && tokens.signal(&live, signal).is_ok()
+                {
+                    let key = token.to_string();
+                    self.inner
+                        .store
+                        .write(move |c| store::close_task_token(c, &key));
+                    return Ok(());
                 }
-                Err(Error::TaskTimedOut { token: token.to_string() })
+                Err(Error::TaskTimedOut {
+                    token: token.to_string(),
+                })
             }
         }
     }
@@ -432,7 +561,12 @@ impl Engine {
             let (checkpoint, last_id) = self
                 .inner
                 .store
-                .read(move |c| Ok((store::get_checkpoint(c, seq)?, store::last_event_id(c, seq)?)))
+                .read(move |c| {
+                    Ok((
+                        store::get_checkpoint(c, seq)?,
+                        store::last_event_id(c, seq)?,
+                    ))
+                })
                 .await?;
             match self.machine(&record.state_machine_arn) {
                 Some(machine) => {
@@ -451,7 +585,9 @@ impl Engine {
                             stop,
                             None,
                             Some("States.Runtime"),
-                            Some("The state machine was deleted before the execution could resume."),
+                            Some(
+                                "The state machine was deleted before the execution could resume.",
+                            ),
                         )
                         .map(|_| ())
                     });
@@ -463,12 +599,16 @@ impl Engine {
 }
 
 fn invalid_token(token: &str) -> Error {
-    Error::InvalidToken { reason: format!("Invalid token: {token}") }
+    Error::InvalidToken {
+        reason: format!("Invalid token: {token}"),
+    }
 }
 
 fn check_token(token: &str) -> Result<(), Error> {
     if token.is_empty() || token.len() > 2048 {
-        return Err(Error::InvalidToken { reason: "Invalid token".into() });
+        return Err(Error::InvalidToken {
+            reason: "Invalid token".into(),
+        });
     }
     Ok(())
 }

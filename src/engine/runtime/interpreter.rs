@@ -25,7 +25,9 @@ pub(crate) fn compile(definition: &str, r#type: StateMachineType) -> Result<Arc<
         StateMachineType::Standard => asl::StateMachineType::Standard,
         StateMachineType::Express => asl::StateMachineType::Express,
     };
-    machine.validate(r#type).map_err(|e| e.problems.join(", "))?;
+    machine
+        .validate(r#type)
+        .map_err(|e| e.problems.join(", "))?;
     Ok(Arc::new(machine))
 }
 

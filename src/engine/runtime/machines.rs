@@ -7,7 +7,10 @@ use std::sync::Arc;
 use serde_json::Value;
 
 use super::config::{DefinitionSource, StateMachineSource};
-use super::{Engine, Error, Machine, OpenError, Page, arn, decode_token, encode_token, interpreter, page_size};
+use super::{
+    Engine, Error, Machine, OpenError, Page, arn, decode_token, encode_token, interpreter,
+    page_size,
+};
 use crate::engine::store::{self, StateMachineRecord, StateMachineType};
 
 /// The role reported for machines from configuration that name none.
@@ -26,25 +29,37 @@ pub struct CreateStateMachineInput {
 
 impl Engine {
     /// CreateStateMachine. Idempotent for an identical request.
-    pub async fn create_state_machine(&self, input: CreateStateMachineInput) -> Result<StateMachineRecord, Error> {
+    pub async fn create_state_machine(
+        &self,
+        input: CreateStateMachineInput,
+    ) -> Result<StateMachineRecord, Error> {
         if !arn::is_valid_name(&input.name) {
             return Err(Error::InvalidName { name: input.name });
         }
         let r#type = match input.r#type.as_deref() {
             None => StateMachineType::Standard,
-            Some(t) => StateMachineType::parse(t).ok_or_else(|| Error::not_in_enum(t, "type", "STANDARD, EXPRESS"))?,
+            Some(t) => StateMachineType::parse(t)
+                .ok_or_else(|| Error::not_in_enum(t, "type", "STANDARD, EXPRESS"))?,
         };
         if !input.role_arn.starts_with("arn:") {
-            return Err(Error::InvalidArn { reason: format!("Invalid ARN prefix: {}", input.role_arn) });
+            return Err(Error::InvalidArn {
+                reason: format!("Invalid ARN prefix: {}", input.role_arn),
+            });
         }
-        let definition: Value = serde_json::from_str(&input.definition).map_err(|e| Error::InvalidDefinition {
-            reason: format!("INVALID_JSON_DESCRIPTION: {e}"),
-        })?;
+        let definition: Value =
+            serde_json::from_str(&input.definition).map_err(|e| Error::InvalidDefinition {
+                reason: format!("INVALID_JSON_DESCRIPTION: {e}"),
+            })?;
         let arn = self.inner.scope.state_machine(&input.name);
         if let Some(existing) = self.machine(&arn) {
-            let same_definition =
-                serde_json::from_str::<Value>(&existing.record.definition).ok().as_ref() == Some(&definition);
-            if same_definition && existing.record.role_arn == input.role_arn && existing.record.r#type == r#type {
+            let same_definition = serde_json::from_str::<Value>(&existing.record.definition)
+                .ok()
+                .as_ref()
+                == Some(&definition);
+            if same_definition
+                && existing.record.role_arn == input.role_arn
+                && existing.record.r#type == r#type
+            {
                 return Ok(existing.record.clone());
             }
             return Err(Error::StateMachineAlreadyExists { arn });
@@ -71,13 +86,19 @@ impl Engine {
             .remove(state_machine_arn);
         if removed.is_some() {
             let arn = state_machine_arn.to_string();
-            self.inner.store.durable(move |c| store::delete_state_machine(c, &arn)).await?;
+            self.inner
+                .store
+                .durable(move |c| store::delete_state_machine(c, &arn))
+                .await?;
         }
         Ok(())
     }
 
     /// DescribeStateMachine.
-    pub fn describe_state_machine(&self, state_machine_arn: &str) -> Result<StateMachineRecord, Error> {
+    pub fn describe_state_machine(
+        &self,
+        state_machine_arn: &str,
+    ) -> Result<StateMachineRecord, Error> {
         Ok(self.existing_machine(state_machine_arn)?.record.clone())
     }
 
@@ -107,14 +128,21 @@ impl Engine {
     }
 
     pub(crate) fn machine(&self, state_machine_arn: &str) -> Option<Arc<Machine>> {
-        self.inner.machines.read().expect("invariant: machines lock").get(state_machine_arn).cloned()
+        self.inner
+            .machines
+            .read()
+            .expect("invariant: machines lock")
+            .get(state_machine_arn)
+            .cloned()
     }
 
     /// The machine behind an ARN, or AWS's error for it.
     pub(crate) fn existing_machine(&self, state_machine_arn: &str) -> Result<Arc<Machine>, Error> {
         arn::parse_state_machine(state_machine_arn)?;
         self.machine(state_machine_arn)
-            .ok_or_else(|| Error::StateMachineDoesNotExist { arn: state_machine_arn.to_string() })
+            .ok_or_else(|| Error::StateMachineDoesNotExist {
+                arn: state_machine_arn.to_string(),
+            })
     }
 
     /// Compiles, stores (durably) and registers a machine.
@@ -122,8 +150,14 @@ impl Engine {
         let program = interpreter::compile(&record.definition, record.r#type)
             .map_err(|reason| Error::InvalidDefinition { reason })?;
         let stored = record.clone();
-        self.inner.store.durable(move |c| store::put_state_machine(c, &stored)).await?;
-        let machine = Arc::new(Machine { record: record.clone(), program });
+        self.inner
+            .store
+            .durable(move |c| store::put_state_machine(c, &stored))
+            .await?;
+        let machine = Arc::new(Machine {
+            record: record.clone(),
+            program,
+        });
         self.inner
             .machines
             .write()
@@ -133,10 +167,19 @@ impl Engine {
     }
 
     /// Registers a machine named in configuration (replacing an older version).
-    pub(crate) async fn register_source(&self, source: &StateMachineSource) -> Result<(), OpenError> {
-        let fail = |message: String| OpenError::StateMachine { name: source.name.clone(), message };
+    pub(crate) async fn register_source(
+        &self,
+        source: &StateMachineSource,
+    ) -> Result<(), OpenError> {
+        let fail = |message: String| OpenError::StateMachine {
+            name: source.name.clone(),
+            message,
+        };
         if !arn::is_valid_name(&source.name) {
-            return Err(fail("not a valid state machine name (1-80 characters, no spaces or :/#?*\"<>{}[]...)".into()));
+            return Err(fail(
+                "not a valid state machine name (1-80 characters, no spaces or :/#?*\"<>{}[]...)"
+                    .into(),
+            ));
         }
         let text = match &source.definition {
             DefinitionSource::File(path) => std::fs::read_to_string(path)
@@ -145,29 +188,42 @@ impl Engine {
         };
         let definition = parse_json_or_yaml(&text).map_err(fail)?;
         let arn = self.inner.scope.state_machine(&source.name);
-        let creation_date = self.machine(&arn).map_or_else(|| self.inner.clock.now(), |m| m.record.creation_date);
+        let creation_date = self
+            .machine(&arn)
+            .map_or_else(|| self.inner.clock.now(), |m| m.record.creation_date);
         let record = StateMachineRecord {
             arn,
             name: source.name.clone(),
             r#type: source.r#type,
             definition: definition.to_string(),
-            role_arn: source.role_arn.clone().unwrap_or_else(|| DEFAULT_ROLE_ARN.into()),
+            role_arn: source
+                .role_arn
+                .clone()
+                .unwrap_or_else(|| DEFAULT_ROLE_ARN.into()),
             creation_date,
         };
-        self.register(record).await.map_err(|e| fail(e.to_string()))?;
+        self.register(record)
+            .await
+            .map_err(|e| fail(e.to_string()))?;
         Ok(())
     }
 
     /// Loads the machines created through the API by earlier processes.
     pub(crate) async fn load_stored_machines(&self) -> Result<(), store::Error> {
         let records = self.inner.store.read(store::load_state_machines).await?;
-        let mut machines = self.inner.machines.write().expect("invariant: machines lock");
+        let mut machines = self
+            .inner
+            .machines
+            .write()
+            .expect("invariant: machines lock");
         for record in records {
             match interpreter::compile(&record.definition, record.r#type) {
                 Ok(program) => {
                     machines.insert(record.arn.clone(), Arc::new(Machine { record, program }));
                 }
-                Err(e) => tracing::warn!(arn = %record.arn, error = %e, "stored state machine no longer compiles"),
+                Err(e) => {
+                    tracing::warn!(arn = %record.arn, error = %e, "stored state machine no longer compiles")
+                }
             }
         }
         Ok(())
@@ -202,6 +258,9 @@ mod tests {
     #[test]
     fn yaml_definitions_are_accepted() {
         let v = parse_json_or_yaml("StartAt: A\nStates:\n  A:\n    Type: Succeed\n").unwrap();
-        assert_eq!(v, json!({"StartAt": "A", "States": {"A": {"Type": "Succeed"}}}));
+        assert_eq!(
+            v,
+            json!({"StartAt": "A", "States": {"A": {"Type": "Succeed"}}})
+        );
     }
 }

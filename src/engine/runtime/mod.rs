@@ -58,7 +58,9 @@ impl fmt::Display for OpenError {
         match self {
             OpenError::Store(e) => e.fmt(f),
             OpenError::Tasks(e) => e.fmt(f),
-            OpenError::StateMachine { name, message } => write!(f, "state machine '{name}': {message}"),
+            OpenError::StateMachine { name, message } => {
+                write!(f, "state machine '{name}': {message}")
+            }
         }
     }
 }
@@ -111,7 +113,10 @@ impl Engine {
         let store = Store::open(config.data_dir.as_deref()).map_err(OpenError::Store)?;
         let tasks = TaskRunner::new(&config.tasks).map_err(OpenError::Tasks)?;
         let inner = Arc::new(Inner {
-            scope: arn::ArnScope { region: config.region.clone(), account_id: config.account_id.clone() },
+            scope: arn::ArnScope {
+                region: config.region.clone(),
+                account_id: config.account_id.clone(),
+            },
             store,
             tasks,
             clock: config.clock.clone(),
@@ -120,7 +125,10 @@ impl Engine {
             tokens: Arc::new(tokens::Tokens::default()),
         });
         let engine = Engine { inner };
-        engine.load_stored_machines().await.map_err(OpenError::Store)?;
+        engine
+            .load_stored_machines()
+            .await
+            .map_err(OpenError::Store)?;
         for source in &config.state_machines {
             engine.register_source(source).await?;
         }
@@ -150,8 +158,12 @@ pub(crate) fn encode_token(kind: &str, position: &str) -> String {
 }
 
 pub(crate) fn decode_token(kind: &str, token: &str) -> Result<String, Error> {
-    let invalid = || Error::InvalidToken { reason: format!("Invalid token: {token}") };
-    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(token).map_err(|_| invalid())?;
+    let invalid = || Error::InvalidToken {
+        reason: format!("Invalid token: {token}"),
+    };
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(token)
+        .map_err(|_| invalid())?;
     let text = String::from_utf8(bytes).map_err(|_| invalid())?;
     let (got, position) = text.split_once(':').ok_or_else(invalid)?;
     if got != kind {
@@ -169,7 +181,11 @@ pub(crate) fn page_size(max_results: Option<i64>) -> Result<usize, Error> {
             message: format!(
                 "1 validation error detected: Value '{n}' at 'maxResults' failed to satisfy constraint: \
                  Member must have value {} 1000",
-                if n < 0 { "greater than or equal to 0 and less than or equal to" } else { "less than or equal to" }
+                if n < 0 {
+                    "greater than or equal to 0 and less than or equal to"
+                } else {
+                    "less than or equal to"
+                }
             ),
         }),
     }

@@ -46,8 +46,15 @@ impl Tokens {
         now: time::OffsetDateTime,
     ) -> (TokenGuard, mpsc::UnboundedReceiver<Signal>) {
         let (sender, receiver) = mpsc::unbounded_channel();
-        let waiter = Waiter { execution_arn: execution_arn.into(), state_name: state_name.into(), sender };
-        self.live.lock().expect("invariant: token map lock").insert(token.to_string(), waiter);
+        let waiter = Waiter {
+            execution_arn: execution_arn.into(),
+            state_name: state_name.into(),
+            sender,
+        };
+        self.live
+            .lock()
+            .expect("invariant: token map lock")
+            .insert(token.to_string(), waiter);
         let record = store::TaskTokenRecord {
             token: token.into(),
             execution_arn: execution_arn.into(),
@@ -55,7 +62,11 @@ impl Tokens {
             waiting: true,
         };
         store.write(move |c| store::put_task_token(c, &record, now));
-        let guard = TokenGuard { tokens: Arc::clone(self), store: store.clone(), token: token.to_string() };
+        let guard = TokenGuard {
+            tokens: Arc::clone(self),
+            store: store.clone(),
+            token: token.to_string(),
+        };
         (guard, receiver)
     }
 
@@ -64,7 +75,9 @@ impl Tokens {
     pub(crate) fn signal(&self, token: &str, signal: Signal) -> Result<(), Signal> {
         let mut live = self.live.lock().expect("invariant: token map lock");
         let keep = matches!(signal, Signal::Heartbeat);
-        let Some(waiter) = live.get(token) else { return Err(signal) };
+        let Some(waiter) = live.get(token) else {
+            return Err(signal);
+        };
         match waiter.sender.send(signal) {
             Ok(()) => {
                 if !keep {
@@ -89,7 +102,10 @@ impl Tokens {
     }
 
     fn remove(&self, token: &str) {
-        self.live.lock().expect("invariant: token map lock").remove(token);
+        self.live
+            .lock()
+            .expect("invariant: token map lock")
+            .remove(token);
     }
 }
 
@@ -106,7 +122,8 @@ impl Drop for TokenGuard {
     fn drop(&mut self) {
         self.tokens.remove(&self.token);
         let token = std::mem::take(&mut self.token);
-        self.store.write(move |c| store::close_task_token(c, &token));
+        self.store
+            .write(move |c| store::close_task_token(c, &token));
     }
 }
 

@@ -37,7 +37,10 @@ pub enum Error {
     /// SQLite failed (open, schema, statement or commit).
     Sqlite(Arc<rusqlite::Error>),
     /// The data directory could not be created.
-    DataDir { path: PathBuf, source: Arc<std::io::Error> },
+    DataDir {
+        path: PathBuf,
+        source: Arc<std::io::Error>,
+    },
     /// The writer thread is gone (the store was dropped or it panicked).
     Closed,
 }
@@ -47,7 +50,11 @@ impl fmt::Display for Error {
         match self {
             Error::Sqlite(e) => write!(f, "engine store: {e}"),
             Error::DataDir { path, source } => {
-                write!(f, "engine store: cannot create data directory {}: {source}", path.display())
+                write!(
+                    f,
+                    "engine store: cannot create data directory {}: {source}",
+                    path.display()
+                )
             }
             Error::Closed => f.write_str("engine store: writer thread has stopped"),
         }
@@ -116,7 +123,10 @@ impl Store {
         std::thread::Builder::new()
             .name("stepgate-store".into())
             .spawn(move || writer_loop(connection, queue))
-            .map_err(|e| Error::DataDir { path: PathBuf::from("<thread>"), source: Arc::new(e) })?;
+            .map_err(|e| Error::DataDir {
+                path: PathBuf::from("<thread>"),
+                source: Arc::new(e),
+            })?;
         Ok(Store { jobs })
     }
 

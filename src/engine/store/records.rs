@@ -33,7 +33,6 @@ CREATE TABLE IF NOT EXISTS executions (
     test_case TEXT
 );
 CREATE INDEX IF NOT EXISTS executions_by_machine ON executions (state_machine_arn, seq);
-CREATE INDEX IF NOT EXISTS executions_by_status ON executions (status);
 CREATE TABLE IF NOT EXISTS history_events (
     execution_seq INTEGER NOT NULL,
     id INTEGER NOT NULL,
@@ -133,7 +132,8 @@ pub fn put_state_machine(c: &Connection, m: &StateMachineRecord) -> rusqlite::Re
 }
 
 pub fn delete_state_machine(c: &Connection, arn: &str) -> rusqlite::Result<()> {
-    c.prepare_cached("DELETE FROM state_machines WHERE arn = ?1")?.execute([arn])?;
+    c.prepare_cached("DELETE FROM state_machines WHERE arn = ?1")?
+        .execute([arn])?;
     Ok(())
 }
 
@@ -263,17 +263,22 @@ pub fn insert_execution(c: &Connection, e: &ExecutionRecord) -> rusqlite::Result
 
 /// The position (`seq`) of an execution, which keys its history and checkpoint.
 pub fn execution_seq(c: &Connection, arn: &str) -> rusqlite::Result<Option<i64>> {
-    c.prepare_cached("SELECT seq FROM executions WHERE arn = ?1")?.query_row([arn], |r| r.get(0)).optional()
+    c.prepare_cached("SELECT seq FROM executions WHERE arn = ?1")?
+        .query_row([arn], |r| r.get(0))
+        .optional()
 }
 
 pub fn get_execution(c: &Connection, arn: &str) -> rusqlite::Result<Option<ExecutionRecord>> {
-    c.prepare_cached(&format!("SELECT {EXECUTION_COLUMNS} FROM executions WHERE arn = ?1"))?
-        .query_row([arn], execution_row)
-        .optional()
-        .map(|row| row.map(|(_, e)| e))
+    c.prepare_cached(&format!(
+        "SELECT {EXECUTION_COLUMNS} FROM executions WHERE arn = ?1"
+    ))?
+    .query_row([arn], execution_row)
+    .optional()
+    .map(|row| row.map(|(_, e)| e))
 }
 
 /// Closes a RUNNING execution; returns false if it was not running any more.
+#[allow(clippy::too_many_arguments)] // one column each; a struct would only rename them
 pub fn close_execution(
     c: &Connection,
     arn: &str,
@@ -289,8 +294,16 @@ pub fn close_execution(
             "UPDATE executions SET status = ?2, stop_date = ?3, output = ?4, error = ?5, cause = ?6
              WHERE arn = ?1 AND status = 'RUNNING'",
         )?
-        .execute(params![arn, status.as_str(), to_millis(stop_date), output, error, cause])?;
-    c.prepare_cached("DELETE FROM checkpoints WHERE execution_seq = ?1")?.execute([seq])?;
+        .execute(params![
+            arn,
+            status.as_str(),
+            to_millis(stop_date),
+            output,
+            error,
+            cause
+        ])?;
+    c.prepare_cached("DELETE FROM checkpoints WHERE execution_seq = ?1")?
+        .execute([seq])?;
     Ok(changed == 1)
 }
 
@@ -345,7 +358,11 @@ pub struct HistoryEventRecord {
     pub details: Value,
 }
 
-pub fn insert_event(c: &Connection, execution_seq: i64, e: &HistoryEventRecord) -> rusqlite::Result<()> {
+pub fn insert_event(
+    c: &Connection,
+    execution_seq: i64,
+    e: &HistoryEventRecord,
+) -> rusqlite::Result<()> {
     let details = match &e.details {
         Value::Null => None,
         v => Some(v.to_string()),
@@ -430,13 +447,20 @@ pub fn put_checkpoint(c: &Connection, execution_seq: i64, k: &Checkpoint) -> rus
     Ok(())
 }
 
-pub fn set_wait_until(c: &Connection, execution_seq: i64, until: OffsetDateTime) -> rusqlite::Result<()> {
+pub fn set_wait_until(
+    c: &Connection,
+    execution_seq: i64,
+    until: OffsetDateTime,
+) -> rusqlite::Result<()> {
     c.prepare_cached("UPDATE checkpoints SET wait_until = ?2 WHERE execution_seq = ?1")?
         .execute(params![execution_seq, to_millis(until)])?;
     Ok(())
 }
 
-pub fn get_checkpoint(c: &Connection, execution_seq: i64) -> rusqlite::Result<Option<CheckpointRecord>> {
+pub fn get_checkpoint(
+    c: &Connection,
+    execution_seq: i64,
+) -> rusqlite::Result<Option<CheckpointRecord>> {
     c.prepare_cached(
         "SELECT state, input, variables, wait_until FROM checkpoints WHERE execution_seq = ?1",
     )?
@@ -470,7 +494,11 @@ pub struct TaskTokenRecord {
     pub waiting: bool,
 }
 
-pub fn put_task_token(c: &Connection, t: &TaskTokenRecord, created: OffsetDateTime) -> rusqlite::Result<()> {
+pub fn put_task_token(
+    c: &Connection,
+    t: &TaskTokenRecord,
+    created: OffsetDateTime,
+) -> rusqlite::Result<()> {
     c.prepare_cached(
         "INSERT OR REPLACE INTO task_tokens (token, execution_arn, state_name, status, created)
          VALUES (?1, ?2, ?3, ?4, ?5)",
@@ -486,7 +514,8 @@ pub fn put_task_token(c: &Connection, t: &TaskTokenRecord, created: OffsetDateTi
 }
 
 pub fn close_task_token(c: &Connection, token: &str) -> rusqlite::Result<()> {
-    c.prepare_cached("UPDATE task_tokens SET status = 'CLOSED' WHERE token = ?1")?.execute([token])?;
+    c.prepare_cached("UPDATE task_tokens SET status = 'CLOSED' WHERE token = ?1")?
+        .execute([token])?;
     Ok(())
 }
 
@@ -497,16 +526,18 @@ pub fn close_task_tokens_of(c: &Connection, execution_arn: &str) -> rusqlite::Re
 }
 
 pub fn get_task_token(c: &Connection, token: &str) -> rusqlite::Result<Option<TaskTokenRecord>> {
-    c.prepare_cached("SELECT token, execution_arn, state_name, status FROM task_tokens WHERE token = ?1")?
-        .query_row([token], |r| {
-            Ok(TaskTokenRecord {
-                token: r.get(0)?,
-                execution_arn: r.get(1)?,
-                state_name: r.get(2)?,
-                waiting: r.get::<_, String>(3)? == "WAITING",
-            })
+    c.prepare_cached(
+        "SELECT token, execution_arn, state_name, status FROM task_tokens WHERE token = ?1",
+    )?
+    .query_row([token], |r| {
+        Ok(TaskTokenRecord {
+            token: r.get(0)?,
+            execution_arn: r.get(1)?,
+            state_name: r.get(2)?,
+            waiting: r.get::<_, String>(3)? == "WAITING",
         })
-        .optional()
+    })
+    .optional()
 }
 
 #[cfg(test)]
@@ -536,12 +567,40 @@ mod tests {
         create_schema(&c).unwrap();
         let e = execution("arn:x:execution:sm:a", "arn:x:stateMachine:sm");
         let seq = insert_execution(&c, &e).unwrap().unwrap();
-        assert_eq!(insert_execution(&c, &e).unwrap(), None, "an ARN is inserted once");
+        assert_eq!(
+            insert_execution(&c, &e).unwrap(),
+            None,
+            "an ARN is inserted once"
+        );
         assert_eq!(get_execution(&c, &e.arn).unwrap(), Some(e.clone()));
         assert_eq!(execution_seq(&c, &e.arn).unwrap(), Some(seq));
         let stop = from_millis(1_700_000_001_000);
-        assert!(close_execution(&c, &e.arn, seq, ExecutionStatus::Succeeded, stop, Some("1"), None, None).unwrap());
-        assert!(!close_execution(&c, &e.arn, seq, ExecutionStatus::Aborted, stop, None, None, None).unwrap());
+        assert!(
+            close_execution(
+                &c,
+                &e.arn,
+                seq,
+                ExecutionStatus::Succeeded,
+                stop,
+                Some("1"),
+                None,
+                None
+            )
+            .unwrap()
+        );
+        assert!(
+            !close_execution(
+                &c,
+                &e.arn,
+                seq,
+                ExecutionStatus::Aborted,
+                stop,
+                None,
+                None,
+                None
+            )
+            .unwrap()
+        );
         let got = get_execution(&c, &e.arn).unwrap().unwrap();
         assert_eq!(got.status, ExecutionStatus::Succeeded);
         assert_eq!(got.output.as_deref(), Some("1"));
@@ -570,13 +629,25 @@ mod tests {
     fn checkpoint_keeps_wait_deadline_until_next_checkpoint() {
         let c = Connection::open_in_memory().unwrap();
         create_schema(&c).unwrap();
-        let k = Checkpoint { state: "W".into(), input: serde_json::json!({"a": 1}), variables: Default::default() };
+        let k = Checkpoint {
+            state: "W".into(),
+            input: serde_json::json!({"a": 1}),
+            variables: Default::default(),
+        };
         put_checkpoint(&c, 7, &k).unwrap();
         set_wait_until(&c, 7, from_millis(5_000)).unwrap();
         let got = get_checkpoint(&c, 7).unwrap().unwrap();
         assert_eq!(got.wait_until, Some(from_millis(5_000)));
         assert_eq!(got.checkpoint.input, serde_json::json!({"a": 1}));
-        put_checkpoint(&c, 7, &Checkpoint { state: "N".into(), ..k }).unwrap();
+        put_checkpoint(
+            &c,
+            7,
+            &Checkpoint {
+                state: "N".into(),
+                ..k
+            },
+        )
+        .unwrap();
         assert_eq!(get_checkpoint(&c, 7).unwrap().unwrap().wait_until, None);
     }
 }

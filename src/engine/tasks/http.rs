@@ -25,8 +25,19 @@ pub(crate) fn client() -> HttpClient {
 /// Headers a Task may not set (seed 002): exact names, plus the `X-Forwarded`,
 /// `X-Amz` and `X-Amzn` prefixes.
 const FORBIDDEN_HEADERS: &[&str] = &[
-    "authorization", "connection", "content-md5", "expect", "host", "max-forwards",
-    "proxy-authenticate", "server", "te", "transfer-encoding", "trailer", "upgrade", "via",
+    "authorization",
+    "connection",
+    "content-md5",
+    "expect",
+    "host",
+    "max-forwards",
+    "proxy-authenticate",
+    "server",
+    "te",
+    "transfer-encoding",
+    "trailer",
+    "upgrade",
+    "via",
     "www-authenticate",
 ];
 
@@ -55,23 +66,37 @@ pub(crate) struct HttpTasks {
 
 impl HttpTasks {
     pub(crate) fn new(client: HttpClient, host_mappings: BTreeMap<String, String>) -> Self {
-        HttpTasks { client, host_mappings }
+        HttpTasks {
+            client,
+            host_mappings,
+        }
     }
 
     /// `apigateway:invoke`: `ApiEndpoint` (host), `Method`, `Stage`, `Path`,
     /// `Headers`/`QueryParameters` as `{"k": ["v"]}`, `RequestBody`, `AuthType`.
-    pub(crate) async fn apigateway_invoke(&self, request: &TaskRequest) -> Result<Value, StateError> {
+    pub(crate) async fn apigateway_invoke(
+        &self,
+        request: &TaskRequest,
+    ) -> Result<Value, StateError> {
         let p = &request.parameters;
         let endpoint = str_field(request, "ApiEndpoint")?;
         let method = method(request)?;
         let headers = list_map(request, "Headers")?;
         let query = list_map(request, "QueryParameters")?;
         let mut path = String::new();
-        if let Some(stage) = p.get("Stage").and_then(Value::as_str).filter(|s| !s.is_empty()) {
+        if let Some(stage) = p
+            .get("Stage")
+            .and_then(Value::as_str)
+            .filter(|s| !s.is_empty())
+        {
             path.push('/');
             path.push_str(stage.trim_matches('/'));
         }
-        if let Some(rest) = p.get("Path").and_then(Value::as_str).filter(|s| !s.is_empty()) {
+        if let Some(rest) = p
+            .get("Path")
+            .and_then(Value::as_str)
+            .filter(|s| !s.is_empty())
+        {
             path.push('/');
             path.push_str(rest.trim_start_matches('/'));
         }
@@ -80,7 +105,10 @@ impl HttpTasks {
         let response = self
             .send(&url, method, &headers, p.get("RequestBody"))
             .await
-            .map_err(|e| StateError { error: "ApiGateway.RequestFailed".into(), cause: Some(e) })?;
+            .map_err(|e| StateError {
+                error: "ApiGateway.RequestFailed".into(),
+                cause: Some(e),
+            })?;
         if !(200..300).contains(&response.status) {
             return Err(StateError {
                 error: format!("ApiGateway.{}", response.status),
@@ -97,16 +125,31 @@ impl HttpTasks {
         let endpoint = str_field(request, "ApiEndpoint")?;
         let method = method(request)?;
         let mut headers = Vec::new();
-        for (k, v) in p.get("Headers").and_then(Value::as_object).into_iter().flatten() {
+        for (k, v) in p
+            .get("Headers")
+            .and_then(Value::as_object)
+            .into_iter()
+            .flatten()
+        {
             if is_forbidden_header(k) {
-                return Err(bad_parameters(request, &format!("The header '{k}' is not allowed")));
+                return Err(bad_parameters(
+                    request,
+                    &format!("The header '{k}' is not allowed"),
+                ));
             }
             headers.push((k.clone(), scalar_text(v)));
         }
         let mut query = Vec::new();
-        for (k, v) in p.get("QueryParameters").and_then(Value::as_object).into_iter().flatten() {
+        for (k, v) in p
+            .get("QueryParameters")
+            .and_then(Value::as_object)
+            .into_iter()
+            .flatten()
+        {
             match v {
-                Value::Array(items) => query.extend(items.iter().map(|i| (k.clone(), scalar_text(i)))),
+                Value::Array(items) => {
+                    query.extend(items.iter().map(|i| (k.clone(), scalar_text(i))))
+                }
                 other => query.push((k.clone(), scalar_text(other))),
             }
         }
@@ -121,13 +164,19 @@ impl HttpTasks {
                 form.append_pair(k, &scalar_text(v));
             }
             body = Some(Value::String(form.finish()));
-            headers.push(("Content-Type".into(), "application/x-www-form-urlencoded".into()));
+            headers.push((
+                "Content-Type".into(),
+                "application/x-www-form-urlencoded".into(),
+            ));
         }
         let url = with_query(&self.map_url(endpoint), &query);
         let response = self
             .send(&url, method, &headers, body.as_ref())
             .await
-            .map_err(|e| StateError { error: "States.Http.Socket".into(), cause: Some(e) })?;
+            .map_err(|e| StateError {
+                error: "States.Http.Socket".into(),
+                cause: Some(e),
+            })?;
         if !(200..300).contains(&response.status) {
             return Err(StateError {
                 error: format!("States.Http.StatusCode.{}", response.status),
@@ -151,12 +200,18 @@ impl HttpTasks {
 
     /// Replaces a mapped host (`scheme://host[:port]`) with its local base URL.
     fn map_url(&self, url: &str) -> String {
-        let Some((scheme, rest)) = url.split_once("://") else { return url.to_string() };
+        let Some((scheme, rest)) = url.split_once("://") else {
+            return url.to_string();
+        };
         let split = rest.find(['/', '?']).unwrap_or(rest.len());
         let (authority, tail) = rest.split_at(split);
         let host = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
         let bare = host.split(':').next().unwrap_or(host);
-        match self.host_mappings.get(host).or_else(|| self.host_mappings.get(bare)) {
+        match self
+            .host_mappings
+            .get(host)
+            .or_else(|| self.host_mappings.get(bare))
+        {
             Some(base) => format!("{}{tail}", base.trim_end_matches('/')),
             None => format!("{scheme}://{rest}"),
         }
@@ -184,7 +239,9 @@ impl HttpTasks {
         }
         let bytes = match body {
             None | Some(Value::Null) => Bytes::new(),
-            Some(Value::Object(m)) if m.is_empty() && matches!(method, "GET" | "HEAD") => Bytes::new(),
+            Some(Value::Object(m)) if m.is_empty() && matches!(method, "GET" | "HEAD") => {
+                Bytes::new()
+            }
             Some(Value::String(s)) => Bytes::from(s.clone()),
             Some(other) => {
                 if !has_content_type {
@@ -194,7 +251,11 @@ impl HttpTasks {
             }
         };
         let request = builder.body(Full::new(bytes)).map_err(|e| e.to_string())?;
-        let response = self.client.request(request).await.map_err(|e| format!("{url}: {e}"))?;
+        let response = self
+            .client
+            .request(request)
+            .await
+            .map_err(|e| format!("{url}: {e}"))?;
         let status = response.status();
         let mut out_headers = Map::new();
         for (name, value) in response.headers() {
@@ -202,13 +263,25 @@ impl HttpTasks {
                 .entry(canonical_header(name.as_str()))
                 .or_insert_with(|| Value::Array(Vec::new()));
             if let Value::Array(values) = entry {
-                values.push(Value::String(String::from_utf8_lossy(value.as_bytes()).into_owned()));
+                values.push(Value::String(
+                    String::from_utf8_lossy(value.as_bytes()).into_owned(),
+                ));
             }
         }
-        let collected = response.into_body().collect().await.map_err(|e| e.to_string())?.to_bytes();
+        let collected = response
+            .into_body()
+            .collect()
+            .await
+            .map_err(|e| e.to_string())?
+            .to_bytes();
         let text = String::from_utf8_lossy(&collected).into_owned();
         let body = serde_json::from_str(&text).unwrap_or_else(|_| Value::String(text.clone()));
-        Ok(Response { status: status.as_u16(), headers: out_headers, body, text })
+        Ok(Response {
+            status: status.as_u16(),
+            headers: out_headers,
+            body,
+            text,
+        })
     }
 }
 
@@ -254,20 +327,35 @@ fn method(request: &TaskRequest) -> Result<&'static str, StateError> {
         .iter()
         .find(|m| m.eq_ignore_ascii_case(given))
         .copied()
-        .ok_or_else(|| bad_parameters(request, "The value of the field 'Method' has an invalid format"))
+        .ok_or_else(|| {
+            bad_parameters(
+                request,
+                "The value of the field 'Method' has an invalid format",
+            )
+        })
 }
 
 /// `{"k": ["v1", "v2"]}` → pairs; anything else is AWS's "invalid format" failure.
 fn list_map(request: &TaskRequest, field: &str) -> Result<Vec<(String, String)>, StateError> {
-    let invalid = || bad_parameters(request, &format!("The value of the field '{field}' has an invalid format"));
+    let invalid = || {
+        bad_parameters(
+            request,
+            &format!("The value of the field '{field}' has an invalid format"),
+        )
+    };
     let mut pairs = Vec::new();
     match request.parameters.get(field) {
         None | Some(Value::Null) => {}
         Some(Value::Object(map)) => {
             for (key, values) in map {
-                let Value::Array(values) = values else { return Err(invalid()) };
+                let Value::Array(values) = values else {
+                    return Err(invalid());
+                };
                 if field == "Headers" && is_forbidden_header(key) {
-                    return Err(bad_parameters(request, &format!("The header '{key}' is not allowed")));
+                    return Err(bad_parameters(
+                        request,
+                        &format!("The header '{key}' is not allowed"),
+                    ));
                 }
                 for v in values {
                     pairs.push((key.clone(), scalar_text(v)));
@@ -304,7 +392,10 @@ mod tests {
 
     fn tasks() -> HttpTasks {
         let mut mappings = BTreeMap::new();
-        mappings.insert("abc123.execute-api.us-east-1.amazonaws.com".into(), "http://127.0.0.1:9/".into());
+        mappings.insert(
+            "abc123.execute-api.us-east-1.amazonaws.com".into(),
+            "http://127.0.0.1:9/".into(),
+        );
         mappings.insert("api.example.com".into(), "http://127.0.0.1:8".into());
         HttpTasks::new(client(), mappings)
     }
@@ -312,15 +403,27 @@ mod tests {
     #[test]
     fn hosts_map_to_local_urls() {
         let t = tasks();
-        assert_eq!(t.base_url("abc123.execute-api.us-east-1.amazonaws.com"), "http://127.0.0.1:9");
+        assert_eq!(
+            t.base_url("abc123.execute-api.us-east-1.amazonaws.com"),
+            "http://127.0.0.1:9"
+        );
         assert_eq!(t.base_url("other.example.com"), "https://other.example.com");
-        assert_eq!(t.map_url("https://api.example.com/v1/x?y=1"), "http://127.0.0.1:8/v1/x?y=1");
+        assert_eq!(
+            t.map_url("https://api.example.com/v1/x?y=1"),
+            "http://127.0.0.1:8/v1/x?y=1"
+        );
         assert_eq!(t.map_url("http://elsewhere/a"), "http://elsewhere/a");
     }
 
     #[test]
     fn forbidden_headers_include_prefixes() {
-        for name in ["Host", "x-amz-date", "X-Amzn-Trace-Id", "X-Forwarded-For", "TE"] {
+        for name in [
+            "Host",
+            "x-amz-date",
+            "X-Amzn-Trace-Id",
+            "X-Forwarded-For",
+            "TE",
+        ] {
             assert!(is_forbidden_header(name), "{name}");
         }
         assert!(!is_forbidden_header("Content-Type"));
@@ -340,7 +443,11 @@ mod tests {
         };
         let err = tasks().apigateway_invoke(&request).await.unwrap_err();
         assert_eq!(err.error, "States.Runtime");
-        assert!(err.cause.unwrap().ends_with("[The value of the field 'Headers' has an invalid format]"));
+        assert!(
+            err.cause
+                .unwrap()
+                .ends_with("[The value of the field 'Headers' has an invalid format]")
+        );
     }
 
     #[test]

@@ -18,7 +18,9 @@ use super::http::HttpClient;
 use crate::engine::effects::{StateError, TaskRequest};
 
 pub(crate) fn is_function_arn(resource: &str) -> bool {
-    resource.starts_with("arn:") && resource.split(':').nth(2) == Some("lambda") && resource.contains(":function:")
+    resource.starts_with("arn:")
+        && resource.split(':').nth(2) == Some("lambda")
+        && resource.contains(":function:")
 }
 
 /// The function name in a name, a full or partial function ARN.
@@ -37,22 +39,40 @@ pub(crate) struct LambdaTasks {
 }
 
 impl LambdaTasks {
-    pub(crate) fn new(client: HttpClient, endpoint: Option<String>, commands: BTreeMap<String, Vec<String>>) -> Self {
-        LambdaTasks { client, endpoint, commands }
+    pub(crate) fn new(
+        client: HttpClient,
+        endpoint: Option<String>,
+        commands: BTreeMap<String, Vec<String>>,
+    ) -> Self {
+        LambdaTasks {
+            client,
+            endpoint,
+            commands,
+        }
     }
 
-    pub(crate) async fn invoke_function_arn(&self, request: &TaskRequest) -> Result<Value, StateError> {
+    pub(crate) async fn invoke_function_arn(
+        &self,
+        request: &TaskRequest,
+    ) -> Result<Value, StateError> {
         let name = function_name(&request.resource);
         self.call(name, &request.parameters).await
     }
 
-    pub(crate) async fn invoke_integration(&self, request: &TaskRequest) -> Result<Value, StateError> {
+    pub(crate) async fn invoke_integration(
+        &self,
+        request: &TaskRequest,
+    ) -> Result<Value, StateError> {
         let name = request
             .parameters
             .get("FunctionName")
             .and_then(Value::as_str)
             .ok_or_else(|| bad_parameters(request, "The field 'FunctionName' is required"))?;
-        let payload = request.parameters.get("Payload").cloned().unwrap_or(Value::Object(Default::default()));
+        let payload = request
+            .parameters
+            .get("Payload")
+            .cloned()
+            .unwrap_or(Value::Object(Default::default()));
         let result = self.call(function_name(name), &payload).await?;
         Ok(serde_json::json!({
             "ExecutedVersion": "$LATEST",
@@ -80,18 +100,30 @@ impl LambdaTasks {
         }
     }
 
-    async fn call_endpoint(&self, endpoint: &str, name: &str, payload: &Value) -> Result<Value, StateError> {
+    async fn call_endpoint(
+        &self,
+        endpoint: &str,
+        name: &str,
+        payload: &Value,
+    ) -> Result<Value, StateError> {
         let url = format!(
             "{}/2015-03-31/functions/{}/invocations",
             endpoint.trim_end_matches('/'),
             percent_encoding::utf8_percent_encode(name, percent_encoding::NON_ALPHANUMERIC)
         );
-        let failed = |cause: String| StateError { error: "Lambda.ServiceException".into(), cause: Some(cause) };
+        let failed = |cause: String| StateError {
+            error: "Lambda.ServiceException".into(),
+            cause: Some(cause),
+        };
         let request = http::Request::post(&url)
             .header("content-type", "application/json")
             .body(Full::new(Bytes::from(payload.to_string())))
             .map_err(|e| failed(e.to_string()))?;
-        let response = self.client.request(request).await.map_err(|e| failed(format!("{url}: {e}")))?;
+        let response = self
+            .client
+            .request(request)
+            .await
+            .map_err(|e| failed(format!("{url}: {e}")))?;
         let status = response.status();
         let function_error = response.headers().get("x-amz-function-error").is_some();
         let error_type = response
@@ -111,7 +143,10 @@ impl LambdaTasks {
         }
         if !status.is_success() {
             let kind = error_type.unwrap_or_else(|| format!("Status{}", status.as_u16()));
-            return Err(StateError { error: format!("Lambda.{kind}"), cause: Some(text) });
+            return Err(StateError {
+                error: format!("Lambda.{kind}"),
+                cause: Some(text),
+            });
         }
         Ok(parse_result(&text))
     }
@@ -121,9 +156,16 @@ impl LambdaTasks {
 fn function_failure(text: &str) -> StateError {
     let error = serde_json::from_str::<Value>(text)
         .ok()
-        .and_then(|v| v.get("errorType").and_then(Value::as_str).map(str::to_string))
+        .and_then(|v| {
+            v.get("errorType")
+                .and_then(Value::as_str)
+                .map(str::to_string)
+        })
         .unwrap_or_else(|| "Exception".into());
-    StateError { error, cause: Some(text.to_string()) }
+    StateError {
+        error,
+        cause: Some(text.to_string()),
+    }
 }
 
 fn parse_result(text: &str) -> Value {
@@ -134,7 +176,10 @@ fn parse_result(text: &str) -> Value {
 }
 
 async fn run_command(name: &str, argv: &[String], payload: &Value) -> Result<Value, StateError> {
-    let failed = |cause: String| StateError { error: "States.TaskFailed".into(), cause: Some(cause) };
+    let failed = |cause: String| StateError {
+        error: "States.TaskFailed".into(),
+        cause: Some(cause),
+    };
     let (program, args) = argv
         .split_first()
         .ok_or_else(|| failed(format!("the command for Lambda function '{name}' is empty")))?;
@@ -145,7 +190,11 @@ async fn run_command(name: &str, argv: &[String], payload: &Value) -> Result<Val
         .stderr(Stdio::piped())
         .kill_on_drop(true)
         .spawn()
-        .map_err(|e| failed(format!("cannot run {program} for Lambda function '{name}': {e}")))?;
+        .map_err(|e| {
+            failed(format!(
+                "cannot run {program} for Lambda function '{name}': {e}"
+            ))
+        })?;
     if let Some(mut stdin) = child.stdin.take() {
         let event = payload.to_string();
         // A command that does not read its stdin is fine.
@@ -177,10 +226,18 @@ mod tests {
     #[test]
     fn function_names_come_from_names_and_arns() {
         assert_eq!(function_name("charge"), "charge");
-        assert_eq!(function_name("arn:aws:lambda:us-east-1:1:function:charge"), "charge");
-        assert_eq!(function_name("arn:aws:lambda:us-east-1:1:function:charge:prod"), "charge");
+        assert_eq!(
+            function_name("arn:aws:lambda:us-east-1:1:function:charge"),
+            "charge"
+        );
+        assert_eq!(
+            function_name("arn:aws:lambda:us-east-1:1:function:charge:prod"),
+            "charge"
+        );
         assert_eq!(function_name("1:function:charge"), "charge");
-        assert!(is_function_arn("arn:aws:lambda:us-east-1:1:function:charge"));
+        assert!(is_function_arn(
+            "arn:aws:lambda:us-east-1:1:function:charge"
+        ));
         assert!(!is_function_arn("arn:aws:states:::lambda:invoke"));
     }
 
@@ -188,10 +245,19 @@ mod tests {
     async fn local_command_gets_event_on_stdin() {
         let mut commands = BTreeMap::new();
         commands.insert("echo".to_string(), vec!["cat".to_string()]);
-        commands.insert("boom".to_string(), vec!["sh".into(), "-c".into(),
-            r#"echo '{"errorType":"Boom","errorMessage":"no"}'; exit 1"#.into()]);
+        commands.insert(
+            "boom".to_string(),
+            vec![
+                "sh".into(),
+                "-c".into(),
+                r#"echo '{"errorType":"Boom","errorMessage":"no"}'; exit 1"#.into(),
+            ],
+        );
         let tasks = LambdaTasks::new(super::super::http::client(), None, commands);
-        let got = tasks.call("echo", &serde_json::json!({"a": [1, 2]})).await.unwrap();
+        let got = tasks
+            .call("echo", &serde_json::json!({"a": [1, 2]}))
+            .await
+            .unwrap();
         assert_eq!(got, serde_json::json!({"a": [1, 2]}));
         let err = tasks.call("boom", &Value::Null).await.unwrap_err();
         assert_eq!(err.error, "Boom");

@@ -35,10 +35,14 @@ enum Answer {
 impl MockConfig {
     /// Reads and validates a mock-config file.
     pub fn load(path: &Path) -> Result<MockConfig, Error> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|source| Error::MockConfigRead { path: path.to_path_buf(), source })?;
-        MockConfig::parse(&text)
-            .map_err(|message| Error::MockConfigInvalid { path: path.to_path_buf(), message })
+        let text = std::fs::read_to_string(path).map_err(|source| Error::MockConfigRead {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        MockConfig::parse(&text).map_err(|message| Error::MockConfigInvalid {
+            path: path.to_path_buf(),
+            message,
+        })
     }
 
     /// Parses mock-config JSON text; the error says where it is wrong.
@@ -53,9 +57,9 @@ impl MockConfig {
                 .ok_or_else(|| format!("/StateMachines/{machine}: expected an object TestCases"))?;
             let mut by_case = HashMap::new();
             for (case, states) in cases {
-                let states = states
-                    .as_object()
-                    .ok_or_else(|| format!("/StateMachines/{machine}/TestCases/{case}: expected an object"))?;
+                let states = states.as_object().ok_or_else(|| {
+                    format!("/StateMachines/{machine}/TestCases/{case}: expected an object")
+                })?;
                 let mut by_state = HashMap::new();
                 for (state, response) in states {
                     let response = response.as_str().ok_or_else(|| {
@@ -78,7 +82,11 @@ impl MockConfig {
                 let (from, to) = parse_range(key).ok_or_else(|| {
                     format!("{at}: expected an invocation number or range like \"1-3\"")
                 })?;
-                ranges.push((from, to, parse_answer(answer).map_err(|m| format!("{at}: {m}"))?));
+                ranges.push((
+                    from,
+                    to,
+                    parse_answer(answer).map_err(|m| format!("{at}: {m}"))?,
+                ));
             }
             ranges.sort_by_key(|(from, _, _)| *from);
             let mut expected = 0;
@@ -108,7 +116,9 @@ impl MockConfig {
 
     /// Whether `state_machine` has a test case called `case`.
     pub fn has_test_case(&self, state_machine: &str, case: &str) -> bool {
-        self.state_machines.get(state_machine).is_some_and(|cases| cases.contains_key(case))
+        self.state_machines
+            .get(state_machine)
+            .is_some_and(|cases| cases.contains_key(case))
     }
 
     /// The mocked answer for a state's `invocation`-th call, if the test case mocks it.
@@ -119,7 +129,11 @@ impl MockConfig {
         state: &str,
         invocation: u32,
     ) -> Option<Result<Value, StateError>> {
-        let name = self.state_machines.get(state_machine)?.get(case)?.get(state)?;
+        let name = self
+            .state_machines
+            .get(state_machine)?
+            .get(case)?
+            .get(state)?;
         let ranges = self.responses.get(name)?;
         let (_, _, answer) = ranges
             .iter()
@@ -150,7 +164,10 @@ fn parse_answer(answer: &Value) -> Result<Answer, String> {
         return Ok(Answer::Return(v.clone()));
     }
     if let Some(t) = answer.get("Throw") {
-        let error = t.get("Error").and_then(Value::as_str).ok_or("Throw needs a string Error")?;
+        let error = t
+            .get("Error")
+            .and_then(Value::as_str)
+            .ok_or("Throw needs a string Error")?;
         return Ok(Answer::Throw(StateError {
             error: error.to_string(),
             cause: t.get("Cause").and_then(Value::as_str).map(str::to_string),
@@ -173,10 +190,25 @@ mod tests {
     #[test]
     fn answers_follow_invocation_ranges() {
         let m = MockConfig::parse(CONFIG).unwrap();
-        let first = m.response("Orders", "Retry", "Charge", 0).unwrap().unwrap_err();
-        assert_eq!(first, StateError { error: "Busy".into(), cause: Some("try again".into()) });
-        assert_eq!(m.response("Orders", "Retry", "Charge", 2).unwrap().unwrap(), json!({"charged": true}));
-        assert_eq!(m.response("Orders", "Retry", "Charge", 9).unwrap().unwrap(), json!({"charged": true}));
+        let first = m
+            .response("Orders", "Retry", "Charge", 0)
+            .unwrap()
+            .unwrap_err();
+        assert_eq!(
+            first,
+            StateError {
+                error: "Busy".into(),
+                cause: Some("try again".into())
+            }
+        );
+        assert_eq!(
+            m.response("Orders", "Retry", "Charge", 2).unwrap().unwrap(),
+            json!({"charged": true})
+        );
+        assert_eq!(
+            m.response("Orders", "Retry", "Charge", 9).unwrap().unwrap(),
+            json!({"charged": true})
+        );
         assert!(m.response("Orders", "Retry", "Ship", 0).is_none());
         assert!(m.has_test_case("Orders", "Retry"));
         assert!(!m.has_test_case("Orders", "Other"));
@@ -185,8 +217,16 @@ mod tests {
     #[test]
     fn gaps_and_unknown_responses_are_rejected() {
         let gap = r#"{"MockedResponses": {"R": {"0": {"Return": 1}, "2": {"Return": 2}}}}"#;
-        assert!(MockConfig::parse(gap).unwrap_err().contains("invocation 1 has no response"));
+        assert!(
+            MockConfig::parse(gap)
+                .unwrap_err()
+                .contains("invocation 1 has no response")
+        );
         let unknown = r#"{"StateMachines": {"S": {"TestCases": {"T": {"A": "Nope"}}}}, "MockedResponses": {}}"#;
-        assert!(MockConfig::parse(unknown).unwrap_err().contains("'Nope' is not defined"));
+        assert!(
+            MockConfig::parse(unknown)
+                .unwrap_err()
+                .contains("'Nope' is not defined")
+        );
     }
 }

@@ -43,7 +43,10 @@ pub struct TaskConfig {
 #[derive(Debug)]
 pub enum Error {
     /// The mock-config file could not be read.
-    MockConfigRead { path: PathBuf, source: std::io::Error },
+    MockConfigRead {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     /// The mock-config file is not valid (message says where).
     MockConfigInvalid { path: PathBuf, message: String },
 }
@@ -113,20 +116,29 @@ impl TaskRunner {
     }
 
     /// Runs the resource of one Task call.
-    pub async fn invoke(&self, request: &TaskRequest, context: TaskContext<'_>) -> Result<Value, StateError> {
-        if let (Some(mocks), Some(case)) = (&self.mocks, context.test_case) {
-            if let Some(answer) =
-                mocks.response(context.state_machine_name, case, &request.state_name, context.invocation)
-            {
-                return answer;
-            }
+    pub async fn invoke(
+        &self,
+        request: &TaskRequest,
+        context: TaskContext<'_>,
+    ) -> Result<Value, StateError> {
+        if let (Some(mocks), Some(case)) = (&self.mocks, context.test_case)
+            && let Some(answer) = mocks.response(
+                context.state_machine_name,
+                case,
+                &request.state_name,
+                context.invocation,
+            )
+        {
+            return answer;
         }
         let resource = request.resource.as_str();
         match resource {
             "arn:aws:states:::http:invoke" => self.http.http_invoke(request).await,
             "arn:aws:states:::apigateway:invoke" => self.http.apigateway_invoke(request).await,
             "arn:aws:states:::lambda:invoke" => self.lambda.invoke_integration(request).await,
-            _ if lambda::is_function_arn(resource) => self.lambda.invoke_function_arn(request).await,
+            _ if lambda::is_function_arn(resource) => {
+                self.lambda.invoke_function_arn(request).await
+            }
             _ => Err(unsupported(request, context)),
         }
     }
@@ -180,23 +192,37 @@ mod tests {
     #[tokio::test]
     async fn unknown_resource_names_itself_and_how_to_mock() {
         let runner = TaskRunner::new(&TaskConfig::default()).unwrap();
-        let context = TaskContext { state_machine_name: "Orders", test_case: None, invocation: 0 };
+        let context = TaskContext {
+            state_machine_name: "Orders",
+            test_case: None,
+            invocation: 0,
+        };
         let err = runner
             .invoke(&request("arn:aws:states:::dynamodb:putItem"), context)
             .await
             .unwrap_err();
         assert_eq!(err.error, "States.Runtime");
         let cause = err.cause.unwrap();
-        assert!(cause.contains("arn:aws:states:::dynamodb:putItem"), "{cause}");
+        assert!(
+            cause.contains("arn:aws:states:::dynamodb:putItem"),
+            "{cause}"
+        );
         assert!(cause.contains("#<TestCase>"), "{cause}");
     }
 
     #[tokio::test]
     async fn lambda_without_endpoint_or_command_fails_clearly() {
         let runner = TaskRunner::new(&TaskConfig::default()).unwrap();
-        let context = TaskContext { state_machine_name: "Orders", test_case: None, invocation: 0 };
+        let context = TaskContext {
+            state_machine_name: "Orders",
+            test_case: None,
+            invocation: 0,
+        };
         let err = runner
-            .invoke(&request("arn:aws:lambda:us-east-1:123456789012:function:charge"), context)
+            .invoke(
+                &request("arn:aws:lambda:us-east-1:123456789012:function:charge"),
+                context,
+            )
             .await
             .unwrap_err();
         assert_eq!(err.error, "States.Runtime");
