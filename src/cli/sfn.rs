@@ -129,32 +129,10 @@ pub(crate) fn run(args: SfnArgs) -> anyhow::Result<ExitCode> {
             println!("listening on http://{address}");
         }
         let backend = Arc::new(LocalBackend::new(engine.clone()));
-        serve_sfn_api(listener, backend, shutdown_signal())
+        serve_sfn_api(listener, backend, crate::server::shutdown_signal())
             .await
             .context("serving the Step Functions API")?;
         engine.flush().await.context("flushing the engine store")?;
         Ok(ExitCode::SUCCESS)
     })
-}
-
-/// Ctrl-C, or SIGTERM on Unix.
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {}
-        () = term => {}
-    }
 }

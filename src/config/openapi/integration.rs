@@ -399,36 +399,17 @@ impl Builder<'_> {
                     continue;
                 }
             };
-            let mut response_parameters = Vec::new();
-            if let Some(params) = response
+            let response_parameters = match response
                 .get("responseParameters")
                 .and_then(Value::as_object)
             {
-                let base = join_pointer(&rptr, "responseParameters");
-                for (target, source) in params {
-                    let p = join_pointer(&base, target);
-                    let Some(header) = target
-                        .strip_prefix("method.response.header.")
-                        .filter(|h| !h.is_empty())
-                    else {
-                        self.error(
-                            ErrorKind::InvalidValue,
-                            &p,
-                            format!("`{target}` is not `method.response.header.NAME`"),
-                        );
-                        continue;
-                    };
-                    match source.as_str().map(parse_source) {
-                        Some(Ok(s)) => response_parameters.push((header.to_string(), s)),
-                        Some(Err(message)) => self.error(ErrorKind::InvalidValue, &p, message),
-                        None => self.error(
-                            ErrorKind::InvalidValue,
-                            &p,
-                            "a parameter mapping must be a string",
-                        ),
-                    }
-                }
-            }
+                Some(params) => self.header_mappings(
+                    params,
+                    &join_pointer(&rptr, "responseParameters"),
+                    "method.response.header.",
+                ),
+                None => Vec::new(),
+            };
             let response_templates = self.templates(
                 response.get("responseTemplates"),
                 &join_pointer(&rptr, "responseTemplates"),
@@ -500,5 +481,40 @@ mod tests {
         assert!(parse_aws_uri("arn:aws:apigateway::states:action/StartExecution").is_err());
         assert!(parse_aws_uri("states:StartExecution").is_err());
         assert!(parse_aws_uri("arn:aws:apigateway:us-east-1:states:path/x").is_err());
+    }
+}
+
+impl Builder<'_> {
+    /// Reads `{"<prefix>NAME": "<source>"}` header mappings (method responses use
+    /// `method.response.header.`, gateway responses `gatewayresponse.header.`), reporting
+    /// each bad entry at its pointer under `base`.
+    pub(super) fn header_mappings(
+        &mut self,
+        params: &serde_json::Map<String, Value>,
+        base: &str,
+        prefix: &str,
+    ) -> Vec<(String, ParameterSource)> {
+        let mut mappings = Vec::new();
+        for (target, source) in params {
+            let p = join_pointer(base, target);
+            let Some(header) = target.strip_prefix(prefix).filter(|h| !h.is_empty()) else {
+                self.error(
+                    ErrorKind::InvalidValue,
+                    &p,
+                    format!("`{target}` is not `{prefix}NAME`"),
+                );
+                continue;
+            };
+            match source.as_str().map(parse_source) {
+                Some(Ok(s)) => mappings.push((header.to_string(), s)),
+                Some(Err(message)) => self.error(ErrorKind::InvalidValue, &p, message),
+                None => self.error(
+                    ErrorKind::InvalidValue,
+                    &p,
+                    "a parameter mapping must be a string",
+                ),
+            }
+        }
+        mappings
     }
 }

@@ -17,7 +17,6 @@ use serde_json::Value;
 use crate::config::diagnostic::{Diagnostic, ErrorKind};
 use crate::config::document::{Document, join_pointer};
 use crate::config::model::*;
-use crate::config::parameters::parse_source;
 
 mod integration;
 mod models;
@@ -564,32 +563,14 @@ impl<'a> Builder<'a> {
                     }
                 },
             };
-            let mut response_parameters = Vec::new();
-            if let Some(params) = v.get("responseParameters").and_then(Value::as_object) {
-                for (target, source) in params {
-                    let p = join_pointer(&join_pointer(&ptr, "responseParameters"), target);
-                    let Some(header) = target
-                        .strip_prefix("gatewayresponse.header.")
-                        .filter(|h| !h.is_empty())
-                    else {
-                        self.error(
-                            ErrorKind::InvalidValue,
-                            &p,
-                            format!("`{target}` is not `gatewayresponse.header.NAME`"),
-                        );
-                        continue;
-                    };
-                    match source.as_str().map(parse_source) {
-                        Some(Ok(s)) => response_parameters.push((header.to_string(), s)),
-                        Some(Err(message)) => self.error(ErrorKind::InvalidValue, &p, message),
-                        None => self.error(
-                            ErrorKind::InvalidValue,
-                            &p,
-                            "a parameter mapping must be a string",
-                        ),
-                    }
-                }
-            }
+            let response_parameters = match v.get("responseParameters").and_then(Value::as_object) {
+                Some(params) => self.header_mappings(
+                    params,
+                    &join_pointer(&ptr, "responseParameters"),
+                    "gatewayresponse.header.",
+                ),
+                None => Vec::new(),
+            };
             let response_templates = v
                 .get("responseTemplates")
                 .and_then(Value::as_object)
