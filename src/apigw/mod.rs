@@ -94,6 +94,7 @@ pub struct TemplateEnv {
 impl TemplateEnv {
     /// Builds `$context`, `$stageVariables` and the `$input.params()` maps for a request.
     pub fn new(request: RequestData) -> TemplateEnv {
+        let request = Arc::new(request);
         let (context, override_maps) = context::build(&request);
         let stage_variables = MapRef::new(false, Map::new());
         for (k, v) in &request.stage_variables {
@@ -109,7 +110,7 @@ impl TemplateEnv {
                 .map(|(k, v)| (k.as_str(), v.as_str())),
         );
         TemplateEnv {
-            request: Arc::new(request),
+            request,
             context,
             override_maps,
             stage_variables,
