@@ -6,6 +6,7 @@
 #   benches/gateway_load.sh [SECONDS] [CONNECTIONS]
 #   BASELINE=/path/to/older/stepgate benches/gateway_load.sh   # also loads an older build
 #                                                              # (before/after in one run)
+#   BINARIES=/dir benches/gateway_load.sh   # no build: /dir holds stepgate and hello_hyper
 #
 # Needs wrk (apt-get install wrk). Builds in release into $CARGO_TARGET_DIR (default target/).
 # CPU is the server process's utime+stime from /proc/<pid>/stat, before and after the load.
@@ -17,11 +18,16 @@ CONNECTIONS="${2:-32}"
 TARGET="${CARGO_TARGET_DIR:-target}"
 command -v wrk >/dev/null || { echo "wrk is missing: apt-get install wrk" >&2; exit 1; }
 
-cargo build --release --quiet --bin stepgate --example hello_hyper
-# Copy the binaries at once: a shared target dir may be rebuilt from another checkout.
 BIN_DIR=$(mktemp -d)
 trap 'rm -rf "$BIN_DIR"' EXIT
-cp "$TARGET/release/stepgate" "$TARGET/release/examples/hello_hyper" "$BIN_DIR/"
+if [ -n "${BINARIES:-}" ]; then
+  # Already built (a directory holding stepgate and hello_hyper).
+  cp "$BINARIES/stepgate" "$BINARIES/hello_hyper" "$BIN_DIR/"
+else
+  cargo build --release --quiet --bin stepgate --example hello_hyper
+  # Copy the binaries at once: a shared target dir may be rebuilt from another checkout.
+  cp "$TARGET/release/stepgate" "$TARGET/release/examples/hello_hyper" "$BIN_DIR/"
+fi
 STEPGATE="$BIN_DIR/stepgate"
 HELLO="$BIN_DIR/hello_hyper"
 "$STEPGATE" serve --help | grep -q -- --sfn-listen || { echo "$STEPGATE is not this checkout's build" >&2; exit 1; }
