@@ -61,16 +61,13 @@ pub(crate) async fn call(
     } else {
         integration.timeout
     };
-    // Boxed: the aws and http futures (SDK / hyper client calls under a timer) are several
-    // KiB, and held inline they would make every request's future that large, mock and
-    // unmatched requests included (one big allocation and copies per request).
-    let work = Box::pin(async {
+    let work = async {
         match &integration.kind {
             IntegrationType::Aws { service, action, .. } => call_aws(app, service, action, request).await,
             IntegrationType::Mock => call_mock(&request),
             IntegrationType::Http { .. } => call_http(app, request).await,
         }
-    });
+    };
     match tokio::time::timeout(timeout, work).await {
         Ok(result) => result,
         Err(_) => Err(GatewayError::new(T::IntegrationTimeout)
