@@ -4,6 +4,9 @@
 # template + mock integration + response template + response parameters).
 #
 #   benches/gateway_load.sh [SECONDS] [CONNECTIONS]
+#   BASELINE=/path/to/older/stepgate benches/gateway_load.sh   # also loads an older build
+#                                                              # (before/after in one run)
+#   BINARIES=/dir benches/gateway_load.sh   # no build: /dir holds stepgate and hello_hyper
 #
 # Needs wrk (apt-get install wrk). Builds in release into $CARGO_TARGET_DIR (default target/).
 # CPU is the server process's utime+stime from /proc/<pid>/stat, before and after the load.
@@ -15,11 +18,16 @@ CONNECTIONS="${2:-32}"
 TARGET="${CARGO_TARGET_DIR:-target}"
 command -v wrk >/dev/null || { echo "wrk is missing: apt-get install wrk" >&2; exit 1; }
 
-cargo build --release --quiet --bin stepgate --example hello_hyper
-# Copy the binaries at once: a shared target dir may be rebuilt from another checkout.
 BIN_DIR=$(mktemp -d)
 trap 'rm -rf "$BIN_DIR"' EXIT
-cp "$TARGET/release/stepgate" "$TARGET/release/examples/hello_hyper" "$BIN_DIR/"
+if [ -n "${BINARIES:-}" ]; then
+  # Already built (a directory holding stepgate and hello_hyper).
+  cp "$BINARIES/stepgate" "$BINARIES/hello_hyper" "$BIN_DIR/"
+else
+  cargo build --release --quiet --bin stepgate --example hello_hyper
+  # Copy the binaries at once: a shared target dir may be rebuilt from another checkout.
+  cp "$TARGET/release/stepgate" "$TARGET/release/examples/hello_hyper" "$BIN_DIR/"
+fi
 STEPGATE="$BIN_DIR/stepgate"
 HELLO="$BIN_DIR/hello_hyper"
 "$STEPGATE" serve --help | grep -q -- --sfn-listen || { echo "$STEPGATE is not this checkout's build" >&2; exit 1; }
@@ -61,5 +69,11 @@ echo "load: wrk -t1 -c$CONNECTIONS -d${SECONDS_PER_RUN}s, $(nproc) cores"
 P=$(free_port); HELLO_US=$(run "hyper hello-world" "$P" "$HELLO" "127.0.0.1:$P")
 P=$(free_port); QUIET_US=$(run "stepgate (access log off)" "$P" env RUST_LOG=warn "$STEPGATE" serve benches/gateway_load/stepgate.yaml --listen "127.0.0.1:$P" --sfn-listen off)
 P=$(free_port); LOG_US=$(run "stepgate (access log on)" "$P" env RUST_LOG=info "$STEPGATE" serve benches/gateway_load/stepgate.yaml --listen "127.0.0.1:$P" --sfn-listen off)
+if [ -n "${BASELINE:-}" ]; then
+  cp "$BASELINE" "$BIN_DIR/baseline"
+  P=$(free_port); BASE_US=$(run "baseline (access log off)" "$P" env RUST_LOG=warn "$BIN_DIR/baseline" serve benches/gateway_load/stepgate.yaml --listen "127.0.0.1:$P" --sfn-listen off)
+  awk -v h="$HELLO_US" -v b="$BASE_US" -v q="$QUIET_US" 'BEGIN {
+    printf "baseline: %.2fx hello-world; this build uses %.0f%% of the baseline CPU per request\n", b / h, 100 * q / b }'
+fi
 awk -v h="$HELLO_US" -v q="$QUIET_US" -v l="$LOG_US" 'BEGIN {
   printf "CPU per request vs hello-world: %.2fx (access log off), %.2fx (access log on); goal <= 2x\n", q / h, l / h }'

@@ -1,12 +1,17 @@
 //! `$context`: the REST API context variables as one shared, writable map, built in the
 //! key order API Gateway's `$context.keySet()` shows, and the override maps read back
 //! after rendering ([`Overrides`]).
+//!
+//! This runs once per request, so it avoids work most requests never need: the key names
+//! are allocated once per process ([`CONTEXT_KEYS`]), and the nested objects (`identity`,
+//! `requestOverride`, `responseOverride` and their maps) are built the first time a
+//! template (or [`set_dotted`]) touches them. An override map nobody touched is known
+//! empty, so reading the overrides back costs nothing for templates that set none.
 
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock, OnceLock};
 
 use indexmap::IndexMap;
 use time::OffsetDateTime;
-use time::macros::format_description;
 
 use crate::vtl::{Map, MapRef, Object, Value};
 
@@ -29,28 +34,123 @@ const IDENTITY_KEYS: [&str; 12] = [
     "user",
 ];
 
+/// The top-level `$context` keys, in the order AWS's `$context.keySet()` lists them
+/// (`authorizer` and `error` follow when present). [`build`] fills the values in this order.
+const CONTEXT_KEY_NAMES: [&str; 18] = [
+    "resourceId",
+    "resourcePath",
+    "httpMethod",
+    "extendedRequestId",
+    "requestTime",
+    "path",
+    "accountId",
+    "protocol",
+    "requestOverride",
+    "stage",
+    "domainPrefix",
+    "requestTimeEpoch",
+    "requestId",
+    "identity",
+    "domainName",
+    "deploymentId",
+    "responseOverride",
+    "apiId",
+];
+
+/// [`CONTEXT_KEY_NAMES`] as shared strings, allocated once: a request clones them (a
+/// reference count each) instead of allocating and freeing 18 strings.
+static CONTEXT_KEYS: LazyLock<[Arc<str>; 18]> = LazyLock::new(|| CONTEXT_KEY_NAMES.map(Arc::from));
+
+/// [`IDENTITY_KEYS`] as shared strings, allocated once (same reason).
+static IDENTITY_KEY_ARCS: LazyLock<[Arc<str>; 12]> = LazyLock::new(|| IDENTITY_KEYS.map(Arc::from));
+
 /// A nested `$context` object (`identity`, `authorizer`, `requestOverride` and its
 /// `header`/`path`/`querystring`, `responseOverride` and its `header`). It reads and
 /// writes like a map (`.keySet()`, `.get(k)`, `$o.k`, `#set($o.k = v)`) but renders as
 /// nothing: on AWS `"$context.get('identity')"` gives `""`.
+///
+/// The map behind it is built on first use (see the module docs); clones share it.
 #[derive(Debug, Clone)]
 pub struct ContextMap {
-    map: MapRef,
+    map: Arc<LazyMap>,
+}
+
+/// A map built from its [`Seed`] the first time it is read or written.
+#[derive(Debug)]
+pub(crate) struct LazyMap {
+    map: OnceLock<MapRef>,
+    seed: Seed,
+}
+
+/// What a [`LazyMap`] starts with.
+#[derive(Debug)]
+enum Seed {
+    /// Nothing (`header`, `path`, `querystring` overrides).
+    Empty,
+    /// A map that exists already (`authorizer`, maps made by tests).
+    Ready,
+    /// `identity`: the AWS keys, `sourceIp`, `userAgent` and extra identity values.
+    Identity(Arc<RequestData>),
+    /// `requestOverride`: its `path`, `header` and `querystring` objects.
+    RequestOverride { path: Arc<LazyMap>, header: Arc<LazyMap>, querystring: Arc<LazyMap> },
+    /// `responseOverride`: its `header` object (`status` is added by templates).
+    ResponseOverride { header: Arc<LazyMap> },
+}
+
+impl LazyMap {
+    fn new(seed: Seed) -> Arc<LazyMap> {
+        Arc::new(LazyMap { map: OnceLock::new(), seed })
+    }
+
+    fn ready(map: MapRef) -> Arc<LazyMap> {
+        Arc::new(LazyMap { map: OnceLock::from(map), seed: Seed::Ready })
+    }
+
+    /// The map, built now if nobody used it yet.
+    fn get(&self) -> &MapRef {
+        self.map.get_or_init(|| {
+            MapRef::new(
+                false,
+                match &self.seed {
+                    Seed::Empty | Seed::Ready => Map::new(),
+                    Seed::Identity(req) => identity(req),
+                    Seed::RequestOverride { path, header, querystring } => {
+                        let mut m = Map::with_capacity(3);
+                        m.insert("path".into(), object(path));
+                        m.insert("header".into(), object(header));
+                        m.insert("querystring".into(), object(querystring));
+                        m
+                    }
+                    Seed::ResponseOverride { header } => {
+                        let mut m = Map::with_capacity(2);
+                        m.insert("header".into(), object(header));
+                        m
+                    }
+                },
+            )
+        })
+    }
+
+    /// The map if something built it; `None` means it still holds only its seed.
+    fn built(&self) -> Option<&MapRef> {
+        self.map.get()
+    }
 }
 
 impl ContextMap {
-    /// The map behind the object.
+    /// The map behind the object (built now if it was not yet).
     pub fn map(&self) -> &MapRef {
-        &self.map
+        self.map.get()
     }
 }
 
 impl Object for ContextMap {
     fn get(&self, name: &str) -> Option<Value> {
-        self.map.get(name)
+        self.map().get(name)
     }
 
     fn call(&self, name: &str, args: &[Value]) -> Option<Result<Value, String>> {
+        let map = self.map();
         let key = |i: usize| -> Arc<str> {
             match args.get(i) {
                 Some(Value::String(s)) => s.clone(),
@@ -59,48 +159,68 @@ impl Object for ContextMap {
             }
         };
         let entries = || -> Vec<(Arc<str>, Value)> {
-            self.map.lock().entries.iter().map(|(k, v)| (k.clone(), v.clone())).collect()
+            map.lock().entries.iter().map(|(k, v)| (k.clone(), v.clone())).collect()
         };
         Some(Ok(match (name, args.len()) {
-            ("get", 1) => self.map.get(&key(0)).unwrap_or(Value::Null),
+            ("get", 1) => map.get(&key(0)).unwrap_or(Value::Null),
             ("put", 2) => {
-                let previous = self.map.get(&key(0)).unwrap_or(Value::Null);
-                self.map.insert(key(0), args[1].clone());
+                let previous = map.get(&key(0)).unwrap_or(Value::Null);
+                map.insert(key(0), args[1].clone());
                 previous
             }
-            ("remove", 1) => self.map.lock().entries.shift_remove(&*key(0)).unwrap_or(Value::Null),
-            ("containsKey", 1) => Value::Bool(self.map.get(&key(0)).is_some()),
+            ("remove", 1) => map.lock().entries.shift_remove(&*key(0)).unwrap_or(Value::Null),
+            ("containsKey", 1) => Value::Bool(map.get(&key(0)).is_some()),
             ("keySet", 0) => Value::java_list(entries().into_iter().map(|(k, _)| Value::String(k)).collect()),
             ("values", 0) => Value::java_list(entries().into_iter().map(|(_, v)| v).collect()),
-            ("size", 0) => Value::Int(i32::try_from(self.map.lock().entries.len()).unwrap_or(i32::MAX)),
-            ("isEmpty", 0) => Value::Bool(self.map.lock().entries.is_empty()),
+            ("size", 0) => Value::Int(i32::try_from(map.lock().entries.len()).unwrap_or(i32::MAX)),
+            ("isEmpty", 0) => Value::Bool(map.lock().entries.is_empty()),
             ("toString", 0) => Value::from(""),
             _ => return None,
         }))
     }
 }
 
-fn object(map: &MapRef) -> Value {
+fn object(map: &Arc<LazyMap>) -> Value {
     Value::object(ContextMap { map: map.clone() })
+}
+
+/// A context object over a map that exists already.
+fn ready_object(map: MapRef) -> Value {
+    object(&LazyMap::ready(map))
 }
 
 /// The override maps of one request's `$context`, kept to read them back.
 #[derive(Debug, Clone)]
 pub(crate) struct OverrideMaps {
-    request_header: MapRef,
-    request_path: MapRef,
-    request_querystring: MapRef,
-    response: MapRef,
-    response_header: MapRef,
+    request_header: Arc<LazyMap>,
+    request_path: Arc<LazyMap>,
+    request_querystring: Arc<LazyMap>,
+    response: Arc<LazyMap>,
+    response_header: Arc<LazyMap>,
 }
 
 /// `dd/MMM/yyyy:HH:mm:ss +0000` for an epoch-milliseconds instant (UTC).
+///
+/// Written by hand rather than with a `time` format description: this runs for every
+/// request, and the generic formatter costs several times more.
 pub fn format_request_time(epoch_ms: i64) -> String {
-    let fmt = format_description!("[day]/[month repr:short]/[year]:[hour]:[minute]:[second] +0000");
-    OffsetDateTime::from_unix_timestamp_nanos(i128::from(epoch_ms) * 1_000_000)
-        .ok()
-        .and_then(|t| t.format(&fmt).ok())
-        .unwrap_or_default()
+    use std::fmt::Write as _;
+    const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+    let Ok(t) = OffsetDateTime::from_unix_timestamp(epoch_ms.div_euclid(1000)) else {
+        return String::new();
+    };
+    let mut out = String::with_capacity(26);
+    let month = MONTHS[usize::from(u8::from(t.month())) - 1];
+    let _ = write!(
+        out,
+        "{:02}/{month}/{:04}:{:02}:{:02}:{:02} +0000",
+        t.day(),
+        t.year(),
+        t.hour(),
+        t.minute(),
+        t.second()
+    );
+    out
 }
 
 fn map() -> MapRef {
@@ -111,25 +231,12 @@ fn text(s: &str) -> Value {
     Value::from(s)
 }
 
-/// A map of `n` expected entries, filled without taking its lock per entry.
-fn entries(n: usize) -> Map {
-    Map::with_capacity(n)
-}
-
-/// Builds `$context` for one request (one allocation per key and value, maps pre-sized:
-/// this runs once per request).
-pub(crate) fn build(req: &RequestData) -> (MapRef, OverrideMaps) {
+/// `$context.identity`: the AWS keys (null unless known), then the request's values.
+fn identity(req: &RequestData) -> Map {
     let c = &req.context;
-    let path = match &c.path {
-        Some(p) => text(p),
-        None if c.stage.is_empty() => text(&req.path),
-        None => text(&format!("/{}{}", c.stage, req.path)),
-    };
-    let domain_prefix = c.domain_name.split('.').next().unwrap_or_default();
-
-    let mut identity = entries(IDENTITY_KEYS.len() + c.identity.len());
-    for key in IDENTITY_KEYS {
-        identity.insert(key.into(), Value::Null);
+    let mut identity = Map::with_capacity(IDENTITY_KEYS.len() + c.identity.len());
+    for key in IDENTITY_KEY_ARCS.iter() {
+        identity.insert(key.clone(), Value::Null);
     }
     identity.insert("sourceIp".into(), text(&c.source_ip));
     let user_agent = c.user_agent.as_deref().or_else(|| header(req, "User-Agent"));
@@ -139,42 +246,60 @@ pub(crate) fn build(req: &RequestData) -> (MapRef, OverrideMaps) {
     for (k, v) in &c.identity {
         identity.insert(k.as_str().into(), text(v));
     }
+    identity
+}
 
-    let maps = OverrideMaps {
-        request_header: map(),
-        request_path: map(),
-        request_querystring: map(),
-        response: map(),
-        response_header: map(),
+/// Builds `$context` for one request: the top-level values now (one allocation per value,
+/// keys shared), the nested objects when first used.
+pub(crate) fn build(req: &Arc<RequestData>) -> (MapRef, OverrideMaps) {
+    let c = &req.context;
+    let path = match &c.path {
+        Some(p) => text(p),
+        None if c.stage.is_empty() => text(&req.path),
+        None => text(&format!("/{}{}", c.stage, req.path)),
     };
-    let mut request_override = entries(3);
-    request_override.insert("path".into(), object(&maps.request_path));
-    request_override.insert("header".into(), object(&maps.request_header));
-    request_override.insert("querystring".into(), object(&maps.request_querystring));
-    maps.response.insert("header", object(&maps.response_header));
+    let domain_prefix = c.domain_name.split('.').next().unwrap_or_default();
 
-    let mut ctx = entries(21);
-    ctx.insert("resourceId".into(), text(&c.resource_id));
-    ctx.insert("resourcePath".into(), text(&req.resource_path));
-    ctx.insert("httpMethod".into(), text(&req.method));
-    ctx.insert("extendedRequestId".into(), text(&c.extended_request_id));
-    ctx.insert("requestTime".into(), text(&format_request_time(c.request_time_epoch_ms)));
-    ctx.insert("path".into(), path);
-    ctx.insert("accountId".into(), text(&c.account_id));
-    ctx.insert("protocol".into(), text(&c.protocol));
-    ctx.insert("requestOverride".into(), object(&MapRef::new(false, request_override)));
-    ctx.insert("stage".into(), text(&c.stage));
-    ctx.insert("domainPrefix".into(), text(domain_prefix));
-    ctx.insert("requestTimeEpoch".into(), Value::Long(c.request_time_epoch_ms));
-    ctx.insert("requestId".into(), text(&c.request_id));
-    ctx.insert("identity".into(), object(&MapRef::new(false, identity)));
-    ctx.insert("domainName".into(), text(&c.domain_name));
-    ctx.insert("deploymentId".into(), text(&c.deployment_id));
-    ctx.insert("responseOverride".into(), object(&maps.response));
-    ctx.insert("apiId".into(), text(&c.api_id));
+    let response_header = LazyMap::new(Seed::Empty);
+    let maps = OverrideMaps {
+        request_header: LazyMap::new(Seed::Empty),
+        request_path: LazyMap::new(Seed::Empty),
+        request_querystring: LazyMap::new(Seed::Empty),
+        response: LazyMap::new(Seed::ResponseOverride { header: response_header.clone() }),
+        response_header,
+    };
+    let request_override = LazyMap::new(Seed::RequestOverride {
+        path: maps.request_path.clone(),
+        header: maps.request_header.clone(),
+        querystring: maps.request_querystring.clone(),
+    });
+
+    // In CONTEXT_KEY_NAMES order.
+    let values: [Value; 18] = [
+        text(&c.resource_id),
+        text(&req.resource_path),
+        text(&req.method),
+        text(&c.extended_request_id),
+        text(&format_request_time(c.request_time_epoch_ms)),
+        path,
+        text(&c.account_id),
+        text(&c.protocol),
+        object(&request_override),
+        text(&c.stage),
+        text(domain_prefix),
+        Value::Long(c.request_time_epoch_ms),
+        text(&c.request_id),
+        object(&LazyMap::new(Seed::Identity(req.clone()))),
+        text(&c.domain_name),
+        text(&c.deployment_id),
+        object(&maps.response),
+        text(&c.api_id),
+    ];
+    let mut ctx = Map::with_capacity(values.len() + 2);
+    ctx.extend(CONTEXT_KEYS.iter().cloned().zip(values));
 
     if let Some(auth) = &c.authorizer {
-        let mut a = entries(auth.len());
+        let mut a = Map::with_capacity(auth.len());
         for (k, v) in auth {
             // Authorizer context values are strings (`1` -> "1"); `claims` stays a map.
             let value = match v {
@@ -184,10 +309,10 @@ pub(crate) fn build(req: &RequestData) -> (MapRef, OverrideMaps) {
             };
             a.insert(k.as_str().into(), value);
         }
-        ctx.insert("authorizer".into(), object(&MapRef::new(false, a)));
+        ctx.insert("authorizer".into(), ready_object(MapRef::new(false, a)));
     }
     if let Some(e) = &c.error {
-        let mut m = entries(4);
+        let mut m = Map::with_capacity(4);
         m.insert("message".into(), text(&e.message));
         m.insert("messageString".into(), text(&serde_json::Value::from(e.message.as_str()).to_string()));
         m.insert("responseType".into(), text(&e.response_type));
@@ -308,9 +433,10 @@ impl std::fmt::Display for InvalidStatusOverride {
 
 impl std::error::Error for InvalidStatusOverride {}
 
-/// Reads the override maps back.
+/// Reads the override maps back. A map no template touched is empty without looking.
 pub(crate) fn overrides(maps: &OverrideMaps) -> Result<Overrides, InvalidStatusOverride> {
-    let multi = |m: &MapRef| -> IndexMap<String, Vec<String>> {
+    let multi = |m: &LazyMap| -> IndexMap<String, Vec<String>> {
+        let Some(m) = m.built() else { return IndexMap::new() };
         let entries: Vec<(Arc<str>, Value)> = m.lock().entries.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
         entries
             .into_iter()
@@ -331,7 +457,7 @@ pub(crate) fn overrides(maps: &OverrideMaps) -> Result<Overrides, InvalidStatusO
         .into_iter()
         .map(|(k, v)| (k, Overrides::joined(&v)))
         .collect();
-    let response_status = match maps.response.get("status") {
+    let response_status = match maps.response.built().and_then(|m| m.get("status")) {
         None | Some(Value::Null) => None,
         Some(v) => {
             let s = to_java_string(&v).unwrap_or_default();
@@ -358,6 +484,9 @@ mod tests {
     fn request_time_is_common_log_format() {
         assert_eq!(format_request_time(1_795_266_942_123), "21/Nov/2026:13:15:42 +0000");
         assert_eq!(format_request_time(0), "01/Jan/1970:00:00:00 +0000");
+        // Milliseconds before the epoch still fall in the second they belong to.
+        assert_eq!(format_request_time(-1), "31/Dec/1969:23:59:59 +0000");
+        assert_eq!(format_request_time(951_825_600_999), "29/Feb/2000:12:00:00 +0000");
     }
 
     #[test]
@@ -372,7 +501,7 @@ mod tests {
         assert!(matches!(m.get("isCanaryRequest"), Some(Value::Bool(false))));
         // Through a context object too.
         let inner = map();
-        m.insert("o", object(&inner));
+        m.insert("o", ready_object(inner.clone()));
         set_dotted(&m, "o.k", Value::from("v"));
         assert_eq!(inner.get("k").and_then(|v| to_java_string(&v)).as_deref(), Some("v"));
     }
@@ -380,7 +509,7 @@ mod tests {
     #[test]
     fn context_map_reads_writes_and_renders_empty() {
         let inner = map();
-        let o = ContextMap { map: inner.clone() };
+        let o = ContextMap { map: LazyMap::ready(inner.clone()) };
         assert!(o.call("put", &[Value::from("k"), Value::Int(1)]).unwrap().unwrap().is_null());
         assert!(matches!(o.get("k"), Some(Value::Int(1))));
         assert!(matches!(o.call("get", &[Value::from("k")]), Some(Ok(Value::Int(1)))));

@@ -67,7 +67,7 @@ mod util;
 #[cfg(test)]
 mod tests;
 
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 
 use bytes::Bytes;
 
@@ -78,6 +78,14 @@ pub use input::Input;
 pub use java::to_java_string;
 pub use request::{ErrorContext, HIDDEN_HEADERS, RequestContext, RequestData, header_visible};
 pub use util::{Util, base64_decode, base64_encode, escape_javascript, escape_javascript_into, url_decode, url_encode};
+
+/// The names of the four template variables, allocated once (two renders per request
+/// would otherwise allocate and free them eight times).
+static VARIABLE_NAMES: LazyLock<[Arc<str>; 4]> =
+    LazyLock::new(|| ["input", "util", "context", "stageVariables"].map(Arc::from));
+
+/// `$util` holds no state, so every render shares one.
+static UTIL: LazyLock<Value> = LazyLock::new(|| Value::object(Util));
 
 /// The template environment of one request (see the module docs).
 #[derive(Debug, Clone)]
@@ -94,6 +102,7 @@ pub struct TemplateEnv {
 impl TemplateEnv {
     /// Builds `$context`, `$stageVariables` and the `$input.params()` maps for a request.
     pub fn new(request: RequestData) -> TemplateEnv {
+        let request = Arc::new(request);
         let (context, override_maps) = context::build(&request);
         let stage_variables = MapRef::new(false, Map::new());
         for (k, v) in &request.stage_variables {
@@ -109,7 +118,7 @@ impl TemplateEnv {
                 .map(|(k, v)| (k.as_str(), v.as_str())),
         );
         TemplateEnv {
-            request: Arc::new(request),
+            request,
             context,
             override_maps,
             stage_variables,
@@ -153,12 +162,13 @@ impl TemplateEnv {
     }
 
     fn make_context(&self, body: Bytes) -> Context {
+        let [input_name, util_name, context_name, stage_variables_name] = &*VARIABLE_NAMES;
         let mut ctx = Context::with_limits(self.limits);
         let input = Input::new(body, self.params.clone(), self.payload_error.clone());
-        ctx.insert("input", Value::object(input));
-        ctx.insert("util", Value::object(Util));
-        ctx.insert("context", Value::Map(self.context.clone()));
-        ctx.insert("stageVariables", Value::Map(self.stage_variables.clone()));
+        ctx.insert(input_name.clone(), Value::object(input));
+        ctx.insert(util_name.clone(), UTIL.clone());
+        ctx.insert(context_name.clone(), Value::Map(self.context.clone()));
+        ctx.insert(stage_variables_name.clone(), Value::Map(self.stage_variables.clone()));
         ctx
     }
 

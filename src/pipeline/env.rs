@@ -76,13 +76,13 @@ fn build(app: &App, request: &GatewayRequest, ctx: &RequestContext) -> apigw::Te
     let path = match api.stage_in_path {
         true => request
             .path
-            .strip_prefix(&format!("/{}", api.stage))
+            .strip_prefix('/')
+            .and_then(|p| p.strip_prefix(api.stage.as_str()))
             .filter(|p| p.is_empty() || p.starts_with('/'))
-            .unwrap_or(&request.path)
-            .to_string(),
-        false => request.path.clone(),
+            .unwrap_or(&request.path),
+        false => &request.path,
     };
-    let path = percent_encoding::percent_decode_str(&path).decode_utf8_lossy().into_owned();
+    let path = percent_encoding::percent_decode_str(path).decode_utf8_lossy().into_owned();
     let title_case = request.protocol != "HTTP/2.0";
     let headers = request
         .headers

@@ -52,6 +52,10 @@ pub(crate) async fn call(
     integration: &Integration,
     request: EndpointRequest,
 ) -> Result<EndpointResponse, GatewayError> {
+    // A mock answers at once, without I/O: it needs no timer.
+    if let IntegrationType::Mock = integration.kind {
+        return call_mock(&request);
+    }
     let timeout = if integration.timeout.is_zero() {
         app.limits().default_integration_timeout
     } else {
@@ -129,8 +133,8 @@ fn call_mock(request: &EndpointRequest) -> Result<EndpointResponse, GatewayError
 /// `{"statusCode": "404"}`.
 pub(crate) fn mock_status(body: &[u8]) -> Option<u16> {
     let text = std::str::from_utf8(body).ok()?;
-    if let Ok(serde_json::Value::Object(o)) = serde_json::from_str::<serde_json::Value>(text) {
-        return match o.get("statusCode")? {
+    if let Ok(MockBody(status)) = serde_json::from_str::<MockBody>(text) {
+        return match status? {
             serde_json::Value::Number(n) => n.as_u64().and_then(|n| u16::try_from(n).ok()),
             serde_json::Value::String(s) => s.trim().parse().ok(),
             _ => None,
@@ -141,6 +145,35 @@ pub(crate) fn mock_status(body: &[u8]) -> Option<u16> {
     let rest = rest.strip_prefix(':')?.trim_start().trim_start_matches(['"', '\'']);
     let digits: String = rest.chars().take_while(|c| c.is_ascii_digit()).collect();
     digits.parse().ok()
+}
+
+/// A JSON object read only for its `statusCode` (the last one if repeated): the other
+/// members are skipped without being built, which a `serde_json::Value` would do.
+/// Anything but an object fails, as before, so the text scan below takes over.
+struct MockBody(Option<serde_json::Value>);
+
+impl<'de> serde::Deserialize<'de> for MockBody {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<MockBody, D::Error> {
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = MockBody;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<MockBody, A::Error> {
+                let mut status = None;
+                while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+                    if key == "statusCode" {
+                        status = Some(map.next_value::<serde_json::Value>()?);
+                    } else {
+                        map.next_value::<serde::de::IgnoredAny>()?;
+                    }
+                }
+                Ok(MockBody(status))
+            }
+        }
+        d.deserialize_map(Visitor)
+    }
 }
 
 async fn call_http(app: &App, request: EndpointRequest) -> Result<EndpointResponse, GatewayError> {
@@ -198,6 +231,14 @@ mod tests {
         assert_eq!(mock_status(b"{\n  \"statusCode\" : \"500\"\n}"), Some(500));
         assert_eq!(mock_status(b"{'statusCode': 201, x}"), Some(201));
         assert_eq!(mock_status(b"{}"), None);
+        // Other members, however nested, are skipped; a repeated statusCode: the last one.
+        assert_eq!(mock_status(br#"{"a": {"statusCode": 1, "b": [1, {"c": null}]}, "statusCode": 202}"#), Some(202));
+        assert_eq!(mock_status(br#"{"statusCode": 200, "statusCode": 418}"#), Some(418));
+        assert_eq!(mock_status(br#"{"statusCode": null}"#), None);
+        assert_eq!(mock_status(br#"{"statusCode": 70000}"#), None);
+        // An array is not an object: only the text scan applies.
+        assert_eq!(mock_status(br#"[200]"#), None);
+        assert_eq!(mock_status(br#"["statusCode", 200]"#), None);
         assert_eq!(mock_status(b""), None);
     }
 

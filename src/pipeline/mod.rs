@@ -223,10 +223,10 @@ pub async fn invoke_traced(app: &App, request: GatewayRequest) -> (GatewayRespon
 }
 
 async fn run(app: &App, request: GatewayRequest, transcript: &mut Transcript) -> GatewayResponse {
-    let found = app.router.find(request.method.as_str(), &request.path);
+    let mut found = app.router.find(request.method.as_str(), &request.path);
     let mut ctx = RequestContext::new(app, &request, found.as_ref());
-    if let Some(m) = &found {
-        ctx.path_params = m.path_params.clone();
+    if let Some(m) = &mut found {
+        ctx.path_params = std::mem::take(&mut m.path_params);
     }
     transcript.method_request(&request, &ctx);
     let result = match found {

@@ -81,10 +81,12 @@ async fn handle(app: Arc<App>, peer: SocketAddr, req: Request<Incoming>) -> Resu
         match Limited::new(body, limit).collect().await {
             Ok(collected) => {
                 request.body = collected.to_bytes();
-                let method = request.method.clone();
-                let path = request.path.clone();
+                // Keep the method and path for the log line only when it will be written.
+                let logged = access_log_enabled().then(|| (request.method.clone(), request.path.clone()));
                 let response = pipeline::invoke(&app, request).await;
-                access_log(&method, &path, protocol, peer, &response, started);
+                if let Some((method, path)) = logged {
+                    access_log(&method, &path, protocol, peer, &response, started);
+                }
                 return Ok(to_hyper(response));
             }
             Err(e) if e.downcast_ref::<LengthLimitError>().is_some() => {
@@ -105,6 +107,11 @@ fn to_hyper(r: GatewayResponse) -> Response<Full<Bytes>> {
     *response.status_mut() = r.status;
     *response.headers_mut() = r.headers;
     response
+}
+
+/// Whether the access log is on (`stepgate::access` at info).
+fn access_log_enabled() -> bool {
+    tracing::enabled!(target: "stepgate::access", tracing::Level::INFO)
 }
 
 /// One line per request, with API Gateway's access-log `$context` fields.
