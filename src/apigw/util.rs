@@ -49,31 +49,66 @@ pub fn escape_javascript(s: &str) -> String {
 }
 
 /// [`escape_javascript`] appending to `out`.
+///
+/// Hot path of the seed template (`$util.escapeJavaScript($input.json('$'))`): runs of
+/// bytes that need no escaping are found with a byte table and copied in one go, and
+/// `\uXXXX` is written without going through `fmt`.
 pub fn escape_javascript_into(s: &str, out: &mut String) {
-    let mut rest = s;
-    while let Some(i) = rest.find(|c: char| !c.is_ascii() || c < ' ' || matches!(c, '\'' | '"' | '\\' | '/')) {
-        out.push_str(&rest[..i]);
-        let c = rest[i..].chars().next().unwrap_or_default();
-        match c {
-            '\'' => out.push_str("\\'"),
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '/' => out.push_str("\\/"),
-            '\u{8}' => out.push_str("\\b"),
-            '\n' => out.push_str("\\n"),
-            '\t' => out.push_str("\\t"),
-            '\u{c}' => out.push_str("\\f"),
-            '\r' => out.push_str("\\r"),
-            c => {
-                let mut units = [0u16; 2];
-                for u in c.encode_utf16(&mut units) {
-                    let _ = write!(out, "\\u{:04X}", u);
-                }
+    let bytes = s.as_bytes();
+    let mut pos = 0;
+    while let Some(run) = bytes[pos..].iter().position(|&b| JS_ATTENTION[b as usize]) {
+        out.push_str(&s[pos..pos + run]);
+        pos += run;
+        let b = bytes[pos];
+        if b.is_ascii() {
+            pos += 1;
+            match b {
+                b'\'' => out.push_str("\\'"),
+                b'"' => out.push_str("\\\""),
+                b'\\' => out.push_str("\\\\"),
+                b'/' => out.push_str("\\/"),
+                0x08 => out.push_str("\\b"),
+                b'\n' => out.push_str("\\n"),
+                b'\t' => out.push_str("\\t"),
+                0x0c => out.push_str("\\f"),
+                b'\r' => out.push_str("\\r"),
+                b => push_unicode_escape(b as u16, out),
+            }
+        } else {
+            let c = s[pos..].chars().next().unwrap_or_default();
+            pos += c.len_utf8();
+            let mut units = [0u16; 2];
+            for &u in c.encode_utf16(&mut units).iter() {
+                push_unicode_escape(u, out);
             }
         }
-        rest = &rest[i + c.len_utf8()..];
     }
-    out.push_str(rest);
+    out.push_str(&s[pos..]);
+}
+
+/// Bytes [`escape_javascript_into`] must look at: controls, `'` `"` `\` `/`, non-ASCII.
+static JS_ATTENTION: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut i = 0;
+    while i < 256 {
+        t[i] = i < 0x20 || i >= 0x80;
+        i += 1;
+    }
+    t[b'\'' as usize] = true;
+    t[b'"' as usize] = true;
+    t[b'\\' as usize] = true;
+    t[b'/' as usize] = true;
+    t
+};
+
+/// `\uXXXX` with upper-case hex digits.
+fn push_unicode_escape(unit: u16, out: &mut String) {
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    let mut buf = *b"\\u0000";
+    for (i, shift) in [12, 8, 4, 0].into_iter().enumerate() {
+        buf[2 + i] = HEX[usize::from((unit >> shift) & 0xf)];
+    }
+    out.push_str(std::str::from_utf8(&buf).unwrap_or_default());
 }
 
 /// `java.net.URLEncoder.encode(s, "UTF-8")`: letters, digits and `.-*_` kept, space → `+`,
