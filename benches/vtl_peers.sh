@@ -43,8 +43,8 @@ const doc = {
   coupon: null,
 };
 let body = JSON.stringify(doc, null, 2);
-while (Buffer.byteLength(body) < 1000) {
-  body = body.slice(0, body.length - 2) + ',\n  "pad": "/\'\\"é"' + body.slice(body.length - 2);
+for (let n = 1; Buffer.byteLength(body) < 1000; n++) {
+  body = body.slice(0, body.length - 2) + `,\n  "pad${n}": "/'\\"é"` + body.slice(body.length - 2);
 }
 
 // json-smart toJSONString for what this body contains: compact, `/` as `\/`, doubles

@@ -23,8 +23,20 @@ use stepgate::vtl::Template;
 const TEMPLATE: &str = include_str!("../templates/start-execution.vtl");
 const ARN: &str = "arn:aws:states:us-east-1:123456789012:stateMachine:Workflow";
 
-/// About 1 KB of pretty-printed JSON with quotes, slashes, newlines and non-ASCII.
+/// About 1 KB of pretty-printed JSON with quotes, slashes, newlines and non-ASCII; the
+/// padding members are `pad1`, `pad2`, ...
 fn body() -> String {
+    padded_body(true)
+}
+
+/// The body as it was until 2026-11-21: the padding repeats the key `pad`. A document with
+/// duplicate keys takes the slow path of `$input.json('$')` (parse into a tree, where the
+/// last value wins, write the tree back), so it is measured as its own variant.
+fn body_with_duplicate_keys() -> String {
+    padded_body(false)
+}
+
+fn padded_body(distinct_keys: bool) -> String {
     let b = serde_json::json!({
         "orderId": "o-2024/11/21-0001",
         "customer": {"name": "Zoë O'Brien", "email": "zoe@example.com", "note": "said \"hi\"\nthen left"},
@@ -42,8 +54,11 @@ fn body() -> String {
         "coupon": null
     });
     let mut s = serde_json::to_string_pretty(&b).expect("serializable");
+    let mut n = 0;
     while s.len() < 1000 {
-        s.insert_str(s.len() - 2, ",\n  \"pad\": \"/'\\\"é\"");
+        n += 1;
+        let key = if distinct_keys { format!("pad{n}") } else { "pad".to_string() };
+        s.insert_str(s.len() - 2, &format!(",\n  \"{key}\": \"/'\\\"é\""));
     }
     s
 }
@@ -219,6 +234,14 @@ fn bench(c: &mut Criterion) {
     let req = request(&body);
     let template = Template::parse("templates/start-execution.vtl", TEMPLATE).expect("seed template parses");
     let env = TemplateEnv::new(req.clone());
+    let dup_body = body_with_duplicate_keys();
+    let dup_req = request(&dup_body);
+    let dup_env = TemplateEnv::new(dup_req.clone());
+    assert_eq!(
+        template.render(&mut dup_env.request_context()).expect("renders"),
+        handwritten(dup_body.as_bytes(), &dup_req.context.request_id),
+        "duplicate keys: the last value wins at the first position, as in the tree"
+    );
 
     let ours = template.render(&mut env.request_context()).expect("renders");
     let theirs = handwritten(body.as_bytes(), &req.context.request_id);
@@ -240,6 +263,12 @@ fn bench(c: &mut Criterion) {
         ("stepgate/per_request", &|| {
             let env = TemplateEnv::new(black_box(req.clone()));
             black_box(template.render(&mut env.request_context()).expect("renders"));
+        }),
+        ("handwritten (dup keys)", &|| {
+            black_box(handwritten(black_box(dup_body.as_bytes()), black_box(&dup_req.context.request_id)));
+        }),
+        ("stepgate/render (dup keys)", &|| {
+            black_box(template.render(&mut dup_env.request_context()).expect("renders"));
         }),
         ("(TemplateEnv::new only)", &|| {
             black_box(TemplateEnv::new(black_box(req.clone())));
