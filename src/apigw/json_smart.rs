@@ -16,7 +16,7 @@ use serde_json::{Map, Number, Value};
 
 mod transcode;
 
-pub(crate) use transcode::transcode;
+pub(crate) use transcode::{HIGH, byte_eq, byte_lt, find_flagged, transcode};
 
 /// A json-smart `ParseException`. `Display` gives its message
 /// (`Unexpected character (}) at position 5.`).

@@ -9,6 +9,7 @@ use base64::Engine as _;
 use crate::vtl::{Object, Value};
 
 use super::java;
+use super::json_smart;
 
 /// The `$util` object.
 #[derive(Debug, Default, Clone, Copy)]
@@ -56,7 +57,7 @@ pub fn escape_javascript(s: &str) -> String {
 pub fn escape_javascript_into(s: &str, out: &mut String) {
     let bytes = s.as_bytes();
     let mut pos = 0;
-    while let Some(run) = bytes[pos..].iter().position(|&b| JS_ATTENTION[b as usize]) {
+    while let Some(run) = find_js_attention(&bytes[pos..]) {
         out.push_str(&s[pos..pos + run]);
         pos += run;
         let b = bytes[pos];
@@ -101,14 +102,22 @@ static JS_ATTENTION: [bool; 256] = {
     t
 };
 
+/// The index of the first byte [`escape_javascript_into`] must look at, eight bytes at a
+/// time (see [`json_smart::find_flagged`]).
+fn find_js_attention(bytes: &[u8]) -> Option<usize> {
+    use json_smart::{HIGH, byte_eq, byte_lt};
+    json_smart::find_flagged(bytes, &JS_ATTENTION, |x| {
+        (x & HIGH) | byte_lt(x, 0x20) | byte_eq(x, b'\'') | byte_eq(x, b'"') | byte_eq(x, b'\\') | byte_eq(x, b'/')
+    })
+}
+
 /// `\uXXXX` with upper-case hex digits.
 fn push_unicode_escape(unit: u16, out: &mut String) {
     const HEX: &[u8; 16] = b"0123456789ABCDEF";
-    let mut buf = *b"\\u0000";
-    for (i, shift) in [12, 8, 4, 0].into_iter().enumerate() {
-        buf[2 + i] = HEX[usize::from((unit >> shift) & 0xf)];
+    out.push_str("\\u");
+    for shift in [12, 8, 4, 0] {
+        out.push(char::from(HEX[usize::from((unit >> shift) & 0xf)]));
     }
-    out.push_str(std::str::from_utf8(&buf).unwrap_or_default());
 }
 
 /// `java.net.URLEncoder.encode(s, "UTF-8")`: letters, digits and `.-*_` kept, space → `+`,
@@ -192,6 +201,34 @@ mod tests {
         assert_eq!(escape_javascript("\u{1}\u{1f}\u{7f}\u{8}\u{c}\r"), "\\u0001\\u001F\u{7f}\\b\\f\\r");
         assert_eq!(escape_javascript("\u{100}\u{fff}\u{1000}"), "\\u0100\\u0FFF\\u1000");
         assert_eq!(escape_javascript("plain"), "plain");
+        // Every position within and after an 8-byte block, against the plain definition.
+        for special in ["'", "\"", "\\", "/", "\n", "\u{1}", "\u{1f}", "é", "😀", "\u{7f}", " ", "~", "0"] {
+            for at in 0..20 {
+                let text = format!("{}{special}{}", "a".repeat(at), "b".repeat(20 - at));
+                let expected: String = text.chars().map(|c| escape_javascript_slow(c)).collect();
+                assert_eq!(escape_javascript(&text), expected, "{text:?}");
+            }
+        }
+    }
+
+    /// commons-lang's escapeJavaScript one character at a time.
+    fn escape_javascript_slow(c: char) -> String {
+        match c {
+            '\'' => "\\'".into(),
+            '"' => "\\\"".into(),
+            '\\' => "\\\\".into(),
+            '/' => "\\/".into(),
+            '\u{8}' => "\\b".into(),
+            '\n' => "\\n".into(),
+            '\t' => "\\t".into(),
+            '\u{c}' => "\\f".into(),
+            '\r' => "\\r".into(),
+            c if c < ' ' || !c.is_ascii() => {
+                let mut units = [0u16; 2];
+                c.encode_utf16(&mut units).iter().map(|u| format!("\\u{u:04X}")).collect()
+            }
+            c => c.to_string(),
+        }
     }
 
     #[test]

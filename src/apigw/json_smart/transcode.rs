@@ -228,7 +228,15 @@ impl Transcoder<'_> {
         self.out.push('"');
         loop {
             // Copy the run of bytes that need no attention in one go.
-            let run = self.b[self.pos..].iter().position(|&b| ATTENTION[b as usize])?;
+            let run = find_flagged(&self.b[self.pos..], &ATTENTION, |x| {
+                byte_lt(x, 0x20)
+                    | byte_eq(x, b'"')
+                    | byte_eq(x, b'\\')
+                    | byte_eq(x, b'/')
+                    | byte_eq(x, 0x7f)
+                    | byte_eq(x, 0xc2)
+                    | byte_eq(x, 0xe2)
+            })?;
             self.out.push_str(&self.s[self.pos..self.pos + run]);
             self.pos += run;
             let b = self.b[self.pos];
@@ -304,6 +312,42 @@ static ATTENTION: [bool; 256] = {
     t[0xe2] = true;
     t
 };
+
+const ONES: u64 = 0x0101_0101_0101_0101;
+/// The high bit of every byte of a `u64`.
+pub(crate) const HIGH: u64 = 0x8080_8080_8080_8080;
+
+/// SWAR: the high bit set in every byte of `x` equal to `b`. Exact for the lowest flagged
+/// byte (a borrow can only flag bytes above a true match), which is all callers use.
+pub(crate) fn byte_eq(x: u64, b: u8) -> u64 {
+    let v = x ^ (ONES * u64::from(b));
+    v.wrapping_sub(ONES) & !v & HIGH
+}
+
+/// SWAR: the high bit set in every byte of `x` below `n` (`n` ≤ 0x80); exact for the
+/// lowest flagged byte.
+pub(crate) fn byte_lt(x: u64, n: u8) -> u64 {
+    x.wrapping_sub(ONES * u64::from(n)) & !x & HIGH
+}
+
+/// The index of the first byte of `bytes` that `table` flags. Eight bytes are tested at
+/// a time with `word` (which must flag, in the byte's high bit, at least the lowest byte
+/// the table flags and nothing below it); the tail uses the table. This is the inner loop
+/// of string copying and escaping, where most bytes need nothing.
+pub(crate) fn find_flagged(bytes: &[u8], table: &[bool; 256], word: impl Fn(u64) -> u64) -> Option<usize> {
+    let mut chunks = bytes.chunks_exact(8);
+    let mut offset = 0;
+    for chunk in &mut chunks {
+        let mut eight = [0u8; 8];
+        eight.copy_from_slice(chunk);
+        let flagged = word(u64::from_le_bytes(eight));
+        if flagged != 0 {
+            return Some(offset + (flagged.trailing_zeros() / 8) as usize);
+        }
+        offset += 8;
+    }
+    chunks.remainder().iter().position(|&b| table[b as usize]).map(|i| offset + i)
+}
 
 /// One decoded character, escaped as json-smart writes it.
 fn push_json_char(c: char, out: &mut String) {
