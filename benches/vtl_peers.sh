@@ -10,6 +10,7 @@
 #
 # Usage: benches/vtl_peers.sh          (from the repository root; needs node + npm)
 # Env:   PEERS_DIR (npm cache dir, default ${TMPDIR:-/tmp}/stepgate-vtl-peers)
+#        CARGO_BENCH_ARGS (extra `cargo bench` arguments, e.g. `--features ...`)
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -92,11 +93,13 @@ for (let r = 0; r < ROUNDS; r++) {
   const d = process.cpuUsage(t0);
   cpu += d.user + d.system;
 }
-const version = require('velocityjs/package.json').version;
+const version = JSON.parse(fs.readFileSync(
+  require('path').join(process.env.NODE_PATH, 'velocityjs', 'package.json'), 'utf8')).version;
 console.log(`velocityjs ${version} (node ${process.version}) CPU time per pre-parsed render ` +
   `(${ROUNDS} rounds x ${ITERS}): ${(cpu / (ROUNDS * ITERS)).toFixed(2)} µs`);
 JS
 
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-/work/target}"
 # The filter matches no criterion benchmark, so only the CPU table runs.
-VTL_PEERS_EXPECTED="$expected" cargo bench --bench vtl_render -- cpu-table-only 2>/dev/null | grep -v '^$'
+# shellcheck disable=SC2086
+VTL_PEERS_EXPECTED="$expected" cargo bench ${CARGO_BENCH_ARGS:-} --bench vtl_render -- cpu-table-only 2>/dev/null | grep -v '^$'
