@@ -5,7 +5,8 @@
 //!
 //! Variants:
 //! - `handwritten`: parse the body with serde_json, write it json-smart style, escape it
-//!   commons-lang style, splice it into the fixed text.
+//!   commons-lang style into one pre-sized buffer, splice it into the fixed text (runs of
+//!   characters that need no escaping are copied in one go).
 //! - `stepgate/render`: a fresh render context (new `$input`, so the body is parsed again)
 //!   + `Template::render` of the pre-parsed template; `$context` is reused.
 //! - `stepgate/per_request`: also builds the request's `TemplateEnv` (`$context` map,
@@ -22,8 +23,20 @@ use stepgate::vtl::Template;
 const TEMPLATE: &str = include_str!("../templates/start-execution.vtl");
 const ARN: &str = "arn:aws:states:us-east-1:123456789012:stateMachine:Workflow";
 
-/// About 1 KB of pretty-printed JSON with quotes, slashes, newlines and non-ASCII.
+/// About 1 KB of pretty-printed JSON with quotes, slashes, newlines and non-ASCII; the
+/// padding members are `pad1`, `pad2`, ...
 fn body() -> String {
+    padded_body(true)
+}
+
+/// The body as it was until 2026-11-21: the padding repeats the key `pad`. A document with
+/// duplicate keys takes the slow path of `$input.json('$')` (parse into a tree, where the
+/// last value wins, write the tree back), so it is measured as its own variant.
+fn body_with_duplicate_keys() -> String {
+    padded_body(false)
+}
+
+fn padded_body(distinct_keys: bool) -> String {
     let b = serde_json::json!({
         "orderId": "o-2024/11/21-0001",
         "customer": {"name": "Zoë O'Brien", "email": "zoe@example.com", "note": "said \"hi\"\nthen left"},
@@ -41,8 +54,11 @@ fn body() -> String {
         "coupon": null
     });
     let mut s = serde_json::to_string_pretty(&b).expect("serializable");
+    let mut n = 0;
     while s.len() < 1000 {
-        s.insert_str(s.len() - 2, ",\n  \"pad\": \"/'\\\"é\"");
+        n += 1;
+        let key = if distinct_keys { format!("pad{n}") } else { "pad".to_string() };
+        s.insert_str(s.len() - 2, &format!(",\n  \"{key}\": \"/'\\\"é\""));
     }
     s
 }
@@ -59,12 +75,15 @@ fn request(body: &str) -> RequestData {
     }
 }
 
-/// What API Gateway's seed template produces, written by hand.
+/// What API Gateway's seed template produces, written by hand the way a competent engineer
+/// would: parse the body once into a `serde_json::Value`, write it json-smart style into a
+/// pre-sized buffer copying unescaped runs in one go, escape that commons-lang style
+/// straight into the pre-sized output.
 fn handwritten(body: &[u8], request_id: &str) -> String {
     let doc: Json = serde_json::from_slice(body).unwrap_or(Json::Null);
     let mut json = String::with_capacity(body.len());
     write_json(&doc, &mut json);
-    let mut out = String::with_capacity(json.len() * 5 / 4 + 160);
+    let mut out = String::with_capacity(json.len() + json.len() / 4 + 160);
     out.push_str("{\n  \"input\": \"");
     escape_js(&json, &mut out);
     out.push_str("\",\n  \"name\": \"");
@@ -86,34 +105,14 @@ fn write_json(v: &Json, out: &mut String) {
             }
             None => {
                 // Java Double.toString for the plain range the body uses.
-                let d = n.as_f64().unwrap_or_default();
-                let s = format!("{d}");
-                out.push_str(&s);
-                if !s.contains('.') {
+                let start = out.len();
+                let _ = write!(out, "{}", n.as_f64().unwrap_or_default());
+                if !out[start..].contains('.') {
                     out.push_str(".0");
                 }
             }
         },
-        Json::String(s) => {
-            out.push('"');
-            for c in s.chars() {
-                match c {
-                    '"' => out.push_str("\\\""),
-                    '\\' => out.push_str("\\\\"),
-                    '/' => out.push_str("\\/"),
-                    '\n' => out.push_str("\\n"),
-                    '\r' => out.push_str("\\r"),
-                    '\t' => out.push_str("\\t"),
-                    '\u{8}' => out.push_str("\\b"),
-                    '\u{c}' => out.push_str("\\f"),
-                    c if c < ' ' || ('\u{7f}'..='\u{9f}').contains(&c) || ('\u{2000}'..='\u{20ff}').contains(&c) => {
-                        let _ = write!(out, "\\u{:04X}", c as u32);
-                    }
-                    c => out.push(c),
-                }
-            }
-            out.push('"');
-        }
+        Json::String(s) => write_json_str(s, out),
         Json::Array(a) => {
             out.push('[');
             for (i, x) in a.iter().enumerate() {
@@ -130,7 +129,7 @@ fn write_json(v: &Json, out: &mut String) {
                 if i > 0 {
                     out.push(',');
                 }
-                write_json(&Json::String(k.clone()), out);
+                write_json_str(k, out);
                 out.push(':');
                 write_json(x, out);
             }
@@ -139,9 +138,44 @@ fn write_json(v: &Json, out: &mut String) {
     }
 }
 
-/// commons-lang 2.6 `escapeJavaScript`.
+fn write_json_str(s: &str, out: &mut String) {
+    out.push('"');
+    let mut rest = s;
+    while let Some(i) = rest.find(|c: char| {
+        matches!(c, '"' | '\\' | '/' | '\0'..='\x1f' | '\u{7f}'..='\u{9f}' | '\u{2000}'..='\u{20ff}')
+    }) {
+        out.push_str(&rest[..i]);
+        let c = rest[i..].chars().next().unwrap_or_default();
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '/' => out.push_str("\\/"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            '\u{8}' => out.push_str("\\b"),
+            '\u{c}' => out.push_str("\\f"),
+            c => {
+                let _ = write!(out, "\\u{:04X}", c as u32);
+            }
+        }
+        rest = &rest[i + c.len_utf8()..];
+    }
+    out.push_str(rest);
+    out.push('"');
+}
+
+/// commons-lang 2.6 `escapeJavaScript`, copying runs of plain ASCII in one go.
 fn escape_js(s: &str, out: &mut String) {
-    for c in s.chars() {
+    let bytes = s.as_bytes();
+    let mut pos = 0;
+    while let Some(run) =
+        bytes[pos..].iter().position(|&b| b < 0x20 || b >= 0x80 || matches!(b, b'\'' | b'"' | b'\\' | b'/'))
+    {
+        out.push_str(&s[pos..pos + run]);
+        pos += run;
+        let c = s[pos..].chars().next().unwrap_or_default();
+        pos += c.len_utf8();
         match c {
             '\'' => out.push_str("\\'"),
             '"' => out.push_str("\\\""),
@@ -152,15 +186,15 @@ fn escape_js(s: &str, out: &mut String) {
             '\r' => out.push_str("\\r"),
             '\u{8}' => out.push_str("\\b"),
             '\u{c}' => out.push_str("\\f"),
-            c if c < ' ' || !c.is_ascii() => {
+            c => {
                 let mut units = [0u16; 2];
                 for u in c.encode_utf16(&mut units) {
                     let _ = write!(out, "\\u{u:04X}");
                 }
             }
-            c => out.push(c),
         }
     }
+    out.push_str(&s[pos..]);
 }
 
 /// This thread's CPU time in nanoseconds (Linux `schedstat`), if available.
@@ -200,10 +234,24 @@ fn bench(c: &mut Criterion) {
     let req = request(&body);
     let template = Template::parse("templates/start-execution.vtl", TEMPLATE).expect("seed template parses");
     let env = TemplateEnv::new(req.clone());
+    let dup_body = body_with_duplicate_keys();
+    let dup_req = request(&dup_body);
+    let dup_env = TemplateEnv::new(dup_req.clone());
+    assert_eq!(
+        template.render(&mut dup_env.request_context()).expect("renders"),
+        handwritten(dup_body.as_bytes(), &dup_req.context.request_id),
+        "duplicate keys: the last value wins at the first position, as in the tree"
+    );
 
     let ours = template.render(&mut env.request_context()).expect("renders");
     let theirs = handwritten(body.as_bytes(), &req.context.request_id);
     assert_eq!(ours, theirs, "stepgate and the hand-written function must produce the same bytes");
+    // benches/vtl_peers.sh passes the peer's output so the comparison is of equal work.
+    if let Ok(path) = std::env::var("VTL_PEERS_EXPECTED") {
+        let peer = std::fs::read_to_string(&path).unwrap_or_default();
+        let same = if peer == ours { "identical to" } else { "DIFFERENT from" };
+        println!("velocityjs output ({path}) is {same} stepgate's");
+    }
 
     cpu_ratios(&[
         ("handwritten", &|| {
@@ -215,6 +263,12 @@ fn bench(c: &mut Criterion) {
         ("stepgate/per_request", &|| {
             let env = TemplateEnv::new(black_box(req.clone()));
             black_box(template.render(&mut env.request_context()).expect("renders"));
+        }),
+        ("handwritten (dup keys)", &|| {
+            black_box(handwritten(black_box(dup_body.as_bytes()), black_box(&dup_req.context.request_id)));
+        }),
+        ("stepgate/render (dup keys)", &|| {
+            black_box(template.render(&mut dup_env.request_context()).expect("renders"));
         }),
         ("(TemplateEnv::new only)", &|| {
             black_box(TemplateEnv::new(black_box(req.clone())));

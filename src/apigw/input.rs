@@ -125,6 +125,15 @@ impl Input {
     /// `$input.json(path)`: the result as JSON text (json-smart style); a path that
     /// matches nothing gives `""` (an empty JSON string).
     pub fn json(&self, path: &jsonpath::JsonPath) -> Result<String, String> {
+        // Fast path for `$input.json('$')`, the seed template's hot call: a strictly valid
+        // body is transcoded straight from its text, with no tree built (the transcoder
+        // gives up, and we fall through, wherever the tree round trip could differ).
+        if path.is_root() && !self.body.is_empty() {
+            let mut out = String::with_capacity(self.body.len() + self.body.len() / 16);
+            if json_smart::transcode(&self.body, &mut out) {
+                return Ok(out);
+            }
+        }
         let doc = self.document()?;
         Ok(match path.evaluate(doc) {
             Some(v) => json_smart::to_json_string(&v),

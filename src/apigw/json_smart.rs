@@ -14,6 +14,10 @@ use std::fmt::Write as _;
 
 use serde_json::{Map, Number, Value};
 
+mod transcode;
+
+pub(crate) use transcode::{HIGH, byte_eq, byte_lt, find_flagged, transcode};
+
 /// A json-smart `ParseException`. `Display` gives its message
 /// (`Unexpected character (}) at position 5.`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -420,7 +424,7 @@ fn write_number(n: &Number, out: &mut String) {
     } else if let Some(u) = n.as_u64() {
         let _ = write!(out, "{u}");
     } else {
-        out.push_str(&java_double(n.as_f64().unwrap_or(f64::NAN)));
+        write_java_double(n.as_f64().unwrap_or(f64::NAN), out);
     }
 }
 
@@ -452,6 +456,21 @@ pub fn write_string(s: &str, out: &mut String) {
 
 fn needs_escape(c: char) -> bool {
     matches!(c, '"' | '\\' | '/' | '\u{0}'..='\u{1f}' | '\u{7f}'..='\u{9f}' | '\u{2000}'..='\u{20ff}')
+}
+
+/// Appends [`java_double`]`(d)` to `out`. The plain range (1e-3 ≤ |d| < 1e7), where
+/// almost every payload number falls, is written by `Display` (shortest round-trip digits,
+/// plain notation, so the same digits as [`java_double`]) without an allocation.
+pub fn write_java_double(d: f64, out: &mut String) {
+    if (1e-3..1e7).contains(&d.abs()) {
+        let start = out.len();
+        let _ = write!(out, "{d}");
+        if !out[start..].contains('.') {
+            out.push_str(".0");
+        }
+    } else {
+        out.push_str(&java_double(d));
+    }
 }
 
 /// Java's `Double.toString`: shortest digits, plain notation for 1e-3 ≤ |d| < 1e7
@@ -586,6 +605,20 @@ mod tests {
             (100.0, "100.0"),
         ] {
             assert_eq!(java_double(d), s, "{d}");
+            let mut out = String::from("x");
+            write_java_double(d, &mut out);
+            assert_eq!(out, format!("x{s}"), "{d}");
+        }
+    }
+
+    proptest::proptest! {
+        /// The allocation-free plain-range writer agrees with the general formatter.
+        #[test]
+        fn write_java_double_agrees(d in proptest::num::f64::NORMAL, scale in -5i32..9) {
+            let d = d.abs().fract() * 10f64.powi(scale) * d.signum();
+            let mut out = String::new();
+            write_java_double(d, &mut out);
+            proptest::prop_assert_eq!(out, java_double(d));
         }
     }
 }

@@ -9,6 +9,7 @@ use base64::Engine as _;
 use crate::vtl::{Object, Value};
 
 use super::java;
+use super::json_smart;
 
 /// The `$util` object.
 #[derive(Debug, Default, Clone, Copy)]
@@ -49,31 +50,74 @@ pub fn escape_javascript(s: &str) -> String {
 }
 
 /// [`escape_javascript`] appending to `out`.
+///
+/// Hot path of the seed template (`$util.escapeJavaScript($input.json('$'))`): runs of
+/// bytes that need no escaping are found with a byte table and copied in one go, and
+/// `\uXXXX` is written without going through `fmt`.
 pub fn escape_javascript_into(s: &str, out: &mut String) {
-    let mut rest = s;
-    while let Some(i) = rest.find(|c: char| !c.is_ascii() || c < ' ' || matches!(c, '\'' | '"' | '\\' | '/')) {
-        out.push_str(&rest[..i]);
-        let c = rest[i..].chars().next().unwrap_or_default();
-        match c {
-            '\'' => out.push_str("\\'"),
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '/' => out.push_str("\\/"),
-            '\u{8}' => out.push_str("\\b"),
-            '\n' => out.push_str("\\n"),
-            '\t' => out.push_str("\\t"),
-            '\u{c}' => out.push_str("\\f"),
-            '\r' => out.push_str("\\r"),
-            c => {
-                let mut units = [0u16; 2];
-                for u in c.encode_utf16(&mut units) {
-                    let _ = write!(out, "\\u{:04X}", u);
-                }
+    let bytes = s.as_bytes();
+    let mut pos = 0;
+    while let Some(run) = find_js_attention(&bytes[pos..]) {
+        out.push_str(&s[pos..pos + run]);
+        pos += run;
+        let b = bytes[pos];
+        if b.is_ascii() {
+            pos += 1;
+            match b {
+                b'\'' => out.push_str("\\'"),
+                b'"' => out.push_str("\\\""),
+                b'\\' => out.push_str("\\\\"),
+                b'/' => out.push_str("\\/"),
+                0x08 => out.push_str("\\b"),
+                b'\n' => out.push_str("\\n"),
+                b'\t' => out.push_str("\\t"),
+                0x0c => out.push_str("\\f"),
+                b'\r' => out.push_str("\\r"),
+                b => push_unicode_escape(b as u16, out),
+            }
+        } else {
+            let c = s[pos..].chars().next().unwrap_or_default();
+            pos += c.len_utf8();
+            let mut units = [0u16; 2];
+            for &u in c.encode_utf16(&mut units).iter() {
+                push_unicode_escape(u, out);
             }
         }
-        rest = &rest[i + c.len_utf8()..];
     }
-    out.push_str(rest);
+    out.push_str(&s[pos..]);
+}
+
+/// Bytes [`escape_javascript_into`] must look at: controls, `'` `"` `\` `/`, non-ASCII.
+static JS_ATTENTION: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut i = 0;
+    while i < 256 {
+        t[i] = i < 0x20 || i >= 0x80;
+        i += 1;
+    }
+    t[b'\'' as usize] = true;
+    t[b'"' as usize] = true;
+    t[b'\\' as usize] = true;
+    t[b'/' as usize] = true;
+    t
+};
+
+/// The index of the first byte [`escape_javascript_into`] must look at, eight bytes at a
+/// time (see [`json_smart::find_flagged`]).
+fn find_js_attention(bytes: &[u8]) -> Option<usize> {
+    use json_smart::{HIGH, byte_eq, byte_lt};
+    json_smart::find_flagged(bytes, &JS_ATTENTION, |x| {
+        (x & HIGH) | byte_lt(x, 0x20) | byte_eq(x, b'\'') | byte_eq(x, b'"') | byte_eq(x, b'\\') | byte_eq(x, b'/')
+    })
+}
+
+/// `\uXXXX` with upper-case hex digits.
+fn push_unicode_escape(unit: u16, out: &mut String) {
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    out.push_str("\\u");
+    for shift in [12, 8, 4, 0] {
+        out.push(char::from(HEX[usize::from((unit >> shift) & 0xf)]));
+    }
 }
 
 /// `java.net.URLEncoder.encode(s, "UTF-8")`: letters, digits and `.-*_` kept, space → `+`,
@@ -157,6 +201,34 @@ mod tests {
         assert_eq!(escape_javascript("\u{1}\u{1f}\u{7f}\u{8}\u{c}\r"), "\\u0001\\u001F\u{7f}\\b\\f\\r");
         assert_eq!(escape_javascript("\u{100}\u{fff}\u{1000}"), "\\u0100\\u0FFF\\u1000");
         assert_eq!(escape_javascript("plain"), "plain");
+        // Every position within and after an 8-byte block, against the plain definition.
+        for special in ["'", "\"", "\\", "/", "\n", "\u{1}", "\u{1f}", "é", "😀", "\u{7f}", " ", "~", "0"] {
+            for at in 0..20 {
+                let text = format!("{}{special}{}", "a".repeat(at), "b".repeat(20 - at));
+                let expected: String = text.chars().map(|c| escape_javascript_slow(c)).collect();
+                assert_eq!(escape_javascript(&text), expected, "{text:?}");
+            }
+        }
+    }
+
+    /// commons-lang's escapeJavaScript one character at a time.
+    fn escape_javascript_slow(c: char) -> String {
+        match c {
+            '\'' => "\\'".into(),
+            '"' => "\\\"".into(),
+            '\\' => "\\\\".into(),
+            '/' => "\\/".into(),
+            '\u{8}' => "\\b".into(),
+            '\n' => "\\n".into(),
+            '\t' => "\\t".into(),
+            '\u{c}' => "\\f".into(),
+            '\r' => "\\r".into(),
+            c if c < ' ' || !c.is_ascii() => {
+                let mut units = [0u16; 2];
+                c.encode_utf16(&mut units).iter().map(|u| format!("\\u{u:04X}")).collect()
+            }
+            c => c.to_string(),
+        }
     }
 
     #[test]

@@ -132,6 +132,11 @@ impl JsonPath {
         &self.source
     }
 
+    /// Whether the path is `$` alone: its result is the whole document.
+    pub fn is_root(&self) -> bool {
+        self.segments.is_empty() && self.function.is_none()
+    }
+
     /// Whether the path yields at most one value (Jayway "definite").
     pub fn is_definite(&self) -> bool {
         self.definite

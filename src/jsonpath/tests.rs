@@ -152,6 +152,14 @@ fn definiteness() {
 }
 
 #[test]
+fn only_a_bare_dollar_is_the_root() {
+    assert!(JsonPath::parse("$").unwrap().is_root());
+    for p in ["$.a", "$..*", "$[*]", "$.length()", "a"] {
+        assert!(!JsonPath::parse(p).unwrap().is_root(), "{p}");
+    }
+}
+
+#[test]
 fn definite_results_borrow_the_document() {
     let d = doc();
     let p = JsonPath::parse("$").unwrap();
