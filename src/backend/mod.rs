@@ -21,6 +21,7 @@ use crate::sfn::{Action, AwsError};
 pub mod aws;
 pub mod conformance;
 pub mod local;
+pub mod open;
 
 /// Why a backend call failed.
 #[derive(Clone, Debug, PartialEq, Eq)]
