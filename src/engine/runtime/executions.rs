@@ -3,17 +3,18 @@
 //! SendTask* callbacks, and resuming after a restart.
 
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 
 use serde_json::Value;
 use time::OffsetDateTime;
 
 use super::arn::{self, ExecutionArn};
-use super::driver::{self, ExecutionEffects};
+use super::driver::{self, ExecutionEffects, Launch};
 use super::tokens::Signal;
 use super::{Engine, Error, Machine, Page, decode_token, encode_token, interpreter, page_size};
 use crate::engine::effects::{ExecutionInfo, Outcome, StateError};
 use crate::engine::store::{
-    self, ExecutionRecord, ExecutionStatus, HistoryEventRecord, StateMachineType,
+    self, ExecutionClose, ExecutionRecord, ExecutionStatus, HistoryEventRecord, StateMachineType,
 };
 
 /// Largest execution input, in bytes.
@@ -55,9 +56,19 @@ struct Prepared {
     test_case: Option<String>,
 }
 
-enum Inserted {
-    New(i64),
-    Existing(Box<ExecutionRecord>),
+/// Inserts a new execution; `Some(existing)` when one with its ARN exists already.
+fn insert_or_existing(
+    c: &rusqlite::Connection,
+    seq: i64,
+    record: &ExecutionRecord,
+    history: Option<&[u8]>,
+) -> Result<Option<ExecutionRecord>, rusqlite::Error> {
+    if store::insert_execution(c, seq, record, history)? {
+        return Ok(None);
+    }
+    store::get_execution(c, &record.arn)?
+        .map(Some)
+        .ok_or(rusqlite::Error::QueryReturnedNoRows)
 }
 
 impl Engine {
@@ -87,42 +98,62 @@ impl Engine {
             });
         }
         let execution_arn = self.inner.scope.execution(&machine_name, &p.name);
-        let record = ExecutionRecord {
+        let mut record = ExecutionRecord {
             arn: execution_arn.clone(),
             state_machine_arn: p.machine.record.arn.clone(),
-            name: p.name.clone(),
+            name: p.name,
             status: ExecutionStatus::Running,
             start_date,
             stop_date: None,
-            input: p.input.clone(),
+            input: p.input,
             output: None,
             error: None,
             cause: None,
             trace_header: request.trace_header.clone(),
-            test_case: p.test_case.clone(),
+            test_case: p.test_case,
         };
-        let row = record.clone();
-        let started = driver::started_event(&p.input, &p.machine.record.role_arn, start_date);
-        let inserted = self
-            .inner
-            .store
-            .durable(move |c| {
-                let Some(seq) = store::insert_execution(c, &row)? else {
-                    let existing = store::get_execution(c, &row.arn)?;
-                    return Ok(Inserted::Existing(Box::new(
-                        existing.ok_or(rusqlite::Error::QueryReturnedNoRows)?,
-                    )));
-                };
-                if !interpreter::RECORDS_EXECUTION_EVENTS {
-                    store::insert_event(c, seq, &started)?;
-                }
-                Ok(Inserted::New(seq))
-            })
-            .await?;
+        let seq = self.inner.next_seq.fetch_add(1, Ordering::Relaxed);
+        let mut launch = Launch::new(&self.inner, &p.machine, &record, seq, p.input_value);
+        // A fast execution ends here and is written whole with its start (one row);
+        // a longer one is written as far as it got and goes on in the background.
+        let (inserted, launch) = match launch.poll_once() {
+            Some(outcome) => {
+                let history = launch.finished(outcome, &mut record);
+                let inserted = self
+                    .inner
+                    .store
+                    .durable(move |c| insert_or_existing(c, seq, &record, Some(&history)))
+                    .await?;
+                (inserted, None)
+            }
+            None => {
+                let unstored = launch.unstored();
+                let checkpoint_stored = unstored.checkpoint.is_some();
+                let inserted = self
+                    .inner
+                    .store
+                    .durable(move |c| {
+                        let inserted = insert_or_existing(c, seq, &record, None)?;
+                        if inserted.is_none() {
+                            if let Some((first, last, text)) = &unstored.events {
+                                store::insert_history_chunk(c, seq, *first, *last, text)?;
+                            }
+                            if let Some((k, wait_until)) = &unstored.checkpoint {
+                                store::put_checkpoint(c, seq, k, *wait_until)?;
+                            }
+                        }
+                        Ok(inserted)
+                    })
+                    .await?;
+                (inserted, Some((launch, checkpoint_stored)))
+            }
+        };
         match inserted {
-            Inserted::Existing(existing) => {
-                let same_input =
-                    serde_json::from_str::<Value>(&existing.input).ok() == Some(p.input_value);
+            Some(existing) => {
+                // Not started: the prepared execution is dropped before it did anything.
+                drop(launch);
+                let same_input = serde_json::from_str::<Value>(&existing.input).ok()
+                    == serde_json::from_str::<Value>(request.input.as_deref().unwrap_or("{}")).ok();
                 if existing.status == ExecutionStatus::Running && same_input {
                     Ok(StartedExecution {
                         execution_arn,
@@ -132,13 +163,10 @@ impl Engine {
                     Err(Error::ExecutionAlreadyExists { arn: execution_arn })
                 }
             }
-            Inserted::New(seq) => {
-                let last_event_id = if interpreter::RECORDS_EXECUTION_EVENTS {
-                    0
-                } else {
-                    1
-                };
-                driver::spawn(&self.inner, &p.machine, record, seq, None, last_event_id);
+            None => {
+                if let Some((launch, checkpoint_stored)) = launch {
+                    launch.commit_and_spawn(checkpoint_stored);
+                }
                 Ok(StartedExecution {
                     execution_arn,
                     start_date,
@@ -324,26 +352,10 @@ impl Engine {
             .get(execution_arn)
             .cloned();
         if let Some(running) = running
-            && let Some(stop) = self.abort(&running, error.as_deref(), cause.as_deref())
+            && let Some((stop, written)) =
+                driver::stop(&self.inner, execution_arn, &running, error, cause)
         {
-            let arn = execution_arn.to_string();
-            let seq = running.seq;
-            self.inner
-                .store
-                .durable(move |c| {
-                    store::close_execution(
-                        c,
-                        &arn,
-                        seq,
-                        ExecutionStatus::Aborted,
-                        stop,
-                        None,
-                        error.as_deref(),
-                        cause.as_deref(),
-                    )?;
-                    store::close_task_tokens_of(c, &arn)
-                })
-                .await?;
+            written.await?;
             self.inner
                 .running
                 .lock()
@@ -354,41 +366,6 @@ impl Engine {
         }
         let record = self.describe_execution(execution_arn).await?;
         Ok(record.stop_date.unwrap_or_else(|| self.inner.clock.now()))
-    }
-
-    /// Closes a running execution's history with `ExecutionAborted` and aborts its
-    /// task; `None` when it had already ended.
-    fn abort(
-        &self,
-        running: &driver::Running,
-        error: Option<&str>,
-        cause: Option<&str>,
-    ) -> Option<OffsetDateTime> {
-        let mut log = running.log.lock().expect("invariant: event log lock");
-        if log.closed {
-            return None;
-        }
-        if let Some(handle) = running
-            .abort
-            .lock()
-            .expect("invariant: abort lock")
-            .as_ref()
-        {
-            handle.abort();
-        }
-        let failure = StateError {
-            error: error.unwrap_or_default().to_string(),
-            cause: cause.map(str::to_string),
-        };
-        let mut event = driver::terminal_event(ExecutionStatus::Aborted, None, Some(&failure));
-        if error.is_none()
-            && let Value::Object(details) = &mut event.details
-        {
-            details.remove("error");
-        }
-        driver::append_locked(&mut log, &self.inner, running.seq, event);
-        log.closed = true;
-        Some(self.inner.clock.now())
     }
 
     /// ListExecutions of one STANDARD state machine, newest first.
@@ -464,15 +441,40 @@ impl Engine {
                     .map_err(|_| invalid_token(t))
             })
             .transpose()?;
+        // Events still in memory first: one leaves memory only once its write is queued,
+        // so the store read below finds every event this list lacks.
+        let running = self
+            .inner
+            .running
+            .lock()
+            .expect("invariant: running map lock")
+            .get(execution_arn)
+            .cloned();
+        let unstored = running.map(|r| r.unstored_events()).unwrap_or_default();
         let arn = execution_arn.to_string();
         let mut events = self
             .inner
             .store
             .read(move |c| match store::execution_seq(c, &arn)? {
-                Some(seq) => store::list_events(c, seq, reverse_order, after, size + 1),
+                Some(seq) => store::list_events(c, seq),
                 None => Ok(Vec::new()),
             })
             .await?;
+        let stored_last = events.last().map_or(0, |e| e.id);
+        events.extend(unstored.into_iter().filter(|e| e.id > stored_last));
+        if reverse_order {
+            events.reverse();
+        }
+        if let Some(after) = after {
+            events.retain(|e| {
+                if reverse_order {
+                    e.id < after
+                } else {
+                    e.id > after
+                }
+            });
+        }
+        events.truncate(size + 1);
         let next_token = if events.len() > size {
             events.truncate(size);
             events.last().map(|e| encode_token("ev", &e.id.to_string()))
@@ -571,25 +573,25 @@ impl Engine {
             match self.machine(&record.state_machine_arn) {
                 Some(machine) => {
                     tracing::info!(execution = %record.arn, state = ?checkpoint.as_ref().map(|k| &k.checkpoint.state), "resuming execution");
-                    driver::spawn(&self.inner, &machine, record, seq, checkpoint, last_id);
+                    let checkpoint_stored = checkpoint.is_some();
+                    Launch::resume(&self.inner, &machine, &record, seq, checkpoint, last_id)
+                        .commit_and_spawn(checkpoint_stored);
                 }
                 None => {
-                    let arn = record.arn.clone();
                     let stop = self.inner.clock.now();
                     self.inner.store.write(move |c| {
-                        store::close_execution(
-                            c,
-                            &arn,
-                            seq,
-                            ExecutionStatus::Failed,
-                            stop,
-                            None,
-                            Some("States.Runtime"),
-                            Some(
+                        let close = ExecutionClose {
+                            status: ExecutionStatus::Failed,
+                            stop_date: stop,
+                            output: None,
+                            error: Some("States.Runtime"),
+                            cause: Some(
                                 "The state machine was deleted before the execution could resume.",
                             ),
-                        )
-                        .map(|_| ())
+                            history: b"",
+                            had_checkpoint: true,
+                        };
+                        store::close_execution(c, seq, &close).map(|_| ())
                     });
                 }
             }

@@ -3,10 +3,13 @@
 //! (records and [`Error`]s with AWS's codes and messages); `backend::local` maps them
 //! onto the `sfn` shapes.
 //!
-//! - STANDARD `start_execution` commits the execution to the store before it answers,
-//!   then runs it in a tokio task; history events and checkpoints follow it into the
-//!   store. On [`Engine::open`] every execution still RUNNING resumes from its last
-//!   checkpoint, and a Wait resumes with the time it had left.
+//! - STANDARD `start_execution` commits the execution to the store before it answers.
+//!   It first runs the execution as far as it goes without waiting: one that ends there
+//!   is committed whole (row and history) in one write; one that waits is committed as
+//!   far as it got and goes on in a tokio task, its history and checkpoints following
+//!   it into the store each time it waits (`driver`). On [`Engine::open`] every
+//!   execution still RUNNING resumes from its last checkpoint, and a Wait resumes with
+//!   the time it had left.
 //! - EXPRESS executions run in memory only (`start_sync_execution` inline), as AWS
 //!   keeps no describable record of them.
 //!
@@ -25,6 +28,7 @@ mod tokens;
 
 use std::collections::HashMap;
 use std::fmt;
+use std::sync::atomic::AtomicI64;
 use std::sync::{Arc, Mutex, RwLock};
 
 use base64::Engine as _;
@@ -88,6 +92,8 @@ pub(crate) struct Inner {
     pub(crate) clock: Clock,
     pub(crate) machines: RwLock<HashMap<String, Arc<Machine>>>,
     pub(crate) running: Mutex<HashMap<String, Arc<driver::Running>>>,
+    /// The store position (`seq`) of the next STANDARD execution.
+    pub(crate) next_seq: AtomicI64,
     pub(crate) tokens: Arc<tokens::Tokens>,
 }
 
@@ -111,6 +117,10 @@ impl Engine {
     /// execution left RUNNING by a previous process. Must run inside tokio.
     pub async fn open(config: EngineConfig) -> Result<Engine, OpenError> {
         let store = Store::open(config.data_dir.as_deref()).map_err(OpenError::Store)?;
+        let next_seq = store
+            .read(crate::engine::store::next_execution_seq)
+            .await
+            .map_err(OpenError::Store)?;
         let tasks = TaskRunner::new(&config.tasks).map_err(OpenError::Tasks)?;
         let inner = Arc::new(Inner {
             scope: arn::ArnScope {
@@ -122,6 +132,7 @@ impl Engine {
             clock: config.clock.clone(),
             machines: RwLock::new(HashMap::new()),
             running: Mutex::new(HashMap::new()),
+            next_seq: AtomicI64::new(next_seq),
             tokens: Arc::new(tokens::Tokens::default()),
         });
         let engine = Engine { inner };

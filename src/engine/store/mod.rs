@@ -10,8 +10,9 @@
 //! groups all queued jobs into one transaction and commits once (group commit), then
 //! answers the callers: a caller of [`Store::durable`] hears back only after its write
 //! is on disk, which is how an execution acknowledged to a client survives `kill -9`.
-//! Fire-and-forget writes ([`Store::write`]: history events, checkpoints) ride in the
-//! same batches. Reads ([`Store::read`]) run on the same thread and see every earlier
+//! Fire-and-forget writes ([`Store::write`]: history chunks, checkpoints, closing an
+//! execution) ride in the same batches. Jobs are queued when they are called, so they
+//! run in call order. Reads ([`Store::read`]) run on the same thread and see every earlier
 //! write. Row types and the SQL for each table live in `records`. Uses no other module.
 
 mod records;
@@ -19,6 +20,7 @@ mod records;
 pub use records::*;
 
 use std::fmt;
+use std::future::Future;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::mpsc;
@@ -131,8 +133,9 @@ impl Store {
     }
 
     /// Runs `f` on the writer thread and answers once its transaction is committed
-    /// to disk. Use for every write a client is told about.
-    pub async fn durable<R, F>(&self, f: F) -> Result<R, Error>
+    /// to disk. Use for every write a client is told about. The job is queued when
+    /// this is called (not when the future is first polled), so jobs run in call order.
+    pub fn durable<R, F>(&self, f: F) -> impl Future<Output = Result<R, Error>> + Send + use<R, F>
     where
         R: Send + 'static,
         F: FnOnce(&Connection) -> Result<R, rusqlite::Error> + Send + 'static,
@@ -149,12 +152,17 @@ impl Store {
                 let _ = reply.send(result);
             }))
         });
-        self.jobs.send(job).map_err(|_| Error::Closed)?;
-        answer.await.map_err(|_| Error::Closed)?
+        let sent = self.jobs.send(job).is_ok();
+        async move {
+            if !sent {
+                return Err(Error::Closed);
+            }
+            answer.await.map_err(|_| Error::Closed)?
+        }
     }
 
-    /// Runs a query on the writer thread; it sees every write queued before it.
-    pub async fn read<R, F>(&self, f: F) -> Result<R, Error>
+    /// Runs a query on the writer thread; it sees every write queued before this call.
+    pub fn read<R, F>(&self, f: F) -> impl Future<Output = Result<R, Error>> + Send + use<R, F>
     where
         R: Send + 'static,
         F: FnOnce(&Connection) -> Result<R, rusqlite::Error> + Send + 'static,
@@ -164,8 +172,13 @@ impl Store {
             let _ = reply.send(f(connection).map_err(Error::from));
             None
         });
-        self.jobs.send(job).map_err(|_| Error::Closed)?;
-        answer.await.map_err(|_| Error::Closed)?
+        let sent = self.jobs.send(job).is_ok();
+        async move {
+            if !sent {
+                return Err(Error::Closed);
+            }
+            answer.await.map_err(|_| Error::Closed)?
+        }
     }
 
     /// Like [`Store::read`] for code that is not async (startup).
@@ -201,8 +214,8 @@ impl Store {
     }
 
     /// Waits until everything queued so far is committed.
-    pub async fn flush(&self) -> Result<(), Error> {
-        self.durable(|_| Ok(())).await
+    pub fn flush(&self) -> impl Future<Output = Result<(), Error>> + Send + use<> {
+        self.durable(|_| Ok(()))
     }
 }
 
@@ -210,7 +223,7 @@ impl Store {
 fn writer_loop(connection: Connection, queue: mpsc::Receiver<Job>) {
     let mut delivers: Vec<Deliver> = Vec::new();
     while let Ok(first) = queue.recv() {
-        let began = connection.execute_batch("BEGIN IMMEDIATE");
+        let began = run_cached(&connection, "BEGIN IMMEDIATE");
         let mut next = Some(first);
         let mut taken = 0;
         while let Some(job) = next.take() {
@@ -223,7 +236,7 @@ fn writer_loop(connection: Connection, queue: mpsc::Receiver<Job>) {
             }
         }
         let committed = began
-            .and_then(|()| connection.execute_batch("COMMIT"))
+            .and_then(|()| run_cached(&connection, "COMMIT"))
             .map_err(Error::from);
         if committed.is_err() {
             let _ = connection.execute_batch("ROLLBACK");
@@ -233,4 +246,9 @@ fn writer_loop(connection: Connection, queue: mpsc::Receiver<Job>) {
             deliver(committed.clone());
         }
     }
+}
+
+/// Runs a statement without parameters through the statement cache.
+fn run_cached(connection: &Connection, sql: &str) -> Result<(), rusqlite::Error> {
+    connection.prepare_cached(sql)?.execute([]).map(|_| ())
 }

@@ -1,6 +1,15 @@
 //! The store's tables, their row types and the SQL that reads and writes them.
 //! Every function takes the writer thread's `&Connection`; timestamps are kept as
 //! Unix milliseconds (AWS reports them with millisecond precision).
+//!
+//! An execution is one `executions` row keyed by an integer `seq` the runtime assigns
+//! in start order (so inserts append to the table and its indexes). Its history is
+//! text in [`encode_event`]'s format: events recorded while it runs are written in
+//! chunks (`history_chunks`, one row per flush, only for executions that wait), and
+//! the rest goes into the row's `history` column with the row itself: when the
+//! execution finishes before it is acknowledged, the whole execution is one insert.
+//! `history_events` (one row per event) is the layout of older data directories; it is
+//! still read.
 
 use rusqlite::{Connection, OptionalExtension, Row, params};
 use serde_json::Value;
@@ -18,7 +27,7 @@ CREATE TABLE IF NOT EXISTS state_machines (
     creation_date INTEGER NOT NULL
 );
 CREATE TABLE IF NOT EXISTS executions (
-    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    seq INTEGER PRIMARY KEY,
     arn TEXT NOT NULL UNIQUE,
     state_machine_arn TEXT NOT NULL,
     name TEXT NOT NULL,
@@ -30,9 +39,17 @@ CREATE TABLE IF NOT EXISTS executions (
     error TEXT,
     cause TEXT,
     trace_header TEXT,
-    test_case TEXT
+    test_case TEXT,
+    history BLOB
 );
 CREATE INDEX IF NOT EXISTS executions_by_machine ON executions (state_machine_arn, seq);
+CREATE TABLE IF NOT EXISTS history_chunks (
+    execution_seq INTEGER NOT NULL,
+    first_id INTEGER NOT NULL,
+    last_id INTEGER NOT NULL,
+    events BLOB NOT NULL,
+    PRIMARY KEY (execution_seq, first_id)
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS history_events (
     execution_seq INTEGER NOT NULL,
     id INTEGER NOT NULL,
@@ -60,8 +77,25 @@ CREATE TABLE IF NOT EXISTS task_tokens (
 CREATE INDEX IF NOT EXISTS task_tokens_by_execution ON task_tokens (execution_arn);
 ";
 
+/// Creates the tables, and adds what older data directories lack.
 pub(crate) fn create_schema(connection: &Connection) -> rusqlite::Result<()> {
-    connection.execute_batch(SCHEMA)
+    connection.execute_batch(SCHEMA)?;
+    let has_history: bool = connection
+        .prepare("SELECT 1 FROM pragma_table_info('executions') WHERE name = 'history'")?
+        .exists([])?;
+    if !has_history {
+        connection.execute_batch("ALTER TABLE executions ADD COLUMN history BLOB")?;
+    }
+    Ok(())
+}
+
+/// The `seq` the next execution gets.
+pub fn next_execution_seq(c: &Connection) -> rusqlite::Result<i64> {
+    c.query_row(
+        "SELECT COALESCE(MAX(seq), 0) + 1 FROM executions",
+        [],
+        |r| r.get(0),
+    )
 }
 
 /// Milliseconds since the Unix epoch.
@@ -235,16 +269,23 @@ fn execution_row(r: &Row<'_>) -> rusqlite::Result<(i64, ExecutionRecord)> {
     ))
 }
 
-/// Inserts a new execution and returns its position (`seq`), or `None` when an
-/// execution with that ARN exists already.
-pub fn insert_execution(c: &Connection, e: &ExecutionRecord) -> rusqlite::Result<Option<i64>> {
+/// Inserts a new execution at position `seq`, with the history recorded so far
+/// (`history`: [`encode_event`] lines; for a finished execution, all of it). Returns
+/// false, writing nothing, when an execution with that ARN exists already.
+pub fn insert_execution(
+    c: &Connection,
+    seq: i64,
+    e: &ExecutionRecord,
+    history: Option<&[u8]>,
+) -> rusqlite::Result<bool> {
     c.prepare_cached(
-        "INSERT INTO executions (arn, state_machine_arn, name, status, start_date, stop_date,
-                                 input, output, error, cause, trace_header, test_case)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)
+        "INSERT INTO executions (seq, arn, state_machine_arn, name, status, start_date, stop_date,
+                                 input, output, error, cause, trace_header, test_case, history)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)
          ON CONFLICT (arn) DO NOTHING",
     )?
     .execute(params![
+        seq,
         e.arn,
         e.state_machine_arn,
         e.name,
@@ -256,9 +297,10 @@ pub fn insert_execution(c: &Connection, e: &ExecutionRecord) -> rusqlite::Result
         e.error,
         e.cause,
         e.trace_header,
-        e.test_case
+        e.test_case,
+        history
     ])
-    .map(|changed| (changed == 1).then(|| c.last_insert_rowid()))
+    .map(|changed| changed == 1)
 }
 
 /// The position (`seq`) of an execution, which keys its history and checkpoint.
@@ -277,33 +319,45 @@ pub fn get_execution(c: &Connection, arn: &str) -> rusqlite::Result<Option<Execu
     .map(|row| row.map(|(_, e)| e))
 }
 
-/// Closes a RUNNING execution; returns false if it was not running any more.
-#[allow(clippy::too_many_arguments)] // one column each; a struct would only rename them
+/// How a RUNNING execution ended, as [`close_execution`] writes it.
+#[derive(Clone, Debug)]
+pub struct ExecutionClose<'a> {
+    pub status: ExecutionStatus,
+    pub stop_date: OffsetDateTime,
+    pub output: Option<&'a str>,
+    pub error: Option<&'a str>,
+    pub cause: Option<&'a str>,
+    /// The events not written in chunks ([`encode_event`] lines).
+    pub history: &'a [u8],
+    /// Whether the execution has a checkpoint row to delete.
+    pub had_checkpoint: bool,
+}
+
+/// Closes the RUNNING execution at `seq`; returns false if it was not running any more.
 pub fn close_execution(
     c: &Connection,
-    arn: &str,
     seq: i64,
-    status: ExecutionStatus,
-    stop_date: OffsetDateTime,
-    output: Option<&str>,
-    error: Option<&str>,
-    cause: Option<&str>,
+    close: &ExecutionClose<'_>,
 ) -> rusqlite::Result<bool> {
     let changed = c
         .prepare_cached(
-            "UPDATE executions SET status = ?2, stop_date = ?3, output = ?4, error = ?5, cause = ?6
-             WHERE arn = ?1 AND status = 'RUNNING'",
+            "UPDATE executions SET status = ?2, stop_date = ?3, output = ?4, error = ?5, cause = ?6,
+                                   history = ?7
+             WHERE seq = ?1 AND status = 'RUNNING'",
         )?
         .execute(params![
-            arn,
-            status.as_str(),
-            to_millis(stop_date),
-            output,
-            error,
-            cause
+            seq,
+            close.status.as_str(),
+            to_millis(close.stop_date),
+            close.output,
+            close.error,
+            close.cause,
+            (!close.history.is_empty()).then_some(close.history)
         ])?;
-    c.prepare_cached("DELETE FROM checkpoints WHERE execution_seq = ?1")?
-        .execute([seq])?;
+    if close.had_checkpoint {
+        c.prepare_cached("DELETE FROM checkpoints WHERE execution_seq = ?1")?
+            .execute([seq])?;
+    }
     Ok(changed == 1)
 }
 
@@ -358,50 +412,114 @@ pub struct HistoryEventRecord {
     pub details: Value,
 }
 
-pub fn insert_event(
+/// Appends one event to `out` as a line of history text:
+/// `id TAB previous_event_id TAB timestamp_ms TAB type TAB details_key TAB details_json LF`
+/// (an empty key or details field means none). Types and keys are AWS names, and
+/// compact JSON escapes every control character, so neither a TAB nor a LF can occur
+/// inside a field.
+pub fn encode_event(
+    out: &mut Vec<u8>,
+    id: i64,
+    previous_event_id: i64,
+    timestamp: OffsetDateTime,
+    event_type: &str,
+    details_key: Option<&str>,
+    details: &Value,
+) {
+    use std::io::Write as _;
+    let _ = write!(
+        out,
+        "{id}\t{previous_event_id}\t{}\t{event_type}\t{}\t",
+        to_millis(timestamp),
+        details_key.unwrap_or("")
+    );
+    if !details.is_null() {
+        // Writing a `Value` into a Vec cannot fail.
+        let _ = serde_json::to_writer(&mut *out, details);
+    }
+    out.push(b'\n');
+}
+
+/// Reads history text written by [`encode_event`] into `into`; lines that do not parse
+/// (none are written) are skipped.
+pub fn decode_events(text: &[u8], into: &mut Vec<HistoryEventRecord>) {
+    for line in text.split(|b| *b == b'\n') {
+        if line.is_empty() {
+            continue;
+        }
+        let Ok(line) = std::str::from_utf8(line) else {
+            continue;
+        };
+        let mut fields = line.splitn(6, '\t');
+        let (Some(id), Some(prev), Some(ts), Some(ty), Some(key), Some(details)) = (
+            fields.next(),
+            fields.next(),
+            fields.next(),
+            fields.next(),
+            fields.next(),
+            fields.next(),
+        ) else {
+            continue;
+        };
+        let (Ok(id), Ok(previous_event_id), Ok(ts)) = (id.parse(), prev.parse(), ts.parse::<i64>())
+        else {
+            continue;
+        };
+        into.push(HistoryEventRecord {
+            id,
+            previous_event_id,
+            timestamp: from_millis(ts),
+            event_type: ty.to_string(),
+            details_key: (!key.is_empty()).then(|| key.to_string()),
+            details: if details.is_empty() {
+                Value::Null
+            } else {
+                serde_json::from_str(details).unwrap_or(Value::Null)
+            },
+        });
+    }
+}
+
+/// The highest event id in history text (0 when it has none).
+fn last_id_in(text: &[u8]) -> i64 {
+    text.split(|b| *b == b'\n')
+        .filter_map(|line| {
+            let id = line.split(|b| *b == b'\t').next()?;
+            std::str::from_utf8(id).ok()?.parse::<i64>().ok()
+        })
+        .max()
+        .unwrap_or(0)
+}
+
+/// Writes events recorded while an execution runs: `events` holds ids
+/// `first_id..=last_id` as [`encode_event`] lines.
+pub fn insert_history_chunk(
     c: &Connection,
     execution_seq: i64,
-    e: &HistoryEventRecord,
+    first_id: i64,
+    last_id: i64,
+    events: &[u8],
 ) -> rusqlite::Result<()> {
-    let details = match &e.details {
-        Value::Null => None,
-        v => Some(v.to_string()),
-    };
     c.prepare_cached(
-        "INSERT OR REPLACE INTO history_events
-             (execution_seq, id, previous_event_id, timestamp, type, details_key, details)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        "INSERT OR REPLACE INTO history_chunks (execution_seq, first_id, last_id, events)
+         VALUES (?1, ?2, ?3, ?4)",
     )?
-    .execute(params![
-        execution_seq,
-        e.id,
-        e.previous_event_id,
-        to_millis(e.timestamp),
-        e.event_type,
-        e.details_key,
-        details
-    ])?;
+    .execute(params![execution_seq, first_id, last_id, events])?;
     Ok(())
 }
 
-/// Events in id order (or reversed), strictly after `after_id` in that order.
+/// Every stored event of an execution, in id order: the older one-row-per-event
+/// layout, then the chunks, then the history written with the row.
 pub fn list_events(
     c: &Connection,
     execution_seq: i64,
-    reverse: bool,
-    after_id: Option<i64>,
-    limit: usize,
 ) -> rusqlite::Result<Vec<HistoryEventRecord>> {
-    let sql = if reverse {
+    let mut events = Vec::new();
+    let mut legacy = c.prepare_cached(
         "SELECT id, previous_event_id, timestamp, type, details_key, details FROM history_events
-         WHERE execution_seq = ?1 AND id < ?2 ORDER BY id DESC LIMIT ?3"
-    } else {
-        "SELECT id, previous_event_id, timestamp, type, details_key, details FROM history_events
-         WHERE execution_seq = ?1 AND id > ?2 ORDER BY id ASC LIMIT ?3"
-    };
-    let bound = after_id.unwrap_or(if reverse { i64::MAX } else { 0 });
-    let mut statement = c.prepare_cached(sql)?;
-    let rows = statement.query_map(params![execution_seq, bound, limit as i64], |r| {
+         WHERE execution_seq = ?1 ORDER BY id",
+    )?;
+    let rows = legacy.query_map([execution_seq], |r| {
         let details: Option<String> = r.get(5)?;
         Ok(HistoryEventRecord {
             id: r.get(0)?,
@@ -414,13 +532,44 @@ pub fn list_events(
                 .unwrap_or(Value::Null),
         })
     })?;
-    rows.collect()
+    for row in rows {
+        events.push(row?);
+    }
+    let mut chunks = c.prepare_cached(
+        "SELECT events FROM history_chunks WHERE execution_seq = ?1 ORDER BY first_id",
+    )?;
+    let mut rows = chunks.query([execution_seq])?;
+    while let Some(row) = rows.next()? {
+        decode_events(row.get_ref(0)?.as_bytes()?, &mut events);
+    }
+    let tail: Option<Option<Vec<u8>>> = c
+        .prepare_cached("SELECT history FROM executions WHERE seq = ?1")?
+        .query_row([execution_seq], |r| r.get(0))
+        .optional()?;
+    if let Some(Some(tail)) = tail {
+        decode_events(&tail, &mut events);
+    }
+    events.sort_by_key(|e| e.id);
+    events.dedup_by_key(|e| e.id);
+    Ok(events)
 }
 
-/// The highest event id of an execution (0 when it has none).
+/// The highest stored event id of an execution (0 when it has none).
 pub fn last_event_id(c: &Connection, execution_seq: i64) -> rusqlite::Result<i64> {
-    c.prepare_cached("SELECT COALESCE(MAX(id), 0) FROM history_events WHERE execution_seq = ?1")?
+    let legacy: i64 = c
+        .prepare_cached("SELECT COALESCE(MAX(id), 0) FROM history_events WHERE execution_seq = ?1")?
+        .query_row([execution_seq], |r| r.get(0))?;
+    let chunks: i64 = c
+        .prepare_cached(
+            "SELECT COALESCE(MAX(last_id), 0) FROM history_chunks WHERE execution_seq = ?1",
+        )?
+        .query_row([execution_seq], |r| r.get(0))?;
+    let tail: Option<Option<Vec<u8>>> = c
+        .prepare_cached("SELECT history FROM executions WHERE seq = ?1")?
         .query_row([execution_seq], |r| r.get(0))
+        .optional()?;
+    let tail = tail.flatten().map(|t| last_id_in(&t)).unwrap_or(0);
+    Ok(legacy.max(chunks).max(tail))
 }
 
 // === checkpoints ===
@@ -433,16 +582,24 @@ pub struct CheckpointRecord {
     pub wait_until: Option<OffsetDateTime>,
 }
 
-pub fn put_checkpoint(c: &Connection, execution_seq: i64, k: &Checkpoint) -> rusqlite::Result<()> {
+/// Writes (or replaces) an execution's checkpoint and the deadline of the Wait it is
+/// about to sleep in.
+pub fn put_checkpoint(
+    c: &Connection,
+    execution_seq: i64,
+    k: &Checkpoint,
+    wait_until: Option<OffsetDateTime>,
+) -> rusqlite::Result<()> {
     c.prepare_cached(
         "INSERT OR REPLACE INTO checkpoints (execution_seq, state, input, variables, wait_until)
-         VALUES (?1, ?2, ?3, ?4, NULL)",
+         VALUES (?1, ?2, ?3, ?4, ?5)",
     )?
     .execute(params![
         execution_seq,
         k.state,
         k.input.to_string(),
-        Value::Object(k.variables.clone()).to_string()
+        serde_json::to_string(&k.variables).unwrap_or_else(|_| "{}".into()),
+        wait_until.map(to_millis)
     ])?;
     Ok(())
 }
@@ -561,60 +718,52 @@ mod tests {
         }
     }
 
-    #[test]
-    fn executions_round_trip_and_close_once() {
+    fn schema() -> Connection {
         let c = Connection::open_in_memory().unwrap();
         create_schema(&c).unwrap();
+        c
+    }
+
+    fn close(status: ExecutionStatus, output: Option<&str>) -> ExecutionClose<'_> {
+        ExecutionClose {
+            status,
+            stop_date: from_millis(1_700_000_001_000),
+            output,
+            error: None,
+            cause: None,
+            history: b"",
+            had_checkpoint: true,
+        }
+    }
+
+    #[test]
+    fn executions_round_trip_and_close_once() {
+        let c = schema();
         let e = execution("arn:x:execution:sm:a", "arn:x:stateMachine:sm");
-        let seq = insert_execution(&c, &e).unwrap().unwrap();
-        assert_eq!(
-            insert_execution(&c, &e).unwrap(),
-            None,
+        assert!(insert_execution(&c, 1, &e, None).unwrap());
+        assert!(
+            !insert_execution(&c, 2, &e, None).unwrap(),
             "an ARN is inserted once"
         );
         assert_eq!(get_execution(&c, &e.arn).unwrap(), Some(e.clone()));
-        assert_eq!(execution_seq(&c, &e.arn).unwrap(), Some(seq));
-        let stop = from_millis(1_700_000_001_000);
-        assert!(
-            close_execution(
-                &c,
-                &e.arn,
-                seq,
-                ExecutionStatus::Succeeded,
-                stop,
-                Some("1"),
-                None,
-                None
-            )
-            .unwrap()
-        );
-        assert!(
-            !close_execution(
-                &c,
-                &e.arn,
-                seq,
-                ExecutionStatus::Aborted,
-                stop,
-                None,
-                None,
-                None
-            )
-            .unwrap()
-        );
+        assert_eq!(execution_seq(&c, &e.arn).unwrap(), Some(1));
+        assert_eq!(next_execution_seq(&c).unwrap(), 2);
+        assert!(close_execution(&c, 1, &close(ExecutionStatus::Succeeded, Some("1"))).unwrap());
+        assert!(!close_execution(&c, 1, &close(ExecutionStatus::Aborted, None)).unwrap());
         let got = get_execution(&c, &e.arn).unwrap().unwrap();
         assert_eq!(got.status, ExecutionStatus::Succeeded);
         assert_eq!(got.output.as_deref(), Some("1"));
-        assert_eq!(got.stop_date, Some(stop));
+        assert_eq!(got.stop_date, Some(from_millis(1_700_000_001_000)));
     }
 
     #[test]
     fn list_executions_pages_newest_first() {
-        let c = Connection::open_in_memory().unwrap();
-        create_schema(&c).unwrap();
+        let c = schema();
         for i in 0..5 {
-            insert_execution(&c, &execution(&format!("arn:x:execution:sm:{i}"), "sm")).unwrap();
+            let e = execution(&format!("arn:x:execution:sm:{i}"), "sm");
+            insert_execution(&c, i + 1, &e, None).unwrap();
         }
-        insert_execution(&c, &execution("arn:x:execution:other:z", "other")).unwrap();
+        insert_execution(&c, 6, &execution("arn:x:execution:other:z", "other"), None).unwrap();
         let page = list_executions(&c, "sm", None, None, 2).unwrap();
         let names: Vec<_> = page.iter().map(|(_, e)| e.name.as_str()).collect();
         assert_eq!(names, ["4", "3"]);
@@ -625,16 +774,117 @@ mod tests {
         assert!(none.is_empty());
     }
 
+    fn event(id: i64, ty: &str, details: Value) -> HistoryEventRecord {
+        HistoryEventRecord {
+            id,
+            previous_event_id: id - 1,
+            timestamp: from_millis(1_700_000_000_000 + id),
+            event_type: ty.into(),
+            details_key: (!details.is_null()).then(|| "someEventDetails".to_string()),
+            details,
+        }
+    }
+
+    fn encode(events: &[HistoryEventRecord]) -> Vec<u8> {
+        let mut out = Vec::new();
+        for e in events {
+            encode_event(
+                &mut out,
+                e.id,
+                e.previous_event_id,
+                e.timestamp,
+                &e.event_type,
+                e.details_key.as_deref(),
+                &e.details,
+            );
+        }
+        out
+    }
+
     #[test]
-    fn checkpoint_keeps_wait_deadline_until_next_checkpoint() {
+    fn history_text_round_trips_tabs_newlines_and_unicode() {
+        let events = vec![
+            event(
+                1,
+                "ExecutionStarted",
+                serde_json::json!({"input": "{\"a\":\"x\ty\nz é 😀\"}"}),
+            ),
+            event(2, "PassStateEntered", Value::Null),
+            event(3, "MapStateSucceeded", serde_json::json!({})),
+        ];
+        let mut back = Vec::new();
+        decode_events(&encode(&events), &mut back);
+        assert_eq!(back, events);
+        assert_eq!(last_id_in(&encode(&events)), 3);
+    }
+
+    #[test]
+    fn history_is_read_from_old_rows_chunks_and_the_execution_row() {
+        let c = schema();
+        let e = execution("arn:x:execution:sm:h", "sm");
+        let all: Vec<_> = (1..=6)
+            .map(|i| event(i, "T", serde_json::json!({"n": i})))
+            .collect();
+        c.execute(
+            "INSERT INTO history_events VALUES (9, 1, 0, 1700000000001, 'T', 'someEventDetails', '{\"n\":1}')",
+            [],
+        )
+        .unwrap();
+        assert!(insert_execution(&c, 9, &e, None).unwrap());
+        insert_history_chunk(&c, 9, 2, 3, &encode(&all[1..3])).unwrap();
+        insert_history_chunk(&c, 9, 4, 4, &encode(&all[3..4])).unwrap();
+        assert_eq!(last_event_id(&c, 9).unwrap(), 4);
+        let tail = encode(&all[4..]);
+        let mut done = close(ExecutionStatus::Succeeded, Some("{}"));
+        done.history = &tail;
+        assert!(close_execution(&c, 9, &done).unwrap());
+        assert_eq!(list_events(&c, 9).unwrap(), all);
+        assert_eq!(last_event_id(&c, 9).unwrap(), 6);
+        assert!(list_events(&c, 10).unwrap().is_empty());
+    }
+
+    #[test]
+    fn a_finished_execution_is_one_row_with_its_history() {
+        let c = schema();
+        let mut e = execution("arn:x:execution:sm:f", "sm");
+        e.status = ExecutionStatus::Succeeded;
+        e.output = Some("1".into());
+        let all: Vec<_> = (1..=4).map(|i| event(i, "T", Value::Null)).collect();
+        assert!(insert_execution(&c, 3, &e, Some(&encode(&all))).unwrap());
+        assert_eq!(list_events(&c, 3).unwrap(), all);
+        assert_eq!(get_execution(&c, &e.arn).unwrap(), Some(e));
+    }
+
+    #[test]
+    fn older_data_directories_get_the_history_column() {
         let c = Connection::open_in_memory().unwrap();
+        c.execute_batch(
+            "CREATE TABLE executions (seq INTEGER PRIMARY KEY AUTOINCREMENT, arn TEXT NOT NULL UNIQUE,
+             state_machine_arn TEXT NOT NULL, name TEXT NOT NULL, status TEXT NOT NULL,
+             start_date INTEGER NOT NULL, stop_date INTEGER, input TEXT NOT NULL, output TEXT,
+             error TEXT, cause TEXT, trace_header TEXT, test_case TEXT)",
+        )
+        .unwrap();
         create_schema(&c).unwrap();
+        create_schema(&c).unwrap();
+        let e = execution("arn:x:execution:sm:o", "sm");
+        assert!(insert_execution(&c, 5, &e, Some(b"")).unwrap());
+        assert_eq!(next_execution_seq(&c).unwrap(), 6);
+    }
+
+    #[test]
+    fn checkpoint_keeps_its_wait_deadline_until_the_next_checkpoint() {
+        let c = schema();
         let k = Checkpoint {
             state: "W".into(),
             input: serde_json::json!({"a": 1}),
             variables: Default::default(),
         };
-        put_checkpoint(&c, 7, &k).unwrap();
+        put_checkpoint(&c, 7, &k, Some(from_millis(4_000))).unwrap();
+        assert_eq!(
+            get_checkpoint(&c, 7).unwrap().unwrap().wait_until,
+            Some(from_millis(4_000))
+        );
         set_wait_until(&c, 7, from_millis(5_000)).unwrap();
         let got = get_checkpoint(&c, 7).unwrap().unwrap();
         assert_eq!(got.wait_until, Some(from_millis(5_000)));
@@ -646,6 +896,7 @@ mod tests {
                 state: "N".into(),
                 ..k
             },
+            None,
         )
         .unwrap();
         assert_eq!(get_checkpoint(&c, 7).unwrap().unwrap().wait_until, None);
