@@ -56,13 +56,17 @@ fn included() -> Option<CloudWatchEventsExecutionDataDetails> {
     })
 }
 
-/// The checks AWS makes on a start request before it looks at the state machine.
-fn check_start(name: Option<&str>, input: Option<&str>) -> Result<(), Error> {
+/// The checks AWS makes on a start request before it looks at the state machine; the
+/// parsed input when there is one.
+fn check_start(
+    name: Option<&str>,
+    input: Option<&str>,
+) -> Result<Option<serde_json::Value>, Error> {
     if let Some(name) = name {
         validate::check_name(name)?;
     }
-    validate::parse_execution_input(input)?;
-    Ok(())
+    let parsed = validate::parse_execution_input(input)?;
+    Ok(input.is_some().then_some(parsed))
 }
 
 fn limit(max_results: Option<i32>) -> Option<i64> {
@@ -75,15 +79,18 @@ impl StepFunctions for LocalBackend {
         &self,
         input: StartExecutionInput,
     ) -> Result<StartExecutionOutput, Error> {
-        check_start(input.name.as_deref(), input.input.as_deref())?;
+        let parsed = check_start(input.name.as_deref(), input.input.as_deref())?;
         let started = self
             .engine
-            .start_execution(engine::StartExecutionInput {
-                state_machine_arn: input.state_machine_arn,
-                name: input.name,
-                input: input.input,
-                trace_header: input.trace_header,
-            })
+            .start_execution_parsed(
+                engine::StartExecutionInput {
+                    state_machine_arn: input.state_machine_arn,
+                    name: input.name,
+                    input: input.input,
+                    trace_header: input.trace_header,
+                },
+                parsed,
+            )
             .await
             .map_err(service)?;
         Ok(StartExecutionOutput {
@@ -96,16 +103,19 @@ impl StepFunctions for LocalBackend {
         &self,
         input: StartSyncExecutionInput,
     ) -> Result<StartSyncExecutionOutput, Error> {
-        check_start(input.name.as_deref(), input.input.as_deref())?;
+        let parsed = check_start(input.name.as_deref(), input.input.as_deref())?;
         let metadata_only = input.included_data == Some(IncludedData::MetadataOnly);
         let sync = self
             .engine
-            .start_sync_execution(engine::StartExecutionInput {
-                state_machine_arn: input.state_machine_arn,
-                name: input.name,
-                input: input.input,
-                trace_header: input.trace_header,
-            })
+            .start_sync_execution_parsed(
+                engine::StartExecutionInput {
+                    state_machine_arn: input.state_machine_arn,
+                    name: input.name,
+                    input: input.input,
+                    trace_header: input.trace_header,
+                },
+                parsed,
+            )
             .await
             .map_err(service)?;
         let e = sync.execution;

@@ -56,19 +56,55 @@ struct Prepared {
     test_case: Option<String>,
 }
 
-/// Inserts a new execution; `Some(existing)` when one with its ARN exists already.
+/// Why a start did not insert its execution: one with its ARN exists already.
+enum Existing {
+    /// Still running with the same input: the start answers with it (idempotent).
+    Same { start_date: OffsetDateTime },
+    /// Finished, or started with other input: `ExecutionAlreadyExists`.
+    Other,
+}
+
+/// Inserts a new execution; when one with its ARN exists already, says how it compares.
 fn insert_or_existing(
     c: &rusqlite::Connection,
     seq: i64,
     record: &ExecutionRecord,
     history: Option<&[u8]>,
-) -> Result<Option<ExecutionRecord>, rusqlite::Error> {
+) -> Result<Option<Existing>, rusqlite::Error> {
     if store::insert_execution(c, seq, record, history)? {
         return Ok(None);
     }
-    store::get_execution(c, &record.arn)?
-        .map(Some)
-        .ok_or(rusqlite::Error::QueryReturnedNoRows)
+    let existing =
+        store::get_execution(c, &record.arn)?.ok_or(rusqlite::Error::QueryReturnedNoRows)?;
+    let same_input = existing.input == record.input
+        || serde_json::from_str::<Value>(&existing.input).ok()
+            == serde_json::from_str::<Value>(&record.input).ok();
+    Ok(Some(
+        if existing.status == ExecutionStatus::Running && same_input {
+            Existing::Same {
+                start_date: existing.start_date,
+            }
+        } else {
+            Existing::Other
+        },
+    ))
+}
+
+/// A random (version 4) UUID, from the thread's generator (no system call).
+pub(crate) fn random_uuid() -> String {
+    uuid::Builder::from_random_bytes(rand::random())
+        .into_uuid()
+        .to_string()
+}
+
+/// A generated execution name: a time-ordered (version 7) UUID, so executions started
+/// one after another sort together and their ARNs append to the store's ARN index
+/// instead of landing on a random page of it.
+fn generated_name(now: OffsetDateTime) -> String {
+    let millis = (now.unix_timestamp_nanos() / 1_000_000).max(0) as u64;
+    uuid::Builder::from_unix_timestamp_millis(millis, &rand::random())
+        .into_uuid()
+        .to_string()
 }
 
 impl Engine {
@@ -78,15 +114,24 @@ impl Engine {
         &self,
         request: StartExecutionInput,
     ) -> Result<StartedExecution, Error> {
-        let p = self.prepare(&request)?;
+        self.start_execution_parsed(request, None).await
+    }
+
+    /// [`Engine::start_execution`] with `request.input` already parsed into `input`
+    /// (`backend::local` checks the input before it calls the engine).
+    pub async fn start_execution_parsed(
+        &self,
+        mut request: StartExecutionInput,
+        input: Option<Value>,
+    ) -> Result<StartedExecution, Error> {
+        let p = self.prepare(&mut request, input)?;
         let start_date = self.inner.clock.now();
         let machine_name = p.machine.record.name.clone();
         if p.machine.record.r#type == StateMachineType::Express {
-            let execution_arn = self.inner.scope.express_execution(
-                &machine_name,
-                &p.name,
-                &uuid::Uuid::new_v4().to_string(),
-            );
+            let execution_arn =
+                self.inner
+                    .scope
+                    .express_execution(&machine_name, &p.name, &random_uuid());
             let engine = self.clone();
             let arn = execution_arn.clone();
             tokio::spawn(async move {
@@ -109,7 +154,7 @@ impl Engine {
             output: None,
             error: None,
             cause: None,
-            trace_header: request.trace_header.clone(),
+            trace_header: request.trace_header,
             test_case: p.test_case,
         };
         let seq = self.inner.next_seq.fetch_add(1, Ordering::Relaxed);
@@ -149,20 +194,12 @@ impl Engine {
             }
         };
         match inserted {
-            Some(existing) => {
-                // Not started: the prepared execution is dropped before it did anything.
-                drop(launch);
-                let same_input = serde_json::from_str::<Value>(&existing.input).ok()
-                    == serde_json::from_str::<Value>(request.input.as_deref().unwrap_or("{}")).ok();
-                if existing.status == ExecutionStatus::Running && same_input {
-                    Ok(StartedExecution {
-                        execution_arn,
-                        start_date: existing.start_date,
-                    })
-                } else {
-                    Err(Error::ExecutionAlreadyExists { arn: execution_arn })
-                }
-            }
+            // Not started: the prepared execution is dropped before it did anything.
+            Some(Existing::Same { start_date }) => Ok(StartedExecution {
+                execution_arn,
+                start_date,
+            }),
+            Some(Existing::Other) => Err(Error::ExecutionAlreadyExists { arn: execution_arn }),
             None => {
                 if let Some((launch, checkpoint_stored)) = launch {
                     launch.commit_and_spawn(checkpoint_stored);
@@ -180,16 +217,24 @@ impl Engine {
         &self,
         request: StartExecutionInput,
     ) -> Result<SyncExecution, Error> {
-        let p = self.prepare(&request)?;
+        self.start_sync_execution_parsed(request, None).await
+    }
+
+    /// [`Engine::start_sync_execution`] with `request.input` already parsed into `input`.
+    pub async fn start_sync_execution_parsed(
+        &self,
+        mut request: StartExecutionInput,
+        input: Option<Value>,
+    ) -> Result<SyncExecution, Error> {
+        let p = self.prepare(&mut request, input)?;
         if p.machine.record.r#type != StateMachineType::Express {
             return Err(Error::StateMachineTypeNotSupported);
         }
         let start_date = self.inner.clock.now();
-        let arn = self.inner.scope.express_execution(
-            &p.machine.record.name,
-            &p.name,
-            &uuid::Uuid::new_v4().to_string(),
-        );
+        let arn =
+            self.inner
+                .scope
+                .express_execution(&p.machine.record.name, &p.name, &random_uuid());
         let real_start = std::time::Instant::now();
         let mut execution = self.run_express(&p, arn, start_date).await;
         execution.trace_header = request.trace_header;
@@ -256,8 +301,13 @@ impl Engine {
         }
     }
 
-    /// Checks a start request: machine, test case, name, input.
-    fn prepare(&self, request: &StartExecutionInput) -> Result<Prepared, Error> {
+    /// Checks a start request (machine, test case, name, input) and takes its name and
+    /// input; `parsed` is the input already parsed, if the caller did.
+    fn prepare(
+        &self,
+        request: &mut StartExecutionInput,
+        parsed: Option<Value>,
+    ) -> Result<Prepared, Error> {
         let (machine_arn, test_case) = match request.state_machine_arn.split_once('#') {
             Some((arn, case)) => (arn, Some(case.to_string())),
             None => (request.state_machine_arn.as_str(), None),
@@ -275,12 +325,12 @@ impl Engine {
                 });
             }
         }
-        let name = match &request.name {
-            Some(name) if arn::is_valid_name(name) => name.clone(),
-            Some(name) => return Err(Error::InvalidName { name: name.clone() }),
-            None => uuid::Uuid::new_v4().to_string(),
+        let name = match request.name.take() {
+            Some(name) if arn::is_valid_name(&name) => name,
+            Some(name) => return Err(Error::InvalidName { name }),
+            None => generated_name(self.inner.clock.now()),
         };
-        let input = request.input.clone().unwrap_or_else(|| "{}".to_string());
+        let input = request.input.take().unwrap_or_else(|| "{}".to_string());
         if input.len() > MAX_INPUT_BYTES {
             return Err(Error::Validation {
                 message:
@@ -294,10 +344,12 @@ impl Engine {
                 reason: "Invalid execution input.".into(),
             });
         }
-        let input_value: Value =
-            serde_json::from_str(&input).map_err(|e| Error::InvalidExecutionInput {
+        let input_value = match parsed {
+            Some(value) => value,
+            None => serde_json::from_str(&input).map_err(|e| Error::InvalidExecutionInput {
                 reason: e.to_string(),
-            })?;
+            })?,
+        };
         Ok(Prepared {
             machine,
             name,
@@ -620,5 +672,33 @@ fn standard_arn(execution_arn: &str) -> Result<(), Error> {
     match arn::parse_execution(execution_arn)? {
         ExecutionArn::Standard { .. } => Ok(()),
         ExecutionArn::Express => Err(Error::wrong_resource_type("express")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn generated_names_are_valid_uuids_in_start_order() {
+        let t0 = time::macros::datetime!(2026-11-21 17:00:00 UTC);
+        let names: Vec<String> = (0..50)
+            .map(|i| generated_name(t0 + time::Duration::milliseconds(i)))
+            .collect();
+        for name in &names {
+            assert!(arn::is_valid_name(name), "{name}");
+            let parsed = uuid::Uuid::parse_str(name).unwrap();
+            assert_eq!(parsed.get_version_num(), 7, "{name}");
+        }
+        let mut sorted = names.clone();
+        sorted.sort();
+        assert_eq!(sorted, names, "later starts sort after earlier ones");
+        assert_eq!(
+            uuid::Uuid::parse_str(&random_uuid())
+                .unwrap()
+                .get_version_num(),
+            4
+        );
+        assert_ne!(random_uuid(), random_uuid());
     }
 }
