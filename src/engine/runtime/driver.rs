@@ -2,7 +2,8 @@
 //! history, checkpoints) and the task that drives a STANDARD execution to its end,
 //! records the outcome, and can be aborted by StopExecution.
 //!
-//! A STANDARD execution is polled once before its row is committed ([`Launch`]):
+//! A STANDARD execution whose states cannot loop ([`has_no_loops`]) is polled once
+//! before its row is committed ([`Launch`]):
 //! nothing it does reaches the store or the outside world until then (its events and
 //! its latest checkpoint are kept in memory, and a Task waits for the commit before it
 //! calls its resource). When that first poll finishes the execution (Pass, Choice,
@@ -27,6 +28,7 @@ use tokio::task::AbortHandle;
 use super::interpreter;
 use super::tokens;
 use super::{Inner, Machine};
+use crate::engine::asl;
 use crate::engine::effects::{
     Checkpoint, Effects, ExecutionInfo, HistoryEvent, Outcome, StateError, TaskRequest,
 };
@@ -513,6 +515,65 @@ impl Launch {
     }
 }
 
+/// Whether a run of `program` always reaches its end or a wait after finitely many
+/// states: no cycle among its transitions (`Next`, Choice branches and `Default`, `Catch`),
+/// nor in any Parallel branch or Map item processor. Only such executions are polled
+/// before their start is acknowledged; a machine that can loop through states that never
+/// wait (a Choice going back to a Pass) would otherwise hold its StartExecution forever.
+pub(crate) fn has_no_loops(program: &asl::Program) -> bool {
+    const NEW: u8 = 0;
+    const OPEN: u8 = 1;
+    const DONE: u8 = 2;
+    fn successors(state: &asl::State, out: &mut Vec<usize>) {
+        out.clear();
+        if let asl::Transition::Next(next) = state.transition {
+            out.push(next);
+        }
+        if let asl::StateKind::Choice { choices, default } = &state.kind {
+            out.extend(choices.iter().map(|c| c.next));
+            out.extend(*default);
+        }
+        out.extend(state.catch.iter().map(|c| c.next));
+    }
+    let nested_ok = program.states.iter().all(|state| match &state.kind {
+        asl::StateKind::Parallel { branches } => branches.iter().all(has_no_loops),
+        asl::StateKind::Map(map) => has_no_loops(&map.processor),
+        _ => true,
+    });
+    if !nested_ok {
+        return false;
+    }
+    let mut color = vec![NEW; program.states.len()];
+    let mut buffer = Vec::new();
+    for root in 0..program.states.len() {
+        if color[root] != NEW {
+            continue;
+        }
+        // Depth-first, with each state's successors on the stack.
+        let mut stack: Vec<(usize, Vec<usize>)> = Vec::new();
+        color[root] = OPEN;
+        successors(&program.states[root], &mut buffer);
+        stack.push((root, buffer.clone()));
+        while let Some((state, pending)) = stack.last_mut() {
+            match pending.pop() {
+                Some(next) if next >= color.len() => {}
+                Some(next) if color[next] == OPEN => return false,
+                Some(next) if color[next] == NEW => {
+                    color[next] = OPEN;
+                    successors(&program.states[next], &mut buffer);
+                    stack.push((next, buffer.clone()));
+                }
+                Some(_) => {}
+                None => {
+                    color[*state] = DONE;
+                    stack.pop();
+                }
+            }
+        }
+    }
+    true
+}
+
 /// The status, output and error of an outcome.
 fn outcome_fields(outcome: Outcome) -> (ExecutionStatus, Option<String>, Option<StateError>) {
     match outcome {
@@ -844,6 +905,79 @@ mod tests {
         let done = engine.wait_execution(&record.arn).await.unwrap();
         assert_eq!(done.status, ExecutionStatus::Succeeded);
         assert_eq!(done.output.as_deref(), Some(r#"{"charged":true}"#));
+    }
+
+    fn loop_free(definition: serde_json::Value) -> bool {
+        let machine = crate::engine::asl::StateMachine::parse(&definition.to_string()).unwrap();
+        super::has_no_loops(&machine.program)
+    }
+
+    #[test]
+    fn only_machines_without_loops_run_before_the_start_is_acknowledged() {
+        let pass = |next: &str| json!({"Type": "Pass", "Next": next});
+        assert!(loop_free(
+            json!({"StartAt": "A", "States": {"A": pass("B"), "B": pass("C"),
+                   "C": {"Type": "Choice", "Choices": [{"Variable": "$.x", "IsPresent": true, "Next": "D"}],
+                         "Default": "D"},
+                   "D": {"Type": "Succeed"}}})
+        ));
+        assert!(!loop_free(
+            json!({"StartAt": "A", "States": {"A": pass("C"),
+                   "C": {"Type": "Choice", "Choices": [{"Variable": "$.x", "IsPresent": true, "Next": "D"}],
+                         "Default": "A"},
+                   "D": {"Type": "Succeed"}}})
+        ));
+        assert!(!loop_free(
+            json!({"StartAt": "A", "States": {"A": pass("A")}})
+        ));
+        let task_catching_back = json!({"StartAt": "T", "States": {
+            "T": {"Type": "Task", "Resource": "arn:aws:states:::http:invoke", "End": true,
+                  "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "P"}]},
+            "P": pass("T")}});
+        assert!(!loop_free(task_catching_back));
+        let inner_loop = json!({"StartAt": "L", "States": {"L": pass("L")}});
+        assert!(!loop_free(json!({"StartAt": "M", "States": {
+            "M": {"Type": "Map", "ItemProcessor": inner_loop, "End": true}}})));
+        assert!(!loop_free(json!({"StartAt": "P", "States": {
+            "P": {"Type": "Parallel", "Branches": [{"StartAt": "S", "States": {"S": {"Type": "Succeed"}}},
+                                                   inner_loop], "End": true}}})));
+    }
+
+    #[tokio::test]
+    async fn a_machine_that_loops_still_runs_to_its_end() {
+        let dir = tempfile::tempdir().unwrap();
+        let engine = engine(dir.path(), TaskConfig::default()).await;
+        let arn = create(
+            &engine,
+            "Counter",
+            json!({"StartAt": "Init", "States": {
+                "Init": {"Type": "Pass", "Parameters": {"i": 0}, "Next": "Check"},
+                "Check": {"Type": "Choice", "Choices": [{"Variable": "$.i", "NumericGreaterThanEquals": 3, "Next": "Done"}],
+                          "Default": "Inc"},
+                "Inc": {"Type": "Pass", "Parameters": {"i.$": "States.MathAdd($.i, 1)"}, "Next": "Check"},
+                "Done": {"Type": "Succeed"}}}),
+        )
+        .await;
+        let started = engine
+            .start_execution(start(&arn, "c", "{}"))
+            .await
+            .unwrap();
+        let done = engine.wait_execution(&started.execution_arn).await.unwrap();
+        assert_eq!(done.status, ExecutionStatus::Succeeded, "{:?}", done.cause);
+        assert_eq!(done.output.as_deref(), Some(r#"{"i":3}"#));
+        let history = engine
+            .get_execution_history(&started.execution_arn, Some(1000), false, None)
+            .await
+            .unwrap();
+        let entered = history
+            .items
+            .iter()
+            .filter(|e| e.event_type == "ChoiceStateEntered")
+            .count();
+        assert_eq!(entered, 4);
+        for (i, e) in history.items.iter().enumerate() {
+            assert_eq!(e.id, i as i64 + 1);
+        }
     }
 
     /// Waits (bounded) until `file` has `lines` lines, and returns them.

@@ -160,8 +160,14 @@ impl Engine {
         let seq = self.inner.next_seq.fetch_add(1, Ordering::Relaxed);
         let mut launch = Launch::new(&self.inner, &p.machine, &record, seq, p.input_value);
         // A fast execution ends here and is written whole with its start (one row);
-        // a longer one is written as far as it got and goes on in the background.
-        let (inserted, launch) = match launch.poll_once() {
+        // a longer one is written as far as it got and goes on in the background. A
+        // machine that can loop is not run before the start is acknowledged.
+        let first_poll = if driver::has_no_loops(&p.machine.program.program) {
+            launch.poll_once()
+        } else {
+            None
+        };
+        let (inserted, launch) = match first_poll {
             Some(outcome) => {
                 let history = launch.finished(outcome, &mut record);
                 let inserted = self
