@@ -3,7 +3,7 @@
 //! after rendering ([`Overrides`]).
 //!
 //! This runs once per request, so it avoids work most requests never need: the key names
-//! are allocated once per process ([`CONTEXT_KEYS`]), and the nested objects (`identity`,
+//! are allocated once per process ([`CONTEXT_TEMPLATE`]), and the nested objects (`identity`,
 //! `requestOverride`, `responseOverride` and their maps) are built the first time a
 //! template (or [`set_dotted`]) touches them. An override map nobody touched is known
 //! empty, so reading the overrides back costs nothing for templates that set none.
@@ -57,9 +57,17 @@ const CONTEXT_KEY_NAMES: [&str; 18] = [
     "apiId",
 ];
 
-/// [`CONTEXT_KEY_NAMES`] as shared strings, allocated once: a request clones them (a
-/// reference count each) instead of allocating and freeing 18 strings.
-static CONTEXT_KEYS: LazyLock<[Arc<str>; 18]> = LazyLock::new(|| CONTEXT_KEY_NAMES.map(Arc::from));
+/// `$context` with its top-level keys ([`CONTEXT_KEY_NAMES`], allocated once) and no values
+/// yet. A request clones it, which shares the keys (a reference count each) and copies their
+/// hashes, so nothing is allocated per key or hashed; [`build`] then fills the values in by
+/// position.
+static CONTEXT_TEMPLATE: LazyLock<Map> = LazyLock::new(|| {
+    let mut m = map_with_capacity(CONTEXT_KEY_NAMES.len());
+    for key in CONTEXT_KEY_NAMES {
+        m.insert(Arc::from(key), Value::Null);
+    }
+    m
+});
 
 /// [`IDENTITY_KEYS`] as shared strings, allocated once (same reason).
 static IDENTITY_KEY_ARCS: LazyLock<[Arc<str>; 12]> = LazyLock::new(|| IDENTITY_KEYS.map(Arc::from));
@@ -269,7 +277,13 @@ pub(crate) fn build(req: &Arc<RequestData>) -> (MapRef, OverrideMaps) {
     let path = match &c.path {
         Some(p) => text(p),
         None if c.stage.is_empty() => text(&req.path),
-        None => text(&format!("/{}{}", c.stage, req.path)),
+        None => {
+            let mut p = String::with_capacity(1 + c.stage.len() + req.path.len());
+            p.push('/');
+            p.push_str(&c.stage);
+            p.push_str(&req.path);
+            Value::from(p)
+        }
     };
     let domain_prefix = c.domain_name.split('.').next().unwrap_or_default();
 
@@ -308,8 +322,10 @@ pub(crate) fn build(req: &Arc<RequestData>) -> (MapRef, OverrideMaps) {
         object(&maps.response),
         text(&c.api_id),
     ];
-    let mut ctx = map_with_capacity(values.len() + 2);
-    ctx.extend(CONTEXT_KEYS.iter().cloned().zip(values));
+    let mut ctx = CONTEXT_TEMPLATE.clone();
+    for ((_, slot), value) in ctx.iter_mut().zip(values) {
+        *slot = value;
+    }
 
     if let Some(auth) = &c.authorizer {
         let mut a = map_with_capacity(auth.len());
