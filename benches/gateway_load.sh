@@ -6,7 +6,12 @@
 #   benches/gateway_load.sh [SECONDS] [CONNECTIONS]
 #   BASELINE=/path/to/older/stepgate benches/gateway_load.sh   # also loads an older build
 #                                                              # (before/after in one run)
-#   BINARIES=/dir benches/gateway_load.sh   # no build: /dir holds stepgate and hello_hyper
+#   BINARIES=/dir benches/gateway_load.sh   # no build: /dir holds stepgate, hello_hyper and
+#                                           # hello_hyper_mimalloc
+#
+# stepgate is built with its default `mimalloc` feature (mimalloc as global allocator), so the
+# script loads two hello-worlds: the stock one (system allocator; the baseline of the issue's
+# goal) and the same server with mimalloc, and prints the ratio against each.
 #
 # Needs wrk (apt-get install wrk). Builds in release into $CARGO_TARGET_DIR (default target/).
 # CPU is the server process's utime+stime from /proc/<pid>/stat, before and after the load.
@@ -22,14 +27,16 @@ BIN_DIR=$(mktemp -d)
 trap 'rm -rf "$BIN_DIR"' EXIT
 if [ -n "${BINARIES:-}" ]; then
   # Already built (a directory holding stepgate and hello_hyper).
-  cp "$BINARIES/stepgate" "$BINARIES/hello_hyper" "$BIN_DIR/"
+  cp "$BINARIES/stepgate" "$BINARIES/hello_hyper" "$BINARIES/hello_hyper_mimalloc" "$BIN_DIR/"
 else
-  cargo build --release --quiet --bin stepgate --example hello_hyper
+  cargo build --release --quiet --bin stepgate --example hello_hyper --example hello_hyper_mimalloc
   # Copy the binaries at once: a shared target dir may be rebuilt from another checkout.
-  cp "$TARGET/release/stepgate" "$TARGET/release/examples/hello_hyper" "$BIN_DIR/"
+  cp "$TARGET/release/stepgate" "$TARGET/release/examples/hello_hyper" \
+    "$TARGET/release/examples/hello_hyper_mimalloc" "$BIN_DIR/"
 fi
 STEPGATE="$BIN_DIR/stepgate"
 HELLO="$BIN_DIR/hello_hyper"
+HELLO_MI="$BIN_DIR/hello_hyper_mimalloc"
 "$STEPGATE" serve --help | grep -q -- --sfn-listen || { echo "$STEPGATE is not this checkout's build" >&2; exit 1; }
 TICKS=$(getconf CLK_TCK)
 
@@ -67,6 +74,7 @@ run() {
 
 echo "load: wrk -t1 -c$CONNECTIONS -d${SECONDS_PER_RUN}s, $(nproc) cores"
 P=$(free_port); HELLO_US=$(run "hyper hello-world" "$P" "$HELLO" "127.0.0.1:$P")
+P=$(free_port); HELLO_MI_US=$(run "hello-world (mimalloc)" "$P" "$HELLO_MI" "127.0.0.1:$P")
 P=$(free_port); QUIET_US=$(run "stepgate (access log off)" "$P" env RUST_LOG=warn "$STEPGATE" serve benches/gateway_load/stepgate.yaml --listen "127.0.0.1:$P" --sfn-listen off)
 P=$(free_port); LOG_US=$(run "stepgate (access log on)" "$P" env RUST_LOG=info "$STEPGATE" serve benches/gateway_load/stepgate.yaml --listen "127.0.0.1:$P" --sfn-listen off)
 if [ -n "${BASELINE:-}" ]; then
@@ -75,5 +83,6 @@ if [ -n "${BASELINE:-}" ]; then
   awk -v h="$HELLO_US" -v b="$BASE_US" -v q="$QUIET_US" 'BEGIN {
     printf "baseline: %.2fx hello-world; this build uses %.0f%% of the baseline CPU per request\n", b / h, 100 * q / b }'
 fi
-awk -v h="$HELLO_US" -v q="$QUIET_US" -v l="$LOG_US" 'BEGIN {
-  printf "CPU per request vs hello-world: %.2fx (access log off), %.2fx (access log on); goal <= 2x\n", q / h, l / h }'
+awk -v h="$HELLO_US" -v m="$HELLO_MI_US" -v q="$QUIET_US" -v l="$LOG_US" 'BEGIN {
+  printf "CPU per request vs the stock hello-world: %.2fx (access log off), %.2fx (access log on); goal <= 2x\n", q / h, l / h
+  printf "CPU per request vs the mimalloc hello-world: %.2fx (access log off), %.2fx (access log on)\n", q / m, l / m }'

@@ -223,6 +223,7 @@ impl Object for Input {
             "path" => Input::path_arg(name, args).and_then(|p| self.path(&p)),
             "params" => match args {
                 [] => Ok(self.params.all()),
+                [Value::String(name)] => Ok(self.params.lookup(name)),
                 [name] => Ok(match to_java_string(name) {
                     Some(n) => self.params.lookup(&n),
                     None => Value::from(""),
