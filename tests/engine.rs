@@ -951,12 +951,21 @@ impl Drop for Server {
 }
 
 fn spawn_server(data_dir: &std::path::Path, machine: &std::path::Path) -> Server {
+    spawn_server_with(data_dir, machine, &[])
+}
+
+fn spawn_server_with(
+    data_dir: &std::path::Path,
+    machine: &std::path::Path,
+    extra: &[&str],
+) -> Server {
     use std::io::BufRead;
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_stepgate"))
         .args(["sfn", "--listen", "127.0.0.1:0", "--data-dir"])
         .arg(data_dir)
         .arg("--state-machine")
         .arg(format!("Napper={}", machine.display()))
+        .args(extra)
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::inherit())
         .spawn()
@@ -1066,6 +1075,103 @@ async fn execution_survives_kill_9_and_its_wait_resumes_with_the_time_left() {
         stop >= start + WAIT_SECONDS,
         "the wait was cut short: {start} -> {stop}"
     );
+}
+
+/// The history of `execution`, once `event_type` is in it.
+async fn history_once_it_has(api: &Api, execution: &str, event_type: &str) -> Vec<Value> {
+    loop {
+        let (status, history) = api
+            .call("GetExecutionHistory", json!({"executionArn": execution}))
+            .await;
+        assert_eq!(status, 200, "{history}");
+        let events = history["events"].as_array().unwrap().clone();
+        if events.iter().any(|e| e["type"] == event_type) {
+            return events;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+// See: the brief of issue 5, "a resumed state records its StateEntered twice".
+#[tokio::test]
+async fn history_after_resumes_has_each_event_once_in_aws_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let machine = dir.path().join("napper.yaml");
+    std::fs::write(
+        &machine,
+        "StartAt: Work\nStates:\n  Work:\n    Type: Task\n    \
+         Resource: arn:aws:lambda:us-east-1:123456789012:function:work\n    Next: Nap\n  \
+         Nap:\n    Type: Wait\n    Seconds: 50\n    Next: Done\n  Done:\n    Type: Pass\n    End: true\n",
+    )
+    .unwrap();
+    let data = dir.path().join("data");
+    let client = reqwest::Client::new();
+    let api_of = |server: &Server| Api {
+        url: server.url.clone(),
+        client: client.clone(),
+    };
+
+    // 1. Killed while the Lambda task runs (a command that outlives the process).
+    let first = spawn_server_with(&data, &machine, &["--lambda-command", "work=sleep 20"]);
+    let api = api_of(&first);
+    let arn = "arn:aws:states:us-east-1:123456789012:stateMachine:Napper";
+    let (status, started) = api
+        .call(
+            "StartExecution",
+            json!({"stateMachineArn": arn, "name": "twice", "input": "{\"n\": 1}"}),
+        )
+        .await;
+    assert_eq!(status, 200, "{started}");
+    let execution = started["executionArn"].as_str().unwrap().to_string();
+    history_once_it_has(&api, &execution, "LambdaFunctionStarted").await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    drop(first);
+
+    // 2. Resumed (the task runs again, now answering at once), killed in the Wait.
+    let cat = ["--lambda-command", "work=cat", "--clock-factor", "50"];
+    let second = spawn_server_with(&data, &machine, &cat);
+    let api = api_of(&second);
+    history_once_it_has(&api, &execution, "WaitStateEntered").await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    drop(second);
+
+    // 3. Resumed in the Wait; runs to the end.
+    let third = spawn_server_with(&data, &machine, &cat);
+    let api = api_of(&third);
+    let events = history_once_it_has(&api, &execution, "ExecutionSucceeded").await;
+    let types: Vec<&str> = events.iter().map(|e| e["type"].as_str().unwrap()).collect();
+    assert_eq!(
+        types,
+        [
+            "ExecutionStarted",
+            "TaskStateEntered",
+            "LambdaFunctionScheduled",
+            "LambdaFunctionStarted",
+            "LambdaFunctionSucceeded",
+            "TaskStateExited",
+            "WaitStateEntered",
+            "WaitStateExited",
+            "PassStateEntered",
+            "PassStateExited",
+            "ExecutionSucceeded",
+        ],
+        "{events:#?}"
+    );
+    for (i, event) in events.iter().enumerate() {
+        assert_eq!(event["id"], json!(i + 1), "{event}");
+        assert_eq!(event["previousEventId"], json!(i), "{event}");
+    }
+    let timestamps: Vec<f64> = events
+        .iter()
+        .map(|e| e["timestamp"].as_f64().unwrap())
+        .collect();
+    assert!(
+        timestamps.windows(2).all(|w| w[0] <= w[1]),
+        "timestamps go back: {timestamps:?}"
+    );
+    let described = describe(&api, &execution).await;
+    assert_eq!(described["status"], json!("SUCCEEDED"), "{described}");
+    assert_eq!(described["output"], json!("{\"n\":1}"));
 }
 
 // === the shared backend suite ===

@@ -73,6 +73,29 @@ pub struct Checkpoint {
     pub variables: serde_json::Map<String, Value>,
 }
 
+/// Where a resumed execution picks up: its last checkpoint, and what the history it
+/// continues already holds.
+#[derive(Clone, Debug)]
+pub struct Resume {
+    pub checkpoint: Checkpoint,
+    /// Events the history keeps; the resumed run numbers its events from here.
+    pub recorded_events: u64,
+    /// The checkpointed state's `...StateEntered` when the history already has it (its id
+    /// and time): the state is not entered again, it runs on from that entry.
+    pub entered: Option<(u64, OffsetDateTime)>,
+}
+
+impl Resume {
+    /// Resumes at `checkpoint` with no history to continue (tests).
+    pub fn at(checkpoint: Checkpoint) -> Resume {
+        Resume {
+            checkpoint,
+            recorded_events: 0,
+            entered: None,
+        }
+    }
+}
+
 /// How an execution ended.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Outcome {

@@ -17,8 +17,8 @@
 //! ```
 
 mod bootstrap;
-pub mod sfn_api;
 mod service;
+pub mod sfn_api;
 
 pub use bootstrap::{Error, Gateway, Storage};
 
@@ -58,7 +58,9 @@ impl Server {
 
     /// The address actually bound.
     pub fn local_addr(&self) -> SocketAddr {
-        self.listener.local_addr().unwrap_or_else(|_| SocketAddr::from(([0, 0, 0, 0], 0)))
+        self.listener
+            .local_addr()
+            .unwrap_or_else(|_| SocketAddr::from(([0, 0, 0, 0], 0)))
     }
 
     /// Accepts connections until `shutdown` completes, then stops accepting and waits (up

@@ -13,11 +13,9 @@ use super::interpreter::{self, Program};
 use super::tokens;
 use super::{Inner, Machine};
 use crate::engine::effects::{
-    Checkpoint, Effects, ExecutionInfo, HistoryEvent, Outcome, StateError, TaskRequest,
+    Checkpoint, Effects, ExecutionInfo, HistoryEvent, Outcome, Resume, StateError, TaskRequest,
 };
-use crate::engine::store::{
-    self, CheckpointRecord, ExecutionRecord, ExecutionStatus, HistoryEventRecord,
-};
+use crate::engine::store::{self, ExecutionRecord, ExecutionStatus, HistoryEventRecord};
 use crate::engine::tasks::TaskContext;
 
 /// The history of a running STANDARD execution: event ids and whether it is closed.
@@ -268,7 +266,7 @@ pub(crate) fn spawn(
     machine: &Arc<Machine>,
     record: ExecutionRecord,
     seq: i64,
-    resume: Option<CheckpointRecord>,
+    resume: Option<(Resume, Option<OffsetDateTime>)>,
     last_event_id: i64,
 ) {
     let (done, _) = tokio::sync::watch::channel(false);
@@ -287,9 +285,8 @@ pub(crate) fn spawn(
         .lock()
         .expect("invariant: running map lock")
         .insert(record.arn.clone(), Arc::clone(&running));
-    let resume_wait = resume.as_ref().and_then(|k| {
-        k.wait_until
-            .map(|until| (k.checkpoint.state.clone(), until, false))
+    let resume_wait = resume.as_ref().and_then(|(r, wait_until)| {
+        wait_until.map(|until| (r.checkpoint.state.clone(), until, false))
     });
     let effects = ExecutionEffects {
         inner: Arc::clone(inner),
@@ -319,14 +316,8 @@ pub(crate) fn spawn(
     let running2 = Arc::clone(&running);
     let handle = tokio::spawn(async move {
         let input = info.input.clone();
-        let outcome = interpreter::run(
-            &program,
-            &info,
-            input,
-            resume.map(|k| k.checkpoint),
-            &effects,
-        )
-        .await;
+        let outcome =
+            interpreter::run(&program, &info, input, resume.map(|(r, _)| r), &effects).await;
         drop(effects);
         finish(&inner2, &info.execution_arn, &running2, outcome);
     });
