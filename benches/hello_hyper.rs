@@ -13,9 +13,7 @@ use hyper_util::rt::{TokioExecutor, TokioIo};
 
 #[tokio::main]
 async fn main() -> std::io::Result<()> {
-    let addr = std::env::args()
-        .nth(1)
-        .unwrap_or_else(|| "127.0.0.1:8099".to_string());
+    let addr = std::env::args().nth(1).unwrap_or_else(|| "127.0.0.1:8099".to_string());
     let listener = tokio::net::TcpListener::bind(&addr).await?;
     eprintln!("hello_hyper listening on http://{}", listener.local_addr()?);
     loop {
@@ -23,12 +21,8 @@ async fn main() -> std::io::Result<()> {
         let _ = stream.set_nodelay(true);
         tokio::spawn(async move {
             let svc = service_fn(|_req| async {
-                let mut r =
-                    hyper::Response::new(Full::new(Bytes::from_static(b"{\"id\": \"42\"}")));
-                r.headers_mut().insert(
-                    "content-type",
-                    http::HeaderValue::from_static("application/json"),
-                );
+                let mut r = hyper::Response::new(Full::new(Bytes::from_static(b"{\"id\": \"42\"}")));
+                r.headers_mut().insert("content-type", http::HeaderValue::from_static("application/json"));
                 Ok::<_, Infallible>(r)
             });
             let _ = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new())

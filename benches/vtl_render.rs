@@ -57,11 +57,7 @@ fn padded_body(distinct_keys: bool) -> String {
     let mut n = 0;
     while s.len() < 1000 {
         n += 1;
-        let key = if distinct_keys {
-            format!("pad{n}")
-        } else {
-            "pad".to_string()
-        };
+        let key = if distinct_keys { format!("pad{n}") } else { "pad".to_string() };
         s.insert_str(s.len() - 2, &format!(",\n  \"{key}\": \"/'\\\"é\""));
     }
     s
@@ -74,10 +70,7 @@ fn request(body: &str) -> RequestData {
         resource_path: "/execute".into(),
         headers: vec![("Content-Type".into(), "application/json".into())],
         body: body.to_string().into(),
-        context: RequestContext {
-            request_id: "9c3d8aab-1b2c-4d5e-8f90-0123456789ab".into(),
-            ..RequestContext::default()
-        },
+        context: RequestContext { request_id: "9c3d8aab-1b2c-4d5e-8f90-0123456789ab".into(), ..RequestContext::default() },
         ..RequestData::default()
     }
 }
@@ -176,9 +169,8 @@ fn write_json_str(s: &str, out: &mut String) {
 fn escape_js(s: &str, out: &mut String) {
     let bytes = s.as_bytes();
     let mut pos = 0;
-    while let Some(run) = bytes[pos..]
-        .iter()
-        .position(|&b| b < 0x20 || b >= 0x80 || matches!(b, b'\'' | b'"' | b'\\' | b'/'))
+    while let Some(run) =
+        bytes[pos..].iter().position(|&b| b < 0x20 || b >= 0x80 || matches!(b, b'\'' | b'"' | b'\\' | b'/'))
     {
         out.push_str(&s[pos..pos + run]);
         pos += run;
@@ -207,12 +199,7 @@ fn escape_js(s: &str, out: &mut String) {
 
 /// This thread's CPU time in nanoseconds (Linux `schedstat`), if available.
 fn thread_cpu_ns() -> Option<u64> {
-    std::fs::read_to_string("/proc/thread-self/schedstat")
-        .ok()?
-        .split_whitespace()
-        .next()?
-        .parse()
-        .ok()
+    std::fs::read_to_string("/proc/thread-self/schedstat").ok()?.split_whitespace().next()?.parse().ok()
 }
 
 /// CPU time per call of each variant, measured in interleaved rounds so that load from
@@ -237,11 +224,7 @@ fn cpu_ratios(variants: &[(&str, &dyn Fn())]) {
     let per_call = |i: usize| totals[i] as f64 / (ROUNDS as f64 * ITERS as f64) / 1000.0;
     println!("vtl_render CPU time per call ({ROUNDS} interleaved rounds x {ITERS} calls):");
     for (i, (name, _)) in variants.iter().enumerate() {
-        println!(
-            "  {name:<22} {:>8.2} µs  ({:.2}x handwritten)",
-            per_call(i),
-            per_call(i) / per_call(0)
-        );
+        println!("  {name:<22} {:>8.2} µs  ({:.2}x handwritten)", per_call(i), per_call(i) / per_call(0));
     }
 }
 
@@ -249,73 +232,43 @@ fn bench(c: &mut Criterion) {
     let body = body();
     assert!(body.len() >= 1000, "body is {} bytes", body.len());
     let req = request(&body);
-    let template =
-        Template::parse("templates/start-execution.vtl", TEMPLATE).expect("seed template parses");
+    let template = Template::parse("templates/start-execution.vtl", TEMPLATE).expect("seed template parses");
     let env = TemplateEnv::new(req.clone());
     let dup_body = body_with_duplicate_keys();
     let dup_req = request(&dup_body);
     let dup_env = TemplateEnv::new(dup_req.clone());
     assert_eq!(
-        template
-            .render(&mut dup_env.request_context())
-            .expect("renders"),
+        template.render(&mut dup_env.request_context()).expect("renders"),
         handwritten(dup_body.as_bytes(), &dup_req.context.request_id),
         "duplicate keys: the last value wins at the first position, as in the tree"
     );
 
-    let ours = template
-        .render(&mut env.request_context())
-        .expect("renders");
+    let ours = template.render(&mut env.request_context()).expect("renders");
     let theirs = handwritten(body.as_bytes(), &req.context.request_id);
-    assert_eq!(
-        ours, theirs,
-        "stepgate and the hand-written function must produce the same bytes"
-    );
+    assert_eq!(ours, theirs, "stepgate and the hand-written function must produce the same bytes");
     // benches/vtl_peers.sh passes the peer's output so the comparison is of equal work.
     if let Ok(path) = std::env::var("VTL_PEERS_EXPECTED") {
         let peer = std::fs::read_to_string(&path).unwrap_or_default();
-        let same = if peer == ours {
-            "identical to"
-        } else {
-            "DIFFERENT from"
-        };
+        let same = if peer == ours { "identical to" } else { "DIFFERENT from" };
         println!("velocityjs output ({path}) is {same} stepgate's");
     }
 
     cpu_ratios(&[
         ("handwritten", &|| {
-            black_box(handwritten(
-                black_box(body.as_bytes()),
-                black_box(&req.context.request_id),
-            ));
+            black_box(handwritten(black_box(body.as_bytes()), black_box(&req.context.request_id)));
         }),
         ("stepgate/render", &|| {
-            black_box(
-                template
-                    .render(&mut env.request_context())
-                    .expect("renders"),
-            );
+            black_box(template.render(&mut env.request_context()).expect("renders"));
         }),
         ("stepgate/per_request", &|| {
             let env = TemplateEnv::new(black_box(req.clone()));
-            black_box(
-                template
-                    .render(&mut env.request_context())
-                    .expect("renders"),
-            );
+            black_box(template.render(&mut env.request_context()).expect("renders"));
         }),
         ("handwritten (dup keys)", &|| {
-            black_box(handwritten(
-                black_box(dup_body.as_bytes()),
-                black_box(&dup_req.context.request_id),
-            ));
+            black_box(handwritten(black_box(dup_body.as_bytes()), black_box(&dup_req.context.request_id)));
         }),
         ("stepgate/render (dup keys)", &|| {
-            black_box(
-                template
-                    .render(&mut dup_env.request_context())
-                    .expect("renders"),
-            );
+            black_box(template.render(&mut dup_env.request_context()).expect("renders"));
         }),
         ("(TemplateEnv::new only)", &|| {
             black_box(TemplateEnv::new(black_box(req.clone())));
@@ -324,26 +277,15 @@ fn bench(c: &mut Criterion) {
 
     let mut g = c.benchmark_group("vtl_render");
     g.bench_function("handwritten", |b| {
-        b.iter(|| {
-            handwritten(
-                black_box(body.as_bytes()),
-                black_box(&req.context.request_id),
-            )
-        })
+        b.iter(|| handwritten(black_box(body.as_bytes()), black_box(&req.context.request_id)))
     });
     g.bench_function("stepgate/render", |b| {
-        b.iter(|| {
-            template
-                .render(&mut env.request_context())
-                .expect("renders")
-        })
+        b.iter(|| template.render(&mut env.request_context()).expect("renders"))
     });
     g.bench_function("stepgate/per_request", |b| {
         b.iter(|| {
             let env = TemplateEnv::new(black_box(req.clone()));
-            template
-                .render(&mut env.request_context())
-                .expect("renders")
+            template.render(&mut env.request_context()).expect("renders")
         })
     });
     g.finish();

@@ -19,15 +19,15 @@
 //! Modules, each using only those listed before it: `diag`, `jsonpath`, `routing`, `sfn`,
 //! `vtl`, `engine`, `apigw`, `config`, `backend`, `pipeline`, `server`, `cli`.
 
-pub mod apigw;
-pub mod backend;
-pub mod cli;
-pub mod config;
 pub mod diag;
-pub mod engine;
 pub mod jsonpath;
-pub mod pipeline;
 pub mod routing;
-pub mod server;
 pub mod sfn;
 pub mod vtl;
+pub mod engine;
+pub mod apigw;
+pub mod config;
+pub mod backend;
+pub mod pipeline;
+pub mod server;
+pub mod cli;

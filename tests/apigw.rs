@@ -11,9 +11,7 @@ use stepgate::apigw::{RequestContext, RequestData, TemplateEnv};
 use stepgate::vtl::Template;
 
 fn template_path(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("templates")
-        .join(name)
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("templates").join(name)
 }
 
 fn template(name: &str) -> Template {
@@ -23,8 +21,7 @@ fn template(name: &str) -> Template {
 }
 
 /// A body with `'`, `"`, `/`, a newline and non-ASCII (BMP and astral).
-const ORDER: &str =
-    "{\"order\": {\"id\": \"o-1\", \"note\": \"it's \\\"quoted\\\" a/b\\nline2 é 😀\"}}";
+const ORDER: &str = "{\"order\": {\"id\": \"o-1\", \"note\": \"it's \\\"quoted\\\" a/b\\nline2 é 😀\"}}";
 
 fn order_request() -> RequestData {
     RequestData {
@@ -33,10 +30,7 @@ fn order_request() -> RequestData {
         resource_path: "/execute".into(),
         headers: vec![("Content-Type".into(), "application/json".into())],
         body: ORDER.into(),
-        context: RequestContext {
-            request_id: "req-1".into(),
-            ..RequestContext::default()
-        },
+        context: RequestContext { request_id: "req-1".into(), ..RequestContext::default() },
         ..RequestData::default()
     }
 }
@@ -46,9 +40,7 @@ const SEED_OUTPUT: &str = "{\n  \"input\": \"{\\\"order\\\":{\\\"id\\\":\\\"o-1\
 #[test]
 fn seed_request_template_renders_exactly() {
     let env = TemplateEnv::new(order_request());
-    let out = template("start-execution.vtl")
-        .render(&mut env.request_context())
-        .unwrap_or_else(|e| panic!("{e:#}"));
+    let out = template("start-execution.vtl").render(&mut env.request_context()).unwrap_or_else(|e| panic!("{e:#}"));
     assert_eq!(out, SEED_OUTPUT);
     // The `\'` escape makes the body invalid JSON: that is the documented trap.
     assert!(serde_json::from_str::<serde_json::Value>(&out).is_err());
@@ -62,9 +54,7 @@ fn quote_fix_template_gives_valid_json_carrying_the_body() {
         .unwrap_or_else(|e| panic!("{e:#}"));
     assert_eq!(out, SEED_OUTPUT.replace("\\'", "'"));
     let start: serde_json::Value = serde_json::from_str(&out).expect("valid StartExecution JSON");
-    let input: serde_json::Value =
-        serde_json::from_str(start["input"].as_str().expect("input string"))
-            .expect("input is JSON");
+    let input: serde_json::Value = serde_json::from_str(start["input"].as_str().expect("input string")).expect("input is JSON");
     let body: serde_json::Value = serde_json::from_str(ORDER).expect("test body");
     assert_eq!(input, body);
     assert_eq!(start["name"], "req-1");
@@ -72,13 +62,8 @@ fn quote_fix_template_gives_valid_json_carrying_the_body() {
 
 #[test]
 fn seed_template_with_an_empty_body_sends_an_empty_object() {
-    let env = TemplateEnv::new(RequestData {
-        body: Default::default(),
-        ..order_request()
-    });
-    let out = template("start-execution.vtl")
-        .render(&mut env.request_context())
-        .unwrap_or_else(|e| panic!("{e:#}"));
+    let env = TemplateEnv::new(RequestData { body: Default::default(), ..order_request() });
+    let out = template("start-execution.vtl").render(&mut env.request_context()).unwrap_or_else(|e| panic!("{e:#}"));
     assert!(out.starts_with("{\n  \"input\": \"{}\",\n"), "{out}");
 }
 
@@ -89,14 +74,8 @@ fn sync_response_template_maps_failed_to_500() {
     let out = template("start-sync-execution-response.vtl")
         .render(&mut env.response_context(backend))
         .unwrap_or_else(|e| panic!("{e:#}"));
-    assert_eq!(
-        out,
-        "{\n  \"error\": \"States.TaskFailed\",\n  \"cause\": \"boom\"\n}\n"
-    );
-    assert_eq!(
-        env.overrides().expect("valid status").response_status,
-        Some(500)
-    );
+    assert_eq!(out, "{\n  \"error\": \"States.TaskFailed\",\n  \"cause\": \"boom\"\n}\n");
+    assert_eq!(env.overrides().expect("valid status").response_status, Some(500));
 }
 
 #[test]
@@ -113,11 +92,7 @@ fn sync_response_template_passes_the_output_through() {
 #[test]
 fn request_and_response_templates_share_the_context() {
     let env = TemplateEnv::new(order_request());
-    let req = Template::parse(
-        "req",
-        "#set($context.responseOverride.header.X-Trace = \"t1\")ok",
-    )
-    .unwrap();
+    let req = Template::parse("req", "#set($context.responseOverride.header.X-Trace = \"t1\")ok").unwrap();
     assert_eq!(req.render(&mut env.request_context()).unwrap(), "ok");
     let resp = Template::parse("resp", "$context.responseOverride.header.X-Trace").unwrap();
     assert_eq!(resp.render(&mut env.response_context("{}")).unwrap(), "t1");
@@ -150,8 +125,7 @@ fn stepgate(args: &[&str], stdin: Option<&str>) -> Output {
         .spawn()
         .expect("run stepgate");
     let mut pipe = child.stdin.take().expect("stdin");
-    pipe.write_all(stdin.unwrap_or_default().as_bytes())
-        .expect("write stdin");
+    pipe.write_all(stdin.unwrap_or_default().as_bytes()).expect("write stdin");
     drop(pipe);
     child.wait_with_output().expect("stepgate exits")
 }
@@ -222,20 +196,11 @@ fn render_reads_the_body_from_stdin_and_sees_params() {
 fn render_response_mode_reports_the_status_override() {
     let t = template_path("start-sync-execution-response.vtl");
     let out = stepgate(
-        &[
-            "render",
-            t.to_str().expect("utf-8 path"),
-            "--response",
-            "--body",
-            "-",
-        ],
+        &["render", t.to_str().expect("utf-8 path"), "--response", "--body", "-"],
         Some(r#"{"status": "FAILED", "error": "E", "cause": "C"}"#),
     );
     assert!(out.status.success(), "{}", text(&out.stderr));
-    assert_eq!(
-        text(&out.stdout),
-        "{\n  \"error\": \"E\",\n  \"cause\": \"C\"\n}\n"
-    );
+    assert_eq!(text(&out.stdout), "{\n  \"error\": \"E\",\n  \"cause\": \"C\"\n}\n");
     let err = text(&out.stderr);
     assert!(err.contains("responseOverride.status: 500"), "{err}");
     assert!(err.contains("status: 500"), "{err}");
@@ -248,34 +213,19 @@ fn render_syntax_error_prints_a_caret_and_exits_1() {
     assert_eq!(text(&out.stdout), "");
     let err = text(&out.stderr);
     assert!(err.contains('^'), "no caret in: {err}");
-    assert!(
-        err.contains("-:2:") || err.contains("--> -"),
-        "no location in: {err}"
-    );
+    assert!(err.contains("-:2:") || err.contains("--> -"), "no location in: {err}");
 }
 
 #[test]
 fn render_malformed_payload_reports_api_gateways_400() {
     let out = stepgate(&["render", "-", "--body", "/dev/null"], Some("x"));
-    assert!(
-        out.status.success(),
-        "empty body reads as {{}}: {}",
-        text(&out.stderr)
-    );
+    assert!(out.status.success(), "empty body reads as {{}}: {}", text(&out.stderr));
     let dir = tempfile::tempdir().expect("temp dir");
     let body = dir.path().join("bad.json");
     std::fs::write(&body, "[a").expect("write body");
     let t = dir.path().join("t.vtl");
     std::fs::write(&t, "$input.json('$')").expect("write template");
-    let out = stepgate(
-        &[
-            "render",
-            t.to_str().unwrap_or_default(),
-            "--body",
-            body.to_str().unwrap_or_default(),
-        ],
-        None,
-    );
+    let out = stepgate(&["render", t.to_str().unwrap_or_default(), "--body", body.to_str().unwrap_or_default()], None);
     assert_eq!(out.status.code(), Some(1));
     let err = text(&out.stderr);
     assert!(
@@ -289,11 +239,7 @@ fn render_malformed_payload_reports_api_gateways_400() {
 fn render_rejects_bad_arguments() {
     let out = stepgate(&["render", "-", "--header", "no-colon"], Some(""));
     assert_eq!(out.status.code(), Some(1));
-    assert!(
-        text(&out.stderr).contains("--header expects"),
-        "{}",
-        text(&out.stderr)
-    );
+    assert!(text(&out.stderr).contains("--header expects"), "{}", text(&out.stderr));
     let out = stepgate(&["render", "/nonexistent/t.vtl"], None);
     assert_eq!(out.status.code(), Some(1));
     assert!(text(&out.stderr).contains("/nonexistent/t.vtl"));

@@ -17,21 +17,11 @@ use serde_json::Value as Json;
 use stepgate::apigw::{Overrides, RequestContext, RequestData, TemplateEnv};
 use stepgate::vtl::Template;
 
-const RENDER_STAGES: [&str; 3] = [
-    "integration_request",
-    "integration_response",
-    "request_then_response",
-];
+const RENDER_STAGES: [&str; 3] = ["integration_request", "integration_response", "request_then_response"];
 
 /// Expect keys that describe the gateway or the backend, not the rendered text.
-const NOT_RENDER_KEYS: [&str; 6] = [
-    "notes",
-    "derived_from_rule",
-    "client_response",
-    "client_body_json",
-    "output_json_placeholders",
-    "integration",
-];
+const NOT_RENDER_KEYS: [&str; 6] =
+    ["notes", "derived_from_rule", "client_response", "client_body_json", "output_json_placeholders", "integration"];
 
 #[derive(Default)]
 struct Outcome {
@@ -48,14 +38,7 @@ fn pairs(v: Option<&Json>) -> Vec<(String, String)> {
     match v {
         Some(Json::Object(m)) => m
             .iter()
-            .map(|(k, v)| {
-                (
-                    k.clone(),
-                    v.as_str()
-                        .map(str::to_string)
-                        .unwrap_or_else(|| v.to_string()),
-                )
-            })
+            .map(|(k, v)| (k.clone(), v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string())))
             .collect(),
         _ => Vec::new(),
     }
@@ -72,10 +55,7 @@ fn request_data(case: &Json) -> RequestData {
         path_params: pairs(r.get("path_params")),
         body: r["body"].as_str().unwrap_or("").to_string().into(),
         stage_variables: pairs(r.get("stage_variables")),
-        context: RequestContext {
-            stage: String::new(),
-            ..RequestContext::default()
-        },
+        context: RequestContext { stage: String::new(), ..RequestContext::default() },
     };
     // The recorded path already carries the stage.
     req.context.path = Some(req.path.clone());
@@ -110,10 +90,7 @@ fn run_case(case: &Json) -> Outcome {
     let stage = case["stage"].as_str().unwrap_or_default();
     let template = case["template"].as_str().unwrap_or_default();
     let env = TemplateEnv::new(request_data(case));
-    let mut out = Outcome {
-        status: 200,
-        ..Outcome::default()
-    };
+    let mut out = Outcome { status: 200, ..Outcome::default() };
     let first = match stage {
         "integration_response" => {
             let er = &case["endpoint_response"];
@@ -158,9 +135,7 @@ fn run_case(case: &Json) -> Outcome {
 /// `expected` is contained in `actual` (objects recursively; numbers by value).
 fn subset(actual: &Json, expected: &Json) -> bool {
     match (actual, expected) {
-        (Json::Object(a), Json::Object(e)) => e
-            .iter()
-            .all(|(k, ev)| a.get(k).is_some_and(|av| subset(av, ev))),
+        (Json::Object(a), Json::Object(e)) => e.iter().all(|(k, ev)| a.get(k).is_some_and(|av| subset(av, ev))),
         _ => same(actual, expected),
     }
 }
@@ -168,12 +143,8 @@ fn subset(actual: &Json, expected: &Json) -> bool {
 fn same(a: &Json, b: &Json) -> bool {
     match (a, b) {
         (Json::Number(x), Json::Number(y)) => x.as_f64() == y.as_f64(),
-        (Json::Array(x), Json::Array(y)) => {
-            x.len() == y.len() && x.iter().zip(y).all(|(p, q)| same(p, q))
-        }
-        (Json::Object(x), Json::Object(y)) => {
-            x.len() == y.len() && x.iter().all(|(k, v)| y.get(k).is_some_and(|w| same(v, w)))
-        }
+        (Json::Array(x), Json::Array(y)) => x.len() == y.len() && x.iter().zip(y).all(|(p, q)| same(p, q)),
+        (Json::Object(x), Json::Object(y)) => x.len() == y.len() && x.iter().all(|(k, v)| y.get(k).is_some_and(|w| same(v, w))),
         _ => a == b,
     }
 }
@@ -184,14 +155,7 @@ fn parse(text: &str, what: &str) -> Result<Json, String> {
 
 fn header_values(v: &Json) -> Vec<String> {
     match v {
-        Json::Array(a) => a
-            .iter()
-            .map(|x| {
-                x.as_str()
-                    .map(str::to_string)
-                    .unwrap_or_else(|| x.to_string())
-            })
-            .collect(),
+        Json::Array(a) => a.iter().map(|x| x.as_str().map(str::to_string).unwrap_or_else(|| x.to_string())).collect(),
         Json::String(s) => vec![s.clone()],
         other => vec![other.to_string()],
     }
@@ -201,16 +165,12 @@ fn header_values(v: &Json) -> Vec<String> {
 fn check(case: &Json, out: &Outcome) -> Vec<String> {
     let mut fails = Vec::new();
     let expect = case["expect"].as_object().cloned().unwrap_or_default();
-    let wants_error = expect
-        .get("status")
-        .and_then(Json::as_u64)
-        .is_some_and(|s| s >= 400)
+    let wants_error = expect.get("status").and_then(Json::as_u64).is_some_and(|s| s >= 400)
         && case["stage"] == "integration_request";
     if let Some(e) = &out.failed_render {
         if wants_error {
             // A payload the gateway refuses: 400 {"message": "Could not process payload..."}.
-            let body =
-                serde_json::json!({ "message": out.payload_error.clone().unwrap_or_default() });
+            let body = serde_json::json!({ "message": out.payload_error.clone().unwrap_or_default() });
             if out.payload_error.is_none() {
                 fails.push(format!("render failed without a payload error: {e}"));
             }
@@ -221,16 +181,10 @@ fn check(case: &Json, out: &Outcome) -> Vec<String> {
             }
             return fails;
         }
-        return vec![format!(
-            "render failed: {}",
-            e.lines().next().unwrap_or_default()
-        )];
+        return vec![format!("render failed: {}", e.lines().next().unwrap_or_default())];
     }
     if wants_error {
-        return vec![format!(
-            "expected status {} but the render succeeded: {:?}",
-            expect["status"], out.output
-        )];
+        return vec![format!("expected status {} but the render succeeded: {:?}", expect["status"], out.output)];
     }
     for (key, want) in &expect {
         let result: Result<(), String> = match key.as_str() {
@@ -246,21 +200,14 @@ fn check(case: &Json, out: &Outcome) -> Vec<String> {
                 .is_some_and(|l| l.iter().any(|w| w.as_str() == Some(out.output.as_str())))
                 .then_some(())
                 .ok_or_else(|| format!("output {:?} not in {want}", out.output)),
-            "output_json" => parse(&out.output, "output").and_then(|got| {
-                same(&got, want)
-                    .then_some(())
-                    .ok_or_else(|| format!("output JSON {got} != {want}"))
-            }),
+            "output_json" => parse(&out.output, "output")
+                .and_then(|got| same(&got, want).then_some(()).ok_or_else(|| format!("output JSON {got} != {want}"))),
             "output_json_subset" => parse(&out.output, "output").and_then(|got| {
-                subset(&got, want)
-                    .then_some(())
-                    .ok_or_else(|| format!("output JSON {got} lacks {want}"))
+                subset(&got, want).then_some(()).ok_or_else(|| format!("output JSON {got} lacks {want}"))
             }),
             "output_json_embedded" => parse(&out.output, "output").and_then(|got| {
                 let key = want["path"].as_str().unwrap_or_default();
-                let inner = got[key]
-                    .as_str()
-                    .ok_or_else(|| format!("`{key}` is not a string in {got}"))?;
+                let inner = got[key].as_str().ok_or_else(|| format!("`{key}` is not a string in {got}"))?;
                 let inner = parse(inner, key)?;
                 same(&inner, &want["value"])
                     .then_some(())
@@ -277,24 +224,17 @@ fn check(case: &Json, out: &Outcome) -> Vec<String> {
             "body" => (out.final_body == want.as_str().unwrap_or_default())
                 .then_some(())
                 .ok_or_else(|| format!("body {:?} != {want}", out.final_body)),
-            "body_json" => parse(&out.final_body, "body").and_then(|got| {
-                same(&got, want)
-                    .then_some(())
-                    .ok_or_else(|| format!("body JSON {got} != {want}"))
-            }),
+            "body_json" => parse(&out.final_body, "body")
+                .and_then(|got| same(&got, want).then_some(()).ok_or_else(|| format!("body JSON {got} != {want}"))),
             "request_override_headers" => {
                 let bad: Vec<String> = want
                     .as_object()
                     .into_iter()
                     .flatten()
-                    .filter(|(k, v)| {
-                        out.overrides.request_headers.get(*k) != Some(&header_values(v))
-                    })
+                    .filter(|(k, v)| out.overrides.request_headers.get(*k) != Some(&header_values(v)))
                     .map(|(k, _)| k.clone())
                     .collect();
-                bad.is_empty()
-                    .then_some(())
-                    .ok_or_else(|| format!("request override headers differ: {bad:?}"))
+                bad.is_empty().then_some(()).ok_or_else(|| format!("request override headers differ: {bad:?}"))
             }
             "request_override" => {
                 let o = &out.overrides;
@@ -314,61 +254,47 @@ fn check(case: &Json, out: &Outcome) -> Vec<String> {
                         bad.push(format!("querystring.{k}"));
                     }
                 }
-                bad.is_empty()
-                    .then_some(())
-                    .ok_or_else(|| format!("request overrides differ: {bad:?}"))
+                bad.is_empty().then_some(()).ok_or_else(|| format!("request overrides differ: {bad:?}"))
             }
             // The integration request the gateway builds: check the part the template
             // decides (its overrides); passthrough headers are the gateway runner's.
             "integration_request_headers_subset" => {
-                let bad: Vec<String> =
-                    want.as_object()
-                        .into_iter()
-                        .flatten()
-                        .filter(|(k, v)| {
-                            out.overrides.request_headers.get(*k).is_some_and(|got| {
-                                Overrides::joined(got) != header_values(v).join(",")
-                            })
-                        })
-                        .map(|(k, _)| k.clone())
-                        .collect();
-                bad.is_empty()
-                    .then_some(())
-                    .ok_or_else(|| format!("override headers differ: {bad:?}"))
+                let bad: Vec<String> = want
+                    .as_object()
+                    .into_iter()
+                    .flatten()
+                    .filter(|(k, v)| {
+                        out.overrides
+                            .request_headers
+                            .get(*k)
+                            .is_some_and(|got| Overrides::joined(got) != header_values(v).join(","))
+                    })
+                    .map(|(k, _)| k.clone())
+                    .collect();
+                bad.is_empty().then_some(()).ok_or_else(|| format!("override headers differ: {bad:?}"))
             }
             "integration_request_header_multi" => {
                 let bad: Vec<String> = want
                     .as_object()
                     .into_iter()
                     .flatten()
-                    .filter(|(k, v)| {
-                        out.overrides.request_headers.get(*k) != Some(&header_values(v))
-                    })
+                    .filter(|(k, v)| out.overrides.request_headers.get(*k) != Some(&header_values(v)))
                     .map(|(k, _)| k.clone())
                     .collect();
-                bad.is_empty()
-                    .then_some(())
-                    .ok_or_else(|| format!("multi-value override headers differ: {bad:?}"))
+                bad.is_empty().then_some(()).ok_or_else(|| format!("multi-value override headers differ: {bad:?}"))
             }
             "integration_request_query" => {
                 let bad: Vec<String> = want
                     .as_object()
                     .into_iter()
                     .flatten()
-                    .filter(|(k, v)| {
-                        out.overrides.request_querystring.get(*k) != Some(&header_values(v))
-                    })
+                    .filter(|(k, v)| out.overrides.request_querystring.get(*k) != Some(&header_values(v)))
                     .map(|(k, _)| k.clone())
                     .collect();
-                bad.is_empty()
-                    .then_some(())
-                    .ok_or_else(|| format!("querystring overrides differ: {bad:?}"))
+                bad.is_empty().then_some(()).ok_or_else(|| format!("querystring overrides differ: {bad:?}"))
             }
             "integration_request_uri" => {
-                let mut uri = case["integration"]["uri"]
-                    .as_str()
-                    .unwrap_or_default()
-                    .to_string();
+                let mut uri = case["integration"]["uri"].as_str().unwrap_or_default().to_string();
                 for (k, v) in &out.overrides.request_path {
                     uri = uri.replace(&format!("{{{k}}}"), v);
                 }
@@ -376,9 +302,7 @@ fn check(case: &Json, out: &Outcome) -> Vec<String> {
                     .then_some(())
                     .ok_or_else(|| format!("integration URI {uri} != {want}"))
             }
-            other => Err(format!(
-                "expect key `{other}` is not understood by this runner"
-            )),
+            other => Err(format!("expect key `{other}` is not understood by this runner")),
         };
         if let Err(e) = result {
             fails.push(e);
@@ -388,18 +312,12 @@ fn check(case: &Json, out: &Outcome) -> Vec<String> {
 }
 
 fn divergences() -> BTreeMap<String, String> {
-    let path = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/conformance/apigw-divergences.txt"
-    );
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/conformance/apigw-divergences.txt");
     let text = std::fs::read_to_string(path).unwrap_or_default();
     text.lines()
         .map(str::trim)
         .filter(|l| !l.is_empty() && !l.starts_with('#'))
-        .filter_map(|l| {
-            l.split_once(':')
-                .map(|(id, reason)| (id.trim().to_string(), reason.trim().to_string()))
-        })
+        .filter_map(|l| l.split_once(':').map(|(id, reason)| (id.trim().to_string(), reason.trim().to_string())))
         .collect()
 }
 
@@ -411,10 +329,7 @@ fn apigw_render_conformance() {
         .filter_map(Result::ok)
         .map(|e| e.path())
         .filter(|p| p.extension().is_some_and(|x| x == "json"))
-        .filter(|p| {
-            p.file_name()
-                .is_some_and(|n| n != "velocity17_core_oracle.json")
-        })
+        .filter(|p| p.file_name().is_some_and(|n| n != "velocity17_core_oracle.json"))
         .collect();
     files.sort();
     let listed = divergences();
@@ -423,10 +338,8 @@ fn apigw_render_conformance() {
     let mut problems = String::new();
     let mut seen = Vec::new();
     for file in &files {
-        let text =
-            std::fs::read_to_string(file).unwrap_or_else(|e| panic!("{}: {e}", file.display()));
-        let cases: Vec<Json> =
-            serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", file.display()));
+        let text = std::fs::read_to_string(file).unwrap_or_else(|e| panic!("{}: {e}", file.display()));
+        let cases: Vec<Json> = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", file.display()));
         for case in &cases {
             let id = case["id"].as_str().unwrap_or("?").to_string();
             let stage = case["stage"].as_str().unwrap_or_default();
@@ -447,10 +360,7 @@ fn apigw_render_conformance() {
                 (true, Some(_)) => {
                     passed += 1;
                     aws_passed += usize::from(validated);
-                    let _ = writeln!(
-                        problems,
-                        "{id}: passes now; remove it from apigw-divergences.txt"
-                    );
+                    let _ = writeln!(problems, "{id}: passes now; remove it from apigw-divergences.txt");
                 }
                 (false, Some(reason)) => {
                     diverged += 1;
@@ -463,10 +373,7 @@ fn apigw_render_conformance() {
         }
     }
     for id in listed.keys().filter(|id| !seen.contains(id)) {
-        let _ = writeln!(
-            problems,
-            "{id}: listed in apigw-divergences.txt but no such render case"
-        );
+        let _ = writeln!(problems, "{id}: listed in apigw-divergences.txt but no such render case");
     }
     println!("apigw render conformance: passed {passed} / diverged {diverged} / total {total}");
     println!(

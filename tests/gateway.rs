@@ -28,24 +28,14 @@ struct Running {
 
 impl Running {
     async fn start(config: config::Config) -> Running {
-        let gateway = Gateway::open(config, Storage::InMemory)
-            .await
-            .expect("gateway opens");
-        let server = Server::bind("127.0.0.1:0".parse().unwrap(), gateway.app.clone())
-            .await
-            .unwrap();
+        let gateway = Gateway::open(config, Storage::InMemory).await.expect("gateway opens");
+        let server = Server::bind("127.0.0.1:0".parse().unwrap(), gateway.app.clone()).await.unwrap();
         let addr = server.local_addr();
         let (tx, rx) = oneshot::channel();
         let task = tokio::spawn(server.run(async {
             let _ = rx.await;
         }));
-        Running {
-            addr,
-            gateway,
-            stop: Some(tx),
-            task: Some(task),
-            client: reqwest::Client::new(),
-        }
+        Running { addr, gateway, stop: Some(tx), task: Some(task), client: reqwest::Client::new() }
     }
 
     fn url(&self, path: &str) -> String {
@@ -68,10 +58,7 @@ async fn json_body(r: reqwest::Response) -> Value {
 }
 
 fn header(r: &reqwest::Response, name: &str) -> String {
-    r.headers()
-        .get(name)
-        .map(|v| v.to_str().unwrap().to_string())
-        .unwrap_or_default()
+    r.headers().get(name).map(|v| v.to_str().unwrap().to_string()).unwrap_or_default()
 }
 
 fn assert_gateway_error(r: &reqwest::Response, status: u16, error_type: &str) {
@@ -90,27 +77,13 @@ async fn seed() -> Running {
 #[tokio::test]
 async fn seed_post_execute_starts_the_workflow_named_after_the_request_id() {
     let g = seed().await;
-    let r = g
-        .client
-        .post(g.url("/execute"))
-        .json(&json!({"orderId": "o-1", "n": 2}))
-        .send()
-        .await
-        .unwrap();
+    let r = g.client.post(g.url("/execute")).json(&json!({"orderId": "o-1", "n": 2})).send().await.unwrap();
     assert_eq!(r.status().as_u16(), 200);
-    assert_eq!(
-        header(&r, "access-control-allow-origin"),
-        "http://localhost:3000"
-    );
+    assert_eq!(header(&r, "access-control-allow-origin"), "http://localhost:3000");
     let request_id = header(&r, "x-amzn-requestid");
     let body = json_body(r).await;
-    let arn = body["executionArn"]
-        .as_str()
-        .unwrap_or_else(|| panic!("no executionArn in {body}"));
-    assert!(
-        arn.ends_with(&format!(":{request_id}")),
-        "{arn} is not named after {request_id}"
-    );
+    let arn = body["executionArn"].as_str().unwrap_or_else(|| panic!("no executionArn in {body}"));
+    assert!(arn.ends_with(&format!(":{request_id}")), "{arn} is not named after {request_id}");
     assert!(body["startDate"].is_number());
     // The execution's input is the client's body.
     let described = stepgate::backend::dispatch(
@@ -131,13 +104,7 @@ async fn seed_template_without_the_quote_fix_breaks_on_apostrophes_like_api_gate
     // escapeJavaScript turns ' into \' inside a JSON string: Step Functions rejects the body,
     // and the seed's only matching rule is the default one, so the client gets 200 + the error.
     let g = seed().await;
-    let r = g
-        .client
-        .post(g.url("/execute"))
-        .json(&json!({"name": "O'Brien"}))
-        .send()
-        .await
-        .unwrap();
+    let r = g.client.post(g.url("/execute")).json(&json!({"name": "O'Brien"})).send().await.unwrap();
     assert_eq!(r.status().as_u16(), 200);
     assert_eq!(json_body(r).await["__type"], "SerializationException");
     g.stop().await;
@@ -155,15 +122,9 @@ async fn seed_options_execute_answers_the_cors_preflight() {
         .await
         .unwrap();
     assert_eq!(r.status().as_u16(), 200);
-    assert_eq!(
-        header(&r, "access-control-allow-origin"),
-        "http://localhost:3000"
-    );
+    assert_eq!(header(&r, "access-control-allow-origin"), "http://localhost:3000");
     assert_eq!(header(&r, "access-control-allow-methods"), "*");
-    assert_eq!(
-        header(&r, "access-control-allow-headers"),
-        "Content-Type,X-Amz-Date,Authorization,X-Api-Key"
-    );
+    assert_eq!(header(&r, "access-control-allow-headers"), "Content-Type,X-Amz-Date,Authorization,X-Api-Key");
     assert_eq!(header(&r, "content-type"), "application/json");
     assert_eq!(r.text().await.unwrap().trim(), "{}");
     g.stop().await;
@@ -172,17 +133,10 @@ async fn seed_options_execute_answers_the_cors_preflight() {
 #[tokio::test]
 async fn unknown_route_or_method_is_403_missing_authentication_token() {
     let g = seed().await;
-    for (method, path) in [
-        (reqwest::Method::GET, "/nope"),
-        (reqwest::Method::GET, "/execute"),
-        (reqwest::Method::DELETE, "/"),
-    ] {
+    for (method, path) in [(reqwest::Method::GET, "/nope"), (reqwest::Method::GET, "/execute"), (reqwest::Method::DELETE, "/")] {
         let r = g.client.request(method, g.url(path)).send().await.unwrap();
         assert_gateway_error(&r, 403, "MissingAuthenticationTokenException");
-        assert_eq!(
-            json_body(r).await,
-            json!({"message": "Missing Authentication Token"})
-        );
+        assert_eq!(json_body(r).await, json!({"message": "Missing Authentication Token"}));
     }
     g.stop().await;
 }
@@ -197,11 +151,7 @@ async fn body_over_ten_megabytes_is_413_in_api_gateways_shape() {
         .unwrap();
     let head = read_response_head(&mut s).await;
     assert!(head.starts_with("HTTP/1.1 413"), "{head}");
-    assert!(
-        head.to_ascii_lowercase()
-            .contains("x-amzn-errortype: requestentitytoolargeexception"),
-        "{head}"
-    );
+    assert!(head.to_ascii_lowercase().contains("x-amzn-errortype: requestentitytoolargeexception"), "{head}");
     g.stop().await;
 }
 
@@ -321,35 +271,29 @@ async fn upstream(slow_hit: Arc<Notify>) -> SocketAddr {
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move {
         loop {
-            let Ok((stream, _)) = listener.accept().await else {
-                return;
-            };
+            let Ok((stream, _)) = listener.accept().await else { return };
             let slow_hit = slow_hit.clone();
             tokio::spawn(async move {
                 let svc = service_fn(move |req: hyper::Request<hyper::body::Incoming>| {
                     let slow_hit = slow_hit.clone();
                     async move {
-                        use http_body_util::BodyExt;
-                        let path = req.uri().path().to_string();
-                        let from = req
-                            .headers()
-                            .get("x-from")
-                            .map(|v| v.to_str().unwrap().to_string())
-                            .unwrap_or_default();
-                        let body = req.into_body().collect().await.unwrap().to_bytes();
-                        if path == "/slow" {
-                            slow_hit.notify_one();
-                            tokio::time::sleep(Duration::from_secs(2)).await;
-                        }
-                        let status = if path == "/echo/missing" { 404 } else { 200 };
-                        let name = path.trim_start_matches("/echo/").to_string();
-                        Ok::<_, std::convert::Infallible>(
-                            hyper::Response::builder()
-                                .status(status)
-                                .header("X-Upstream", format!("{name},{from}"))
-                                .body(Full::new(body))
-                                .unwrap(),
-                        )
+                    use http_body_util::BodyExt;
+                    let path = req.uri().path().to_string();
+                    let from = req.headers().get("x-from").map(|v| v.to_str().unwrap().to_string()).unwrap_or_default();
+                    let body = req.into_body().collect().await.unwrap().to_bytes();
+                    if path == "/slow" {
+                        slow_hit.notify_one();
+                        tokio::time::sleep(Duration::from_secs(2)).await;
+                    }
+                    let status = if path == "/echo/missing" { 404 } else { 200 };
+                    let name = path.trim_start_matches("/echo/").to_string();
+                    Ok::<_, std::convert::Infallible>(
+                        hyper::Response::builder()
+                            .status(status)
+                            .header("X-Upstream", format!("{name},{from}"))
+                            .body(Full::new(body))
+                            .unwrap(),
+                    )
                     }
                 });
                 let _ = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new())
@@ -368,64 +312,29 @@ async fn test_api() -> Running {
 async fn test_api_notifying(slow_hit: Arc<Notify>) -> Running {
     let up = upstream(slow_hit).await;
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(
-        dir.path().join("api.yaml"),
-        TEST_API.replace("UPSTREAM", &up.to_string()),
-    )
-    .unwrap();
+    std::fs::write(dir.path().join("api.yaml"), TEST_API.replace("UPSTREAM", &up.to_string())).unwrap();
     std::fs::write(
         dir.path().join("stepgate.yaml"),
         "api: api.yaml\nstage: test\napi_keys: [k-123]\nbackend: local\nlimits:\n  max_body_bytes: 1024\n",
     )
     .unwrap();
-    let config =
-        config::load(&dir.path().join("stepgate.yaml")).unwrap_or_else(|e| panic!("{e:#}"));
+    let config = config::load(&dir.path().join("stepgate.yaml")).unwrap_or_else(|e| panic!("{e:#}"));
     Running::start(config).await
 }
 
 #[tokio::test]
 async fn validators_report_missing_parameters_then_invalid_body() {
     let g = test_api().await;
-    let r = g
-        .client
-        .post(g.url("/orders/7"))
-        .json(&json!({"id": 1}))
-        .send()
-        .await
-        .unwrap();
+    let r = g.client.post(g.url("/orders/7")).json(&json!({"id": 1})).send().await.unwrap();
     assert_gateway_error(&r, 400, "BadRequestException");
-    assert_eq!(
-        header(&r, "x-default"),
-        "4xx",
-        "DEFAULT_4XX override applies"
-    );
-    assert_eq!(
-        json_body(r).await,
-        json!({"message": "Missing required request parameters: [X-Tenant, verbose]"})
-    );
+    assert_eq!(header(&r, "x-default"), "4xx", "DEFAULT_4XX override applies");
+    assert_eq!(json_body(r).await, json!({"message": "Missing required request parameters: [X-Tenant, verbose]"}));
 
-    let r = g
-        .client
-        .post(g.url("/orders/7?verbose=1"))
-        .header("X-Tenant", "t")
-        .json(&json!({"id": "x"}))
-        .send()
-        .await
-        .unwrap();
+    let r = g.client.post(g.url("/orders/7?verbose=1")).header("X-Tenant", "t").json(&json!({"id": "x"})).send().await.unwrap();
     assert_gateway_error(&r, 400, "BadRequestException");
-    assert_eq!(
-        json_body(r).await,
-        json!({"message": "Invalid request body"})
-    );
+    assert_eq!(json_body(r).await, json!({"message": "Invalid request body"}));
 
-    let r = g
-        .client
-        .post(g.url("/orders/7?verbose=1"))
-        .header("X-Tenant", "t")
-        .json(&json!({"id": 3}))
-        .send()
-        .await
-        .unwrap();
+    let r = g.client.post(g.url("/orders/7?verbose=1")).header("X-Tenant", "t").json(&json!({"id": 3})).send().await.unwrap();
     assert_eq!(r.status().as_u16(), 200);
     assert_eq!(header(&r, "x-order"), "7");
     g.stop().await;
@@ -434,28 +343,11 @@ async fn validators_report_missing_parameters_then_invalid_body() {
 #[tokio::test]
 async fn passthrough_never_without_a_template_is_415() {
     let g = test_api().await;
-    let r = g
-        .client
-        .post(g.url("/strict"))
-        .header("Content-Type", "text/plain")
-        .body("x")
-        .send()
-        .await
-        .unwrap();
+    let r = g.client.post(g.url("/strict")).header("Content-Type", "text/plain").body("x").send().await.unwrap();
     assert_gateway_error(&r, 415, "UnsupportedMediaTypeException");
-    assert_eq!(
-        json_body(r).await,
-        json!({"message": "Unsupported Media Type"})
-    );
+    assert_eq!(json_body(r).await, json!({"message": "Unsupported Media Type"}));
     // application/json with parameters still selects the application/json template.
-    let r = g
-        .client
-        .post(g.url("/strict"))
-        .header("Content-Type", "application/json; charset=UTF-8")
-        .body("{}")
-        .send()
-        .await
-        .unwrap();
+    let r = g.client.post(g.url("/strict")).header("Content-Type", "application/json; charset=UTF-8").body("{}").send().await.unwrap();
     assert_eq!(r.status().as_u16(), 200);
     g.stop().await;
 }
@@ -466,21 +358,9 @@ async fn api_key_is_required_where_security_says_so() {
     let r = g.client.get(g.url("/secret")).send().await.unwrap();
     assert_gateway_error(&r, 403, "ForbiddenException");
     assert_eq!(json_body(r).await, json!({"message": "Forbidden"}));
-    let r = g
-        .client
-        .get(g.url("/secret"))
-        .header("x-api-key", "wrong")
-        .send()
-        .await
-        .unwrap();
+    let r = g.client.get(g.url("/secret")).header("x-api-key", "wrong").send().await.unwrap();
     assert_eq!(r.status().as_u16(), 403);
-    let r = g
-        .client
-        .get(g.url("/secret"))
-        .header("x-api-key", "k-123")
-        .send()
-        .await
-        .unwrap();
+    let r = g.client.get(g.url("/secret")).header("x-api-key", "k-123").send().await.unwrap();
     assert_eq!(r.status().as_u16(), 200);
     g.stop().await;
 }
@@ -490,10 +370,7 @@ async fn template_error_is_500_internal_server_error() {
     let g = test_api().await;
     let r = g.client.get(g.url("/broken")).send().await.unwrap();
     assert_gateway_error(&r, 500, "InternalServerErrorException");
-    assert_eq!(
-        json_body(r).await,
-        json!({"message": "Internal server error"})
-    );
+    assert_eq!(json_body(r).await, json!({"message": "Internal server error"}));
     g.stop().await;
 }
 
@@ -503,14 +380,8 @@ async fn custom_gateway_response_for_unknown_routes() {
     let r = g.client.get(g.url("/nowhere")).send().await.unwrap();
     assert_eq!(r.status().as_u16(), 404);
     assert_eq!(header(&r, "access-control-allow-origin"), "*");
-    assert_eq!(
-        header(&r, "x-amzn-errortype"),
-        "MissingAuthenticationTokenException"
-    );
-    assert_eq!(
-        json_body(r).await,
-        json!({"error": "no route", "type": "MISSING_AUTHENTICATION_TOKEN"})
-    );
+    assert_eq!(header(&r, "x-amzn-errortype"), "MissingAuthenticationTokenException");
+    assert_eq!(json_body(r).await, json!({"error": "no route", "type": "MISSING_AUTHENTICATION_TOKEN"}));
     g.stop().await;
 }
 
@@ -519,37 +390,18 @@ async fn slow_http_integration_times_out_with_504() {
     let g = test_api().await;
     let r = g.client.get(g.url("/slow")).send().await.unwrap();
     assert_gateway_error(&r, 504, "InternalServerErrorException");
-    assert_eq!(
-        json_body(r).await,
-        json!({"message": "Endpoint request timed out"})
-    );
+    assert_eq!(json_body(r).await, json!({"message": "Endpoint request timed out"}));
     g.stop().await;
 }
 
 #[tokio::test]
 async fn http_integration_maps_parameters_and_selects_by_status() {
     let g = test_api().await;
-    let r = g
-        .client
-        .post(g.url("/echo?name=bob"))
-        .json(&json!({"a": 1}))
-        .send()
-        .await
-        .unwrap();
+    let r = g.client.post(g.url("/echo?name=bob")).json(&json!({"a": 1})).send().await.unwrap();
     assert_eq!(r.status().as_u16(), 200);
     assert_eq!(header(&r, "x-upstream"), "bob,stepgate");
-    assert_eq!(
-        json_body(r).await,
-        json!({"a": 1}),
-        "no template: the body passes through"
-    );
-    let r = g
-        .client
-        .post(g.url("/echo?name=missing"))
-        .json(&json!({}))
-        .send()
-        .await
-        .unwrap();
+    assert_eq!(json_body(r).await, json!({"a": 1}), "no template: the body passes through");
+    let r = g.client.post(g.url("/echo?name=missing")).json(&json!({})).send().await.unwrap();
     assert_eq!(r.status().as_u16(), 400);
     assert_eq!(json_body(r).await, json!({"upstream": "failed"}));
     g.stop().await;
@@ -577,15 +429,10 @@ async fn graceful_shutdown_drains_in_flight_requests() {
     let url = g.url("/slow");
     let client = g.client.clone();
     // /slow times out after 200 ms inside the gateway; shut down once it reached upstream.
-    let in_flight =
-        tokio::spawn(async move { client.get(url).send().await.map(|r| r.status().as_u16()) });
+    let in_flight = tokio::spawn(async move { client.get(url).send().await.map(|r| r.status().as_u16()) });
     slow_hit.notified().await;
     g.stop().await;
-    assert_eq!(
-        in_flight.await.unwrap().unwrap(),
-        504,
-        "the in-flight request got its answer"
-    );
+    assert_eq!(in_flight.await.unwrap().unwrap(), 504, "the in-flight request got its answer");
 }
 
 #[tokio::test]
@@ -593,10 +440,7 @@ async fn request_id_header_is_unique_per_request() {
     let g = test_api().await;
     let a = g.client.get(g.url("/nowhere")).send().await.unwrap();
     let b = g.client.get(g.url("/nowhere")).send().await.unwrap();
-    assert_ne!(
-        header(&a, "x-amzn-requestid"),
-        header(&b, "x-amzn-requestid")
-    );
+    assert_ne!(header(&a, "x-amzn-requestid"), header(&b, "x-amzn-requestid"));
     g.stop().await;
 }
 
@@ -639,22 +483,14 @@ const LOOKUP_ASL: &str = r#"{
 
 async fn sync_api(selection: &str) -> Running {
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(
-        dir.path().join("api.yaml"),
-        SYNC_API.replace(
-            "${Lookup}",
-            "arn:aws:states:us-east-1:123456789012:stateMachine:lookup",
-        ),
-    )
-    .unwrap();
+    std::fs::write(dir.path().join("api.yaml"), SYNC_API.replace("${Lookup}", "arn:aws:states:us-east-1:123456789012:stateMachine:lookup")).unwrap();
     std::fs::write(dir.path().join("lookup.asl.json"), LOOKUP_ASL).unwrap();
     std::fs::write(
         dir.path().join("stepgate.yaml"),
         format!("api: api.yaml\nselection: {selection}\nbackend: local\nstate_machines:\n  Lookup: {{file: lookup.asl.json, name: lookup, type: EXPRESS}}\n"),
     )
     .unwrap();
-    let config =
-        config::load(&dir.path().join("stepgate.yaml")).unwrap_or_else(|e| panic!("{e:#}"));
+    let config = config::load(&dir.path().join("stepgate.yaml")).unwrap_or_else(|e| panic!("{e:#}"));
     Running::start(config).await
 }
 
@@ -666,10 +502,7 @@ async fn failed_sync_execution_selects_the_error_text_rule() {
     assert_eq!(json_body(r).await, json!({"name": "Ada"}));
     let r = g.client.get(g.url("/employees/8")).send().await.unwrap();
     assert_eq!(r.status().as_u16(), 404);
-    assert_eq!(
-        json_body(r).await,
-        json!({"error": "EmployeeDoesNotExist", "cause": "no employee with this id"})
-    );
+    assert_eq!(json_body(r).await, json!({"error": "EmployeeDoesNotExist", "cause": "no employee with this id"}));
     g.stop().await;
 }
 
@@ -688,21 +521,10 @@ async fn aws_strict_selection_matches_status_codes_only() {
 fn invoke_prints_the_test_invoke_transcript() {
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_stepgate"))
         .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .args([
-            "invoke",
-            "OPTIONS",
-            "/execute",
-            "config/stepgate.yaml",
-            "-H",
-            "Origin: http://localhost:3000",
-        ])
+        .args(["invoke", "OPTIONS", "/execute", "config/stepgate.yaml", "-H", "Origin: http://localhost:3000"])
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let text = String::from_utf8_lossy(&out.stdout);
     for needle in [
         "HTTP Method: OPTIONS, Resource Path: /execute",
@@ -721,14 +543,7 @@ fn invoke_prints_the_test_invoke_transcript() {
 fn invoke_rejects_a_bad_header_flag() {
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_stepgate"))
         .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .args([
-            "invoke",
-            "GET",
-            "/x",
-            "config/stepgate.yaml",
-            "-H",
-            "no-colon",
-        ])
+        .args(["invoke", "GET", "/x", "config/stepgate.yaml", "-H", "no-colon"])
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(1));

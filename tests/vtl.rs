@@ -802,12 +802,7 @@ fn deep_nesting_is_a_syntax_error_not_a_stack_overflow() {
 #[test]
 fn unclosed_method_call_is_text_only_at_the_very_end() {
     assert_eq!(render("x $a.b("), "x (");
-    for src in [
-        "x $a.b( y",
-        "x $a.b(1",
-        "x $a.b(1 y",
-        "{\"a\": $util.escapeJavaScript(\n",
-    ] {
+    for src in ["x $a.b( y", "x $a.b(1", "x $a.b(1 y", "{\"a\": $util.escapeJavaScript(\n"] {
         let e = Template::parse("t.vtl", src).expect_err(src);
         assert_eq!(e.kind(), ErrorKind::Syntax, "{src}: {e:#}");
     }

@@ -92,28 +92,18 @@ enum Seed {
     /// `identity`: the AWS keys, `sourceIp`, `userAgent` and extra identity values.
     Identity(Arc<RequestData>),
     /// `requestOverride`: its `path`, `header` and `querystring` objects.
-    RequestOverride {
-        path: Arc<LazyMap>,
-        header: Arc<LazyMap>,
-        querystring: Arc<LazyMap>,
-    },
+    RequestOverride { path: Arc<LazyMap>, header: Arc<LazyMap>, querystring: Arc<LazyMap> },
     /// `responseOverride`: its `header` object (`status` is added by templates).
     ResponseOverride { header: Arc<LazyMap> },
 }
 
 impl LazyMap {
     fn new(seed: Seed) -> Arc<LazyMap> {
-        Arc::new(LazyMap {
-            map: OnceLock::new(),
-            seed,
-        })
+        Arc::new(LazyMap { map: OnceLock::new(), seed })
     }
 
     fn ready(map: MapRef) -> Arc<LazyMap> {
-        Arc::new(LazyMap {
-            map: OnceLock::from(map),
-            seed: Seed::Ready,
-        })
+        Arc::new(LazyMap { map: OnceLock::from(map), seed: Seed::Ready })
     }
 
     /// The map, built now if nobody used it yet.
@@ -124,11 +114,7 @@ impl LazyMap {
                 match &self.seed {
                     Seed::Empty | Seed::Ready => Map::new(),
                     Seed::Identity(req) => identity(req),
-                    Seed::RequestOverride {
-                        path,
-                        header,
-                        querystring,
-                    } => {
+                    Seed::RequestOverride { path, header, querystring } => {
                         let mut m = Map::with_capacity(3);
                         m.insert("path".into(), object(path));
                         m.insert("header".into(), object(header));
@@ -173,11 +159,7 @@ impl Object for ContextMap {
             }
         };
         let entries = || -> Vec<(Arc<str>, Value)> {
-            map.lock()
-                .entries
-                .iter()
-                .map(|(k, v)| (k.clone(), v.clone()))
-                .collect()
+            map.lock().entries.iter().map(|(k, v)| (k.clone(), v.clone())).collect()
         };
         Some(Ok(match (name, args.len()) {
             ("get", 1) => map.get(&key(0)).unwrap_or(Value::Null),
@@ -186,18 +168,9 @@ impl Object for ContextMap {
                 map.insert(key(0), args[1].clone());
                 previous
             }
-            ("remove", 1) => map
-                .lock()
-                .entries
-                .shift_remove(&*key(0))
-                .unwrap_or(Value::Null),
+            ("remove", 1) => map.lock().entries.shift_remove(&*key(0)).unwrap_or(Value::Null),
             ("containsKey", 1) => Value::Bool(map.get(&key(0)).is_some()),
-            ("keySet", 0) => Value::java_list(
-                entries()
-                    .into_iter()
-                    .map(|(k, _)| Value::String(k))
-                    .collect(),
-            ),
+            ("keySet", 0) => Value::java_list(entries().into_iter().map(|(k, _)| Value::String(k)).collect()),
             ("values", 0) => Value::java_list(entries().into_iter().map(|(_, v)| v).collect()),
             ("size", 0) => Value::Int(i32::try_from(map.lock().entries.len()).unwrap_or(i32::MAX)),
             ("isEmpty", 0) => Value::Bool(map.lock().entries.is_empty()),
@@ -232,9 +205,7 @@ pub(crate) struct OverrideMaps {
 /// request, and the generic formatter costs several times more.
 pub fn format_request_time(epoch_ms: i64) -> String {
     use std::fmt::Write as _;
-    const MONTHS: [&str; 12] = [
-        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-    ];
+    const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
     let Ok(t) = OffsetDateTime::from_unix_timestamp(epoch_ms.div_euclid(1000)) else {
         return String::new();
     };
@@ -268,10 +239,7 @@ fn identity(req: &RequestData) -> Map {
         identity.insert(key.clone(), Value::Null);
     }
     identity.insert("sourceIp".into(), text(&c.source_ip));
-    let user_agent = c
-        .user_agent
-        .as_deref()
-        .or_else(|| header(req, "User-Agent"));
+    let user_agent = c.user_agent.as_deref().or_else(|| header(req, "User-Agent"));
     if let Some(ua) = user_agent {
         identity.insert("userAgent".into(), text(ua));
     }
@@ -297,9 +265,7 @@ pub(crate) fn build(req: &Arc<RequestData>) -> (MapRef, OverrideMaps) {
         request_header: LazyMap::new(Seed::Empty),
         request_path: LazyMap::new(Seed::Empty),
         request_querystring: LazyMap::new(Seed::Empty),
-        response: LazyMap::new(Seed::ResponseOverride {
-            header: response_header.clone(),
-        }),
+        response: LazyMap::new(Seed::ResponseOverride { header: response_header.clone() }),
         response_header,
     };
     let request_override = LazyMap::new(Seed::RequestOverride {
@@ -348,15 +314,9 @@ pub(crate) fn build(req: &Arc<RequestData>) -> (MapRef, OverrideMaps) {
     if let Some(e) = &c.error {
         let mut m = Map::with_capacity(4);
         m.insert("message".into(), text(&e.message));
-        m.insert(
-            "messageString".into(),
-            text(&serde_json::Value::from(e.message.as_str()).to_string()),
-        );
+        m.insert("messageString".into(), text(&serde_json::Value::from(e.message.as_str()).to_string()));
         m.insert("responseType".into(), text(&e.response_type));
-        m.insert(
-            "validationErrorString".into(),
-            text(&e.validation_error_string),
-        );
+        m.insert("validationErrorString".into(), text(&e.validation_error_string));
         ctx.insert("error".into(), Value::Map(MapRef::new(false, m)));
     }
     let ctx = MapRef::new(false, ctx);
@@ -367,11 +327,7 @@ pub(crate) fn build(req: &Arc<RequestData>) -> (MapRef, OverrideMaps) {
 }
 
 fn header<'a>(req: &'a RequestData, name: &str) -> Option<&'a str> {
-    req.headers
-        .iter()
-        .rev()
-        .find(|(k, _)| k.eq_ignore_ascii_case(name))
-        .map(|(_, v)| v.as_str())
+    req.headers.iter().rev().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
 }
 
 /// A JSON value as a context value (objects become plain maps, arrays Java lists).
@@ -427,12 +383,7 @@ pub(crate) fn set_dotted(root: &MapRef, key: &str, value: Value) {
     }
     match (child(&cur, last), value) {
         (Some(existing @ (Value::Map(_) | Value::Object(_))), Value::Map(new)) => {
-            let entries: Vec<(Arc<str>, Value)> = new
-                .lock()
-                .entries
-                .iter()
-                .map(|(k, v)| (k.clone(), v.clone()))
-                .collect();
+            let entries: Vec<(Arc<str>, Value)> = new.lock().entries.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
             for (k, v) in entries {
                 put(&existing, &k, v);
             }
@@ -476,11 +427,7 @@ pub struct InvalidStatusOverride {
 
 impl std::fmt::Display for InvalidStatusOverride {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "$context.responseOverride.status is not an HTTP status code: `{}`",
-            self.value
-        )
+        write!(f, "$context.responseOverride.status is not an HTTP status code: `{}`", self.value)
     }
 }
 
@@ -489,15 +436,8 @@ impl std::error::Error for InvalidStatusOverride {}
 /// Reads the override maps back. A map no template touched is empty without looking.
 pub(crate) fn overrides(maps: &OverrideMaps) -> Result<Overrides, InvalidStatusOverride> {
     let multi = |m: &LazyMap| -> IndexMap<String, Vec<String>> {
-        let Some(m) = m.built() else {
-            return IndexMap::new();
-        };
-        let entries: Vec<(Arc<str>, Value)> = m
-            .lock()
-            .entries
-            .iter()
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect();
+        let Some(m) = m.built() else { return IndexMap::new() };
+        let entries: Vec<(Arc<str>, Value)> = m.lock().entries.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
         entries
             .into_iter()
             .filter_map(|(k, v)| {
@@ -542,17 +482,11 @@ mod tests {
 
     #[test]
     fn request_time_is_common_log_format() {
-        assert_eq!(
-            format_request_time(1_795_266_942_123),
-            "21/Nov/2026:13:15:42 +0000"
-        );
+        assert_eq!(format_request_time(1_795_266_942_123), "21/Nov/2026:13:15:42 +0000");
         assert_eq!(format_request_time(0), "01/Jan/1970:00:00:00 +0000");
         // Milliseconds before the epoch still fall in the second they belong to.
         assert_eq!(format_request_time(-1), "31/Dec/1969:23:59:59 +0000");
-        assert_eq!(
-            format_request_time(951_825_600_999),
-            "29/Feb/2000:12:00:00 +0000"
-        );
+        assert_eq!(format_request_time(951_825_600_999), "29/Feb/2000:12:00:00 +0000");
     }
 
     #[test]
@@ -561,49 +495,25 @@ mod tests {
         set_dotted(&m, "identity.user", Value::from("u"));
         set_dotted(&m, "identity.caller", Value::from("c"));
         set_dotted(&m, "isCanaryRequest", Value::Bool(false));
-        let Some(Value::Map(id)) = m.get("identity") else {
-            panic!("no identity")
-        };
-        assert_eq!(
-            id.get("user").and_then(|v| to_java_string(&v)).as_deref(),
-            Some("u")
-        );
-        assert_eq!(
-            id.get("caller").and_then(|v| to_java_string(&v)).as_deref(),
-            Some("c")
-        );
+        let Some(Value::Map(id)) = m.get("identity") else { panic!("no identity") };
+        assert_eq!(id.get("user").and_then(|v| to_java_string(&v)).as_deref(), Some("u"));
+        assert_eq!(id.get("caller").and_then(|v| to_java_string(&v)).as_deref(), Some("c"));
         assert!(matches!(m.get("isCanaryRequest"), Some(Value::Bool(false))));
         // Through a context object too.
         let inner = map();
         m.insert("o", ready_object(inner.clone()));
         set_dotted(&m, "o.k", Value::from("v"));
-        assert_eq!(
-            inner.get("k").and_then(|v| to_java_string(&v)).as_deref(),
-            Some("v")
-        );
+        assert_eq!(inner.get("k").and_then(|v| to_java_string(&v)).as_deref(), Some("v"));
     }
 
     #[test]
     fn context_map_reads_writes_and_renders_empty() {
         let inner = map();
-        let o = ContextMap {
-            map: LazyMap::ready(inner.clone()),
-        };
-        assert!(
-            o.call("put", &[Value::from("k"), Value::Int(1)])
-                .unwrap()
-                .unwrap()
-                .is_null()
-        );
+        let o = ContextMap { map: LazyMap::ready(inner.clone()) };
+        assert!(o.call("put", &[Value::from("k"), Value::Int(1)]).unwrap().unwrap().is_null());
         assert!(matches!(o.get("k"), Some(Value::Int(1))));
-        assert!(matches!(
-            o.call("get", &[Value::from("k")]),
-            Some(Ok(Value::Int(1)))
-        ));
-        assert!(matches!(
-            o.call("containsKey", &[Value::from("k")]),
-            Some(Ok(Value::Bool(true)))
-        ));
+        assert!(matches!(o.call("get", &[Value::from("k")]), Some(Ok(Value::Int(1)))));
+        assert!(matches!(o.call("containsKey", &[Value::from("k")]), Some(Ok(Value::Bool(true)))));
         assert!(matches!(o.call("size", &[]), Some(Ok(Value::Int(1)))));
         assert_eq!(o.render(), "");
         assert!(o.call("nope", &[]).is_none());

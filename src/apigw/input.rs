@@ -61,12 +61,7 @@ impl Params {
         all.insert("path", Value::Map(path.clone()));
         all.insert("querystring", Value::Map(querystring.clone()));
         all.insert("header", Value::Map(header.clone()));
-        Params {
-            all,
-            path,
-            querystring,
-            header,
-        }
+        Params { all, path, querystring, header }
     }
 
     /// `$input.params(name)`: path, then querystring, then header (exact name first,
@@ -90,24 +85,14 @@ impl Params {
 
 impl Input {
     pub(crate) fn new(body: Bytes, params: Params, payload_error: PayloadError) -> Input {
-        Input {
-            body,
-            text: OnceLock::new(),
-            parsed: OnceLock::new(),
-            params,
-            payload_error,
-        }
+        Input { body, text: OnceLock::new(), parsed: OnceLock::new(), params, payload_error }
     }
 
     /// `$input.body`: the raw payload, `{}` when empty.
     pub fn body(&self) -> Arc<str> {
         self.text
             .get_or_init(|| {
-                if self.body.is_empty() {
-                    Arc::from("{}")
-                } else {
-                    Arc::from(String::from_utf8_lossy(&self.body))
-                }
+                if self.body.is_empty() { Arc::from("{}") } else { Arc::from(String::from_utf8_lossy(&self.body)) }
             })
             .clone()
     }
@@ -118,8 +103,7 @@ impl Input {
                 return Ok(serde_json::Value::Object(Default::default()));
             }
             // Strict JSON straight from the bytes; json-smart's permissive rules otherwise.
-            serde_json::from_slice(&self.body)
-                .or_else(|_| json_smart::parse_permissive(&self.body()))
+            serde_json::from_slice(&self.body).or_else(|_| json_smart::parse_permissive(&self.body()))
         });
         parsed.as_ref().map_err(|e| {
             let message = format!("Could not process payload{}", e.java_text());
@@ -130,10 +114,7 @@ impl Input {
 
     fn path_arg(method: &str, args: &[Value]) -> Result<Arc<jsonpath::JsonPath>, String> {
         let [arg] = args else {
-            return Err(format!(
-                "$input.{method} takes one JSONPath argument, got {}",
-                args.len()
-            ));
+            return Err(format!("$input.{method} takes one JSONPath argument, got {}", args.len()));
         };
         let Some(text) = to_java_string(arg) else {
             return Err(format!("$input.{method}: the JSONPath is null"));
@@ -164,10 +145,7 @@ impl Input {
     /// strings); null when nothing matches.
     pub fn path(&self, path: &jsonpath::JsonPath) -> Result<Value, String> {
         let doc = self.document()?;
-        Ok(path
-            .evaluate(doc)
-            .map(|v| Value::from_json(&v))
-            .unwrap_or(Value::Null))
+        Ok(path.evaluate(doc).map(|v| Value::from_json(&v)).unwrap_or(Value::Null))
     }
 }
 
@@ -181,9 +159,7 @@ impl Object for Input {
 
     fn call(&self, name: &str, args: &[Value]) -> Option<Result<Value, String>> {
         Some(match name {
-            "json" => Input::path_arg(name, args)
-                .and_then(|p| self.json(&p))
-                .map(Value::from),
+            "json" => Input::path_arg(name, args).and_then(|p| self.json(&p)).map(Value::from),
             "path" => Input::path_arg(name, args).and_then(|p| self.path(&p)),
             "params" => match args {
                 [] => Ok(Value::Map(self.params.all.clone())),
@@ -191,10 +167,7 @@ impl Object for Input {
                     Some(n) => self.params.lookup(&n),
                     None => Value::from(""),
                 }),
-                _ => Err(format!(
-                    "$input.params takes at most one argument, got {}",
-                    args.len()
-                )),
+                _ => Err(format!("$input.params takes at most one argument, got {}", args.len())),
             },
             "getBody" if args.is_empty() => Ok(Value::String(self.body())),
             _ => return None,
@@ -208,15 +181,8 @@ mod tests {
 
     fn input(body: &str) -> (Input, PayloadError) {
         let err = PayloadError::default();
-        let params = Params::new(
-            [("id", "p")],
-            [("id", "q"), ("q", "1"), ("q", "2")],
-            [("Id", "h"), ("X-H", "x")],
-        );
-        (
-            Input::new(Bytes::from(body.to_string()), params, err.clone()),
-            err,
-        )
+        let params = Params::new([("id", "p")], [("id", "q"), ("q", "1"), ("q", "2")], [("Id", "h"), ("X-H", "x")]);
+        (Input::new(Bytes::from(body.to_string()), params, err.clone()), err)
     }
 
     fn call(i: &Input, name: &str, args: &[&str]) -> Result<Value, String> {
@@ -234,33 +200,18 @@ mod tests {
     #[test]
     fn json_is_compact_json_smart_text() {
         let (i, _) = input(r#"{"a": {"b": "x/y"}, "n": [1, 2.5]}"#);
-        assert_eq!(
-            call(&i, "json", &["$"]).unwrap().as_str(),
-            Some(r#"{"a":{"b":"x\/y"},"n":[1,2.5]}"#)
-        );
-        assert_eq!(
-            call(&i, "json", &["$.a.b"]).unwrap().as_str(),
-            Some(r#""x\/y""#)
-        );
-        assert_eq!(
-            call(&i, "json", &["$.missing"]).unwrap().as_str(),
-            Some(r#""""#)
-        );
+        assert_eq!(call(&i, "json", &["$"]).unwrap().as_str(), Some(r#"{"a":{"b":"x\/y"},"n":[1,2.5]}"#));
+        assert_eq!(call(&i, "json", &["$.a.b"]).unwrap().as_str(), Some(r#""x\/y""#));
+        assert_eq!(call(&i, "json", &["$.missing"]).unwrap().as_str(), Some(r#""""#));
     }
 
     #[test]
     fn path_gives_values_and_null_when_missing() {
         let (i, _) = input(r#"{"a": {"b": "x"}, "n": [1, 2]}"#);
         assert_eq!(call(&i, "path", &["$.a.b"]).unwrap().as_str(), Some("x"));
-        assert!(matches!(
-            call(&i, "path", &["$.n"]).unwrap(),
-            Value::List(_)
-        ));
+        assert!(matches!(call(&i, "path", &["$.n"]).unwrap(), Value::List(_)));
         assert!(call(&i, "path", &["$.zz"]).unwrap().is_null());
-        assert!(
-            call(&i, "path", &["$.a["]).is_err(),
-            "bad JSONPath is an error"
-        );
+        assert!(call(&i, "path", &["$.a["]).is_err(), "bad JSONPath is an error");
     }
 
     #[test]
@@ -285,20 +236,10 @@ mod tests {
     fn params_search_path_then_query_then_header() {
         let (i, _) = input("");
         assert_eq!(call(&i, "params", &["id"]).unwrap().as_str(), Some("p"));
-        assert_eq!(
-            call(&i, "params", &["q"]).unwrap().as_str(),
-            Some("2"),
-            "last value of a repeated key"
-        );
-        assert_eq!(
-            call(&i, "params", &["x-h"]).unwrap().as_str(),
-            Some("x"),
-            "header names ignore case"
-        );
+        assert_eq!(call(&i, "params", &["q"]).unwrap().as_str(), Some("2"), "last value of a repeated key");
+        assert_eq!(call(&i, "params", &["x-h"]).unwrap().as_str(), Some("x"), "header names ignore case");
         assert_eq!(call(&i, "params", &["nope"]).unwrap().as_str(), Some(""));
-        let Value::Map(all) = call(&i, "params", &[]).unwrap() else {
-            panic!("not a map")
-        };
+        let Value::Map(all) = call(&i, "params", &[]).unwrap() else { panic!("not a map") };
         let keys: Vec<String> = all.lock().entries.keys().map(|k| k.to_string()).collect();
         assert_eq!(keys, ["path", "querystring", "header"]);
     }

@@ -21,16 +21,10 @@ mod tests {
     #[test]
     fn values_print_like_java() {
         let v = Value::from_json(&json!({"foo": [{"nested": "bar"}], "n": 1, "d": 1.5, "z": null}));
-        assert_eq!(
-            to_java_string(&v).as_deref(),
-            Some("{foo=[{\"nested\":\"bar\"}], n=1, d=1.5, z=null}")
-        );
+        assert_eq!(to_java_string(&v).as_deref(), Some("{foo=[{\"nested\":\"bar\"}], n=1, d=1.5, z=null}"));
         let l = Value::java_list(vec![Value::from("x"), Value::Int(1), Value::Null]);
         assert_eq!(to_java_string(&l).as_deref(), Some("[x, 1, null]"));
-        assert_eq!(
-            to_java_string(&Value::Double(1e20)).as_deref(),
-            Some("1.0E20")
-        );
+        assert_eq!(to_java_string(&Value::Double(1e20)).as_deref(), Some("1.0E20"));
         assert_eq!(to_java_string(&Value::Null), None);
     }
 }

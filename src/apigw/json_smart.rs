@@ -47,23 +47,11 @@ impl fmt::Display for ParseError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let u = self.unexpected.as_deref().unwrap_or("null");
         match self.kind {
-            ParseErrorKind::UnexpectedChar => write!(
-                f,
-                "Unexpected character ({u}) at position {}.",
-                self.position
-            ),
-            ParseErrorKind::UnexpectedToken => {
-                write!(f, "Unexpected token {u} at position {}.", self.position)
-            }
-            ParseErrorKind::UnexpectedEof => {
-                write!(f, "Unexpected End Of File position {}: {u}", self.position)
-            }
+            ParseErrorKind::UnexpectedChar => write!(f, "Unexpected character ({u}) at position {}.", self.position),
+            ParseErrorKind::UnexpectedToken => write!(f, "Unexpected token {u} at position {}.", self.position),
+            ParseErrorKind::UnexpectedEof => write!(f, "Unexpected End Of File position {}: {u}", self.position),
             ParseErrorKind::UnexpectedUnicode => {
-                write!(
-                    f,
-                    "Unexpected unicode escape sequence {u} at position {}.",
-                    self.position
-                )
+                write!(f, "Unexpected unicode escape sequence {u} at position {}.", self.position)
             }
         }
     }
@@ -126,27 +114,15 @@ impl Parser {
     }
 
     fn err(&self, kind: ParseErrorKind, position: usize, unexpected: Option<String>) -> ParseError {
-        ParseError {
-            kind,
-            position,
-            unexpected,
-        }
+        ParseError { kind, position, unexpected }
     }
 
     fn unexpected_char(&self, position: usize) -> ParseError {
-        self.err(
-            ParseErrorKind::UnexpectedChar,
-            position,
-            Some(self.c.to_string()),
-        )
+        self.err(ParseErrorKind::UnexpectedChar, position, Some(self.c.to_string()))
     }
 
     fn eof(&self, what: Option<&str>) -> ParseError {
-        self.err(
-            ParseErrorKind::UnexpectedEof,
-            self.pos.saturating_sub(1),
-            what.map(str::to_string),
-        )
+        self.err(ParseErrorKind::UnexpectedEof, self.pos.saturating_sub(1), what.map(str::to_string))
     }
 
     fn skip_space(&mut self) {
@@ -302,11 +278,7 @@ impl Parser {
         for _ in 0..digits {
             self.read();
             let Some(d) = self.c.to_digit(16) else {
-                return Err(self.err(
-                    ParseErrorKind::UnexpectedUnicode,
-                    self.pos,
-                    Some(self.c.to_string()),
-                ));
+                return Err(self.err(ParseErrorKind::UnexpectedUnicode, self.pos, Some(self.c.to_string())));
             };
             code = code * 16 + d;
         }
@@ -508,18 +480,10 @@ pub fn java_double(d: f64) -> String {
         return "NaN".into();
     }
     if d.is_infinite() {
-        return if d > 0.0 {
-            "Infinity".into()
-        } else {
-            "-Infinity".into()
-        };
+        return if d > 0.0 { "Infinity".into() } else { "-Infinity".into() };
     }
     if d == 0.0 {
-        return if d.is_sign_negative() {
-            "-0.0".into()
-        } else {
-            "0.0".into()
-        };
+        return if d.is_sign_negative() { "-0.0".into() } else { "0.0".into() };
     }
     // `{:e}` gives the shortest round-trip digits: "1.99e3", "1e20", "-1.5e-7".
     let sci = format!("{:e}", d.abs());
@@ -535,11 +499,7 @@ pub fn java_double(d: f64) -> String {
         } else if point as usize >= digits.len() {
             format!("{}{}.0", digits, "0".repeat(point as usize - digits.len()))
         } else {
-            format!(
-                "{}.{}",
-                &digits[..point as usize],
-                &digits[point as usize..]
-            )
+            format!("{}.{}", &digits[..point as usize], &digits[point as usize..])
         };
         format!("{sign}{s}")
     } else {
@@ -600,11 +560,7 @@ mod tests {
             ("[1.5, -2, 1e2]", json!([1.5, -2, 100.0])),
         ];
         for (body, want) in cases {
-            assert_eq!(
-                parse_permissive(body).unwrap_or_else(|e| panic!("{body}: {e}")),
-                want,
-                "{body}"
-            );
+            assert_eq!(parse_permissive(body).unwrap_or_else(|e| panic!("{body}: {e}")), want, "{body}");
         }
     }
 

@@ -63,9 +63,9 @@ mod input;
 mod java;
 pub mod json_smart;
 mod request;
+mod util;
 #[cfg(test)]
 mod tests;
-mod util;
 
 use std::sync::{Arc, LazyLock};
 
@@ -77,10 +77,7 @@ pub use context::{ContextMap, InvalidStatusOverride, Overrides, format_request_t
 pub use input::Input;
 pub use java::to_java_string;
 pub use request::{ErrorContext, HIDDEN_HEADERS, RequestContext, RequestData, header_visible};
-pub use util::{
-    Util, base64_decode, base64_encode, escape_javascript, escape_javascript_into, url_decode,
-    url_encode,
-};
+pub use util::{Util, base64_decode, base64_encode, escape_javascript, escape_javascript_into, url_decode, url_encode};
 
 /// The names of the four template variables, allocated once (two renders per request
 /// would otherwise allocate and free them eight times).
@@ -112,10 +109,7 @@ impl TemplateEnv {
             stage_variables.insert(k.as_str(), Value::from(v.as_str()));
         }
         let params = input::Params::new(
-            request
-                .path_params
-                .iter()
-                .map(|(k, v)| (k.as_str(), v.as_str())),
+            request.path_params.iter().map(|(k, v)| (k.as_str(), v.as_str())),
             request.query.iter().map(|(k, v)| (k.as_str(), v.as_str())),
             request
                 .headers
@@ -174,10 +168,7 @@ impl TemplateEnv {
         ctx.insert(input_name.clone(), Value::object(input));
         ctx.insert(util_name.clone(), UTIL.clone());
         ctx.insert(context_name.clone(), Value::Map(self.context.clone()));
-        ctx.insert(
-            stage_variables_name.clone(),
-            Value::Map(self.stage_variables.clone()),
-        );
+        ctx.insert(stage_variables_name.clone(), Value::Map(self.stage_variables.clone()));
         ctx
     }
 
@@ -190,9 +181,6 @@ impl TemplateEnv {
     /// `$input.json` (`Could not process payloadnet.minidev.json.parser.ParseException:
     /// ...`), if that is why a render failed. Answer 400 `{"message": ...}` then.
     pub fn payload_error(&self) -> Option<String> {
-        self.payload_error
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone()
+        self.payload_error.lock().unwrap_or_else(|e| e.into_inner()).clone()
     }
 }

@@ -49,13 +49,8 @@ fn sub(v: &Value, k: &str) -> Value {
 }
 
 fn put(v: &Value, k: &str, value: Value) {
-    let Value::Object(o) = v else {
-        panic!("not a context object: {v:?}")
-    };
-    assert!(
-        o.call("put", &[Value::from(k), value])
-            .is_some_and(|r| r.is_ok())
-    );
+    let Value::Object(o) = v else { panic!("not a context object: {v:?}") };
+    assert!(o.call("put", &[Value::from(k), value]).is_some_and(|r| r.is_ok()));
 }
 
 fn text(v: &Value, k: &str) -> String {
@@ -78,47 +73,19 @@ fn context_keys_come_in_aws_order() {
     assert_eq!(
         keys(ctx),
         [
-            "resourceId",
-            "resourcePath",
-            "httpMethod",
-            "extendedRequestId",
-            "requestTime",
-            "path",
-            "accountId",
-            "protocol",
-            "requestOverride",
-            "stage",
-            "domainPrefix",
-            "requestTimeEpoch",
-            "requestId",
-            "identity",
-            "domainName",
-            "deploymentId",
-            "responseOverride",
-            "apiId",
+            "resourceId", "resourcePath", "httpMethod", "extendedRequestId", "requestTime", "path", "accountId",
+            "protocol", "requestOverride", "stage", "domainPrefix", "requestTimeEpoch", "requestId", "identity",
+            "domainName", "deploymentId", "responseOverride", "apiId",
         ]
     );
     assert_eq!(
         keys(&sub(ctx, "identity")),
         [
-            "cognitoIdentityPoolId",
-            "accountId",
-            "cognitoIdentityId",
-            "caller",
-            "sourceIp",
-            "principalOrgId",
-            "accessKey",
-            "cognitoAuthenticationType",
-            "cognitoAuthenticationProvider",
-            "userArn",
-            "userAgent",
-            "user",
+            "cognitoIdentityPoolId", "accountId", "cognitoIdentityId", "caller", "sourceIp", "principalOrgId",
+            "accessKey", "cognitoAuthenticationType", "cognitoAuthenticationProvider", "userArn", "userAgent", "user",
         ]
     );
-    assert_eq!(
-        keys(&sub(ctx, "requestOverride")),
-        ["path", "header", "querystring"]
-    );
+    assert_eq!(keys(&sub(ctx, "requestOverride")), ["path", "header", "querystring"]);
     assert_eq!(keys(&sub(ctx, "responseOverride")), ["header"]);
 }
 
@@ -137,28 +104,17 @@ fn context_values_are_derived_from_the_request() {
     assert_eq!(text(&identity, "userAgent"), "python/requests/tests");
     assert_eq!(text(&identity, "sourceIp"), "127.0.0.1");
     assert!(sub(&identity, "user").is_null());
-    assert!(
-        env.context_map().get("authorizer").is_none(),
-        "no authorizer key without an authorizer"
-    );
+    assert!(env.context_map().get("authorizer").is_none(), "no authorizer key without an authorizer");
     // Nested context objects render as nothing, as on AWS.
-    let Value::Object(o) = sub(ctx, "identity") else {
-        panic!("identity is not an object")
-    };
+    let Value::Object(o) = sub(ctx, "identity") else { panic!("identity is not an object") };
     assert_eq!(o.render(), "");
 }
 
 #[test]
 fn authorizer_values_are_stringified_and_extras_are_set_last() {
     let mut req = request();
-    req.context.authorizer = serde_json::from_str(
-        r#"{"principalId": "u1", "n": 1, "ok": true, "claims": {"sub": "s"}}"#,
-    )
-    .ok();
-    req.context.extra = vec![
-        ("isCanaryRequest".into(), serde_json::json!(false)),
-        ("identity.user".into(), serde_json::json!("me")),
-    ];
+    req.context.authorizer = serde_json::from_str(r#"{"principalId": "u1", "n": 1, "ok": true, "claims": {"sub": "s"}}"#).ok();
+    req.context.extra = vec![("isCanaryRequest".into(), serde_json::json!(false)), ("identity.user".into(), serde_json::json!("me"))];
     let env = TemplateEnv::new(req);
     let auth = sub(&root(&env), "authorizer");
     assert_eq!(text(&auth, "n"), "1");
@@ -175,32 +131,12 @@ fn overrides_are_read_back_from_the_shared_context() {
     assert_eq!(env.overrides().unwrap(), Overrides::default());
     // What `#set($context.requestOverride.header.X-Amz-Target = "...")` etc. do:
     let ctx = &root(&env);
-    put(
-        &sub(&sub(ctx, "requestOverride"), "header"),
-        "X-Amz-Target",
-        Value::from("AWSEvents.PutEvents"),
-    );
-    put(
-        &sub(&sub(ctx, "requestOverride"), "header"),
-        "multi",
-        Value::java_list(vec![Value::from("a"), Value::from("b")]),
-    );
-    put(
-        &sub(&sub(ctx, "requestOverride"), "path"),
-        "proxy",
-        Value::from("p"),
-    );
-    put(
-        &sub(&sub(ctx, "requestOverride"), "querystring"),
-        "q",
-        Value::from("v"),
-    );
+    put(&sub(&sub(ctx, "requestOverride"), "header"), "X-Amz-Target", Value::from("AWSEvents.PutEvents"));
+    put(&sub(&sub(ctx, "requestOverride"), "header"), "multi", Value::java_list(vec![Value::from("a"), Value::from("b")]));
+    put(&sub(&sub(ctx, "requestOverride"), "path"), "proxy", Value::from("p"));
+    put(&sub(&sub(ctx, "requestOverride"), "querystring"), "q", Value::from("v"));
     put(&sub(ctx, "responseOverride"), "status", Value::Int(444));
-    put(
-        &sub(&sub(ctx, "responseOverride"), "header"),
-        "foo",
-        Value::from("bar"),
-    );
+    put(&sub(&sub(ctx, "responseOverride"), "header"), "foo", Value::from("bar"));
     let o = env.overrides().unwrap();
     assert_eq!(o.request_headers["X-Amz-Target"], ["AWSEvents.PutEvents"]);
     assert_eq!(o.request_headers["multi"], ["a", "b"]);
@@ -211,26 +147,16 @@ fn overrides_are_read_back_from_the_shared_context() {
     assert_eq!(o.response_headers["foo"], ["bar"]);
     // A response context made later sees the same map.
     let rc = env.response_context("{}");
-    let Some(Value::Map(c2)) = rc.get("context") else {
-        panic!("no $context")
-    };
+    let Some(Value::Map(c2)) = rc.get("context") else { panic!("no $context") };
     assert!(c2.ptr_eq(env.context_map()));
 }
 
 #[test]
 fn a_bad_status_override_is_an_error() {
     let env = TemplateEnv::new(request());
-    put(
-        &sub(&root(&env), "responseOverride"),
-        "status",
-        Value::from("abc"),
-    );
+    put(&sub(&root(&env), "responseOverride"), "status", Value::from("abc"));
     assert_eq!(env.overrides().unwrap_err().value, "abc");
-    put(
-        &sub(&root(&env), "responseOverride"),
-        "status",
-        Value::from("201"),
-    );
+    put(&sub(&root(&env), "responseOverride"), "status", Value::from("201"));
     assert_eq!(env.overrides().unwrap().response_status, Some(201));
 }
 
@@ -238,9 +164,7 @@ fn a_bad_status_override_is_an_error() {
 fn hop_by_hop_headers_are_invisible_to_templates() {
     let env = TemplateEnv::new(request());
     let ctx = env.request_context();
-    let Some(Value::Object(input)) = ctx.get("input") else {
-        panic!("no $input")
-    };
+    let Some(Value::Object(input)) = ctx.get("input") else { panic!("no $input") };
     let p = |name: &str| input.call("params", &[Value::from(name)]).unwrap().unwrap();
     assert_eq!(p("Connection").as_str(), Some(""));
     assert_eq!(p("Accept").as_str(), Some("application/json"));
@@ -255,15 +179,11 @@ fn payload_errors_reach_the_env() {
     let env = TemplateEnv::new(req);
     assert_eq!(env.payload_error(), None);
     let ctx = env.request_context();
-    let Some(Value::Object(input)) = ctx.get("input") else {
-        panic!("no $input")
-    };
+    let Some(Value::Object(input)) = ctx.get("input") else { panic!("no $input") };
     assert!(input.call("json", &[Value::from("$")]).unwrap().is_err());
     assert_eq!(
         env.payload_error().as_deref(),
-        Some(
-            "Could not process payloadnet.minidev.json.parser.ParseException: Unexpected End Of File position 1: null"
-        )
+        Some("Could not process payloadnet.minidev.json.parser.ParseException: Unexpected End Of File position 1: null")
     );
 }
 
@@ -274,8 +194,6 @@ fn the_render_context_has_the_four_variables() {
     for name in ["input", "util", "context", "stageVariables"] {
         assert!(ctx.get(name).is_some(), "{name}");
     }
-    let Some(Value::Map(sv)) = ctx.get("stageVariables") else {
-        panic!("no $stageVariables")
-    };
+    let Some(Value::Map(sv)) = ctx.get("stageVariables") else { panic!("no $stageVariables") };
     assert_eq!(text(&Value::Map(sv.clone()), "version"), "v2");
 }

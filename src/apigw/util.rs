@@ -27,10 +27,7 @@ impl Object for Util {
             _ => return None,
         };
         let [arg] = args else {
-            return Some(Err(format!(
-                "$util.{name} takes one argument, got {}",
-                args.len()
-            )));
+            return Some(Err(format!("$util.{name} takes one argument, got {}", args.len())));
         };
         // A null argument gives null (renders ""), as `$util.urlEncode($missing)` does on AWS.
         Some(match arg {
@@ -110,12 +107,7 @@ static JS_ATTENTION: [bool; 256] = {
 fn find_js_attention(bytes: &[u8]) -> Option<usize> {
     use json_smart::{HIGH, byte_eq, byte_lt};
     json_smart::find_flagged(bytes, &JS_ATTENTION, |x| {
-        (x & HIGH)
-            | byte_lt(x, 0x20)
-            | byte_eq(x, b'\'')
-            | byte_eq(x, b'"')
-            | byte_eq(x, b'\\')
-            | byte_eq(x, b'/')
+        (x & HIGH) | byte_lt(x, 0x20) | byte_eq(x, b'\'') | byte_eq(x, b'"') | byte_eq(x, b'\\') | byte_eq(x, b'/')
     })
 }
 
@@ -134,9 +126,7 @@ pub fn url_encode(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for b in s.bytes() {
         match b {
-            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'.' | b'-' | b'*' | b'_' => {
-                out.push(b as char)
-            }
+            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'.' | b'-' | b'*' | b'_' => out.push(b as char),
             b' ' => out.push('+'),
             _ => {
                 let _ = write!(out, "%{b:02X}");
@@ -159,12 +149,8 @@ pub fn url_decode(s: &str) -> Result<String, String> {
                 i += 1;
             }
             b'%' => {
-                let hex = bytes
-                    .get(i + 1..i + 3)
-                    .ok_or("URLDecoder: Incomplete trailing escape (%) pattern")?;
-                let hex = std::str::from_utf8(hex)
-                    .ok()
-                    .and_then(|h| u8::from_str_radix(h, 16).ok());
+                let hex = bytes.get(i + 1..i + 3).ok_or("URLDecoder: Incomplete trailing escape (%) pattern")?;
+                let hex = std::str::from_utf8(hex).ok().and_then(|h| u8::from_str_radix(h, 16).ok());
                 let Some(byte) = hex else {
                     return Err("URLDecoder: Illegal hex characters in escape (%) pattern".into());
                 };
@@ -212,19 +198,11 @@ mod tests {
             escape_javascript("it's \"q\" \\ / é 😀 \n\ttab"),
             "it\\'s \\\"q\\\" \\\\ \\/ \\u00E9 \\uD83D\\uDE00 \\n\\ttab"
         );
-        assert_eq!(
-            escape_javascript("\u{1}\u{1f}\u{7f}\u{8}\u{c}\r"),
-            "\\u0001\\u001F\u{7f}\\b\\f\\r"
-        );
-        assert_eq!(
-            escape_javascript("\u{100}\u{fff}\u{1000}"),
-            "\\u0100\\u0FFF\\u1000"
-        );
+        assert_eq!(escape_javascript("\u{1}\u{1f}\u{7f}\u{8}\u{c}\r"), "\\u0001\\u001F\u{7f}\\b\\f\\r");
+        assert_eq!(escape_javascript("\u{100}\u{fff}\u{1000}"), "\\u0100\\u0FFF\\u1000");
         assert_eq!(escape_javascript("plain"), "plain");
         // Every position within and after an 8-byte block, against the plain definition.
-        for special in [
-            "'", "\"", "\\", "/", "\n", "\u{1}", "\u{1f}", "é", "😀", "\u{7f}", " ", "~", "0",
-        ] {
+        for special in ["'", "\"", "\\", "/", "\n", "\u{1}", "\u{1f}", "é", "😀", "\u{7f}", " ", "~", "0"] {
             for at in 0..20 {
                 let text = format!("{}{special}{}", "a".repeat(at), "b".repeat(20 - at));
                 let expected: String = text.chars().map(|c| escape_javascript_slow(c)).collect();
@@ -247,10 +225,7 @@ mod tests {
             '\r' => "\\r".into(),
             c if c < ' ' || !c.is_ascii() => {
                 let mut units = [0u16; 2];
-                c.encode_utf16(&mut units)
-                    .iter()
-                    .map(|u| format!("\\u{u:04X}"))
-                    .collect()
+                c.encode_utf16(&mut units).iter().map(|u| format!("\\u{u:04X}")).collect()
             }
             c => c.to_string(),
         }
@@ -258,10 +233,7 @@ mod tests {
 
     #[test]
     fn url_encode_is_java_form_encoding() {
-        assert_eq!(
-            url_encode("{\"some\": \"value\"}"),
-            "%7B%22some%22%3A+%22value%22%7D"
-        );
+        assert_eq!(url_encode("{\"some\": \"value\"}"), "%7B%22some%22%3A+%22value%22%7D");
         assert_eq!(url_encode("x=a+b ~*-._é"), "x%3Da%2Bb+%7E*-._%C3%A9");
         assert_eq!(url_encode("{}"), "%7B%7D");
     }
@@ -283,15 +255,9 @@ mod tests {
     #[test]
     fn parse_json_gives_navigable_values() {
         let v = parse_json(r#"{"key2":{"arr":[1,2,3]}}"#).unwrap();
-        let Value::Map(m) = v else {
-            panic!("not a map")
-        };
-        let Some(Value::Map(k2)) = m.get("key2") else {
-            panic!("no key2")
-        };
-        let Some(Value::List(arr)) = k2.get("arr") else {
-            panic!("no arr")
-        };
+        let Value::Map(m) = v else { panic!("not a map") };
+        let Some(Value::Map(k2)) = m.get("key2") else { panic!("no key2") };
+        let Some(Value::List(arr)) = k2.get("arr") else { panic!("no arr") };
         assert!(matches!(arr.lock().items[0], Value::Int(1)));
         assert!(parse_json("{").is_err());
     }
@@ -301,10 +267,7 @@ mod tests {
         let u = Util;
         let r = u.call("urlEncode", &[Value::Null]).unwrap().unwrap();
         assert!(r.is_null());
-        let r = u
-            .call("escapeJavaScript", &[Value::from("it's")])
-            .unwrap()
-            .unwrap();
+        let r = u.call("escapeJavaScript", &[Value::from("it's")]).unwrap().unwrap();
         assert_eq!(r.as_str(), Some("it\\'s"));
         assert!(u.call("escapeJava", &[Value::from("x")]).is_none());
         assert!(u.call("urlEncode", &[]).unwrap().is_err());

@@ -67,36 +67,21 @@ pub(crate) fn run(args: InvokeArgs) -> anyhow::Result<ExitCode> {
         };
         request = request.with_body(bytes);
     }
-    let options = LoadOptions {
-        vars: parse_vars(&args.vars)?,
-        backend: args.backend.clone(),
-        ..LoadOptions::default()
-    };
+    let options = LoadOptions { vars: parse_vars(&args.vars)?, backend: args.backend.clone(), ..LoadOptions::default() };
     let config = load_config(&args.config, &options)?;
     let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
     let (response, transcript) = runtime.block_on(async {
-        let storage = if args.persist {
-            Storage::Configured
-        } else {
-            Storage::InMemory
-        };
+        let storage = if args.persist { Storage::Configured } else { Storage::InMemory };
         let loaded = Gateway::open(config, storage).await?;
         anyhow::Ok(pipeline::invoke_traced(&loaded.app, request).await)
     })?;
     let mut out = String::new();
-    out.push_str(&format!(
-        "Execution log for {} {}\n",
-        args.method.to_ascii_uppercase(),
-        args.path
-    ));
+    out.push_str(&format!("Execution log for {} {}\n", args.method.to_ascii_uppercase(), args.path));
     out.push_str(&transcript.to_string());
     out.push_str(&format!("\nStatus: {}\n", response.status.as_u16()));
     out.push_str("Headers:\n");
     for (name, value) in &response.headers {
-        out.push_str(&format!(
-            "  {name}: {}\n",
-            String::from_utf8_lossy(value.as_bytes())
-        ));
+        out.push_str(&format!("  {name}: {}\n", String::from_utf8_lossy(value.as_bytes())));
     }
     out.push_str("Body:\n");
     out.push_str(&String::from_utf8_lossy(&response.body));

@@ -77,16 +77,9 @@ pub(crate) fn run(args: RenderArgs) -> anyhow::Result<ExitCode> {
 
     let mut request = RequestData {
         method: args.method.clone(),
-        resource_path: args
-            .resource_path
-            .clone()
-            .unwrap_or_else(|| args.request_path.clone()),
+        resource_path: args.resource_path.clone().unwrap_or_else(|| args.request_path.clone()),
         path: args.request_path.clone(),
-        headers: args
-            .headers
-            .iter()
-            .map(|h| split_header(h))
-            .collect::<anyhow::Result<_>>()?,
+        headers: args.headers.iter().map(|h| split_header(h)).collect::<anyhow::Result<_>>()?,
         query: pairs(&args.query, "--query")?,
         path_params: pairs(&args.path_params, "--path")?,
         stage_variables: pairs(&args.stage_vars, "--stage-var")?,
@@ -108,28 +101,19 @@ pub(crate) fn run(args: RenderArgs) -> anyhow::Result<ExitCode> {
         }
     };
     let env = TemplateEnv::new(request);
-    let mut ctx = if args.response {
-        env.response_context(payload)
-    } else {
-        env.request_context()
-    };
+    let mut ctx = if args.response { env.response_context(payload) } else { env.request_context() };
     let output = match template.render(&mut ctx) {
         Ok(out) => out,
         Err(e) => {
             eprintln!("{e:#}");
             if let Some(message) = env.payload_error() {
-                eprintln!(
-                    "API Gateway would answer 400 {}",
-                    serde_json::json!({ "message": message })
-                );
+                eprintln!("API Gateway would answer 400 {}", serde_json::json!({ "message": message }));
             }
             return Ok(ExitCode::FAILURE);
         }
     };
     let mut stdout = std::io::stdout().lock();
-    stdout
-        .write_all(output.as_bytes())
-        .context("writing to stdout")?;
+    stdout.write_all(output.as_bytes()).context("writing to stdout")?;
     stdout.flush().context("writing to stdout")?;
     report_overrides(&env, args.response.then_some(args.status))?;
     Ok(ExitCode::SUCCESS)
@@ -138,9 +122,7 @@ pub(crate) fn run(args: RenderArgs) -> anyhow::Result<ExitCode> {
 fn read_input(path: &std::path::Path) -> anyhow::Result<Vec<u8>> {
     if path.as_os_str() == "-" {
         let mut buf = Vec::new();
-        std::io::stdin()
-            .read_to_end(&mut buf)
-            .context("reading stdin")?;
+        std::io::stdin().read_to_end(&mut buf).context("reading stdin")?;
         return Ok(buf);
     }
     std::fs::read(path).with_context(|| format!("reading {}", path.display()))
@@ -183,13 +165,11 @@ fn set_context_value(req: &mut RequestData, key: &str, value: &str) -> anyhow::R
         "httpMethod" => req.method = value.into(),
         "resourcePath" => req.resource_path = value.into(),
         "requestTimeEpoch" => {
-            c.request_time_epoch_ms = value
-                .parse()
-                .with_context(|| format!("requestTimeEpoch must be milliseconds, got `{value}`"))?;
+            c.request_time_epoch_ms =
+                value.parse().with_context(|| format!("requestTimeEpoch must be milliseconds, got `{value}`"))?;
         }
         _ => {
-            let v = serde_json::from_str(value)
-                .unwrap_or_else(|_| serde_json::Value::String(value.into()));
+            let v = serde_json::from_str(value).unwrap_or_else(|_| serde_json::Value::String(value.into()));
             c.extra.push((key.to_string(), v));
         }
     }
@@ -200,10 +180,7 @@ fn set_context_value(req: &mut RequestData, key: &str, value: &str) -> anyhow::R
 fn report_overrides(env: &TemplateEnv, integration_status: Option<u16>) -> anyhow::Result<()> {
     let o = env.overrides().map_err(anyhow::Error::new)?;
     let mut err = std::io::stderr().lock();
-    let lines = |err: &mut dyn Write,
-                 what: &str,
-                 m: &indexmap::IndexMap<String, Vec<String>>|
-     -> std::io::Result<()> {
+    let lines = |err: &mut dyn Write, what: &str, m: &indexmap::IndexMap<String, Vec<String>>| -> std::io::Result<()> {
         for (k, v) in m {
             writeln!(err, "{what}.{k}: {}", Overrides::joined(v))?;
         }
@@ -213,11 +190,7 @@ fn report_overrides(env: &TemplateEnv, integration_status: Option<u16>) -> anyho
     for (k, v) in &o.request_path {
         writeln!(err, "requestOverride.path.{k}: {v}")?;
     }
-    lines(
-        &mut err,
-        "requestOverride.querystring",
-        &o.request_querystring,
-    )?;
+    lines(&mut err, "requestOverride.querystring", &o.request_querystring)?;
     if let Some(s) = o.response_status {
         writeln!(err, "responseOverride.status: {s}")?;
     }

@@ -66,15 +66,8 @@ fn init_logging(json: bool) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_ansi(ansi)
-        .with_writer(std::io::stderr);
-    let _ = if json {
-        builder.json().try_init()
-    } else {
-        builder.try_init()
-    };
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_ansi(ansi).with_writer(std::io::stderr);
+    let _ = if json { builder.json().try_init() } else { builder.try_init() };
 }
 
 pub(crate) fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
@@ -90,10 +83,7 @@ pub(crate) fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     let sfn_listen: Option<SocketAddr> = match args.sfn_listen.as_deref() {
         None => config.sfn_listen,
         Some("off") => None,
-        Some(a) => Some(
-            a.parse()
-                .with_context(|| format!("--sfn-listen `{a}` is not ADDR:PORT or off"))?,
-        ),
+        Some(a) => Some(a.parse().with_context(|| format!("--sfn-listen `{a}` is not ADDR:PORT or off"))?),
     };
     let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
     runtime.block_on(async move {
@@ -113,21 +103,14 @@ pub(crate) fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
                     .await
                     .with_context(|| format!("cannot listen on {addr} (--sfn-listen)"))?;
                 let bound = listener.local_addr()?;
-                print_line(format!(
-                    "Step Functions API (local engine) on http://{bound}"
-                ));
+                print_line(format!("Step Functions API (local engine) on http://{bound}"));
                 let backend = loaded.backend.clone();
                 let stop = stopped(stop_rx.clone());
-                Some(tokio::spawn(server::sfn_api::serve_sfn_api(
-                    listener, backend, stop,
-                )))
+                Some(tokio::spawn(server::sfn_api::serve_sfn_api(listener, backend, stop)))
             }
             None => None,
         };
-        print_line(format!(
-            "stepgate listening on http://{}",
-            server.local_addr()
-        ));
+        print_line(format!("stepgate listening on http://{}", server.local_addr()));
         for (method, path) in loaded.app.routes() {
             print_line(format!("  {method:7} {path}"));
         }

@@ -9,11 +9,7 @@ use super::filter;
 use super::{Function, JsonPath, Segment, Selector, parser};
 
 /// Every node `segments` select from `start`, in document order.
-pub(super) fn select<'a>(
-    segments: &[Segment],
-    start: &'a Value,
-    root: &'a Value,
-) -> Vec<&'a Value> {
+pub(super) fn select<'a>(segments: &[Segment], start: &'a Value, root: &'a Value) -> Vec<&'a Value> {
     select_checked(segments, start, root).unwrap_or_default()
 }
 
@@ -21,11 +17,7 @@ pub(super) fn select<'a>(
 /// path is indefinite: a name step on a non-object, or an index/slice/filter step on a
 /// non-array, while every step before it was definite (`$.a.*` on the text body `a=b`
 /// is null, not `[]`).
-fn select_checked<'a>(
-    segments: &[Segment],
-    start: &'a Value,
-    root: &'a Value,
-) -> Option<Vec<&'a Value>> {
+fn select_checked<'a>(segments: &[Segment], start: &'a Value, root: &'a Value) -> Option<Vec<&'a Value>> {
     let mut current = vec![start];
     for (i, seg) in segments.iter().enumerate() {
         if !seg.deep && parser::is_definite(&segments[..i]) {
@@ -121,11 +113,7 @@ fn scan<'a>(sel: &Selector, node: &'a Value, root: &'a Value, out: &mut Vec<&'a 
 }
 
 /// The Jayway-shaped result of `segments` (see [`JsonPath::evaluate`]), no function.
-pub(super) fn evaluate_segments<'a>(
-    segments: &[Segment],
-    start: &'a Value,
-    root: &'a Value,
-) -> Option<Cow<'a, Value>> {
+pub(super) fn evaluate_segments<'a>(segments: &[Segment], start: &'a Value, root: &'a Value) -> Option<Cow<'a, Value>> {
     let definite = parser::is_definite(segments);
     // A final step with several names merges into one map per node (Jayway).
     if let Some((last, prefix)) = segments.split_last()
@@ -133,9 +121,7 @@ pub(super) fn evaluate_segments<'a>(
         && names.len() > 1
         && !last.deep
     {
-        let maps = select_checked(prefix, start, root)?
-            .into_iter()
-            .filter_map(|n| merge(n, names));
+        let maps = select_checked(prefix, start, root)?.into_iter().filter_map(|n| merge(n, names));
         return if definite {
             maps.map(Cow::Owned).next()
         } else {
@@ -146,18 +132,14 @@ pub(super) fn evaluate_segments<'a>(
     if definite {
         nodes.into_iter().next().map(Cow::Borrowed)
     } else {
-        Some(Cow::Owned(Value::Array(
-            nodes.into_iter().cloned().collect(),
-        )))
+        Some(Cow::Owned(Value::Array(nodes.into_iter().cloned().collect())))
     }
 }
 
 fn merge(node: &Value, names: &[Box<str>]) -> Option<Value> {
     let m = node.as_object()?;
-    let merged: Map<String, Value> = names
-        .iter()
-        .filter_map(|n| m.get(&**n).map(|v| (n.to_string(), v.clone())))
-        .collect();
+    let merged: Map<String, Value> =
+        names.iter().filter_map(|n| m.get(&**n).map(|v| (n.to_string(), v.clone()))).collect();
     Some(Value::Object(merged))
 }
 
@@ -179,13 +161,7 @@ pub(super) fn apply_function(f: Function, value: Cow<'_, Value>) -> Option<Cow<'
             Value::String(s) => s.encode_utf16().count(),
             _ => return None,
         }),
-        Function::Keys => Value::Array(
-            value
-                .as_object()?
-                .keys()
-                .map(|k| Value::String(k.clone()))
-                .collect(),
-        ),
+        Function::Keys => Value::Array(value.as_object()?.keys().map(|k| Value::String(k.clone())).collect()),
         Function::Sum => number(numbers()?.iter().sum())?,
         Function::Min => number(numbers()?.into_iter().reduce(f64::min)?)?,
         Function::Max => number(numbers()?.into_iter().reduce(f64::max)?)?,

@@ -24,11 +24,7 @@ pub(crate) enum Expr {
 #[derive(Debug, Clone)]
 pub(crate) enum Operand {
     /// `@...` (relative) or `$...` (absolute)
-    Path {
-        relative: bool,
-        segments: Vec<Segment>,
-        function: Option<Function>,
-    },
+    Path { relative: bool, segments: Vec<Segment>, function: Option<Function> },
     Literal(Value),
     Regex(regex::Regex),
 }
@@ -132,10 +128,7 @@ fn parse_op(c: &mut Cursor<'_>) -> Option<Op> {
     ];
     for (w, op) in WORDS {
         let save = c.pos;
-        if c.eat_str(w)
-            && c.peek()
-                .is_some_and(|ch| ch.is_whitespace() || ch == '[' || ch == '\'' || ch == '"')
-        {
+        if c.eat_str(w) && c.peek().is_some_and(|ch| ch.is_whitespace() || ch == '[' || ch == '\'' || ch == '"') {
             return Some(op);
         }
         c.pos = save;
@@ -149,11 +142,7 @@ fn parse_operand(c: &mut Cursor<'_>) -> Result<Operand, Error> {
         Some(root @ ('@' | '$')) => {
             c.bump();
             let (segments, function) = parser::parse_segments(c, true)?;
-            Ok(Operand::Path {
-                relative: root == '@',
-                segments,
-                function,
-            })
+            Ok(Operand::Path { relative: root == '@', segments, function })
         }
         Some('/') => parse_regex(c),
         _ => Ok(Operand::Literal(parse_literal(c)?)),
@@ -180,11 +169,7 @@ fn parse_regex(c: &mut Cursor<'_>) -> Result<Operand, Error> {
         flags.push(f);
         c.bump();
     }
-    let full = if flags.is_empty() {
-        format!("^(?:{pattern})$")
-    } else {
-        format!("(?{flags})^(?:{pattern})$")
-    };
+    let full = if flags.is_empty() { format!("^(?:{pattern})$") } else { format!("(?{flags})^(?:{pattern})$") };
     regex::Regex::new(&full)
         .map(Operand::Regex)
         .map_err(|e| Error::new(c.text, start, format!("invalid regular expression: {e}")))
@@ -214,10 +199,7 @@ fn parse_literal(c: &mut Cursor<'_>) -> Result<Value, Error> {
         Some(ch) if ch == '-' || ch.is_ascii_digit() => {
             let start = c.pos;
             let mut s = String::new();
-            while let Some(d) = c
-                .peek()
-                .filter(|d| d.is_ascii_digit() || matches!(d, '-' | '+' | '.' | 'e' | 'E'))
-            {
+            while let Some(d) = c.peek().filter(|d| d.is_ascii_digit() || matches!(d, '-' | '+' | '.' | 'e' | 'E')) {
                 s.push(d);
                 c.bump();
             }
@@ -226,11 +208,7 @@ fn parse_literal(c: &mut Cursor<'_>) -> Result<Value, Error> {
                 .map_err(|_| Error::new(c.text, start, format!("`{s}` is not a number")))
         }
         _ => {
-            for (word, v) in [
-                ("true", Value::Bool(true)),
-                ("false", Value::Bool(false)),
-                ("null", Value::Null),
-            ] {
+            for (word, v) in [("true", Value::Bool(true)), ("false", Value::Bool(false)), ("null", Value::Null)] {
                 if c.eat_str(word) {
                     return Ok(v);
                 }
@@ -251,8 +229,7 @@ pub(super) fn matches(expr: &Expr, node: &Value, root: &Value) -> bool {
             if let (Operand::Regex(re), _) | (_, Operand::Regex(re)) = (l, r) {
                 let other = if matches!(l, Operand::Regex(_)) { r } else { l };
                 return *op == Op::Matches
-                    && operand(other, node, root)
-                        .is_some_and(|v| v.as_str().is_some_and(|s| re.is_match(s)));
+                    && operand(other, node, root).is_some_and(|v| v.as_str().is_some_and(|s| re.is_match(s)));
             }
             match (operand(l, node, root), operand(r, node, root)) {
                 (Some(a), Some(b)) => compare(&a, *op, &b),
@@ -266,11 +243,7 @@ fn operand<'a>(o: &'a Operand, node: &'a Value, root: &'a Value) -> Option<Cow<'
     match o {
         Operand::Literal(v) => Some(Cow::Borrowed(v)),
         Operand::Regex(_) => None,
-        Operand::Path {
-            relative,
-            segments,
-            function,
-        } => {
+        Operand::Path { relative, segments, function } => {
             let start = if *relative { node } else { root };
             let value = eval::evaluate_segments(segments, start, root)?;
             match function {
@@ -323,9 +296,7 @@ fn compare(a: &Value, op: Op, b: &Value) -> bool {
             _ => false,
         },
         Op::SubsetOf | Op::AnyOf | Op::NoneOf => {
-            let (Some(l), Some(r)) = (list(a), list(b)) else {
-                return false;
-            };
+            let (Some(l), Some(r)) = (list(a), list(b)) else { return false };
             match op {
                 Op::SubsetOf => l.iter().all(|x| r.iter().any(|y| equal(x, y))),
                 Op::AnyOf => l.iter().any(|x| r.iter().any(|y| equal(x, y))),

@@ -101,11 +101,7 @@ pub struct Error {
 
 impl Error {
     pub(crate) fn new(path: &str, position: usize, message: impl Into<String>) -> Error {
-        Error {
-            path: path.to_string(),
-            position,
-            message: message.into(),
-        }
+        Error { path: path.to_string(), position, message: message.into() }
     }
     /// The 0-based character position the error was found at.
     pub fn position(&self) -> usize {
@@ -119,11 +115,7 @@ impl Error {
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "invalid JSONPath `{}`: {} at position {}",
-            self.path, self.message, self.position
-        )
+        write!(f, "invalid JSONPath `{}`: {} at position {}", self.path, self.message, self.position)
     }
 }
 
@@ -192,12 +184,7 @@ impl Cache {
     /// The parsed path for `source`, parsing it on first use. Errors are not cached.
     pub fn get(&self, source: &str) -> Result<Arc<JsonPath>, Error> {
         // Readers share the lock: every request looks its paths up here.
-        if let Some(p) = self
-            .inner
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .get(source)
-        {
+        if let Some(p) = self.inner.read().unwrap_or_else(|e| e.into_inner()).get(source) {
             return Ok(p.clone());
         }
         let parsed = Arc::new(JsonPath::parse(source)?);

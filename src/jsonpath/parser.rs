@@ -13,11 +13,7 @@ pub(super) struct Cursor<'a> {
 
 impl<'a> Cursor<'a> {
     pub(super) fn new(text: &'a str) -> Cursor<'a> {
-        Cursor {
-            text,
-            chars: text.chars().collect(),
-            pos: 0,
-        }
+        Cursor { text, chars: text.chars().collect(), pos: 0 }
     }
     pub(super) fn peek(&self) -> Option<char> {
         self.chars.get(self.pos).copied()
@@ -48,9 +44,7 @@ impl<'a> Cursor<'a> {
     }
     pub(super) fn eat_str(&mut self, s: &str) -> bool {
         let n = s.chars().count();
-        if self.chars.len() >= self.pos + n
-            && s.chars().zip(&self.chars[self.pos..]).all(|(a, b)| a == *b)
-        {
+        if self.chars.len() >= self.pos + n && s.chars().zip(&self.chars[self.pos..]).all(|(a, b)| a == *b) {
             self.pos += n;
             true
         } else {
@@ -58,11 +52,7 @@ impl<'a> Cursor<'a> {
         }
     }
     pub(super) fn expect(&mut self, c: char) -> Result<(), Error> {
-        if self.eat(c) {
-            Ok(())
-        } else {
-            Err(self.error(format!("expected `{c}`")))
-        }
+        if self.eat(c) { Ok(()) } else { Err(self.error(format!("expected `{c}`"))) }
     }
     pub(super) fn error(&self, message: impl Into<String>) -> Error {
         let message = message.into();
@@ -92,12 +82,7 @@ pub(super) fn parse(source: &str) -> Result<JsonPath, Error> {
         return Err(c.error("unexpected character"));
     }
     let definite = is_definite(&segments);
-    Ok(JsonPath {
-        source: source.into(),
-        segments,
-        function,
-        definite,
-    })
+    Ok(JsonPath { source: source.into(), segments, function, definite })
 }
 
 /// Jayway's definite-path rule; a final several-names step merges into one map.
@@ -119,10 +104,7 @@ fn ends_filter_path(c: char) -> bool {
 }
 
 /// Parses the steps after `$`/`@`. In a filter, stops before an operator or `)`.
-pub(super) fn parse_segments(
-    c: &mut Cursor<'_>,
-    in_filter: bool,
-) -> Result<(Vec<Segment>, Option<Function>), Error> {
+pub(super) fn parse_segments(c: &mut Cursor<'_>, in_filter: bool) -> Result<(Vec<Segment>, Option<Function>), Error> {
     let mut segments = Vec::new();
     while let Some(ch) = c.peek() {
         if in_filter && ends_filter_path(ch) {
@@ -135,47 +117,30 @@ pub(super) fn parse_segments(
                 match c.peek() {
                     None => return Err(c.error("a path must not end with `.`")),
                     Some('.') => return Err(c.error("unexpected `.`")),
-                    Some('[') => segments.push(Segment {
-                        deep,
-                        selector: parse_bracket(c)?,
-                    }),
+                    Some('[') => segments.push(Segment { deep, selector: parse_bracket(c)? }),
                     Some('*') => {
                         c.bump();
-                        segments.push(Segment {
-                            deep,
-                            selector: Selector::Wildcard,
-                        });
+                        segments.push(Segment { deep, selector: Selector::Wildcard });
                     }
                     Some(_) => {
                         let start = c.pos;
                         let name = read_dot_name(c, in_filter)?;
                         if c.peek() == Some('(') {
                             if deep {
-                                return Err(Error::new(
-                                    c.text,
-                                    start,
-                                    "a function cannot follow `..`",
-                                ));
+                                return Err(Error::new(c.text, start, "a function cannot follow `..`"));
                             }
                             let f = parse_function(c, &name, start)?;
-                            let done =
-                                c.at_end() || (in_filter && c.peek().is_some_and(ends_filter_path));
+                            let done = c.at_end() || (in_filter && c.peek().is_some_and(ends_filter_path));
                             if !done {
                                 return Err(c.error("a function must be the last step of a path"));
                             }
                             return Ok((segments, Some(f)));
                         }
-                        segments.push(Segment {
-                            deep,
-                            selector: Selector::Names(vec![name.into()]),
-                        });
+                        segments.push(Segment { deep, selector: Selector::Names(vec![name.into()]) });
                     }
                 }
             }
-            '[' => segments.push(Segment {
-                deep: false,
-                selector: parse_bracket(c)?,
-            }),
+            '[' => segments.push(Segment { deep: false, selector: parse_bracket(c)? }),
             _ => return Err(c.error("expected `.` or `[`")),
         }
     }
@@ -210,13 +175,7 @@ fn parse_function(c: &mut Cursor<'_>, name: &str, start: usize) -> Result<Functi
         "avg" => Function::Avg,
         "sum" => Function::Sum,
         "keys" => Function::Keys,
-        _ => {
-            return Err(Error::new(
-                c.text,
-                start,
-                format!("unknown function `{name}()`"),
-            ));
-        }
+        _ => return Err(Error::new(c.text, start, format!("unknown function `{name}()`"))),
     };
     c.expect('(')?;
     c.skip_ws();
@@ -278,9 +237,7 @@ fn parse_indexes(c: &mut Cursor<'_>) -> Result<Selector, Error> {
         }
         return Ok(Selector::Slice(first, end));
     }
-    let Some(first) = first else {
-        return Err(c.error("expected an index"));
-    };
+    let Some(first) = first else { return Err(c.error("expected an index")) };
     let mut indexes = vec![first];
     while c.eat(',') {
         c.skip_ws();
@@ -307,9 +264,7 @@ fn read_int(c: &mut Cursor<'_>) -> Result<Option<i64>, Error> {
     if s.is_empty() {
         return Ok(None);
     }
-    s.parse()
-        .map(Some)
-        .map_err(|_| Error::new(c.text, start, format!("`{s}` is not a valid index")))
+    s.parse().map(Some).map_err(|_| Error::new(c.text, start, format!("`{s}` is not a valid index")))
 }
 
 /// A quoted string in `'...'` or `"..."`, with `\'`, `\"`, `\\` escapes.

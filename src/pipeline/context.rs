@@ -46,22 +46,14 @@ pub struct RequestContext {
 
 impl RequestContext {
     /// The context of a request, before any phase ran.
-    pub fn new(
-        app: &App,
-        request: &GatewayRequest,
-        route: Option<&Match<'_, usize>>,
-    ) -> RequestContext {
+    pub fn new(app: &App, request: &GatewayRequest, route: Option<&Match<'_, usize>>) -> RequestContext {
         let now = OffsetDateTime::from(SystemTime::now());
         let domain_name = header(&request.headers, "host")
             .map(|h| h.split(':').next().unwrap_or(h).to_string())
             .unwrap_or_else(|| "localhost".to_string());
         let domain_prefix = domain_name.split('.').next().unwrap_or("").to_string();
-        let resource_path = route
-            .map(|m| m.resource_path.to_string())
-            .unwrap_or_default();
-        let resource_id = route
-            .map(|m| app.resource_ids[*m.value].clone())
-            .unwrap_or_default();
+        let resource_path = route.map(|m| m.resource_path.to_string()).unwrap_or_default();
+        let resource_id = route.map(|m| app.resource_ids[*m.value].clone()).unwrap_or_default();
         let query = request
             .query
             .as_deref()
@@ -86,13 +78,8 @@ impl RequestContext {
             domain_name,
             domain_prefix,
             protocol: request.protocol.to_string(),
-            source_ip: request
-                .source_ip
-                .map(|ip| ip.to_string())
-                .unwrap_or_else(|| "127.0.0.1".to_string()),
-            user_agent: header(&request.headers, "user-agent")
-                .unwrap_or("")
-                .to_string(),
+            source_ip: request.source_ip.map(|ip| ip.to_string()).unwrap_or_else(|| "127.0.0.1".to_string()),
+            user_agent: header(&request.headers, "user-agent").unwrap_or("").to_string(),
             api_key: None,
             path_params: Vec::new(),
             query,
@@ -132,39 +119,26 @@ impl RequestContext {
                 .error
                 .as_ref()
                 .map(|e| serde_json::Value::String(e.message.clone()).to_string()),
-            "error.responseType" => self
-                .error
-                .as_ref()
-                .map(|e| e.response_type.as_str().to_string()),
-            "error.validationErrorString" => {
-                self.error.as_ref().and_then(|e| e.validation_error.clone())
-            }
+            "error.responseType" => self.error.as_ref().map(|e| e.response_type.as_str().to_string()),
+            "error.validationErrorString" => self.error.as_ref().and_then(|e| e.validation_error.clone()),
             _ => None,
         }
     }
 
     /// A query string parameter; of repeated ones the last, as API Gateway keeps.
     pub fn query_param(&self, name: &str) -> Option<&str> {
-        self.query
-            .iter()
-            .rfind(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
+        self.query.iter().rfind(|(k, _)| k == name).map(|(_, v)| v.as_str())
     }
 
     /// A path parameter.
     pub fn path_param(&self, name: &str) -> Option<&str> {
-        self.path_params
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
+        self.path_params.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
     }
 }
 
 /// A random (version 4) UUID from the thread-local generator: no system call per request.
 fn request_id() -> String {
-    uuid::Builder::from_random_bytes(rand::random())
-        .into_uuid()
-        .to_string()
+    uuid::Builder::from_random_bytes(rand::random()).into_uuid().to_string()
 }
 
 /// An id in the shape of API Gateway's `extendedRequestId` (`Ab1CdEFGIAMEbXw=`).
@@ -180,9 +154,5 @@ pub(crate) fn resource_id(resource_path: &str) -> String {
     }
     let digest = sha2::Sha256::digest(resource_path.as_bytes());
     const ALPHABET: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
-    digest
-        .iter()
-        .take(10)
-        .map(|b| ALPHABET[*b as usize % ALPHABET.len()] as char)
-        .collect()
+    digest.iter().take(10).map(|b| ALPHABET[*b as usize % ALPHABET.len()] as char).collect()
 }

@@ -21,30 +21,16 @@ pub(crate) struct TemplateEnv<'a> {
 }
 
 impl<'a> TemplateEnv<'a> {
-    pub fn new(
-        app: &'a App,
-        request: &'a GatewayRequest,
-        ctx: &'a RequestContext,
-    ) -> TemplateEnv<'a> {
-        TemplateEnv {
-            app,
-            request,
-            ctx,
-            env: OnceLock::new(),
-        }
+    pub fn new(app: &'a App, request: &'a GatewayRequest, ctx: &'a RequestContext) -> TemplateEnv<'a> {
+        TemplateEnv { app, request, ctx, env: OnceLock::new() }
     }
 
     fn env(&self) -> &apigw::TemplateEnv {
-        self.env
-            .get_or_init(|| build(self.app, self.request, self.ctx))
+        self.env.get_or_init(|| build(self.app, self.request, self.ctx))
     }
 
     /// Renders a request template over the method request.
-    pub fn render_request(
-        &self,
-        template: &vtl::Template,
-        mime: &str,
-    ) -> Result<String, GatewayError> {
+    pub fn render_request(&self, template: &vtl::Template, mime: &str) -> Result<String, GatewayError> {
         let env = self.env();
         template
             .render(&mut env.request_context())
@@ -68,9 +54,7 @@ impl<'a> TemplateEnv<'a> {
     /// `$input.path`/`$input.json`, which is a 400 with json-smart's message.
     fn render_error(&self, e: vtl::Error, which: &str, mime: &str) -> GatewayError {
         if let Some(message) = self.env().payload_error() {
-            return GatewayError::new(T::BadRequestBody)
-                .with_message(message)
-                .with_detail(format!("{e:#}"));
+            return GatewayError::new(T::BadRequestBody).with_message(message).with_detail(format!("{e:#}"));
         }
         GatewayError::configuration(format!("{which} template `{mime}`: {e:#}"))
     }
@@ -98,20 +82,14 @@ fn build(app: &App, request: &GatewayRequest, ctx: &RequestContext) -> apigw::Te
             .unwrap_or(&request.path),
         false => &request.path,
     };
-    let path = percent_encoding::percent_decode_str(path)
-        .decode_utf8_lossy()
-        .into_owned();
+    let path = percent_encoding::percent_decode_str(path).decode_utf8_lossy().into_owned();
     let title_case = request.protocol != "HTTP/2.0";
     let headers = request
         .headers
         .iter()
         .filter_map(|(k, v)| {
             let value = v.to_str().ok()?.to_string();
-            let name = if title_case {
-                title_case_header(k.as_str())
-            } else {
-                k.as_str().to_string()
-            };
+            let name = if title_case { title_case_header(k.as_str()) } else { k.as_str().to_string() };
             Some((name, value))
         })
         .collect();
@@ -127,11 +105,7 @@ fn build(app: &App, request: &GatewayRequest, ctx: &RequestContext) -> apigw::Te
         query: ctx.query.clone(),
         path_params: ctx.path_params.clone(),
         body: request.body.clone(),
-        stage_variables: api
-            .stage_variables
-            .iter()
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect(),
+        stage_variables: api.stage_variables.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
         context: apigw::RequestContext {
             request_id: ctx.request_id.clone(),
             extended_request_id: ctx.extended_request_id.clone(),

@@ -28,81 +28,25 @@ struct Row(T, &'static str, &'static str);
 /// are recorded from AWS; the others follow API Gateway's naming.
 const TABLE: [Row; 21] = [
     Row(T::AccessDenied, "AccessDeniedException", "Forbidden"),
-    Row(
-        T::ApiConfigurationError,
-        "InternalServerErrorException",
-        "Internal server error",
-    ),
-    Row(
-        T::AuthorizerConfigurationError,
-        "AuthorizerConfigurationException",
-        "Internal server error",
-    ),
-    Row(
-        T::AuthorizerFailure,
-        "AuthorizerFailureException",
-        "Internal server error",
-    ),
-    Row(
-        T::BadRequestBody,
-        "BadRequestException",
-        "Invalid request body",
-    ),
-    Row(
-        T::BadRequestParameters,
-        "BadRequestException",
-        "Missing required request parameters",
-    ),
+    Row(T::ApiConfigurationError, "InternalServerErrorException", "Internal server error"),
+    Row(T::AuthorizerConfigurationError, "AuthorizerConfigurationException", "Internal server error"),
+    Row(T::AuthorizerFailure, "AuthorizerFailureException", "Internal server error"),
+    Row(T::BadRequestBody, "BadRequestException", "Invalid request body"),
+    Row(T::BadRequestParameters, "BadRequestException", "Missing required request parameters"),
     Row(T::Default4xx, "BadRequestException", "Bad Request"),
-    Row(
-        T::Default5xx,
-        "InternalServerErrorException",
-        "Internal server error",
-    ),
-    Row(
-        T::ExpiredToken,
-        "ExpiredTokenException",
-        "The security token included in the request is expired",
-    ),
-    Row(
-        T::IntegrationFailure,
-        "InternalServerErrorException",
-        "Internal server error",
-    ),
-    Row(
-        T::IntegrationTimeout,
-        "InternalServerErrorException",
-        "Endpoint request timed out",
-    ),
+    Row(T::Default5xx, "InternalServerErrorException", "Internal server error"),
+    Row(T::ExpiredToken, "ExpiredTokenException", "The security token included in the request is expired"),
+    Row(T::IntegrationFailure, "InternalServerErrorException", "Internal server error"),
+    Row(T::IntegrationTimeout, "InternalServerErrorException", "Endpoint request timed out"),
     Row(T::InvalidApiKey, "ForbiddenException", "Forbidden"),
-    Row(
-        T::InvalidSignature,
-        "InvalidSignatureException",
-        "Invalid request signature",
-    ),
-    Row(
-        T::MissingAuthenticationToken,
-        "MissingAuthenticationTokenException",
-        "Missing Authentication Token",
-    ),
+    Row(T::InvalidSignature, "InvalidSignatureException", "Invalid request signature"),
+    Row(T::MissingAuthenticationToken, "MissingAuthenticationTokenException", "Missing Authentication Token"),
     Row(T::QuotaExceeded, "LimitExceededException", "Limit Exceeded"),
-    Row(
-        T::RequestTooLarge,
-        "RequestEntityTooLargeException",
-        "Request Too Long",
-    ),
+    Row(T::RequestTooLarge, "RequestEntityTooLargeException", "Request Too Long"),
     Row(T::ResourceNotFound, "NotFoundException", "Not Found"),
-    Row(
-        T::Throttled,
-        "TooManyRequestsException",
-        "Too Many Requests",
-    ),
+    Row(T::Throttled, "TooManyRequestsException", "Too Many Requests"),
     Row(T::Unauthorized, "UnauthorizedException", "Unauthorized"),
-    Row(
-        T::UnsupportedMediaType,
-        "UnsupportedMediaTypeException",
-        "Unsupported Media Type",
-    ),
+    Row(T::UnsupportedMediaType, "UnsupportedMediaTypeException", "Unsupported Media Type"),
     Row(T::WafFiltered, "WafFilteredException", "Forbidden"),
 ];
 
@@ -131,11 +75,7 @@ pub fn default_message(t: GatewayResponseType) -> &'static str {
 
 /// `DEFAULT_4XX` or `DEFAULT_5XX`: the type an unconfigured type falls back to.
 pub fn fallback(t: GatewayResponseType) -> GatewayResponseType {
-    if default_status(t).is_server_error() {
-        T::Default5xx
-    } else {
-        T::Default4xx
-    }
+    if default_status(t).is_server_error() { T::Default5xx } else { T::Default4xx }
 }
 
 /// The default template of every type (recorded from AWS).
@@ -219,10 +159,7 @@ pub fn respond(
         .unwrap_or(DEFAULT_TEMPLATE);
     let body = substitute(template, error, resolve);
     let mut headers = HeaderMap::new();
-    headers.insert(
-        http::header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json"),
-    );
+    headers.insert(http::header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
     if let Some(o) = chosen {
         for (name, source) in &o.response_parameters {
             let name = name.strip_prefix("gatewayresponse.header.").unwrap_or(name);
@@ -239,17 +176,11 @@ pub fn respond(
         HeaderName::from_static("x-amzn-errortype"),
         HeaderValue::from_static(error_type(t)),
     );
-    GatewayResponse {
-        status,
-        headers,
-        body: Bytes::from(body),
-    }
+    GatewayResponse { status, headers, body: Bytes::from(body) }
 }
 
 fn pick_template<'a>(templates: &'a IndexMap<String, String>, accept: Option<&str>) -> &'a str {
-    let wanted = accept
-        .map(super::request::mime_type)
-        .unwrap_or("application/json");
+    let wanted = accept.map(super::request::mime_type).unwrap_or("application/json");
     templates
         .iter()
         .find(|(k, _)| k.eq_ignore_ascii_case(wanted))
@@ -317,9 +248,7 @@ mod tests {
         None
     }
 
-    fn overrides(
-        list: Vec<config::GatewayResponse>,
-    ) -> IndexMap<GatewayResponseType, config::GatewayResponse> {
+    fn overrides(list: Vec<config::GatewayResponse>) -> IndexMap<GatewayResponseType, config::GatewayResponse> {
         list.into_iter().map(|g| (g.response_type, g)).collect()
     }
 
@@ -327,32 +256,18 @@ mod tests {
     fn every_type_has_a_row_and_a_status() {
         for t in GatewayResponseType::ALL {
             assert_eq!(row(*t).0, *t);
-            assert_eq!(
-                default_status(*t).as_u16(),
-                t.default_status().unwrap_or(default_status(*t).as_u16())
-            );
+            assert_eq!(default_status(*t).as_u16(), t.default_status().unwrap_or(default_status(*t).as_u16()));
         }
         assert_eq!(default_status(T::Default4xx), StatusCode::BAD_REQUEST);
-        assert_eq!(
-            default_status(T::Default5xx),
-            StatusCode::INTERNAL_SERVER_ERROR
-        );
+        assert_eq!(default_status(T::Default5xx), StatusCode::INTERNAL_SERVER_ERROR);
     }
 
     #[test]
     fn missing_authentication_token_default_response() {
-        let r = respond(
-            &IndexMap::new(),
-            &GatewayError::missing_authentication_token(),
-            None,
-            &none,
-        );
+        let r = respond(&IndexMap::new(), &GatewayError::missing_authentication_token(), None, &none);
         assert_eq!(r.status, StatusCode::FORBIDDEN);
         assert_eq!(r.body, "{\"message\":\"Missing Authentication Token\"}");
-        assert_eq!(
-            r.headers["x-amzn-ErrorType"],
-            "MissingAuthenticationTokenException"
-        );
+        assert_eq!(r.headers["x-amzn-ErrorType"], "MissingAuthenticationTokenException");
     }
 
     #[test]
@@ -363,12 +278,7 @@ mod tests {
             response_parameters: vec![],
             response_templates: IndexMap::new(),
         }]);
-        let r = respond(
-            &o,
-            &GatewayError::missing_authentication_token(),
-            None,
-            &none,
-        );
+        let r = respond(&o, &GatewayError::missing_authentication_token(), None, &none);
         assert_eq!(r.status, StatusCode::NOT_FOUND);
         assert_eq!(r.body, "{\"message\":\"Missing Authentication Token\"}");
     }
@@ -384,8 +294,7 @@ mod tests {
             )],
             response_templates: [(
                 "application/json".to_string(),
-                "{\"error\":$context.error.messageString,\"id\":\"$context.requestId\"}"
-                    .to_string(),
+                "{\"error\":$context.error.messageString,\"id\":\"$context.requestId\"}".to_string(),
             )]
             .into_iter()
             .collect(),
@@ -397,10 +306,7 @@ mod tests {
         };
         let r = respond(&o, &GatewayError::new(T::BadRequestBody), None, &resolve);
         assert_eq!(r.status, StatusCode::BAD_REQUEST);
-        assert_eq!(
-            r.body,
-            "{\"error\":\"Invalid request body\",\"id\":\"r-1\"}"
-        );
+        assert_eq!(r.body, "{\"error\":\"Invalid request body\",\"id\":\"r-1\"}");
         assert_eq!(r.headers["access-control-allow-origin"], "*");
         let r = respond(&o, &GatewayError::configuration("x"), None, &resolve);
         assert_eq!(r.body, "{\"message\":\"Internal server error\"}");
@@ -410,11 +316,7 @@ mod tests {
     #[test]
     fn substitution_leaves_unknown_dollars_alone() {
         let e = GatewayError::new(T::Throttled);
-        let out = substitute(
-            "$5 ${context.error.message} $context.error.responseType. $x",
-            &e,
-            &none,
-        );
+        let out = substitute("$5 ${context.error.message} $context.error.responseType. $x", &e, &none);
         assert_eq!(out, "$5 Too Many Requests THROTTLED. $x");
     }
 }

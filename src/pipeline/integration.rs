@@ -9,8 +9,8 @@ use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
 
-use super::App;
 use super::gateway_error::{GatewayError, GatewayResponseType as T};
+use super::App;
 use crate::backend;
 use crate::config::{Integration, IntegrationType};
 use crate::sfn::Action;
@@ -63,9 +63,7 @@ pub(crate) async fn call(
     };
     let work = async {
         match &integration.kind {
-            IntegrationType::Aws {
-                service, action, ..
-            } => call_aws(app, service, action, request).await,
+            IntegrationType::Aws { service, action, .. } => call_aws(app, service, action, request).await,
             IntegrationType::Mock => call_mock(&request),
             IntegrationType::Http { .. } => call_http(app, request).await,
         }
@@ -88,34 +86,21 @@ async fn call_aws(
             "AWS service `{service}` is not supported (only `states`)"
         )));
     }
-    let action: Action = action.parse().map_err(|_| {
-        GatewayError::configuration(format!("unknown Step Functions action `{action}`"))
-    })?;
+    let action: Action = action
+        .parse()
+        .map_err(|_| GatewayError::configuration(format!("unknown Step Functions action `{action}`")))?;
     let mut headers = HeaderMap::new();
-    headers.insert(
-        http::header::CONTENT_TYPE,
-        HeaderValue::from_static("application/x-amz-json-1.0"),
-    );
+    headers.insert(http::header::CONTENT_TYPE, HeaderValue::from_static("application/x-amz-json-1.0"));
     match backend::dispatch(app.backend.as_ref(), action, &request.body).await {
         Ok(body) => {
             let error_text = (action == Action::StartSyncExecution)
                 .then(|| sync_execution_failure(&body))
                 .flatten();
-            Ok(EndpointResponse {
-                status: 200,
-                headers,
-                body: Bytes::from(body),
-                error_text,
-            })
+            Ok(EndpointResponse { status: 200, headers, body: Bytes::from(body), error_text })
         }
         Err(backend::Error::Service(e)) => {
             let error_text = Some(format!("{}: {}", e.type_, e.message));
-            Ok(EndpointResponse {
-                status: e.status,
-                headers,
-                body: Bytes::from(e.to_body()),
-                error_text,
-            })
+            Ok(EndpointResponse { status: e.status, headers, body: Bytes::from(e.to_body()), error_text })
         }
         Err(backend::Error::Timeout(m)) => {
             Err(GatewayError::new(T::IntegrationTimeout).with_detail(m))
@@ -141,12 +126,7 @@ fn call_mock(request: &EndpointRequest) -> Result<EndpointResponse, GatewayError
     let status = mock_status(&request.body).ok_or_else(|| {
         GatewayError::configuration("mock integration: the request template gave no statusCode")
     })?;
-    Ok(EndpointResponse {
-        status,
-        headers: HeaderMap::new(),
-        body: Bytes::new(),
-        error_text: None,
-    })
+    Ok(EndpointResponse { status, headers: HeaderMap::new(), body: Bytes::new(), error_text: None })
 }
 
 /// Finds `statusCode` in a JSON-ish text: `{"statusCode": 200}`, `{statusCode: 200}`,
@@ -161,13 +141,8 @@ pub(crate) fn mock_status(body: &[u8]) -> Option<u16> {
         };
     }
     let at = text.find("statusCode")?;
-    let rest = text[at + "statusCode".len()..]
-        .trim_start_matches(['"', '\''])
-        .trim_start();
-    let rest = rest
-        .strip_prefix(':')?
-        .trim_start()
-        .trim_start_matches(['"', '\'']);
+    let rest = text[at + "statusCode".len()..].trim_start_matches(['"', '\'']).trim_start();
+    let rest = rest.strip_prefix(':')?.trim_start().trim_start_matches(['"', '\'']);
     let digits: String = rest.chars().take_while(|c| c.is_ascii_digit()).collect();
     digits.parse().ok()
 }
@@ -185,10 +160,7 @@ impl<'de> serde::Deserialize<'de> for MockBody {
             fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 f.write_str("a JSON object")
             }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<MockBody, A::Error> {
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<MockBody, A::Error> {
                 let mut status = None;
                 while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
                     if key == "statusCode" {
@@ -205,20 +177,16 @@ impl<'de> serde::Deserialize<'de> for MockBody {
 }
 
 async fn call_http(app: &App, request: EndpointRequest) -> Result<EndpointResponse, GatewayError> {
-    let uri: http::Uri = request.uri.parse().map_err(|e| {
-        GatewayError::configuration(format!("http integration URI `{}`: {e}", request.uri))
-    })?;
+    let uri: http::Uri = request
+        .uri
+        .parse()
+        .map_err(|e| GatewayError::configuration(format!("http integration URI `{}`: {e}", request.uri)))?;
     if uri.scheme_str() != Some("http") {
-        return Err(
-            GatewayError::new(T::IntegrationFailure).with_detail(format!(
-                "only http:// endpoints are supported, not `{}`",
-                request.uri
-            )),
-        );
+        return Err(GatewayError::new(T::IntegrationFailure)
+            .with_detail(format!("only http:// endpoints are supported, not `{}`", request.uri)));
     }
-    let method = http::Method::from_bytes(request.method.as_bytes()).map_err(|_| {
-        GatewayError::configuration(format!("bad HTTP method `{}`", request.method))
-    })?;
+    let method = http::Method::from_bytes(request.method.as_bytes())
+        .map_err(|_| GatewayError::configuration(format!("bad HTTP method `{}`", request.method)))?;
     let mut builder = http::Request::builder().method(method).uri(uri);
     for (name, value) in &request.headers {
         builder = builder.header(name, value);
@@ -226,34 +194,26 @@ async fn call_http(app: &App, request: EndpointRequest) -> Result<EndpointRespon
     let outgoing = builder
         .body(Full::new(request.body))
         .map_err(|e| GatewayError::configuration(format!("http integration request: {e}")))?;
-    let response = app.http.0.request(outgoing).await.map_err(|e| {
-        GatewayError::new(T::IntegrationFailure).with_detail(format!("http integration: {e}"))
-    })?;
+    let response = app
+        .http
+        .0
+        .request(outgoing)
+        .await
+        .map_err(|e| GatewayError::new(T::IntegrationFailure).with_detail(format!("http integration: {e}")))?;
     let (parts, body) = response.into_parts();
     let limit = app.limits().max_body_bytes;
     let body = http_body_util::Limited::new(body, limit)
         .collect()
         .await
-        .map_err(|e| {
-            GatewayError::new(T::IntegrationFailure)
-                .with_detail(format!("http integration body: {e}"))
-        })?
+        .map_err(|e| GatewayError::new(T::IntegrationFailure).with_detail(format!("http integration body: {e}")))?
         .to_bytes();
-    Ok(EndpointResponse {
-        status: parts.status.as_u16(),
-        headers: parts.headers,
-        body,
-        error_text: None,
-    })
+    Ok(EndpointResponse { status: parts.status.as_u16(), headers: parts.headers, body, error_text: None })
 }
 
 /// The request headers API Gateway sends to Step Functions (for the transcript).
 pub(crate) fn aws_headers(action: &str) -> HeaderMap {
     let mut h = HeaderMap::new();
-    h.insert(
-        http::header::CONTENT_TYPE,
-        HeaderValue::from_static("application/x-amz-json-1.0"),
-    );
+    h.insert(http::header::CONTENT_TYPE, HeaderValue::from_static("application/x-amz-json-1.0"));
     if let Ok(v) = HeaderValue::from_str(&format!("AWSStepFunctions.{action}")) {
         h.insert(HeaderName::from_static("x-amz-target"), v);
     }
@@ -272,14 +232,8 @@ mod tests {
         assert_eq!(mock_status(b"{'statusCode': 201, x}"), Some(201));
         assert_eq!(mock_status(b"{}"), None);
         // Other members, however nested, are skipped; a repeated statusCode: the last one.
-        assert_eq!(
-            mock_status(br#"{"a": {"statusCode": 1, "b": [1, {"c": null}]}, "statusCode": 202}"#),
-            Some(202)
-        );
-        assert_eq!(
-            mock_status(br#"{"statusCode": 200, "statusCode": 418}"#),
-            Some(418)
-        );
+        assert_eq!(mock_status(br#"{"a": {"statusCode": 1, "b": [1, {"c": null}]}, "statusCode": 202}"#), Some(202));
+        assert_eq!(mock_status(br#"{"statusCode": 200, "statusCode": 418}"#), Some(418));
         assert_eq!(mock_status(br#"{"statusCode": null}"#), None);
         assert_eq!(mock_status(br#"{"statusCode": 70000}"#), None);
         // An array is not an object: only the text scan applies.
@@ -291,13 +245,7 @@ mod tests {
     #[test]
     fn failed_sync_execution_gives_error_text() {
         let body = br#"{"status":"FAILED","error":"EmployeeDoesNotExist","cause":"no such id"}"#;
-        assert_eq!(
-            sync_execution_failure(body).as_deref(),
-            Some("EmployeeDoesNotExist: no such id")
-        );
-        assert_eq!(
-            sync_execution_failure(br#"{"status":"SUCCEEDED","output":"{}"}"#),
-            None
-        );
+        assert_eq!(sync_execution_failure(body).as_deref(), Some("EmployeeDoesNotExist: no such id"));
+        assert_eq!(sync_execution_failure(br#"{"status":"SUCCEEDED","output":"{}"}"#), None);
     }
 }

@@ -30,9 +30,9 @@ mod params;
 mod request;
 mod response;
 mod select;
+mod transcript;
 #[cfg(test)]
 mod tests;
-mod transcript;
 
 pub use context::RequestContext;
 pub use gateway_error::{GatewayError, GatewayResponseType};
@@ -86,10 +86,7 @@ impl GatewayRequest {
 
     /// Adds a header (ignored if the name or value is not valid HTTP).
     pub fn with_header(mut self, name: &str, value: &str) -> GatewayRequest {
-        if let (Ok(n), Ok(v)) = (
-            HeaderName::from_bytes(name.as_bytes()),
-            HeaderValue::from_str(value),
-        ) {
+        if let (Ok(n), Ok(v)) = (HeaderName::from_bytes(name.as_bytes()), HeaderValue::from_str(value)) {
             self.headers.append(n, v);
         }
         self
@@ -143,9 +140,7 @@ impl Default for Identity {
 
 impl std::fmt::Debug for App {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("App")
-            .field("routes", &self.api.routes.len())
-            .finish_non_exhaustive()
+        f.debug_struct("App").field("routes", &self.api.routes.len()).finish_non_exhaustive()
     }
 }
 
@@ -157,11 +152,7 @@ impl App {
         for (i, route) in api.routes.iter().enumerate() {
             router.insert(&route.http_method, &route.path_template, i)?;
         }
-        let resource_ids = api
-            .routes
-            .iter()
-            .map(|r| context::resource_id(&r.path_template))
-            .collect();
+        let resource_ids = api.routes.iter().map(|r| context::resource_id(&r.path_template)).collect();
         Ok(App {
             api,
             router,
@@ -197,26 +188,10 @@ impl App {
 
     /// Every route as `(method, path)`, with the stage prefix if requests carry one.
     pub fn routes(&self) -> Vec<(String, String)> {
-        let prefix = self
-            .router
-            .stage()
-            .map(|s| format!("/{s}"))
-            .unwrap_or_default();
+        let prefix = self.router.stage().map(|s| format!("/{s}")).unwrap_or_default();
         self.router
             .routes()
-            .map(|(m, p, _)| {
-                (
-                    m.to_string(),
-                    format!(
-                        "{prefix}{}",
-                        if p == "/" && !prefix.is_empty() {
-                            ""
-                        } else {
-                            p
-                        }
-                    ),
-                )
-            })
+            .map(|(m, p, _)| (m.to_string(), format!("{prefix}{}", if p == "/" && !prefix.is_empty() { "" } else { p })))
             .collect()
     }
 
@@ -228,15 +203,7 @@ impl App {
             &self.api.gateway_responses,
             error,
             header(&request.headers, "accept"),
-            &|s| {
-                params::Sources {
-                    app: self,
-                    request,
-                    ctx: &ctx,
-                    endpoint: None,
-                }
-                .resolve(s)
-            },
+            &|s| params::Sources { app: self, request, ctx: &ctx, endpoint: None }.resolve(s),
         );
         finish(&mut response, &ctx);
         response
@@ -288,15 +255,7 @@ async fn run(app: &App, request: GatewayRequest, transcript: &mut Transcript) ->
                 &app.api.gateway_responses,
                 &error,
                 header(&request.headers, "accept"),
-                &|s| {
-                    params::Sources {
-                        app,
-                        request: &request,
-                        ctx: &ctx,
-                        endpoint: None,
-                    }
-                    .resolve(s)
-                },
+                &|s| params::Sources { app, request: &request, ctx: &ctx, endpoint: None }.resolve(s),
             )
         }
     };
@@ -322,8 +281,7 @@ async fn phases(
     transcript.endpoint_request(&endpoint_request);
     let endpoint_response = integration::call(app, integration, endpoint_request).await?;
     transcript.endpoint_response(&endpoint_response);
-    let selected =
-        select::select_response(app.api.selection_mode, integration, &endpoint_response)?;
+    let selected = select::select_response(app.api.selection_mode, integration, &endpoint_response)?;
     transcript.selected(selected, &endpoint_response);
     response::map_response(app, method, selected, request, ctx, &env, endpoint_response)
 }
@@ -331,14 +289,10 @@ async fn phases(
 /// Headers every response carries.
 fn finish(response: &mut GatewayResponse, ctx: &RequestContext) {
     if let Ok(v) = HeaderValue::from_str(&ctx.request_id) {
-        response
-            .headers
-            .insert(HeaderName::from_static("x-amzn-requestid"), v);
+        response.headers.insert(HeaderName::from_static("x-amzn-requestid"), v);
     }
     if let Ok(v) = HeaderValue::from_str(&ctx.extended_request_id) {
-        response
-            .headers
-            .insert(HeaderName::from_static("x-amz-apigw-id"), v);
+        response.headers.insert(HeaderName::from_static("x-amz-apigw-id"), v);
     }
 }
 

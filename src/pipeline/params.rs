@@ -24,27 +24,18 @@ impl Sources<'_> {
             P::MethodRequestPath(n) => self.ctx.path_param(n).map(str::to_string),
             P::MethodRequestQueryString(n) => self.ctx.query_param(n).map(str::to_string),
             P::MethodRequestMultiValueQueryString(n) => {
-                let all: Vec<&str> = self
-                    .ctx
-                    .query
-                    .iter()
-                    .filter(|(k, _)| k == n)
-                    .map(|(_, v)| v.as_str())
-                    .collect();
+                let all: Vec<&str> =
+                    self.ctx.query.iter().filter(|(k, _)| k == n).map(|(_, v)| v.as_str()).collect();
                 (!all.is_empty()).then(|| all.join(","))
             }
             P::MethodRequestHeader(n) => last_header(&self.request.headers, n),
             P::MethodRequestMultiValueHeader(n) => all_headers(&self.request.headers, n),
             P::MethodRequestBody(path) => body_value(&self.request.body, path.as_deref()),
-            P::IntegrationResponseHeader(n) => {
-                self.endpoint.and_then(|e| last_header(&e.headers, n))
-            }
+            P::IntegrationResponseHeader(n) => self.endpoint.and_then(|e| last_header(&e.headers, n)),
             P::IntegrationResponseMultiValueHeader(n) => {
                 self.endpoint.and_then(|e| all_headers(&e.headers, n))
             }
-            P::IntegrationResponseBody(path) => self
-                .endpoint
-                .and_then(|e| body_value(&e.body, path.as_deref())),
+            P::IntegrationResponseBody(path) => self.endpoint.and_then(|e| body_value(&e.body, path.as_deref())),
             P::Context(name) => self.ctx.get(name),
             P::StageVariable(name) => self.app.api().stage_variables.get(name).cloned(),
         }
@@ -52,20 +43,11 @@ impl Sources<'_> {
 }
 
 fn last_header(headers: &HeaderMap, name: &str) -> Option<String> {
-    headers
-        .get_all(name)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .next_back()
-        .map(str::to_string)
+    headers.get_all(name).iter().filter_map(|v| v.to_str().ok()).next_back().map(str::to_string)
 }
 
 fn all_headers(headers: &HeaderMap, name: &str) -> Option<String> {
-    let all: Vec<&str> = headers
-        .get_all(name)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .collect();
+    let all: Vec<&str> = headers.get_all(name).iter().filter_map(|v| v.to_str().ok()).collect();
     (!all.is_empty()).then(|| all.join(","))
 }
 
@@ -75,11 +57,7 @@ fn body_value(body: &[u8], path: Option<&str>) -> Option<String> {
         return Some(String::from_utf8_lossy(body).into_owned());
     };
     let doc: serde_json::Value = serde_json::from_slice(body).ok()?;
-    let path = if path.starts_with('$') {
-        path.to_string()
-    } else {
-        format!("$.{path}")
-    };
+    let path = if path.starts_with('$') { path.to_string() } else { format!("$.{path}") };
     let query = serde_json_path::JsonPath::parse(&path).ok()?;
     let found = query.query(&doc).exactly_one().ok()?;
     match found {

@@ -11,8 +11,8 @@ use super::integration::{EndpointRequest, aws_headers};
 use super::params::Sources;
 use super::{App, GatewayRequest, RequestContext, header};
 use crate::config::{
-    ApiKeySource, Integration, IntegrationRequestTarget, IntegrationType, Method,
-    ParameterLocation, PassthroughBehavior,
+    ApiKeySource, Integration, IntegrationRequestTarget, IntegrationType, Method, ParameterLocation,
+    PassthroughBehavior,
 };
 
 /// The MIME type of a `Content-Type` (or `Accept`) value: `application/json; charset=UTF-8`
@@ -23,10 +23,7 @@ pub(crate) fn mime_type(value: &str) -> &str {
 
 /// The request's MIME type; absent means `application/json`, as in API Gateway.
 fn content_type(request: &GatewayRequest) -> &str {
-    header(&request.headers, "content-type")
-        .map(mime_type)
-        .filter(|m| !m.is_empty())
-        .unwrap_or("application/json")
+    header(&request.headers, "content-type").map(mime_type).filter(|m| !m.is_empty()).unwrap_or("application/json")
 }
 
 // === method request ===
@@ -66,12 +63,8 @@ pub(crate) fn check_method_request(
             .map(|p| p.name.as_str())
             .collect();
         if !missing.is_empty() {
-            return Err(
-                GatewayError::new(T::BadRequestParameters).with_message(format!(
-                    "Missing required request parameters: [{}]",
-                    missing.join(", ")
-                )),
-            );
+            return Err(GatewayError::new(T::BadRequestParameters)
+                .with_message(format!("Missing required request parameters: [{}]", missing.join(", "))));
         }
     }
     if validator.validate_request_body {
@@ -83,20 +76,18 @@ pub(crate) fn check_method_request(
             .or_else(|| method.request_models.iter().find(|(k, _)| *k == "$default"))
             .map(|(_, m)| m);
         if let Some(model) = model {
-            let body: Result<serde_json::Value, _> =
-                if request.body.iter().all(u8::is_ascii_whitespace) {
-                    Ok(serde_json::Value::Object(Default::default()))
-                } else {
-                    serde_json::from_slice(&request.body)
-                };
+            let body: Result<serde_json::Value, _> = if request.body.iter().all(u8::is_ascii_whitespace) {
+                Ok(serde_json::Value::Object(Default::default()))
+            } else {
+                serde_json::from_slice(&request.body)
+            };
             let problems = match &body {
                 Ok(b) if model.is_valid(b) => None,
                 Ok(b) => Some(model.validation_errors(b)),
                 Err(e) => Some(vec![format!("not JSON: {e}")]),
             };
             if let Some(problems) = problems {
-                let mut error =
-                    GatewayError::new(T::BadRequestBody).with_detail(problems.join("; "));
+                let mut error = GatewayError::new(T::BadRequestBody).with_detail(problems.join("; "));
                 error.validation_error = Some(format!("[{}]", problems.join(", ")));
                 return Err(error);
             }
@@ -110,13 +101,7 @@ pub(crate) fn check_method_request(
 /// Headers API Gateway refuses to map onto an integration request (500 at invoke time).
 fn forbidden_header(kind: &IntegrationType, name: &str) -> bool {
     const ALWAYS: [&str; 2] = ["content-length", "transfer-encoding"];
-    const AWS: [&str; 5] = [
-        "authorization",
-        "connection",
-        "expect",
-        "proxy-authenticate",
-        "te",
-    ];
+    const AWS: [&str; 5] = ["authorization", "connection", "expect", "proxy-authenticate", "te"];
     let name = name.to_ascii_lowercase();
     ALWAYS.contains(&name.as_str())
         || (matches!(kind, IntegrationType::Aws { .. }) && AWS.contains(&name.as_str()))
@@ -133,10 +118,7 @@ pub(crate) fn map_request(
 ) -> Result<EndpointRequest, GatewayError> {
     let mime = content_type(request);
     let templates = &integration.request_templates;
-    let template = templates
-        .iter()
-        .find(|(k, _)| k.eq_ignore_ascii_case(mime))
-        .map(|(_, t)| t);
+    let template = templates.iter().find(|(k, _)| k.eq_ignore_ascii_case(mime)).map(|(_, t)| t);
     let body = match template {
         Some(t) => Bytes::from(env.render_request(t, mime)?),
         None => match integration.passthrough_behavior {
@@ -146,23 +128,17 @@ pub(crate) fn map_request(
         },
     };
 
-    let sources = Sources {
-        app,
-        request,
-        ctx,
-        endpoint: None,
-    };
+    let sources = Sources { app, request, ctx, endpoint: None };
     let mut headers = HeaderMap::new();
     let mut query: Vec<(String, String)> = Vec::new();
     let mut path: Vec<(String, String)> = Vec::new();
     for (target, source) in &integration.request_parameters {
         if let IntegrationRequestTarget::Header(name) = target
-            && forbidden_header(&integration.kind, name)
-        {
-            return Err(GatewayError::configuration(format!(
-                "integration.request.header.{name} cannot be mapped"
-            )));
-        }
+            && forbidden_header(&integration.kind, name) {
+                return Err(GatewayError::configuration(format!(
+                    "integration.request.header.{name} cannot be mapped"
+                )));
+            }
         let Some(value) = sources.resolve(source) else {
             continue;
         };
@@ -189,18 +165,11 @@ pub(crate) fn map_request(
     }
 
     let (uri, method) = match &integration.kind {
-        IntegrationType::Aws {
-            service,
-            region,
-            action,
-        } => {
+        IntegrationType::Aws { service, region, action } => {
             for (k, v) in aws_headers(action).iter() {
                 headers.entry(k).or_insert_with(|| v.clone());
             }
-            (
-                format!("https://{service}.{region}.amazonaws.com/?Action={action}"),
-                "POST".to_string(),
-            )
+            (format!("https://{service}.{region}.amazonaws.com/?Action={action}"), "POST".to_string())
         }
         IntegrationType::Mock => (String::new(), request.method.to_string()),
         IntegrationType::Http { uri, http_method } => {
@@ -212,30 +181,15 @@ pub(crate) fn map_request(
             (http_uri(uri, &path, &query), method)
         }
     };
-    if matches!(integration.kind, IntegrationType::Http { .. })
-        && !headers.contains_key("content-type")
-    {
-        headers.insert(
-            http::header::CONTENT_TYPE,
-            HeaderValue::from_static("application/json"),
-        );
+    if matches!(integration.kind, IntegrationType::Http { .. }) && !headers.contains_key("content-type") {
+        headers.insert(http::header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
     }
-    Ok(EndpointRequest {
-        uri,
-        method,
-        headers,
-        body,
-    })
+    Ok(EndpointRequest { uri, method, headers, body })
 }
 
 fn set_header(headers: &mut HeaderMap, name: &str, value: &str) -> Result<(), GatewayError> {
-    let (Ok(n), Ok(v)) = (
-        HeaderName::from_bytes(name.as_bytes()),
-        HeaderValue::from_str(value),
-    ) else {
-        return Err(GatewayError::configuration(format!(
-            "invalid integration request header `{name}`"
-        )));
+    let (Ok(n), Ok(v)) = (HeaderName::from_bytes(name.as_bytes()), HeaderValue::from_str(value)) else {
+        return Err(GatewayError::configuration(format!("invalid integration request header `{name}`")));
     };
     headers.insert(n, v);
     Ok(())
@@ -272,25 +226,15 @@ mod tests {
 
     #[test]
     fn mime_type_drops_parameters() {
-        assert_eq!(
-            mime_type("application/json; charset=UTF-8"),
-            "application/json"
-        );
+        assert_eq!(mime_type("application/json; charset=UTF-8"), "application/json");
         assert_eq!(mime_type("text/html,application/xhtml+xml"), "text/html");
         assert_eq!(mime_type(" text/plain "), "text/plain");
     }
 
     #[test]
     fn forbidden_headers_depend_on_integration_type() {
-        let aws = IntegrationType::Aws {
-            service: "states".into(),
-            region: "r".into(),
-            action: "StartExecution".into(),
-        };
-        let http = IntegrationType::Http {
-            uri: "http://x".into(),
-            http_method: "GET".into(),
-        };
+        let aws = IntegrationType::Aws { service: "states".into(), region: "r".into(), action: "StartExecution".into() };
+        let http = IntegrationType::Http { uri: "http://x".into(), http_method: "GET".into() };
         assert!(forbidden_header(&aws, "Authorization"));
         assert!(forbidden_header(&aws, "Content-Length"));
         assert!(!forbidden_header(&http, "Authorization"));

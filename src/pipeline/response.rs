@@ -26,37 +26,24 @@ pub(crate) fn map_response(
     env: &TemplateEnv<'_>,
     endpoint: EndpointResponse,
 ) -> Result<GatewayResponse, GatewayError> {
-    if !method.method_responses.is_empty()
-        && !method.method_responses.contains_key(&rule.status_code)
-    {
+    if !method.method_responses.is_empty() && !method.method_responses.contains_key(&rule.status_code) {
         return Err(GatewayError::configuration(format!(
             "integration response selects status {} but the method declares no such response",
             rule.status_code
         )));
     }
-    let mut status = StatusCode::from_u16(rule.status_code).map_err(|_| {
-        GatewayError::configuration(format!("invalid status code {}", rule.status_code))
-    })?;
+    let mut status = StatusCode::from_u16(rule.status_code)
+        .map_err(|_| GatewayError::configuration(format!("invalid status code {}", rule.status_code)))?;
 
     let accept = header(&request.headers, "accept");
     let body = match pick_template(&rule.response_templates, accept) {
-        Some((mime, t)) if !t.source().trim().is_empty() => {
-            Bytes::from(env.render_response(t, mime, &endpoint)?)
-        }
+        Some((mime, t)) if !t.source().trim().is_empty() => Bytes::from(env.render_response(t, mime, &endpoint)?),
         _ => endpoint.body.clone(),
     };
 
     let mut headers = HeaderMap::new();
-    headers.insert(
-        http::header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json"),
-    );
-    let sources = Sources {
-        app,
-        request,
-        ctx,
-        endpoint: Some(&endpoint),
-    };
+    headers.insert(http::header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    let sources = Sources { app, request, ctx, endpoint: Some(&endpoint) };
     for (name, source) in &rule.response_parameters {
         let name = name.strip_prefix("method.response.header.").unwrap_or(name);
         if let Some(value) = sources.resolve(source) {
@@ -67,17 +54,10 @@ pub(crate) fn map_response(
     for (name, values) in &overrides.response_headers {
         set_method_header(&mut headers, name, &values.join(","));
     }
-    if let Some(s) = overrides
-        .response_status
-        .and_then(|s| StatusCode::from_u16(s).ok())
-    {
+    if let Some(s) = overrides.response_status.and_then(|s| StatusCode::from_u16(s).ok()) {
         status = s;
     }
-    Ok(GatewayResponse {
-        status,
-        headers,
-        body,
-    })
+    Ok(GatewayResponse { status, headers, body })
 }
 
 /// The response template for `Accept`, as API Gateway documents it: the template of the
@@ -94,24 +74,13 @@ fn pick_template<'t>(
         None => by_key("application/json"),
     }
     .or_else(|| templates.first())
-    .map(|(k, t)| (k.as_str(), t))
+        .map(|(k, t)| (k.as_str(), t))
 }
 
 /// Headers a method response may not set under their own name.
 const REMAPPED: [&str; 14] = [
-    "authorization",
-    "connection",
-    "content-length",
-    "content-md5",
-    "date",
-    "expect",
-    "host",
-    "max-forwards",
-    "proxy-authenticate",
-    "server",
-    "trailer",
-    "upgrade",
-    "user-agent",
+    "authorization", "connection", "content-length", "content-md5", "date", "expect", "host",
+    "max-forwards", "proxy-authenticate", "server", "trailer", "upgrade", "user-agent",
     "www-authenticate",
 ];
 
@@ -122,15 +91,8 @@ pub(crate) fn set_method_header(headers: &mut HeaderMap, name: &str, value: &str
     if lower == "transfer-encoding" {
         return;
     }
-    let name = if REMAPPED.contains(&lower.as_str()) {
-        format!("x-amzn-Remapped-{name}")
-    } else {
-        name.to_string()
-    };
-    if let (Ok(n), Ok(v)) = (
-        HeaderName::from_bytes(name.as_bytes()),
-        HeaderValue::from_str(value),
-    ) {
+    let name = if REMAPPED.contains(&lower.as_str()) { format!("x-amzn-Remapped-{name}") } else { name.to_string() };
+    if let (Ok(n), Ok(v)) = (HeaderName::from_bytes(name.as_bytes()), HeaderValue::from_str(value)) {
         headers.insert(n, v);
     }
 }
@@ -159,20 +121,11 @@ mod tests {
         let mut m = IndexMap::new();
         m.insert("text/html".to_string(), t("html"));
         m.insert("application/json".to_string(), t("json"));
-        assert_eq!(
-            pick_template(&m, Some("text/html; q=1")).unwrap().0,
-            "text/html"
-        );
+        assert_eq!(pick_template(&m, Some("text/html; q=1")).unwrap().0, "text/html");
         assert_eq!(pick_template(&m, None).unwrap().0, "application/json");
-        assert_eq!(
-            pick_template(&m, Some("application/xml")).unwrap().0,
-            "text/html"
-        );
+        assert_eq!(pick_template(&m, Some("application/xml")).unwrap().0, "text/html");
         m.shift_remove("application/json");
-        assert_eq!(
-            pick_template(&m, Some("application/xml")).unwrap().0,
-            "text/html"
-        );
+        assert_eq!(pick_template(&m, Some("application/xml")).unwrap().0, "text/html");
         assert!(pick_template(&IndexMap::new(), None).is_none());
     }
 }

@@ -25,10 +25,7 @@ impl Transcript {
     }
 
     pub(crate) fn enabled() -> Transcript {
-        Transcript {
-            enabled: true,
-            lines: Vec::new(),
-        }
+        Transcript { enabled: true, lines: Vec::new() }
     }
 
     /// The log lines, in order.
@@ -45,25 +42,13 @@ impl Transcript {
     pub(crate) fn method_request(&mut self, request: &GatewayRequest, ctx: &RequestContext) {
         self.push(|| format!("Starting execution for request: {}", ctx.request_id));
         self.push(|| {
-            let resource = if ctx.resource_path.is_empty() {
-                "(no route)"
-            } else {
-                &ctx.resource_path
-            };
-            format!(
-                "HTTP Method: {}, Resource Path: {resource}",
-                ctx.http_method
-            )
+            let resource = if ctx.resource_path.is_empty() { "(no route)" } else { &ctx.resource_path };
+            format!("HTTP Method: {}, Resource Path: {resource}", ctx.http_method)
         });
         self.push(|| format!("Method request path: {}", pairs(&ctx.path_params)));
         self.push(|| format!("Method request query string: {}", pairs(&ctx.query)));
         self.push(|| format!("Method request headers: {}", headers(&request.headers)));
-        self.push(|| {
-            format!(
-                "Method request body before transformations: {}",
-                text(&request.body)
-            )
-        });
+        self.push(|| format!("Method request body before transformations: {}", text(&request.body)));
     }
 
     pub(crate) fn endpoint_request(&mut self, r: &EndpointRequest) {
@@ -73,50 +58,27 @@ impl Transcript {
             self.push(|| format!("Endpoint request URI: {}", r.uri));
         }
         self.push(|| format!("Endpoint request headers: {}", headers(&r.headers)));
-        self.push(|| {
-            format!(
-                "Endpoint request body after transformations: {}",
-                text(&r.body)
-            )
-        });
+        self.push(|| format!("Endpoint request body after transformations: {}", text(&r.body)));
     }
 
     pub(crate) fn endpoint_response(&mut self, r: &EndpointResponse) {
         self.push(|| format!("Received response. Status: {}", r.status));
         self.push(|| format!("Endpoint response headers: {}", headers(&r.headers)));
-        self.push(|| {
-            format!(
-                "Endpoint response body before transformations: {}",
-                text(&r.body)
-            )
-        });
+        self.push(|| format!("Endpoint response body before transformations: {}", text(&r.body)));
         if let Some(t) = &r.error_text {
             self.push(|| format!("Endpoint error text: {t}"));
         }
     }
 
-    pub(crate) fn selected(
-        &mut self,
-        (rule, by): (&IntegrationResponse, SelectedBy),
-        r: &EndpointResponse,
-    ) {
+    pub(crate) fn selected(&mut self, (rule, by): (&IntegrationResponse, SelectedBy), r: &EndpointResponse) {
         self.push(|| {
-            let pattern = rule
-                .selection_pattern
-                .as_ref()
-                .map(|p| p.as_str())
-                .unwrap_or("default");
+            let pattern = rule.selection_pattern.as_ref().map(|p| p.as_str()).unwrap_or("default");
             let subject = match by {
-                SelectedBy::ErrorText => {
-                    format!("error text `{}`", r.error_text.as_deref().unwrap_or(""))
-                }
+                SelectedBy::ErrorText => format!("error text `{}`", r.error_text.as_deref().unwrap_or("")),
                 SelectedBy::StatusCode => format!("status code `{}`", r.status),
                 SelectedBy::Default => "no pattern matched".to_string(),
             };
-            format!(
-                "Selected integration response: `{pattern}` → {} ({subject})",
-                rule.status_code
-            )
+            format!("Selected integration response: `{pattern}` → {} ({subject})", rule.status_code)
         });
     }
 
@@ -125,12 +87,7 @@ impl Transcript {
     }
 
     pub(crate) fn method_response(&mut self, r: &GatewayResponse) {
-        self.push(|| {
-            format!(
-                "Method response body after transformations: {}",
-                text(&r.body)
-            )
-        });
+        self.push(|| format!("Method response body after transformations: {}", text(&r.body)));
         self.push(|| format!("Method response headers: {}", headers(&r.headers)));
         self.push(|| format!("Method completed with status: {}", r.status.as_u16()));
     }
@@ -151,10 +108,8 @@ fn pairs(p: &[(String, String)]) -> String {
 }
 
 fn headers(h: &HeaderMap) -> String {
-    let inner: Vec<String> = h
-        .iter()
-        .map(|(k, v)| format!("{k}={}", String::from_utf8_lossy(v.as_bytes())))
-        .collect();
+    let inner: Vec<String> =
+        h.iter().map(|(k, v)| format!("{k}={}", String::from_utf8_lossy(v.as_bytes()))).collect();
     format!("{{{}}}", inner.join(", "))
 }
 

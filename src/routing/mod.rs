@@ -108,10 +108,7 @@ pub struct Match<'r, T> {
 
 impl<T> Default for Router<T> {
     fn default() -> Router<T> {
-        Router {
-            stage: None,
-            resources: Vec::new(),
-        }
+        Router { stage: None, resources: Vec::new() }
     }
 }
 
@@ -135,37 +132,25 @@ impl<T> Router<T> {
 
     /// Adds `method` on `path` (`GET`, `ANY`, ...).
     pub fn insert(&mut self, method: &str, path: &str, value: T) -> Result<(), Error> {
-        let template = PathTemplate::parse(path).map_err(|error| Error::Template {
-            path: path.to_string(),
-            error,
-        })?;
+        let template = PathTemplate::parse(path)
+            .map_err(|error| Error::Template { path: path.to_string(), error })?;
         let method = MethodKey::parse(method);
         let index = match self.resources.iter().position(|r| r.template == template) {
             Some(i) => i,
             None => {
-                if let Some(other) = self
-                    .resources
-                    .iter()
-                    .find(|r| same_shape(&r.template, &template))
-                {
+                if let Some(other) = self.resources.iter().find(|r| same_shape(&r.template, &template)) {
                     return Err(Error::Ambiguous {
                         path: path.to_string(),
                         other: other.template.as_str().to_string(),
                     });
                 }
-                self.resources.push(Resource {
-                    template,
-                    methods: Vec::new(),
-                });
+                self.resources.push(Resource { template, methods: Vec::new() });
                 self.resources.len() - 1
             }
         };
         let resource = &mut self.resources[index];
         if resource.methods.iter().any(|(m, _)| *m == method) {
-            return Err(Error::Duplicate {
-                method: method.to_string(),
-                path: path.to_string(),
-            });
+            return Err(Error::Duplicate { method: method.to_string(), path: path.to_string() });
         }
         resource.methods.push((method, value));
         Ok(())
@@ -177,11 +162,8 @@ impl<T> Router<T> {
         let path = self.strip_stage(path)?;
         let trimmed = path.trim_start_matches('/');
         let trimmed = trimmed.strip_suffix('/').unwrap_or(trimmed);
-        let segments: Vec<&str> = if trimmed.is_empty() {
-            Vec::new()
-        } else {
-            trimmed.split('/').collect()
-        };
+        let segments: Vec<&str> =
+            if trimmed.is_empty() { Vec::new() } else { trimmed.split('/').collect() };
         let mut best: Option<(template::Rank, Match<'_, T>)> = None;
         for resource in &self.resources {
             let Some((path_params, rank)) = resource.template.matches(&segments) else {
@@ -211,11 +193,9 @@ impl<T> Router<T> {
 
     /// Every route, in insertion order: `(method, resource path, payload)`.
     pub fn routes(&self) -> impl Iterator<Item = (&MethodKey, &str, &T)> {
-        self.resources.iter().flat_map(|r| {
-            r.methods
-                .iter()
-                .map(move |(m, v)| (m, r.template.as_str(), v))
-        })
+        self.resources
+            .iter()
+            .flat_map(|r| r.methods.iter().map(move |(m, v)| (m, r.template.as_str(), v)))
     }
 
     fn strip_stage<'p>(&self, path: &'p str) -> Option<&'p str> {
@@ -223,11 +203,7 @@ impl<T> Router<T> {
             return Some(path);
         };
         let rest = path.strip_prefix('/')?.strip_prefix(stage.as_str())?;
-        if rest.is_empty() || rest.starts_with('/') {
-            Some(rest)
-        } else {
-            None
-        }
+        if rest.is_empty() || rest.starts_with('/') { Some(rest) } else { None }
     }
 }
 

@@ -45,10 +45,7 @@ impl fmt::Display for TemplateError {
             TemplateError::NoLeadingSlash => f.write_str("resource path must start with `/`"),
             TemplateError::EmptySegment => f.write_str("resource path has an empty segment (`//`)"),
             TemplateError::BadBraces(s) => {
-                write!(
-                    f,
-                    "segment `{s}`: a path parameter must be a whole segment like `{{id}}`"
-                )
+                write!(f, "segment `{s}`: a path parameter must be a whole segment like `{{id}}`")
             }
             TemplateError::GreedyNotLast(s) => {
                 write!(f, "greedy parameter `{s}` must be the last segment")
@@ -63,9 +60,7 @@ impl std::error::Error for TemplateError {}
 impl PathTemplate {
     /// Parses a resource path. `/` is the root resource.
     pub fn parse(source: &str) -> Result<PathTemplate, TemplateError> {
-        let rest = source
-            .strip_prefix('/')
-            .ok_or(TemplateError::NoLeadingSlash)?;
+        let rest = source.strip_prefix('/').ok_or(TemplateError::NoLeadingSlash)?;
         let rest = rest.strip_suffix('/').unwrap_or(rest);
         let mut segments = Vec::new();
         if !rest.is_empty() {
@@ -74,14 +69,13 @@ impl PathTemplate {
             for (i, part) in parts.into_iter().enumerate() {
                 let segment = parse_segment(part)?;
                 if let Segment::Greedy(name) = &segment
-                    && i != last
-                {
-                    return Err(TemplateError::GreedyNotLast(name.clone()));
-                }
+                    && i != last {
+                        return Err(TemplateError::GreedyNotLast(name.clone()));
+                    }
                 if let Segment::Param(name) | Segment::Greedy(name) = &segment {
-                    let dup = segments
-                        .iter()
-                        .any(|s| matches!(s, Segment::Param(n) | Segment::Greedy(n) if n == name));
+                    let dup = segments.iter().any(|s| {
+                        matches!(s, Segment::Param(n) | Segment::Greedy(n) if n == name)
+                    });
                     if dup {
                         return Err(TemplateError::DuplicateParam(name.clone()));
                     }
@@ -89,10 +83,7 @@ impl PathTemplate {
                 segments.push(segment);
             }
         }
-        Ok(PathTemplate {
-            source: source.to_string(),
-            segments,
-        })
+        Ok(PathTemplate { source: source.to_string(), segments })
     }
 
     /// The segments with parameter names erased, for ambiguity checks.
@@ -180,9 +171,7 @@ fn parse_segment(part: &str) -> Result<Segment, TemplateError> {
 }
 
 fn decode(raw: &str) -> String {
-    percent_encoding::percent_decode_str(raw)
-        .decode_utf8_lossy()
-        .into_owned()
+    percent_encoding::percent_decode_str(raw).decode_utf8_lossy().into_owned()
 }
 
 /// How specific one matched segment was. Higher is more specific.

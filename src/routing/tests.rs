@@ -14,11 +14,7 @@ fn hit(r: &Router<usize>, method: &str, path: &str) -> Option<usize> {
 
 #[test]
 fn literal_beats_param_beats_greedy() {
-    let r = router(&[
-        ("GET", "/{proxy+}"),
-        ("GET", "/orders/{id}"),
-        ("GET", "/orders/latest"),
-    ]);
+    let r = router(&[("GET", "/{proxy+}"), ("GET", "/orders/{id}"), ("GET", "/orders/latest")]);
     assert_eq!(hit(&r, "GET", "/orders/latest"), Some(2));
     assert_eq!(hit(&r, "GET", "/orders/7"), Some(1));
     assert_eq!(hit(&r, "GET", "/orders/7/items"), Some(0));
@@ -35,10 +31,7 @@ fn precedence_is_decided_from_the_left() {
 fn greedy_proxy_matches_nested_paths_but_not_the_root() {
     let r = router(&[("ANY", "/files/{proxy+}")]);
     let m = r.find("DELETE", "/files/a/b%20c/d").unwrap();
-    assert_eq!(
-        m.path_params,
-        vec![("proxy".to_string(), "a/b c/d".to_string())]
-    );
+    assert_eq!(m.path_params, vec![("proxy".to_string(), "a/b c/d".to_string())]);
     assert!(r.find("GET", "/files").is_none());
     assert!(r.find("GET", "/files/").is_none());
 }
@@ -88,30 +81,12 @@ fn stage_prefix_is_required_and_stripped() {
 #[test]
 fn bad_templates_are_errors_not_panics() {
     let mut r: Router<()> = Router::new();
-    for bad in [
-        "orders",
-        "/a//b",
-        "/a{id}",
-        "/{id",
-        "/{proxy+}/x",
-        "/{a}/{a}",
-        "/{+}",
-        "/{}",
-    ] {
-        assert!(
-            r.insert("GET", bad, ()).is_err(),
-            "{bad} should be rejected"
-        );
+    for bad in ["orders", "/a//b", "/a{id}", "/{id", "/{proxy+}/x", "/{a}/{a}", "/{+}", "/{}"] {
+        assert!(r.insert("GET", bad, ()).is_err(), "{bad} should be rejected");
     }
     r.insert("GET", "/a/{id}", ()).unwrap();
-    assert!(matches!(
-        r.insert("GET", "/a/{id}", ()),
-        Err(Error::Duplicate { .. })
-    ));
-    assert!(matches!(
-        r.insert("GET", "/a/{name}", ()),
-        Err(Error::Ambiguous { .. })
-    ));
+    assert!(matches!(r.insert("GET", "/a/{id}", ()), Err(Error::Duplicate { .. })));
+    assert!(matches!(r.insert("GET", "/a/{name}", ()), Err(Error::Ambiguous { .. })));
 }
 
 #[test]

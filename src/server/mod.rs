@@ -17,8 +17,8 @@
 //! ```
 
 mod bootstrap;
-mod service;
 pub mod sfn_api;
+mod service;
 
 pub use bootstrap::{Error, Gateway, Storage};
 
@@ -58,9 +58,7 @@ impl Server {
 
     /// The address actually bound.
     pub fn local_addr(&self) -> SocketAddr {
-        self.listener
-            .local_addr()
-            .unwrap_or_else(|_| SocketAddr::from(([0, 0, 0, 0], 0)))
+        self.listener.local_addr().unwrap_or_else(|_| SocketAddr::from(([0, 0, 0, 0], 0)))
     }
 
     /// Accepts connections until `shutdown` completes, then stops accepting and waits (up

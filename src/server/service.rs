@@ -15,13 +15,10 @@ use hyper_util::service::TowerToHyperService;
 use tower::ServiceBuilder;
 use tower_http::catch_panic::CatchPanicLayer;
 
-use crate::pipeline::{
-    self, App, GatewayError, GatewayRequest, GatewayResponse, GatewayResponseType,
-};
+use crate::pipeline::{self, App, GatewayError, GatewayRequest, GatewayResponse, GatewayResponseType};
 
 /// The hyper service for one connection.
-pub(crate) type GatewayService =
-    TowerToHyperService<tower_http::catch_panic::CatchPanic<Handler, PanicResponse>>;
+pub(crate) type GatewayService = TowerToHyperService<tower_http::catch_panic::CatchPanic<Handler, PanicResponse>>;
 
 /// Builds the service for a connection from `peer`.
 pub(crate) fn new(app: Arc<App>, peer: SocketAddr) -> GatewayService {
@@ -38,19 +35,15 @@ pub(crate) struct Handler {
     peer: SocketAddr,
 }
 
-type HandlerFuture = std::pin::Pin<
-    Box<dyn std::future::Future<Output = Result<Response<Full<Bytes>>, Infallible>> + Send>,
->;
+type HandlerFuture =
+    std::pin::Pin<Box<dyn std::future::Future<Output = Result<Response<Full<Bytes>>, Infallible>> + Send>>;
 
 impl tower::Service<Request<Incoming>> for Handler {
     type Response = Response<Full<Bytes>>;
     type Error = Infallible;
     type Future = HandlerFuture;
 
-    fn poll_ready(
-        &mut self,
-        _: &mut std::task::Context<'_>,
-    ) -> std::task::Poll<Result<(), Infallible>> {
+    fn poll_ready(&mut self, _: &mut std::task::Context<'_>) -> std::task::Poll<Result<(), Infallible>> {
         std::task::Poll::Ready(Ok(()))
     }
 
@@ -59,11 +52,7 @@ impl tower::Service<Request<Incoming>> for Handler {
     }
 }
 
-async fn handle(
-    app: Arc<App>,
-    peer: SocketAddr,
-    req: Request<Incoming>,
-) -> Result<Response<Full<Bytes>>, Infallible> {
+async fn handle(app: Arc<App>, peer: SocketAddr, req: Request<Incoming>) -> Result<Response<Full<Bytes>>, Infallible> {
     let started = Instant::now();
     let (parts, body) = req.into_parts();
     let protocol = match parts.version {
@@ -87,42 +76,29 @@ async fn handle(
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
     let response = if declared.is_some_and(|n| n > limit as u64) {
-        app.reject(
-            &request,
-            &GatewayError::new(GatewayResponseType::RequestTooLarge),
-        )
+        app.reject(&request, &GatewayError::new(GatewayResponseType::RequestTooLarge))
     } else {
         match Limited::new(body, limit).collect().await {
             Ok(collected) => {
                 request.body = collected.to_bytes();
                 // Keep the method and path for the log line only when it will be written.
-                let logged =
-                    access_log_enabled().then(|| (request.method.clone(), request.path.clone()));
+                let logged = access_log_enabled().then(|| (request.method.clone(), request.path.clone()));
                 let response = pipeline::invoke(&app, request).await;
                 if let Some((method, path)) = logged {
                     access_log(&method, &path, protocol, peer, &response, started);
                 }
                 return Ok(to_hyper(response));
             }
-            Err(e) if e.downcast_ref::<LengthLimitError>().is_some() => app.reject(
-                &request,
-                &GatewayError::new(GatewayResponseType::RequestTooLarge),
-            ),
+            Err(e) if e.downcast_ref::<LengthLimitError>().is_some() => {
+                app.reject(&request, &GatewayError::new(GatewayResponseType::RequestTooLarge))
+            }
             Err(e) => app.reject(
                 &request,
-                &GatewayError::new(GatewayResponseType::Default4xx)
-                    .with_detail(format!("reading the body: {e}")),
+                &GatewayError::new(GatewayResponseType::Default4xx).with_detail(format!("reading the body: {e}")),
             ),
         }
     };
-    access_log(
-        &request.method,
-        &request.path,
-        protocol,
-        peer,
-        &response,
-        started,
-    );
+    access_log(&request.method, &request.path, protocol, peer, &response, started);
     Ok(to_hyper(response))
 }
 
@@ -147,13 +123,7 @@ fn access_log(
     response: &GatewayResponse,
     started: Instant,
 ) {
-    let header = |n: &str| {
-        response
-            .headers
-            .get(n)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("-")
-    };
+    let header = |n: &str| response.headers.get(n).and_then(|v| v.to_str().ok()).unwrap_or("-");
     tracing::info!(
         target: "stepgate::access",
         requestId = header("x-amzn-requestid"),
@@ -176,10 +146,7 @@ pub(crate) struct PanicResponse;
 impl tower_http::catch_panic::ResponseForPanic for PanicResponse {
     type ResponseBody = Full<Bytes>;
 
-    fn response_for_panic(
-        &mut self,
-        panic: Box<dyn std::any::Any + Send + 'static>,
-    ) -> Response<Full<Bytes>> {
+    fn response_for_panic(&mut self, panic: Box<dyn std::any::Any + Send + 'static>) -> Response<Full<Bytes>> {
         let detail = panic
             .downcast_ref::<&str>()
             .map(|s| s.to_string())
@@ -191,17 +158,9 @@ impl tower_http::catch_panic::ResponseForPanic for PanicResponse {
 }
 
 fn panic_response() -> Response<Full<Bytes>> {
-    let mut r = Response::new(Full::new(Bytes::from_static(
-        b"{\"message\": \"Internal server error\"}",
-    )));
+    let mut r = Response::new(Full::new(Bytes::from_static(b"{\"message\": \"Internal server error\"}")));
     *r.status_mut() = http::StatusCode::INTERNAL_SERVER_ERROR;
-    r.headers_mut().insert(
-        http::header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json"),
-    );
-    r.headers_mut().insert(
-        "x-amzn-errortype",
-        HeaderValue::from_static("InternalServerErrorException"),
-    );
+    r.headers_mut().insert(http::header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    r.headers_mut().insert("x-amzn-errortype", HeaderValue::from_static("InternalServerErrorException"));
     r
 }

@@ -10,10 +10,7 @@ pub fn conformance_dir() -> PathBuf {
         return PathBuf::from(d);
     }
     let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    for cand in [
-        manifest.join("../shared/conformance"),
-        PathBuf::from("/work/shared/conformance"),
-    ] {
+    for cand in [manifest.join("../shared/conformance"), PathBuf::from("/work/shared/conformance")] {
         if cand.is_dir() {
             return cand;
         }

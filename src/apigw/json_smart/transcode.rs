@@ -26,13 +26,7 @@ pub(crate) fn transcode(body: &[u8], out: &mut String) -> bool {
         return false;
     };
     let start = out.len();
-    let mut t = Transcoder {
-        s: text,
-        b: body,
-        pos: 0,
-        out,
-        keys: Vec::new(),
-    };
+    let mut t = Transcoder { s: text, b: body, pos: 0, out, keys: Vec::new() };
     let ok = t.document().is_some();
     if !ok {
         t.out.truncate(start);
@@ -72,9 +66,7 @@ impl Transcoder<'_> {
     }
 
     fn literal(&mut self, word: &str) -> Step {
-        self.b[self.pos..]
-            .starts_with(word.as_bytes())
-            .then_some(())?;
+        self.b[self.pos..].starts_with(word.as_bytes()).then_some(())?;
         self.pos += word.len();
         self.out.push_str(word);
         Some(())
@@ -170,9 +162,7 @@ impl Transcoder<'_> {
         (self.keys.len() - first_key < MAX_KEYS_CHECKED).then_some(())?;
         let written = self.out.as_bytes();
         let key = &written[key_start..key_end];
-        let duplicate = self.keys[first_key..]
-            .iter()
-            .any(|&(s, e)| &written[s..e] == key);
+        let duplicate = self.keys[first_key..].iter().any(|&(s, e)| &written[s..e] == key);
         (!duplicate).then_some(())?;
         self.keys.push((key_start, key_end));
         Some(())
@@ -344,11 +334,7 @@ pub(crate) fn byte_lt(x: u64, n: u8) -> u64 {
 /// a time with `word` (which must flag, in the byte's high bit, at least the lowest byte
 /// the table flags and nothing below it); the tail uses the table. This is the inner loop
 /// of string copying and escaping, where most bytes need nothing.
-pub(crate) fn find_flagged(
-    bytes: &[u8],
-    table: &[bool; 256],
-    word: impl Fn(u64) -> u64,
-) -> Option<usize> {
+pub(crate) fn find_flagged(bytes: &[u8], table: &[bool; 256], word: impl Fn(u64) -> u64) -> Option<usize> {
     let mut chunks = bytes.chunks_exact(8);
     let mut offset = 0;
     for chunk in &mut chunks {
@@ -360,11 +346,7 @@ pub(crate) fn find_flagged(
         }
         offset += 8;
     }
-    chunks
-        .remainder()
-        .iter()
-        .position(|&b| table[b as usize])
-        .map(|i| offset + i)
+    chunks.remainder().iter().position(|&b| table[b as usize]).map(|i| offset + i)
 }
 
 /// One decoded character, escaped as json-smart writes it.
@@ -399,10 +381,7 @@ mod tests {
         let mut out = String::from("prefix:");
         let ok = transcode(body.as_bytes(), &mut out);
         if !ok {
-            assert_eq!(
-                out, "prefix:",
-                "a failed transcode leaves the buffer as it was"
-            );
+            assert_eq!(out, "prefix:", "a failed transcode leaves the buffer as it was");
             return None;
         }
         Some(out["prefix:".len()..].to_string())
@@ -491,9 +470,7 @@ mod tests {
             Just(serde_json::Value::Null),
             any::<bool>().prop_map(serde_json::Value::Bool),
             any::<i64>().prop_map(|i| serde_json::json!(i)),
-            any::<f64>()
-                .prop_filter("finite", |d| d.is_finite())
-                .prop_map(|d| serde_json::json!(d)),
+            any::<f64>().prop_filter("finite", |d| d.is_finite()).prop_map(|d| serde_json::json!(d)),
             "\\PC{0,12}".prop_map(serde_json::Value::String),
             "[\u{0}-\u{ff}\u{2000}-\u{2100}/\"\\\\]{0,8}".prop_map(serde_json::Value::String),
         ];
