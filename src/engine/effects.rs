@@ -109,6 +109,23 @@ pub enum Outcome {
 pub trait Effects: Send + Sync {
     /// Runs a Task state's resource and returns its result.
     async fn invoke_task(&self, request: TaskRequest) -> Result<Value, StateError>;
+    /// Runs a `.sync` Task state's resource like [`Effects::invoke_task`], calling
+    /// `submitted` with the job's submission output once the job is started (the
+    /// interpreter records it as `TaskSubmitted`). Only called when
+    /// [`Effects::reports_submissions`] is true.
+    async fn invoke_sync_task(
+        &self,
+        request: TaskRequest,
+        submitted: &(dyn Fn(Value) + Send + Sync),
+    ) -> Result<Value, StateError> {
+        let _ = submitted;
+        self.invoke_task(request).await
+    }
+    /// Whether [`Effects::invoke_sync_task`] reports submissions. When false, the
+    /// interpreter records `TaskSubmitted` (with output `{}`) before the call.
+    fn reports_submissions(&self) -> bool {
+        false
+    }
     /// Sleeps until `until` on the runtime's clock (tests may accelerate it).
     async fn sleep_until(&self, until: OffsetDateTime);
     /// The runtime's clock.

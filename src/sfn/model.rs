@@ -153,6 +153,26 @@ wire_enum!(
     }
 );
 
+impl ExecutionRedriveStatus {
+    /// What DescribeExecution reports for an execution that was never redriven
+    /// (`redriveCount` 0): a RUNNING or SUCCEEDED one is `NOT_REDRIVABLE` with the reason
+    /// "Execution is <STATUS> and cannot be redriven"; a FAILED, TIMED_OUT or ABORTED one
+    /// is `REDRIVABLE`, with no reason.
+    pub fn never_redriven(status: ExecutionStatus) -> (ExecutionRedriveStatus, Option<String>) {
+        match status {
+            ExecutionStatus::Failed | ExecutionStatus::TimedOut | ExecutionStatus::Aborted => {
+                (ExecutionRedriveStatus::Redrivable, None)
+            }
+            ExecutionStatus::Running
+            | ExecutionStatus::Succeeded
+            | ExecutionStatus::PendingRedrive => (
+                ExecutionRedriveStatus::NotRedrivable,
+                Some(format!("Execution is {status} and cannot be redriven")),
+            ),
+        }
+    }
+}
+
 wire_enum!(
     /// Key type of a state machine's encryption configuration.
     EncryptionType { AwsOwnedKey = "AWS_OWNED_KEY", CustomerManagedKmsKey = "CUSTOMER_MANAGED_KMS_KEY" }

@@ -120,11 +120,22 @@ impl ExecutionEffects {
         }
     }
 
-    async fn run_task(&self, request: TaskRequest, invocation: u32) -> Result<Value, StateError> {
+    async fn run_task(
+        &self,
+        request: TaskRequest,
+        invocation: u32,
+        submitted: Option<&(dyn Fn(Value) + Send + Sync)>,
+    ) -> Result<Value, StateError> {
+        // Nested executions (states:startExecution, aws-sdk:sfn) run on this engine.
+        let engine = super::Engine {
+            inner: Arc::clone(&self.inner),
+        };
         let context = TaskContext {
             state_machine_name: &self.state_machine_name,
             test_case: self.test_case.as_deref(),
             invocation,
+            executions: Some(&engine),
+            submitted,
         };
         let base = strip_pattern(&request.resource);
         let waits_for_token = request.resource.ends_with(".waitForTaskToken");
@@ -151,30 +162,46 @@ impl ExecutionEffects {
     }
 }
 
-/// `arn:aws:states:::x:y.waitForTaskToken` / `.sync` / `.sync:2` → `arn:aws:states:::x:y`.
-fn strip_pattern(resource: &str) -> &str {
-    for suffix in [".waitForTaskToken", ".sync:2", ".sync"] {
-        if let Some(base) = resource.strip_suffix(suffix) {
-            return base;
-        }
+impl ExecutionEffects {
+    /// How many times `state` was invoked before in this execution (0 first).
+    fn next_invocation(&self, state: &str) -> u32 {
+        let mut counts = self
+            .invocations
+            .lock()
+            .expect("invariant: invocation counter lock");
+        let count = counts.entry(state.to_string()).or_insert(0);
+        *count += 1;
+        *count - 1
     }
+}
+
+/// `arn:aws:states:::x:y.waitForTaskToken` → `arn:aws:states:::x:y` (the task layer runs
+/// `.sync` resources itself).
+fn strip_pattern(resource: &str) -> &str {
     resource
+        .strip_suffix(".waitForTaskToken")
+        .unwrap_or(resource)
 }
 
 #[async_trait::async_trait]
 impl Effects for ExecutionEffects {
     async fn invoke_task(&self, request: TaskRequest) -> Result<Value, StateError> {
-        let invocation = {
-            let mut counts = self
-                .invocations
-                .lock()
-                .expect("invariant: invocation counter lock");
-            let count = counts.entry(request.state_name.clone()).or_insert(0);
-            *count += 1;
-            *count - 1
-        };
+        let invocation = self.next_invocation(&request.state_name);
         // TimeoutSeconds is enforced by the interpreter; HeartbeatSeconds here.
-        self.run_task(request, invocation).await
+        self.run_task(request, invocation, None).await
+    }
+
+    async fn invoke_sync_task(
+        &self,
+        request: TaskRequest,
+        submitted: &(dyn Fn(Value) + Send + Sync),
+    ) -> Result<Value, StateError> {
+        let invocation = self.next_invocation(&request.state_name);
+        self.run_task(request, invocation, Some(submitted)).await
+    }
+
+    fn reports_submissions(&self) -> bool {
+        true
     }
 
     async fn sleep_until(&self, until: OffsetDateTime) {
