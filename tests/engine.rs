@@ -724,6 +724,350 @@ async fn http_invoke_rejects_forbidden_headers_and_calls_urls() {
     );
 }
 
+// === nested executions ===
+
+/// Runs `definition` as a STANDARD machine on `input` and returns the finished execution.
+async fn run_parent(
+    engine: &Engine,
+    name: &str,
+    definition: Value,
+    input: Value,
+) -> stepgate::engine::runtime::ExecutionRecord {
+    let arn = create(engine, name, "STANDARD", definition).await;
+    let run = engine
+        .start_execution(start(&arn, Some("parent"), &input.to_string()))
+        .await
+        .unwrap();
+    engine.wait_execution(&run.execution_arn).await.unwrap()
+}
+
+async fn history_types(engine: &Engine, execution: &str) -> Vec<String> {
+    engine
+        .get_execution_history(execution, Some(1000), false, None)
+        .await
+        .unwrap()
+        .items
+        .into_iter()
+        .map(|e| e.event_type)
+        .collect()
+}
+
+fn echo_child() -> Value {
+    json!({"StartAt": "Echo", "States": {"Echo": {"Type": "Pass", "Parameters": {"got.$": "$"}, "End": true}}})
+}
+
+fn nested_task(resource: &str, child: &str, input: Value) -> Value {
+    json!({"StartAt": "Nest", "States": {"Nest": {
+        "Type": "Task", "Resource": resource,
+        "Parameters": {"StateMachineArn": child, "Name": "kid", "Input": input},
+        "End": true}}})
+}
+
+#[tokio::test]
+async fn sync_nested_execution_returns_the_child_description_and_links_both() {
+    let engine = engine().await;
+    let child = create(&engine, "Child", "STANDARD", echo_child()).await;
+    let input =
+        json!({"n.$": "$.n", "AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID.$": "$$.Execution.Id"});
+    let parent = run_parent(
+        &engine,
+        "Parent",
+        nested_task("arn:aws:states:::states:startExecution.sync", &child, input),
+        json!({"n": 5}),
+    )
+    .await;
+    assert_eq!(parent.status, ExecutionStatus::Succeeded, "{parent:?}");
+    let output: Value = serde_json::from_str(parent.output.as_deref().unwrap()).unwrap();
+    let child_execution = "arn:aws:states:us-east-1:123456789012:execution:Child:kid";
+    assert_eq!(output["ExecutionArn"], json!(child_execution));
+    assert_eq!(output["Status"], json!("SUCCEEDED"));
+    assert_eq!(output["StateMachineArn"], json!(child));
+    assert!(
+        output["StartDate"].is_i64() && output["StopDate"].is_i64(),
+        "{output}"
+    );
+    // `.sync`: Input and Output are JSON text; the child knows its parent.
+    let expected_input = json!({"n": 5, "AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID": parent.arn});
+    let child_output: Value = serde_json::from_str(output["Output"].as_str().unwrap()).unwrap();
+    assert_eq!(child_output, json!({"got": expected_input}));
+    let child_input: Value = serde_json::from_str(output["Input"].as_str().unwrap()).unwrap();
+    assert_eq!(child_input, expected_input);
+    let described = engine.describe_execution(child_execution).await.unwrap();
+    assert_eq!(
+        serde_json::from_str::<Value>(&described.input).unwrap(),
+        expected_input
+    );
+    // The parent's history names the child in TaskSubmitted, before TaskSucceeded.
+    assert_eq!(
+        history_types(&engine, &parent.arn).await,
+        [
+            "ExecutionStarted",
+            "TaskStateEntered",
+            "TaskScheduled",
+            "TaskStarted",
+            "TaskSubmitted",
+            "TaskSucceeded",
+            "TaskStateExited",
+            "ExecutionSucceeded"
+        ]
+    );
+    let events = engine
+        .get_execution_history(&parent.arn, None, false, None)
+        .await
+        .unwrap()
+        .items;
+    let submitted = events
+        .iter()
+        .find(|e| e.event_type == "TaskSubmitted")
+        .unwrap();
+    assert_eq!(submitted.details["resource"], json!("startExecution.sync"));
+    assert_eq!(submitted.details["resourceType"], json!("states"));
+    let submitted_output: Value =
+        serde_json::from_str(submitted.details["output"].as_str().unwrap()).unwrap();
+    assert_eq!(submitted_output["ExecutionArn"], json!(child_execution));
+    assert_eq!(
+        submitted_output["SdkHttpMetadata"]["HttpStatusCode"],
+        json!(200)
+    );
+}
+
+#[tokio::test]
+async fn sync2_returns_json_and_a_failed_child_fails_the_task() {
+    let engine = engine().await;
+    let child = create(&engine, "Child", "STANDARD", echo_child()).await;
+    let parent = run_parent(
+        &engine,
+        "Json",
+        nested_task(
+            "arn:aws:states:::states:startExecution.sync:2",
+            &child,
+            json!({"a": 1}),
+        ),
+        json!({}),
+    )
+    .await;
+    let output: Value = serde_json::from_str(parent.output.as_deref().unwrap()).unwrap();
+    assert_eq!(output["Output"], json!({"got": {"a": 1}}));
+    assert_eq!(output["Input"], json!({"a": 1}));
+    assert_eq!(
+        history_types(&engine, &parent.arn).await[3..6],
+        ["TaskStarted", "TaskSubmitted", "TaskSucceeded"]
+    );
+
+    let failing = create(
+        &engine,
+        "Failing",
+        "STANDARD",
+        json!({"StartAt": "F", "States": {"F": {"Type": "Fail", "Error": "Boom", "Cause": "bad"}}}),
+    )
+    .await;
+    let parent = run_parent(
+        &engine,
+        "Delegates",
+        nested_task(
+            "arn:aws:states:::states:startExecution.sync",
+            &failing,
+            Value::Null,
+        ),
+        json!({}),
+    )
+    .await;
+    assert_eq!(parent.status, ExecutionStatus::Failed);
+    assert_eq!(parent.error.as_deref(), Some("States.TaskFailed"));
+    let cause: Value = serde_json::from_str(parent.cause.as_deref().unwrap()).unwrap();
+    assert_eq!(cause["Error"], json!("Boom"));
+    assert_eq!(cause["Cause"], json!("bad"));
+    assert_eq!(cause["Status"], json!("FAILED"));
+    assert_eq!(
+        cause["Input"],
+        json!("{}"),
+        "a null Input starts the child with {{}}"
+    );
+    assert!(cause.get("Output").is_none(), "{cause}");
+
+    let parent = run_parent(
+        &engine,
+        "Dangling",
+        nested_task(
+            "arn:aws:states:::states:startExecution.sync",
+            "arn:aws:states:us-east-1:123456789012:stateMachine:Nope",
+            json!({}),
+        ),
+        json!({}),
+    )
+    .await;
+    assert_eq!(
+        parent.error.as_deref(),
+        Some("StepFunctions.StateMachineDoesNotExistException")
+    );
+    assert!(
+        parent.cause.as_deref().unwrap().starts_with(
+            "State Machine Does Not Exist: 'arn:aws:states:us-east-1:123456789012:stateMachine:Nope' \
+             (Service: AWSStepFunctions; Status Code: 400; Error Code: StateMachineDoesNotExist;"
+        ),
+        "{:?}",
+        parent.cause
+    );
+    assert!(
+        !history_types(&engine, &parent.arn)
+            .await
+            .contains(&"TaskSubmitted".to_string()),
+        "a child that never started was not submitted"
+    );
+}
+
+#[tokio::test]
+async fn start_execution_returns_at_once_and_wait_for_task_token_waits_for_the_child() {
+    let engine = engine().await;
+    let sleeper = create(&engine, "Sleeper", "STANDARD", waits_forever()).await;
+    let parent = run_parent(
+        &engine,
+        "Starter",
+        nested_task(
+            "arn:aws:states:::states:startExecution",
+            &sleeper,
+            json!({}),
+        ),
+        json!({}),
+    )
+    .await;
+    let output: Value = serde_json::from_str(parent.output.as_deref().unwrap()).unwrap();
+    let child = output["ExecutionArn"].as_str().unwrap().to_string();
+    assert!(output["StartDate"].is_i64(), "{output}");
+    assert_eq!(
+        output["SdkHttpMetadata"]["HttpHeaders"]["Content-Type"],
+        json!("application/x-amz-json-1.0")
+    );
+    // The parent did not wait for its child, which runs on.
+    assert_eq!(
+        engine.describe_execution(&child).await.unwrap().status,
+        ExecutionStatus::Running
+    );
+    engine.stop_execution(&child, None, None).await.unwrap();
+
+    let sleeper = create(&engine, "Sleeper2", "STANDARD", waits_forever()).await;
+    let callback = create(
+        &engine,
+        "Callback",
+        "STANDARD",
+        nested_task(
+            "arn:aws:states:::states:startExecution.waitForTaskToken",
+            &sleeper,
+            json!({"token.$": "$$.Task.Token"}),
+        ),
+    )
+    .await;
+    let run = engine
+        .start_execution(start(&callback, Some("cb"), "{}"))
+        .await
+        .unwrap();
+    let token = loop {
+        let page = engine
+            .list_executions(&sleeper, None, None, None)
+            .await
+            .unwrap();
+        if let Some(child) = page.items.first() {
+            let input: Value = serde_json::from_str(&child.input).unwrap();
+            break input["token"].as_str().unwrap().to_string();
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    };
+    engine
+        .send_task_success(&token, r#"{"ok": true}"#)
+        .await
+        .unwrap();
+    let done = engine.wait_execution(&run.execution_arn).await.unwrap();
+    assert_eq!(done.status, ExecutionStatus::Succeeded);
+    assert_eq!(done.output.as_deref(), Some(r#"{"ok":true}"#));
+}
+
+#[tokio::test]
+async fn stopping_a_parent_stops_its_sync_child() {
+    let engine = engine().await;
+    let sleeper = create(&engine, "Sleeper", "STANDARD", waits_forever()).await;
+    let parent = create(
+        &engine,
+        "Parent",
+        "STANDARD",
+        nested_task(
+            "arn:aws:states:::states:startExecution.sync",
+            &sleeper,
+            json!({}),
+        ),
+    )
+    .await;
+    let run = engine
+        .start_execution(start(&parent, Some("p"), "{}"))
+        .await
+        .unwrap();
+    let child = "arn:aws:states:us-east-1:123456789012:execution:Sleeper:kid";
+    while engine.describe_execution(child).await.is_err() {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    engine
+        .stop_execution(&run.execution_arn, None, None)
+        .await
+        .unwrap();
+    let stopped = engine.wait_execution(child).await.unwrap();
+    assert_eq!(stopped.status, ExecutionStatus::Aborted);
+}
+
+#[tokio::test]
+async fn aws_sdk_sfn_actions_run_on_the_engine() {
+    let engine = engine().await;
+    let sleeper = create(&engine, "Sleeper", "STANDARD", waits_forever()).await;
+    let definition = json!({"StartAt": "Start", "States": {
+        "Start": {"Type": "Task", "Resource": "arn:aws:states:::aws-sdk:sfn:startExecution",
+                  "Parameters": {"StateMachineArn": sleeper, "Input": {"key": "value"}},
+                  "ResultPath": "$.started", "Next": "Describe"},
+        "Describe": {"Type": "Task", "Resource": "arn:aws:states:::aws-sdk:sfn:describeExecution",
+                     "Parameters": {"ExecutionArn.$": "$.started.ExecutionArn"},
+                     "ResultPath": "$.described", "Next": "List"},
+        "List": {"Type": "Task", "Resource": "arn:aws:states:::aws-sdk:sfn:listExecutions",
+                 "Parameters": {"StateMachineArn": sleeper, "StatusFilter": "RUNNING"},
+                 "ResultPath": "$.listed", "Next": "Missing"},
+        "Missing": {"Type": "Task", "Resource": "arn:aws:states:::aws-sdk:sfn:describeExecution",
+                    "Parameters": {"ExecutionArn": "arn:aws:states:us-east-1:123456789012:execution:Sleeper:none"},
+                    "Catch": [{"ErrorEquals": ["Sfn.ExecutionDoesNotExistException"], "ResultPath": "$.caught", "Next": "Done"}],
+                    "End": true},
+        "Done": {"Type": "Succeed"}}});
+    let parent = run_parent(&engine, "Sdk", definition, json!({})).await;
+    assert_eq!(parent.status, ExecutionStatus::Succeeded, "{parent:?}");
+    let out: Value = serde_json::from_str(parent.output.as_deref().unwrap()).unwrap();
+    let child = out["started"]["ExecutionArn"].as_str().unwrap();
+    assert!(
+        out["started"]["StartDate"].as_str().unwrap().ends_with('Z'),
+        "{out}"
+    );
+    let described = &out["described"];
+    assert_eq!(described["ExecutionArn"], json!(child));
+    assert_eq!(
+        described["Input"],
+        json!(r#"{"key":"value"}"#),
+        "implicit serialisation"
+    );
+    assert_eq!(described["Status"], json!("RUNNING"));
+    assert_eq!(described["RedriveCount"], json!(0));
+    assert_eq!(described["RedriveStatus"], json!("NOT_REDRIVABLE"));
+    assert_eq!(
+        described["RedriveStatusReason"],
+        json!("Execution is RUNNING and cannot be redriven")
+    );
+    assert_eq!(out["listed"]["Executions"][0]["ExecutionArn"], json!(child));
+    assert_eq!(out["listed"]["Executions"].as_array().unwrap().len(), 1);
+    assert_eq!(
+        out["caught"]["Error"],
+        json!("Sfn.ExecutionDoesNotExistException")
+    );
+    assert!(
+        out["caught"]["Cause"]
+            .as_str()
+            .unwrap()
+            .contains("(Service: Sfn, Status Code: 400, Request ID: "),
+        "{out}"
+    );
+}
+
 // === durability ===
 
 #[tokio::test]

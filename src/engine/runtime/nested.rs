@@ -41,25 +41,42 @@ fn start_input(request: StartRequest) -> StartExecutionInput {
     }
 }
 
-/// Stops a STANDARD child when the task waiting for it goes away first.
+/// Stops a STANDARD child when the task waiting for it goes away first (at any point: the
+/// start runs in its own task, so a start in flight completes and is then stopped).
 struct StopOnDrop {
     engine: Engine,
-    execution_arn: String,
-    armed: bool,
+    stage: Stage,
+}
+
+enum Stage {
+    Starting(tokio::task::JoinHandle<Result<super::StartedExecution, Error>>),
+    Started(String),
+    Done,
 }
 
 impl Drop for StopOnDrop {
     fn drop(&mut self) {
-        if !self.armed {
+        let engine = self.engine.clone();
+        let stop = |arn: String| async move {
+            if let Err(e) = engine.stop_execution(&arn, None, None).await {
+                tracing::warn!(execution = %arn, error = %e, "could not stop a nested execution");
+            }
+        };
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
             return;
-        }
-        let (engine, arn) = (self.engine.clone(), std::mem::take(&mut self.execution_arn));
-        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
-            runtime.spawn(async move {
-                if let Err(e) = engine.stop_execution(&arn, None, None).await {
-                    tracing::warn!(execution = %arn, error = %e, "could not stop a nested execution");
-                }
-            });
+        };
+        match std::mem::replace(&mut self.stage, Stage::Done) {
+            Stage::Starting(start) => {
+                runtime.spawn(async move {
+                    if let Ok(Ok(child)) = start.await {
+                        stop(child.execution_arn).await;
+                    }
+                });
+            }
+            Stage::Started(arn) => {
+                runtime.spawn(stop(arn));
+            }
+            Stage::Done => {}
         }
     }
 }
@@ -104,21 +121,39 @@ impl Executions for Engine {
             started(&report);
             return Ok(execution(done));
         }
-        let child = Engine::start_execution(self, start_input(request))
-            .await
-            .map_err(service_error)?;
+        let engine = self.clone();
+        let mut guard = StopOnDrop {
+            engine: self.clone(),
+            stage: Stage::Starting(tokio::spawn(async move {
+                Engine::start_execution(&engine, start_input(request)).await
+            })),
+        };
+        let Stage::Starting(start) = &mut guard.stage else {
+            unreachable!("invariant: the guard starts in Stage::Starting");
+        };
+        let child = match start.await {
+            Ok(Ok(child)) => child,
+            Ok(Err(e)) => {
+                guard.stage = Stage::Done;
+                return Err(service_error(e));
+            }
+            Err(join) => {
+                guard.stage = Stage::Done;
+                return Err(ServiceError {
+                    code: "InternalFailure".into(),
+                    message: format!("the nested StartExecution did not complete: {join}"),
+                    status: 500,
+                });
+            }
+        };
+        guard.stage = Stage::Started(child.execution_arn.clone());
         let report = Started {
             execution_arn: child.execution_arn.clone(),
             start_date: child.start_date,
         };
         started(&report);
-        let mut guard = StopOnDrop {
-            engine: self.clone(),
-            execution_arn: child.execution_arn.clone(),
-            armed: true,
-        };
         let done = self.wait_execution(&child.execution_arn).await;
-        guard.armed = false;
+        guard.stage = Stage::Done;
         done.map(execution).map_err(service_error)
     }
 
