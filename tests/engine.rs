@@ -1248,6 +1248,127 @@ async fn sfn_json_api_answers_like_aws() {
 }
 
 #[tokio::test]
+async fn sfn_json_api_leaves_out_execution_data_and_reports_redrive_members() {
+    let engine = engine().await;
+    let ok = create(&engine, "Ok", "STANDARD", pass_wait_succeed()).await;
+    let failing = create(
+        &engine,
+        "Failing",
+        "STANDARD",
+        json!({"StartAt": "F", "States": {"F": {"Type": "Fail", "Error": "E"}}}),
+    )
+    .await;
+    let sleeper = create(&engine, "Sleeper", "STANDARD", waits_forever()).await;
+    let mut executions = Vec::new();
+    for arn in [&ok, &failing, &sleeper] {
+        let run = engine
+            .start_execution(start(arn, Some("r"), r#"{"secret": 1}"#))
+            .await
+            .unwrap();
+        executions.push(run.execution_arn);
+    }
+    engine.wait_execution(&executions[0]).await.unwrap();
+    engine.wait_execution(&executions[1]).await.unwrap();
+    let api = serve(engine).await;
+    let describe = |arn: &str, included: Option<&str>| {
+        let mut body = json!({"executionArn": arn});
+        if let Some(included) = included {
+            body["includedData"] = json!(included);
+        }
+        body
+    };
+
+    // Redrive members, as AWS reports them for executions never redriven.
+    let (_, succeeded) = api
+        .call("DescribeExecution", describe(&executions[0], None))
+        .await;
+    assert_eq!(succeeded["status"], json!("SUCCEEDED"));
+    assert_eq!(succeeded["redriveCount"], json!(0));
+    assert_eq!(succeeded["redriveStatus"], json!("NOT_REDRIVABLE"));
+    assert_eq!(
+        succeeded["redriveStatusReason"],
+        json!("Execution is SUCCEEDED and cannot be redriven")
+    );
+    assert_eq!(succeeded["input"], json!(r#"{"secret": 1}"#));
+    assert_eq!(succeeded["outputDetails"], json!({"included": true}));
+    let (_, failed) = api
+        .call("DescribeExecution", describe(&executions[1], None))
+        .await;
+    assert_eq!(failed["redriveStatus"], json!("REDRIVABLE"));
+    assert!(failed.get("redriveStatusReason").is_none(), "{failed}");
+    let (_, running) = api
+        .call("DescribeExecution", describe(&executions[2], None))
+        .await;
+    assert_eq!(
+        running["redriveStatusReason"],
+        json!("Execution is RUNNING and cannot be redriven")
+    );
+    let (_, listed) = api
+        .call("ListExecutions", json!({"stateMachineArn": ok}))
+        .await;
+    assert_eq!(listed["executions"][0]["redriveCount"], json!(0));
+
+    // METADATA_ONLY: no input or output, nor their details.
+    let (status, metadata) = api
+        .call(
+            "DescribeExecution",
+            describe(&executions[0], Some("METADATA_ONLY")),
+        )
+        .await;
+    assert_eq!(status, 200, "{metadata}");
+    for member in ["input", "inputDetails", "output", "outputDetails"] {
+        assert!(metadata.get(member).is_none(), "{member}: {metadata}");
+    }
+    assert_eq!(metadata["status"], json!("SUCCEEDED"));
+    assert_eq!(metadata["redriveCount"], json!(0));
+
+    // includeExecutionData: false strips the data from every event, nothing else.
+    let history = |include: Option<bool>| {
+        let mut body = json!({"executionArn": executions[0]});
+        if let Some(include) = include {
+            body["includeExecutionData"] = json!(include);
+        }
+        body
+    };
+    let (_, full) = api.call("GetExecutionHistory", history(None)).await;
+    let (status, bare) = api.call("GetExecutionHistory", history(Some(false))).await;
+    assert_eq!(status, 200, "{bare}");
+    let (full, bare) = (
+        full["events"].as_array().unwrap(),
+        bare["events"].as_array().unwrap(),
+    );
+    assert_eq!(full.len(), bare.len());
+    assert!(full[0]["executionStartedEventDetails"]["input"].is_string());
+    assert_eq!(
+        bare[0]["executionStartedEventDetails"],
+        json!({"roleArn": ROLE})
+    );
+    for (f, b) in full.iter().zip(bare) {
+        assert_eq!(f["type"], b["type"]);
+        assert_eq!(f["id"], b["id"]);
+        let text = b.to_string();
+        for member in [
+            "\"input\"",
+            "\"inputDetails\"",
+            "\"output\"",
+            "\"outputDetails\"",
+        ] {
+            assert!(!text.contains(member), "{member} in {text}");
+        }
+    }
+    let entered = bare
+        .iter()
+        .find(|e| e["type"] == "PassStateEntered")
+        .unwrap();
+    assert_eq!(
+        entered["stateEnteredEventDetails"],
+        json!({"name": "Greet"})
+    );
+    let (_, with_data) = api.call("GetExecutionHistory", history(Some(true))).await;
+    assert_eq!(with_data["events"].as_array().unwrap(), full);
+}
+
+#[tokio::test]
 async fn sfn_json_api_runs_express_sync_executions_behind_sync_host() {
     let api = serve(engine().await).await;
     let definition = json!({"StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}});
