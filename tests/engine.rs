@@ -592,6 +592,48 @@ async fn mocked_responses_are_chosen_by_test_case() {
     assert!(unmocked.execution.cause.unwrap().contains("charge"));
 }
 
+#[tokio::test]
+async fn a_mocked_sync_job_is_recorded_as_submitted() {
+    let dir = tempfile::tempdir().unwrap();
+    let mock = dir.path().join("mocks.json");
+    std::fs::write(
+        &mock,
+        json!({
+            "StateMachines": {"Jobs": {"TestCases": {"Done": {"Run": "Finished"}}}},
+            "MockedResponses": {"Finished": {"0": {"Return": {"Status": "SUCCEEDED"}}}}})
+        .to_string(),
+    )
+    .unwrap();
+    let tasks = TaskConfig {
+        mock_config: Some(mock),
+        ..TaskConfig::default()
+    };
+    let engine = engine_with(tasks, 1000.0).await;
+    let arn = create(
+        &engine,
+        "Jobs",
+        "STANDARD",
+        json!({"StartAt": "Run", "States": {"Run": {
+        "Type": "Task", "Resource": "arn:aws:states:::ecs:runTask.sync", "End": true}}}),
+    )
+    .await;
+    let run = engine
+        .start_execution(start(&format!("{arn}#Done"), None, "{}"))
+        .await
+        .unwrap();
+    let done = engine.wait_execution(&run.execution_arn).await.unwrap();
+    assert_eq!(done.output.as_deref(), Some(r#"{"Status":"SUCCEEDED"}"#));
+    assert_eq!(
+        history_types(&engine, &run.execution_arn).await[2..6],
+        [
+            "TaskScheduled",
+            "TaskStarted",
+            "TaskSubmitted",
+            "TaskSucceeded"
+        ]
+    );
+}
+
 /// A local HTTP server answering every request with its own method, path, query,
 /// headers and body as JSON, or 403 on `/forbidden`.
 async fn echo_server() -> std::net::SocketAddr {
