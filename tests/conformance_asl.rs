@@ -542,7 +542,7 @@ async fn run_on_interpreter(case: &Value, id: &str) -> Result<Run, String> {
 fn compare(case: &Value, run: &Run, placeholders: bool) -> Result<(), String> {
     let outcome = &run.outcome;
     let expect = &case["expect"];
-    let (status, output, error) = match &outcome {
+    let (status, output, error) = match outcome {
         Outcome::Succeeded(v) => ("SUCCEEDED", Some(v), None),
         Outcome::Failed(e) => ("FAILED", None, Some(e)),
         Outcome::TimedOut(e) => ("TIMED_OUT", None, Some(e)),
@@ -551,7 +551,7 @@ fn compare(case: &Value, run: &Run, placeholders: bool) -> Result<(), String> {
     if status != want_status {
         return Err(format!(
             "status {status}, expected {want_status} ({})",
-            describe(&outcome)
+            describe(outcome)
         ));
     }
     if let Some(want) = expect.get("output") {
