@@ -275,9 +275,20 @@ fn millis(t: OffsetDateTime) -> i64 {
     (t.unix_timestamp_nanos() / 1_000_000) as i64
 }
 
-/// The SDK integration's dates: ISO-8601 in UTC with milliseconds.
+/// The SDK integration's dates: ISO-8601 in UTC with milliseconds
+/// (`2025-11-06T12:20:37.245Z`).
 fn sdk_date(t: OffsetDateTime) -> String {
-    crate::engine::exec::format_timestamp(t)
+    let t = t.to_offset(time::UtcOffset::UTC);
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z",
+        t.year(),
+        u8::from(t.month()),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second(),
+        t.millisecond()
+    )
 }
 
 /// Epoch seconds as the Step Functions API writes `startDate` (a Java double:
@@ -496,6 +507,7 @@ mod tests {
             out["SdkHttpMetadata"]["AllHttpHeaders"]["Date"][0],
             json!("Thu, 06 Nov 2025 12:35:23 GMT")
         );
+        assert_eq!(sdk_date(started.start_date), "2025-11-06T12:35:23.245Z");
     }
 
     #[test]
