@@ -20,6 +20,7 @@ use crate::sfn::{Action, AwsError};
 
 pub mod aws;
 pub mod conformance;
+pub mod lambda;
 pub mod local;
 pub mod open;
 

@@ -1,11 +1,13 @@
 //! Opens the Step Functions backend a loaded `stepgate.yaml` names: the local engine with its
-//! state machines and Lambda handlers, or AWS through aws-sdk-sfn. `serve`, `invoke`, the
+//! state machines and Lambda handlers, or AWS through aws-sdk-sfn; and the Lambda invoker
+//! of Lambda custom integrations that goes with it (the same local functions, or AWS Lambda). `serve`, `invoke`, the
 //! end-to-end tests and the benches all open it here, through `server::Gateway::open`.
 
 use std::sync::Arc;
 
 use super::StepFunctions;
 use super::aws::{AwsBackend, AwsBackendConfig};
+use super::lambda::{Lambda, LocalLambda, Unconfigured};
 use super::local::LocalBackend;
 use crate::config::{self, Backend, Config, LambdaHandler};
 use crate::engine::runtime::{
@@ -24,6 +26,8 @@ pub enum Storage {
 /// An opened backend.
 pub struct Opened {
     pub backend: Arc<dyn StepFunctions>,
+    /// What Lambda custom integrations invoke.
+    pub lambda: Arc<dyn Lambda>,
     /// The engine, when the backend is the local one.
     pub engine: Option<Engine>,
     /// The account the local engine's ARNs use (`None` for AWS).
@@ -44,9 +48,12 @@ impl std::fmt::Debug for Opened {
 pub async fn open(config: &Config, storage: Storage) -> Result<Opened, engine::OpenError> {
     match &config.backend {
         Backend::Local(settings) => {
-            let engine = Engine::open(engine_config(config, settings, storage)).await?;
+            let engine_config = engine_config(config, settings, storage);
+            let lambda = Arc::new(LocalLambda::new(&engine_config.tasks));
+            let engine = Engine::open(engine_config).await?;
             Ok(Opened {
                 backend: Arc::new(LocalBackend::new(engine.clone())),
+                lambda,
                 engine: Some(engine),
                 account_id: Some(settings.account_id.clone()),
                 region: Some(settings.region.clone()),
@@ -61,6 +68,9 @@ pub async fn open(config: &Config, storage: Storage) -> Result<Opened, engine::O
             };
             Ok(Opened {
                 backend: Arc::new(AwsBackend::new(&aws).await),
+                lambda: Arc::new(Unconfigured(
+                    "stepgate does not invoke AWS Lambda on the aws backend yet".into(),
+                )),
                 engine: None,
                 account_id: None,
                 region: settings.region.clone(),

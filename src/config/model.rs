@@ -419,6 +419,16 @@ pub enum IntegrationType {
         /// `StartExecution`, `StartSyncExecution`, `DescribeExecution`, ...
         action: String,
     },
+    /// `type: aws`, `uri: arn:aws:apigateway:{region}:lambda:path/2015-03-31/functions/{functionArn}/invocations`:
+    /// a Lambda custom (non-proxy) integration. The rendered body is the event; integration
+    /// responses are selected by the `errorMessage` of a function error.
+    Lambda {
+        /// The region in the URI.
+        region: String,
+        /// `arn:aws:lambda:{region}:{account}:function:{name}[:{qualifier}]`; the name and
+        /// the qualifier may be `${stageVariables.x}`, resolved per request.
+        function_arn: String,
+    },
     /// `type: mock`: the status code comes from the rendered request template.
     Mock,
     /// `type: http`: a non-proxy HTTP call.

@@ -115,6 +115,7 @@ pub struct App {
     /// `$context.resourceId` of each route, computed once.
     resource_ids: Vec<String>,
     backend: Arc<dyn StepFunctions>,
+    lambda: Arc<dyn crate::backend::lambda::Lambda>,
     http: integration::HttpClient,
     limits: config::Limits,
     identity: Identity,
@@ -158,6 +159,7 @@ impl App {
             router,
             resource_ids,
             backend,
+            lambda: Arc::new(crate::backend::lambda::Unconfigured("no Lambda invoker was given to the gateway".into())),
             http: integration::HttpClient::new(),
             limits: config::Limits::default(),
             identity: Identity::default(),
@@ -167,6 +169,12 @@ impl App {
     /// Uses these limits (body size, default integration timeout, template limits).
     pub fn with_limits(mut self, limits: config::Limits) -> App {
         self.limits = limits;
+        self
+    }
+
+    /// Invokes Lambda custom integrations' functions with `lambda`.
+    pub fn with_lambda(mut self, lambda: Arc<dyn crate::backend::lambda::Lambda>) -> App {
+        self.lambda = lambda;
         self
     }
 

@@ -10,7 +10,7 @@
 //! Uses `engine::effects` only; the runtime strips `.waitForTaskToken` before calling.
 
 mod http;
-mod lambda;
+pub(crate) mod lambda;
 mod mock;
 
 use std::collections::BTreeMap;
