@@ -22,6 +22,11 @@ use super::bad_parameters;
 use super::http::HttpClient;
 use crate::engine::effects::{StateError, TaskRequest};
 
+/// What is escaped in a function name in the Invoke URL: function names are letters, digits,
+/// `-` and `_`, which stay as they are.
+const FUNCTION_NAME: &percent_encoding::AsciiSet =
+    &percent_encoding::NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'.');
+
 pub(crate) fn is_function_arn(resource: &str) -> bool {
     resource.starts_with("arn:")
         && resource.split(':').nth(2) == Some("lambda")
@@ -170,7 +175,7 @@ impl LambdaTasks {
         let url = format!(
             "{}/2015-03-31/functions/{}/invocations",
             endpoint.trim_end_matches('/'),
-            percent_encoding::utf8_percent_encode(name, percent_encoding::NON_ALPHANUMERIC)
+            percent_encoding::utf8_percent_encode(name, FUNCTION_NAME)
         );
         let request = http::Request::post(&url)
             .header("content-type", "application/json")
