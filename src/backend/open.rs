@@ -7,7 +7,8 @@ use std::sync::Arc;
 
 use super::StepFunctions;
 use super::aws::{AwsBackend, AwsBackendConfig};
-use super::lambda::{Lambda, LocalLambda, Unconfigured};
+use super::aws_lambda::{AwsLambda, AwsLambdaConfig};
+use super::lambda::{Lambda, LocalLambda};
 use super::local::LocalBackend;
 use crate::config::{self, Backend, Config, LambdaHandler};
 use crate::engine::runtime::{
@@ -68,9 +69,15 @@ pub async fn open(config: &Config, storage: Storage) -> Result<Opened, engine::O
             };
             Ok(Opened {
                 backend: Arc::new(AwsBackend::new(&aws).await),
-                lambda: Arc::new(Unconfigured(
-                    "stepgate does not invoke AWS Lambda on the aws backend yet".into(),
-                )),
+                lambda: Arc::new(
+                    AwsLambda::new(&AwsLambdaConfig {
+                        region: settings.region.clone(),
+                        profile: settings.profile.clone(),
+                        endpoint_url: settings.lambda_endpoint_url.clone(),
+                        static_credentials: None,
+                    })
+                    .await,
+                ),
                 engine: None,
                 account_id: None,
                 region: settings.region.clone(),

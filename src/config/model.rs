@@ -65,6 +65,9 @@ pub struct AwsSettings {
     pub endpoint_url: Option<String>,
     /// `profile:` of the shared AWS config files.
     pub profile: Option<String>,
+    /// `lambda_endpoint_url:`: where Lambda custom integrations invoke functions, when not
+    /// AWS Lambda itself (LocalStack). `endpoint_url` is Step Functions' only.
+    pub lambda_endpoint_url: Option<String>,
 }
 
 /// Settings of the embedded engine (`local:` in stepgate.yaml). The state machines
