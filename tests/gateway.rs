@@ -583,6 +583,21 @@ paths:
               method.response.header.X-Error-Type: integration.response.body.errorType
             responseTemplates:
               application/json: '{"message": "$input.path(''$.errorMessage'')"}'
+  /orders/{id}/audit:
+    post:
+      responses:
+        '200': {description: queued}
+      x-amazon-apigateway-integration:
+        type: aws
+        httpMethod: POST
+        uri: arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/arn:aws:lambda:us-east-1:123456789012:function:orders/invocations
+        requestParameters:
+          integration.request.header.X-Amz-Invocation-Type: "'Event'"
+        responses:
+          default:
+            statusCode: 200
+            responseTemplates:
+              application/json: '{"queued": true}'
   /refunds:
     post:
       responses:
@@ -622,6 +637,11 @@ async fn lambda_custom_integration_selects_on_the_error_message() {
     assert_eq!(r.status().as_u16(), 404);
     assert_eq!(header(&r, "x-error-type"), "NotFound");
     assert_eq!(json_body(r).await, json!({"message": "order not found"}));
+
+    // An `Event` invocation is queued: Lambda's 202 with no body, the default rule.
+    let r = g.client.post(g.url("/orders/8/audit")).json(&json!({"id": "8"})).send().await.unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    assert_eq!(json_body(r).await, json!({"queued": true}));
 
     // No local answer for `refunds`: API Gateway's 500, as for a function that cannot be invoked.
     let r = g.client.post(g.url("/refunds")).json(&json!({"order": 7})).send().await.unwrap();

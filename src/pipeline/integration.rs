@@ -137,6 +137,22 @@ async fn call_lambda(
     request: EndpointRequest,
 ) -> Result<EndpointResponse, GatewayError> {
     let function = resolve_function(app, function_arn)?;
+    let invocation_type = request.headers.get("x-amz-invocation-type").and_then(|v| v.to_str().ok());
+    if invocation_type.is_some_and(|t| t.eq_ignore_ascii_case("Event")) {
+        // `integration.request.header.X-Amz-Invocation-Type: 'Event'`: Lambda queues the event
+        // and answers 202 with no body; the function runs on its own.
+        let lambda = app.lambda.clone();
+        tokio::spawn(async move {
+            if let Err(e) = lambda.invoke(&function, request.body).await {
+                tracing::warn!(function = %function, "asynchronous Lambda invocation failed: {e}");
+            }
+        });
+        let mut headers = HeaderMap::new();
+        if let Ok(v) = HeaderValue::from_str(&uuid::Uuid::new_v4().to_string()) {
+            headers.insert(HeaderName::from_static("x-amzn-requestid"), v);
+        }
+        return Ok(EndpointResponse::new(202, headers, Bytes::new()));
+    }
     let invocation = match app.lambda.invoke(&function, request.body).await {
         Ok(invocation) => invocation,
         Err(lambda::Error::Timeout(m)) => return Err(GatewayError::new(T::IntegrationTimeout).with_detail(m)),
