@@ -538,6 +538,41 @@ pub(crate) fn check_function_arn(arn: &str) -> Result<(), String> {
     Ok(())
 }
 
+impl Builder<'_> {
+    /// Reads `{"<prefix>NAME": "<source>"}` header mappings (method responses use
+    /// `method.response.header.`, gateway responses `gatewayresponse.header.`), reporting
+    /// each bad entry at its pointer under `base`.
+    pub(super) fn header_mappings(
+        &mut self,
+        params: &serde_json::Map<String, Value>,
+        base: &str,
+        prefix: &str,
+    ) -> Vec<(String, ParameterSource)> {
+        let mut mappings = Vec::new();
+        for (target, source) in params {
+            let p = join_pointer(base, target);
+            let Some(header) = target.strip_prefix(prefix).filter(|h| !h.is_empty()) else {
+                self.error(
+                    ErrorKind::InvalidValue,
+                    &p,
+                    format!("`{target}` is not `{prefix}NAME`"),
+                );
+                continue;
+            };
+            match source.as_str().map(parse_source) {
+                Some(Ok(s)) => mappings.push((header.to_string(), s)),
+                Some(Err(message)) => self.error(ErrorKind::InvalidValue, &p, message),
+                None => self.error(
+                    ErrorKind::InvalidValue,
+                    &p,
+                    "a parameter mapping must be a string",
+                ),
+            }
+        }
+        mappings
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -587,40 +622,5 @@ mod tests {
         assert!(parse_aws_uri("arn:aws:apigateway::states:action/StartExecution").is_err());
         assert!(parse_aws_uri("states:StartExecution").is_err());
         assert!(parse_aws_uri("arn:aws:apigateway:us-east-1:states:path/x").is_err());
-    }
-}
-
-impl Builder<'_> {
-    /// Reads `{"<prefix>NAME": "<source>"}` header mappings (method responses use
-    /// `method.response.header.`, gateway responses `gatewayresponse.header.`), reporting
-    /// each bad entry at its pointer under `base`.
-    pub(super) fn header_mappings(
-        &mut self,
-        params: &serde_json::Map<String, Value>,
-        base: &str,
-        prefix: &str,
-    ) -> Vec<(String, ParameterSource)> {
-        let mut mappings = Vec::new();
-        for (target, source) in params {
-            let p = join_pointer(base, target);
-            let Some(header) = target.strip_prefix(prefix).filter(|h| !h.is_empty()) else {
-                self.error(
-                    ErrorKind::InvalidValue,
-                    &p,
-                    format!("`{target}` is not `{prefix}NAME`"),
-                );
-                continue;
-            };
-            match source.as_str().map(parse_source) {
-                Some(Ok(s)) => mappings.push((header.to_string(), s)),
-                Some(Err(message)) => self.error(ErrorKind::InvalidValue, &p, message),
-                None => self.error(
-                    ErrorKind::InvalidValue,
-                    &p,
-                    "a parameter mapping must be a string",
-                ),
-            }
-        }
-        mappings
     }
 }
