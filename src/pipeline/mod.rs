@@ -9,10 +9,10 @@
 //!   → method request         request::check_method_request: API key, required parameters, body model
 //!   → integration request    request::map_request: template by Content-Type MIME, passthrough
 //!                            behaviour (415), requestParameters, VTL render, requestOverride
-//!   → integration            integration::call: aws (backend::dispatch) | mock | http, under the
-//!                            integration timeout (504)
+//!   → integration            integration::call: aws (backend::dispatch) | Lambda (backend::lambda)
+//!                            | mock | http, under the integration timeout (504)
 //!   → integration response   select::select_response: selectionPattern (status code; error text
-//!                            unless aws-strict), default rule, else 500
+//!                            unless aws-strict; Lambda: errorMessage), default rule, else 500
 //!   → method response        response::map_response: responseParameters, template by Accept or
 //!                            byte-for-byte passthrough, responseOverride, reserved headers
 //!   → GatewayResponse        + x-amzn-RequestId
