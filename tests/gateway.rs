@@ -598,6 +598,20 @@ paths:
             statusCode: 200
             responseTemplates:
               application/json: '{"queued": true}'
+  /payments:
+    post:
+      responses:
+        '200': {description: paid}
+        '402': {description: declined}
+      x-amazon-apigateway-integration:
+        type: aws
+        httpMethod: POST
+        uri: arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/arn:aws:lambda:us-east-1:123456789012:function:${stageVariables.payments}/invocations
+        responses:
+          default:
+            statusCode: 200
+          ".+":
+            statusCode: 402
   /refunds:
     post:
       responses:
@@ -614,17 +628,25 @@ paths:
 /// `orders` finds order 7 and raises "order not found" for any other id.
 const ORDERS_FUNCTION: &str = r#"event=$(cat); case "$event" in *'"7"'*) printf '{"id":"7","item":"book"}';; *) printf '{"errorMessage":"order not found","errorType":"NotFound"}'; exit 1;; esac"#;
 
-fn lambda_config(dir: &Path) -> config::Config {
+fn lambda_config(dir: &Path, payments: &str) -> config::Config {
     std::fs::write(dir.join("api.yaml"), LAMBDA_API).unwrap();
-    let local = json!({"lambda": {"orders": {"command": ["sh", "-c", ORDERS_FUNCTION]}}});
-    std::fs::write(dir.join("stepgate.yaml"), format!("api: api.yaml\nbackend: local\nlocal: {local}\n")).unwrap();
+    let local = json!({"lambda": {
+        "orders": {"command": ["sh", "-c", ORDERS_FUNCTION]},
+        "charge": {"return": {"paid": true}},
+        "decline": {"error": "PaymentDeclined", "cause": "card declined"},
+    }});
+    std::fs::write(
+        dir.join("stepgate.yaml"),
+        format!("api: api.yaml\nbackend: local\nstage_variables: {{payments: {payments}}}\nlocal: {local}\n"),
+    )
+    .unwrap();
     config::load(&dir.join("stepgate.yaml")).unwrap_or_else(|e| panic!("{e:#}"))
 }
 
 #[tokio::test]
 async fn lambda_custom_integration_selects_on_the_error_message() {
     let dir = tempfile::tempdir().unwrap();
-    let g = Running::start(lambda_config(dir.path())).await;
+    let g = Running::start(lambda_config(dir.path(), "charge")).await;
 
     // Success: the rendered template is the event, the result passes through, and the
     // `200` rule is not matched against the status code.
@@ -643,6 +665,11 @@ async fn lambda_custom_integration_selects_on_the_error_message() {
     assert_eq!(r.status().as_u16(), 200);
     assert_eq!(json_body(r).await, json!({"queued": true}));
 
+    // A fixed `{return: ...}` answer; the function name comes from a stage variable.
+    let r = g.client.post(g.url("/payments")).json(&json!({"amount": 3})).send().await.unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    assert_eq!(json_body(r).await, json!({"paid": true}));
+
     // No local answer for `refunds`: API Gateway's 500, as for a function that cannot be invoked.
     let r = g.client.post(g.url("/refunds")).json(&json!({"order": 7})).send().await.unwrap();
     assert_gateway_error(&r, 500, "InternalServerErrorException");
@@ -650,10 +677,22 @@ async fn lambda_custom_integration_selects_on_the_error_message() {
     g.stop().await;
 }
 
+#[tokio::test]
+async fn lambda_error_answer_is_an_unhandled_function_error() {
+    // `{error: PaymentDeclined, cause: ...}` raises: `.+` catches it, and with no response
+    // template the client gets Lambda's error object.
+    let dir = tempfile::tempdir().unwrap();
+    let g = Running::start(lambda_config(dir.path(), "decline")).await;
+    let r = g.client.post(g.url("/payments")).json(&json!({"amount": 3})).send().await.unwrap();
+    assert_eq!(r.status().as_u16(), 402);
+    assert_eq!(json_body(r).await, json!({"errorMessage": "card declined", "errorType": "PaymentDeclined"}));
+    g.stop().await;
+}
+
 #[test]
 fn invoke_shows_the_lambda_invoke_uri_and_the_error_message_rule() {
     let dir = tempfile::tempdir().unwrap();
-    lambda_config(dir.path());
+    lambda_config(dir.path(), "charge");
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_stepgate"))
         .args(["invoke", "GET", "/orders/8"])
         .arg(dir.path().join("stepgate.yaml"))

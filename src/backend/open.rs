@@ -151,7 +151,7 @@ fn lambda_command(handler: &LambdaHandler) -> Vec<String> {
             "sh".into(),
             "-c".into(),
             "printf '%s' \"$0\"; exit 1".into(),
-            serde_json::json!({"errorType": error, "errorMessage": cause}).to_string(),
+            serde_json::json!({"errorMessage": cause, "errorType": error}).to_string(),
         ],
     }
 }
