@@ -1309,11 +1309,18 @@ Resources:
 fn lambda_integration_uris_resolve_from_the_template() {
     let dir = fixture(&[
         ("template.yaml", LAMBDA_SAM),
-        ("stepgate.yaml", "api: template.yaml\nvariables: {AWS::Region: eu-west-1}\nlocal:\n  lambda:\n    quote: {return: {price: 1}}\n"),
+        (
+            "stepgate.yaml",
+            "api: template.yaml\nvariables: {AWS::Region: eu-west-1}\nlocal:\n  lambda:\n    quote: {return: {price: 1}}\n",
+        ),
     ]);
     let c = config::load(&dir.path().join("stepgate.yaml")).unwrap_or_else(|e| panic!("{e:#}"));
     let kind = |path: &str| {
-        c.api.routes.iter().find(|r| r.path_template == path).map(|r| r.method.integration.kind.clone())
+        c.api
+            .routes
+            .iter()
+            .find(|r| r.path_template == path)
+            .map(|r| r.method.integration.kind.clone())
     };
     assert_eq!(
         kind("/quotes"),
@@ -1332,10 +1339,18 @@ fn lambda_integration_uris_resolve_from_the_template() {
     // `4\d{2}` is a status-code rule, which a Lambda integration never matches.
     let warnings: Vec<String> = c.warnings.iter().map(|w| w.to_string()).collect();
     assert!(
-        warnings.iter().any(|w| w.contains("`4\\d{2}` looks like a status code rule") && w.contains("errorMessage")),
+        warnings
+            .iter()
+            .any(|w| w.contains("`4\\d{2}` looks like a status code rule")
+                && w.contains("errorMessage")),
         "{warnings:#?}"
     );
-    assert!(!c.warnings.iter().any(|w| w.kind == ErrorKind::NoLocalAnswer), "{warnings:#?}");
+    assert!(
+        !c.warnings
+            .iter()
+            .any(|w| w.kind == ErrorKind::NoLocalAnswer),
+        "{warnings:#?}"
+    );
 }
 
 #[test]
@@ -1352,7 +1367,10 @@ fn lambda_integration_without_a_local_answer_is_a_warning() {
         .map(|w| w.message.clone())
         .collect();
     assert_eq!(missing.len(), 2, "{missing:#?}");
-    assert!(missing[0].contains("POST /quotes invokes Lambda function `quote`"), "{missing:#?}");
+    assert!(
+        missing[0].contains("POST /quotes invokes Lambda function `quote`"),
+        "{missing:#?}"
+    );
     assert!(missing[0].contains("local.lambda.quote"), "{missing:#?}");
 }
 
@@ -1363,10 +1381,21 @@ fn malformed_lambda_uri_is_an_error_at_its_pointer() {
         "routes:\n  GET /x:\n    type: aws\n    uri: arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/quote/invocations\n  GET /y:\n    type: aws\n    uri: arn:aws:apigateway:us-east-1:lambda:path/functions/x\n",
     )]);
     let e = config::load(&dir.path().join("stepgate.yaml")).unwrap_err();
-    let found: Vec<(String, String)> = e.errors().map(|d| (d.pointer.clone(), d.message.clone())).collect();
+    let found: Vec<(String, String)> = e
+        .errors()
+        .map(|d| (d.pointer.clone(), d.message.clone()))
+        .collect();
     assert_eq!(found.len(), 2, "{found:#?}");
     assert_eq!(found[0].0, "/routes/GET ~1x/uri");
-    assert!(found[0].1.contains("`quote` in the Lambda integration URI is not a function ARN"), "{found:#?}");
+    assert!(
+        found[0]
+            .1
+            .contains("`quote` in the Lambda integration URI is not a function ARN"),
+        "{found:#?}"
+    );
     assert_eq!(found[1].0, "/routes/GET ~1y/uri");
-    assert!(found[1].1.contains("is not a Lambda integration URI"), "{found:#?}");
+    assert!(
+        found[1].1.contains("is not a Lambda integration URI"),
+        "{found:#?}"
+    );
 }

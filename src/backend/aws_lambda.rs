@@ -56,7 +56,9 @@ impl AwsLambda {
         if let Some(url) = &config.endpoint_url {
             builder = builder.endpoint_url(url);
         }
-        AwsLambda { client: sdk::Client::from_conf(builder.build()) }
+        AwsLambda {
+            client: sdk::Client::from_conf(builder.build()),
+        }
     }
 }
 
@@ -75,7 +77,10 @@ impl Lambda for AwsLambda {
             Ok(out) => Ok(Invocation {
                 status: u16::try_from(out.status_code()).unwrap_or(200),
                 function_error: out.function_error().map(str::to_string),
-                payload: out.payload().map(|b| Bytes::copy_from_slice(b.as_ref())).unwrap_or_default(),
+                payload: out
+                    .payload()
+                    .map(|b| Bytes::copy_from_slice(b.as_ref()))
+                    .unwrap_or_default(),
                 executed_version: out.executed_version().unwrap_or("$LATEST").to_string(),
             }),
             Err(e) => Err(map_error(e)),
@@ -98,7 +103,11 @@ where
             if code == "ResourceNotFoundException" {
                 return Error::FunctionNotFound(message);
             }
-            Error::Service { status: se.raw().status().as_u16(), error_type: code, message }
+            Error::Service {
+                status: se.raw().status().as_u16(),
+                error_type: code,
+                message,
+            }
         }
         SdkError::TimeoutError(_) => Error::Timeout(text),
         SdkError::DispatchFailure(d) if d.is_timeout() => Error::Timeout(text),
@@ -124,16 +133,22 @@ mod tests {
                         use http_body_util::BodyExt;
                         let path = req.uri().path().to_string();
                         let body = req.into_body().collect().await.unwrap().to_bytes();
-                        let r = hyper::Response::builder().header("content-type", "application/json");
+                        let r =
+                            hyper::Response::builder().header("content-type", "application/json");
                         let r = if path == "/2015-03-31/functions/ok/invocations" {
-                            r.header("x-amz-executed-version", "3").body(Full::new(body))
+                            r.header("x-amz-executed-version", "3")
+                                .body(Full::new(body))
                         } else if path.starts_with("/2015-03-31/functions/raise") {
                             r.header("x-amz-function-error", "Unhandled")
-                                .body(Full::new(Bytes::from(r#"{"errorMessage":"no","errorType":"E"}"#)))
+                                .body(Full::new(Bytes::from(
+                                    r#"{"errorMessage":"no","errorType":"E"}"#,
+                                )))
                         } else {
                             r.status(404)
                                 .header("x-amzn-errortype", "ResourceNotFoundException")
-                                .body(Full::new(Bytes::from(r#"{"Type":"User","message":"Function not found: missing"}"#)))
+                                .body(Full::new(Bytes::from(
+                                    r#"{"Type":"User","message":"Function not found: missing"}"#,
+                                )))
                         };
                         Ok::<_, std::convert::Infallible>(r.unwrap())
                     });
@@ -160,14 +175,20 @@ mod tests {
             }),
         })
         .await;
-        let ok = lambda.invoke("ok", Bytes::from(r#"{"a":1}"#)).await.unwrap();
+        let ok = lambda
+            .invoke("ok", Bytes::from(r#"{"a":1}"#))
+            .await
+            .unwrap();
         assert_eq!(ok.status, 200);
         assert_eq!(ok.function_error, None);
         assert_eq!(ok.payload, Bytes::from(r#"{"a":1}"#));
         assert_eq!(ok.executed_version, "3");
         let raised = lambda.invoke("raise:prod", Bytes::new()).await.unwrap();
         assert_eq!(raised.function_error.as_deref(), Some("Unhandled"));
-        assert_eq!(raised.payload, Bytes::from(r#"{"errorMessage":"no","errorType":"E"}"#));
+        assert_eq!(
+            raised.payload,
+            Bytes::from(r#"{"errorMessage":"no","errorType":"E"}"#)
+        );
         match lambda.invoke("missing", Bytes::new()).await {
             Err(Error::FunctionNotFound(m)) => assert!(m.contains("Function not found"), "{m}"),
             other => panic!("{other:?}"),

@@ -34,7 +34,11 @@ pub enum Error {
     /// The function does not exist, or nothing is configured to run it.
     FunctionNotFound(String),
     /// The Lambda service refused the call (`ResourceNotFoundException`, throttling, ...).
-    Service { status: u16, error_type: String, message: String },
+    Service {
+        status: u16,
+        error_type: String,
+        message: String,
+    },
     /// No answer in time.
     Timeout(String),
     /// Anything else: unreachable endpoint, a command that could not run or crashed.
@@ -45,7 +49,11 @@ impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Error::FunctionNotFound(m) => write!(f, "Lambda function not found: {m}"),
-            Error::Service { status, error_type, message } => {
+            Error::Service {
+                status,
+                error_type,
+                message,
+            } => {
                 write!(f, "Lambda answered {status} {error_type}: {message}")
             }
             Error::Timeout(m) => write!(f, "Lambda invocation timed out: {m}"),
@@ -74,7 +82,9 @@ pub struct LocalLambda {
 impl LocalLambda {
     /// Runs the functions `tasks` configures (`lambda_commands`, `lambda_endpoint`).
     pub fn new(tasks: &TaskConfig) -> LocalLambda {
-        LocalLambda { tasks: LambdaTasks::from_config(tasks) }
+        LocalLambda {
+            tasks: LambdaTasks::from_config(tasks),
+        }
     }
 }
 
@@ -82,23 +92,41 @@ impl LocalLambda {
 impl Lambda for LocalLambda {
     async fn invoke(&self, function: &str, payload: Bytes) -> Result<Invocation, Error> {
         match self.tasks.invoke(function, payload).await {
-            Ok(RawInvocation { function_error, payload }) => {
-                Ok(Invocation { status: 200, function_error, payload, executed_version: "$LATEST".into() })
-            }
+            Ok(RawInvocation {
+                function_error,
+                payload,
+            }) => Ok(Invocation {
+                status: 200,
+                function_error,
+                payload,
+                executed_version: "$LATEST".into(),
+            }),
             Err(InvokeFailure::NotConfigured { name }) => Err(Error::FunctionNotFound(format!(
                 "no local answer for Lambda function `{name}` (add `local.lambda.{name}` or `local.lambda_endpoint` to stepgate.yaml)"
             ))),
-            Err(InvokeFailure::Service { status: 404, kind, message }) => {
-                Err(Error::FunctionNotFound(format!("{function}: {kind}: {message}")))
-            }
-            Err(InvokeFailure::Service { status, kind, message }) => {
-                Err(Error::Service { status, error_type: kind, message })
-            }
+            Err(InvokeFailure::Service {
+                status: 404,
+                kind,
+                message,
+            }) => Err(Error::FunctionNotFound(format!(
+                "{function}: {kind}: {message}"
+            ))),
+            Err(InvokeFailure::Service {
+                status,
+                kind,
+                message,
+            }) => Err(Error::Service {
+                status,
+                error_type: kind,
+                message,
+            }),
             Err(InvokeFailure::Unreachable(m) | InvokeFailure::Command(m)) => Err(Error::Other(m)),
             // A runtime that dies without an error object is a function error on Lambda too.
             Err(InvokeFailure::Exited { code, message }) => {
                 tracing::warn!(function, "{message}");
-                let status = code.map(|c| format!("exit status {c}")).unwrap_or_else(|| "signal".into());
+                let status = code
+                    .map(|c| format!("exit status {c}"))
+                    .unwrap_or_else(|| "signal".into());
                 let error = serde_json::json!({
                     "errorType": "Runtime.ExitError",
                     "errorMessage": format!(
@@ -124,7 +152,10 @@ pub struct Unconfigured(pub String);
 #[async_trait]
 impl Lambda for Unconfigured {
     async fn invoke(&self, function: &str, _payload: Bytes) -> Result<Invocation, Error> {
-        Err(Error::Other(format!("cannot invoke Lambda function `{function}`: {}", self.0)))
+        Err(Error::Other(format!(
+            "cannot invoke Lambda function `{function}`: {}",
+            self.0
+        )))
     }
 }
 
@@ -135,7 +166,10 @@ mod tests {
     fn local(commands: &[(&str, &str)]) -> LocalLambda {
         let mut config = TaskConfig::default();
         for (name, script) in commands {
-            config.lambda_commands.insert(name.to_string(), vec!["sh".into(), "-c".into(), script.to_string()]);
+            config.lambda_commands.insert(
+                name.to_string(),
+                vec!["sh".into(), "-c".into(), script.to_string()],
+            );
         }
         LocalLambda::new(&config)
     }
@@ -144,22 +178,42 @@ mod tests {
     async fn local_functions_answer_like_the_invoke_api() {
         let lambda = local(&[
             ("hello", "printf '\"hi\"'"),
-            ("raise", r#"printf '{"errorMessage":"bad id","errorType":"ValueError"}'; exit 1"#),
+            (
+                "raise",
+                r#"printf '{"errorMessage":"bad id","errorType":"ValueError"}'; exit 1"#,
+            ),
             ("crash", "exit 2"),
         ]);
-        let ok = lambda.invoke("arn:aws:lambda:us-east-1:123456789012:function:hello", Bytes::new()).await.unwrap();
-        assert_eq!((ok.status, ok.function_error, ok.payload), (200, None, Bytes::from("\"hi\"")));
+        let ok = lambda
+            .invoke(
+                "arn:aws:lambda:us-east-1:123456789012:function:hello",
+                Bytes::new(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            (ok.status, ok.function_error, ok.payload),
+            (200, None, Bytes::from("\"hi\""))
+        );
 
         let raised = lambda.invoke("raise", Bytes::new()).await.unwrap();
         assert_eq!(raised.status, 200);
         assert_eq!(raised.function_error.as_deref(), Some("Unhandled"));
-        assert_eq!(raised.payload, Bytes::from(r#"{"errorMessage":"bad id","errorType":"ValueError"}"#));
+        assert_eq!(
+            raised.payload,
+            Bytes::from(r#"{"errorMessage":"bad id","errorType":"ValueError"}"#)
+        );
 
         let crashed = lambda.invoke("crash", Bytes::new()).await.unwrap();
         assert_eq!(crashed.function_error.as_deref(), Some("Unhandled"));
         let body: serde_json::Value = serde_json::from_slice(&crashed.payload).unwrap();
         assert_eq!(body["errorType"], "Runtime.ExitError");
-        assert!(body["errorMessage"].as_str().unwrap().ends_with("Runtime exited with error: exit status 2"));
+        assert!(
+            body["errorMessage"]
+                .as_str()
+                .unwrap()
+                .ends_with("Runtime exited with error: exit status 2")
+        );
 
         match lambda.invoke("nope", Bytes::new()).await {
             Err(Error::FunctionNotFound(m)) => assert!(m.contains("local.lambda.nope"), "{m}"),

@@ -24,7 +24,10 @@ pub(crate) fn check(api: &Api, backend: &Backend, config_file: &Path) -> Vec<Dia
         if name.contains("${") {
             continue; // a stage variable: known per request only
         }
-        let answered = local.lambda_handlers.keys().any(|k| k == name || k == function_arn);
+        let answered = local
+            .lambda_handlers
+            .keys()
+            .any(|k| k == name || k == function_arn);
         if !answered {
             out.push(Diagnostic::warning(
                 ErrorKind::NoLocalAnswer,
@@ -52,7 +55,13 @@ mod tests {
 
     #[test]
     fn function_names_drop_the_qualifier() {
-        assert_eq!(function_name("arn:aws:lambda:us-east-1:123456789012:function:f:prod"), "f");
-        assert_eq!(function_name("arn:aws:lambda:us-east-1:123456789012:function:f"), "f");
+        assert_eq!(
+            function_name("arn:aws:lambda:us-east-1:123456789012:function:f:prod"),
+            "f"
+        );
+        assert_eq!(
+            function_name("arn:aws:lambda:us-east-1:123456789012:function:f"),
+            "f"
+        );
     }
 }

@@ -363,7 +363,9 @@ impl Builder<'_> {
                                 ),
                             );
                         }
-                        if matches!(kind, Some(IntegrationType::Lambda { .. })) && looks_like_status_rule(key, &p) {
+                        if matches!(kind, Some(IntegrationType::Lambda { .. }))
+                            && looks_like_status_rule(key, &p)
+                        {
                             self.warn(
                                 ErrorKind::NonPortable,
                                 &rptr,
@@ -466,7 +468,10 @@ pub(crate) fn parse_aws_uri(uri: &str) -> Result<IntegrationType, String> {
         });
     }
     if service == "lambda" && rest.starts_with("path/") {
-        return parse_lambda_path(rest, uri).map(|function_arn| IntegrationType::Lambda { region, function_arn });
+        return parse_lambda_path(rest, uri).map(|function_arn| IntegrationType::Lambda {
+            region,
+            function_arn,
+        });
     }
     if rest.starts_with("path/") && service != "states" {
         return Ok(IntegrationType::Aws {
@@ -482,7 +487,9 @@ pub(crate) fn parse_aws_uri(uri: &str) -> Result<IntegrationType, String> {
 fn looks_like_status_rule(key: &str, pattern: &SelectionPattern) -> bool {
     pattern.can_match_status_code()
         && !pattern.is_match("")
-        && key.chars().all(|c| c.is_ascii_digit() || "\\d{}[]|()-,".contains(c))
+        && key
+            .chars()
+            .all(|c| c.is_ascii_digit() || "\\d{}[]|()-,".contains(c))
 }
 
 /// The function ARN of `path/2015-03-31/functions/{functionArn}/invocations`, checked.
@@ -496,7 +503,9 @@ fn parse_lambda_path(rest: &str, uri: &str) -> Result<String, String> {
                  (arn:aws:apigateway:REGION:lambda:path/2015-03-31/functions/FUNCTION_ARN/invocations)"
             )
         })?;
-    check_function_arn(function).map_err(|why| format!("`{function}` in the Lambda integration URI is not a function ARN: {why}"))?;
+    check_function_arn(function).map_err(|why| {
+        format!("`{function}` in the Lambda integration URI is not a function ARN: {why}")
+    })?;
     Ok(function.to_string())
 }
 
@@ -505,11 +514,18 @@ fn parse_lambda_path(rest: &str, uri: &str) -> Result<String, String> {
 pub(crate) fn check_function_arn(arn: &str) -> Result<(), String> {
     let parts: Vec<&str> = arn.split(':').collect();
     let expected = "expected arn:aws:lambda:REGION:ACCOUNT:function:NAME[:QUALIFIER]";
-    if parts.len() < 7 || parts.len() > 8 || parts[0] != "arn" || parts[2] != "lambda" || parts[5] != "function" {
+    if parts.len() < 7
+        || parts.len() > 8
+        || parts[0] != "arn"
+        || parts[2] != "lambda"
+        || parts[5] != "function"
+    {
         return Err(expected.to_string());
     }
     if parts[1].is_empty() || parts[3].is_empty() {
-        return Err(format!("the partition and region must not be empty ({expected})"));
+        return Err(format!(
+            "the partition and region must not be empty ({expected})"
+        ));
     }
     if parts[4].len() != 12 || !parts[4].bytes().all(|b| b.is_ascii_digit()) {
         return Err(format!("the account `{}` is not 12 digits", parts[4]));
@@ -517,10 +533,15 @@ pub(crate) fn check_function_arn(arn: &str) -> Result<(), String> {
     let stage_variable = |s: &str| {
         s.strip_prefix("${stageVariables.")
             .and_then(|v| v.strip_suffix('}'))
-            .is_some_and(|v| !v.is_empty() && v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_'))
+            .is_some_and(|v| {
+                !v.is_empty() && v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+            })
     };
     let word = |s: &str, max: usize| {
-        !s.is_empty() && s.len() <= max && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        !s.is_empty()
+            && s.len() <= max
+            && s.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
     };
     let name = parts[6];
     if !word(name, 64) && !stage_variable(name) {
@@ -533,7 +554,9 @@ pub(crate) fn check_function_arn(arn: &str) -> Result<(), String> {
         && !word(q, 128)
         && !stage_variable(q)
     {
-        return Err(format!("the qualifier `{q}` is not $LATEST, a version or an alias"));
+        return Err(format!(
+            "the qualifier `{q}` is not $LATEST, a version or an alias"
+        ));
     }
     Ok(())
 }
@@ -580,10 +603,15 @@ mod tests {
     #[test]
     fn lambda_uri_forms() {
         let arn = "arn:aws:lambda:eu-west-1:123456789012:function:orders";
-        let uri = |f: &str| format!("arn:aws:apigateway:eu-west-1:lambda:path/2015-03-31/functions/{f}/invocations");
+        let uri = |f: &str| {
+            format!("arn:aws:apigateway:eu-west-1:lambda:path/2015-03-31/functions/{f}/invocations")
+        };
         assert_eq!(
             parse_aws_uri(&uri(arn)).unwrap(),
-            IntegrationType::Lambda { region: "eu-west-1".into(), function_arn: arn.into() }
+            IntegrationType::Lambda {
+                region: "eu-west-1".into(),
+                function_arn: arn.into()
+            }
         );
         for ok in [
             format!("{arn}:prod"),
@@ -605,7 +633,8 @@ mod tests {
             let err = parse_aws_uri(&uri(bad)).unwrap_err();
             assert!(err.contains("is not a function ARN"), "{bad}: {err}");
         }
-        let err = parse_aws_uri("arn:aws:apigateway:eu-west-1:lambda:path/functions/x").unwrap_err();
+        let err =
+            parse_aws_uri("arn:aws:apigateway:eu-west-1:lambda:path/functions/x").unwrap_err();
         assert!(err.contains("is not a Lambda integration URI"), "{err}");
     }
 

@@ -24,8 +24,10 @@ use crate::engine::effects::{StateError, TaskRequest};
 
 /// What is escaped in a function name in the Invoke URL: function names are letters, digits,
 /// `-` and `_`, which stay as they are.
-const FUNCTION_NAME: &percent_encoding::AsciiSet =
-    &percent_encoding::NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'.');
+const FUNCTION_NAME: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.');
 
 pub(crate) fn is_function_arn(resource: &str) -> bool {
     resource.starts_with("arn:")
@@ -56,7 +58,11 @@ pub(crate) enum InvokeFailure {
     /// No command and no endpoint answers this function.
     NotConfigured { name: String },
     /// The Lambda endpoint answered with an error status (`x-amzn-ErrorType` kind).
-    Service { status: u16, kind: String, message: String },
+    Service {
+        status: u16,
+        kind: String,
+        message: String,
+    },
     /// The Lambda endpoint could not be reached, or its answer not read.
     Unreachable(String),
     /// The local command could not be run.
@@ -87,7 +93,11 @@ impl LambdaTasks {
 
     /// The runner for `config`'s Lambda commands and endpoint, with its own HTTP client.
     pub(crate) fn from_config(config: &super::TaskConfig) -> Self {
-        LambdaTasks::new(super::http::client(), config.lambda_endpoint.clone(), config.lambda_commands.clone())
+        LambdaTasks::new(
+            super::http::client(),
+            config.lambda_endpoint.clone(),
+            config.lambda_commands.clone(),
+        )
     }
 
     pub(crate) async fn invoke_function_arn(
@@ -124,12 +134,14 @@ impl LambdaTasks {
 
     async fn call(&self, name: &str, payload: &Value) -> Result<Value, StateError> {
         match self.invoke(name, Bytes::from(payload.to_string())).await {
-            Ok(RawInvocation { function_error: Some(_), payload }) => {
-                Err(function_failure(String::from_utf8_lossy(&payload).trim()))
-            }
-            Ok(RawInvocation { function_error: None, payload }) => {
-                Ok(parse_result(&String::from_utf8_lossy(&payload)))
-            }
+            Ok(RawInvocation {
+                function_error: Some(_),
+                payload,
+            }) => Err(function_failure(String::from_utf8_lossy(&payload).trim())),
+            Ok(RawInvocation {
+                function_error: None,
+                payload,
+            }) => Ok(parse_result(&String::from_utf8_lossy(&payload))),
             Err(InvokeFailure::NotConfigured { name }) => Err(StateError {
                 error: "States.Runtime".into(),
                 cause: Some(format!(
@@ -147,7 +159,10 @@ impl LambdaTasks {
                 cause: Some(cause),
             }),
             Err(InvokeFailure::Command(cause) | InvokeFailure::Exited { message: cause, .. }) => {
-                Err(StateError { error: "States.TaskFailed".into(), cause: Some(cause) })
+                Err(StateError {
+                    error: "States.TaskFailed".into(),
+                    cause: Some(cause),
+                })
             }
         }
     }
@@ -155,14 +170,24 @@ impl LambdaTasks {
     /// Invokes `function` (a name, or a function ARN with or without qualifier) with the
     /// event `payload`: a command configured under the exact name given, else under the
     /// function name, else the Lambda endpoint.
-    pub(crate) async fn invoke(&self, function: &str, payload: Bytes) -> Result<RawInvocation, InvokeFailure> {
+    pub(crate) async fn invoke(
+        &self,
+        function: &str,
+        payload: Bytes,
+    ) -> Result<RawInvocation, InvokeFailure> {
         let name = function_name(function);
-        if let Some(argv) = self.commands.get(function).or_else(|| self.commands.get(name)) {
+        if let Some(argv) = self
+            .commands
+            .get(function)
+            .or_else(|| self.commands.get(name))
+        {
             return run_command(name, argv, payload).await;
         }
         match &self.endpoint {
             Some(endpoint) => self.call_endpoint(endpoint, name, payload).await,
-            None => Err(InvokeFailure::NotConfigured { name: name.to_string() }),
+            None => Err(InvokeFailure::NotConfigured {
+                name: name.to_string(),
+            }),
         }
     }
 
@@ -203,7 +228,10 @@ impl LambdaTasks {
             .map_err(|e| InvokeFailure::Unreachable(e.to_string()))?
             .to_bytes();
         if function_error.is_some() {
-            return Ok(RawInvocation { function_error, payload: body });
+            return Ok(RawInvocation {
+                function_error,
+                payload: body,
+            });
         }
         if !status.is_success() {
             return Err(InvokeFailure::Service {
@@ -212,7 +240,10 @@ impl LambdaTasks {
                 message: String::from_utf8_lossy(&body).into_owned(),
             });
         }
-        Ok(RawInvocation { function_error: None, payload: body })
+        Ok(RawInvocation {
+            function_error: None,
+            payload: body,
+        })
     }
 }
 
@@ -239,7 +270,11 @@ fn parse_result(text: &str) -> Value {
     serde_json::from_str(text).unwrap_or_else(|_| Value::String(text.to_string()))
 }
 
-async fn run_command(name: &str, argv: &[String], payload: Bytes) -> Result<RawInvocation, InvokeFailure> {
+async fn run_command(
+    name: &str,
+    argv: &[String],
+    payload: Bytes,
+) -> Result<RawInvocation, InvokeFailure> {
     let (program, args) = argv.split_first().ok_or_else(|| {
         InvokeFailure::Command(format!("the command for Lambda function '{name}' is empty"))
     })?;
@@ -259,10 +294,9 @@ async fn run_command(name: &str, argv: &[String], payload: Bytes) -> Result<RawI
         // A command that does not read its stdin is fine.
         let _ = stdin.write_all(&payload).await;
     }
-    let out = child
-        .wait_with_output()
-        .await
-        .map_err(|e| InvokeFailure::Command(format!("{program} for Lambda function '{name}': {e}")))?;
+    let out = child.wait_with_output().await.map_err(|e| {
+        InvokeFailure::Command(format!("{program} for Lambda function '{name}': {e}"))
+    })?;
     let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
     if !out.status.success() {
         if stdout.contains("errorType") {
@@ -281,7 +315,10 @@ async fn run_command(name: &str, argv: &[String], payload: Bytes) -> Result<RawI
             ),
         });
     }
-    Ok(RawInvocation { function_error: None, payload: Bytes::from(out.stdout) })
+    Ok(RawInvocation {
+        function_error: None,
+        payload: Bytes::from(out.stdout),
+    })
 }
 
 #[cfg(test)]
@@ -334,23 +371,50 @@ mod tests {
         commands.insert("echo".to_string(), vec!["cat".to_string()]);
         commands.insert(
             "boom".to_string(),
-            vec!["sh".into(), "-c".into(), r#"echo '{"errorType":"Boom","errorMessage":"no"}'; exit 1"#.into()],
+            vec![
+                "sh".into(),
+                "-c".into(),
+                r#"echo '{"errorType":"Boom","errorMessage":"no"}'; exit 1"#.into(),
+            ],
         );
-        commands.insert("crash".to_string(), vec!["sh".into(), "-c".into(), "echo oops >&2; exit 3".into()]);
+        commands.insert(
+            "crash".to_string(),
+            vec!["sh".into(), "-c".into(), "echo oops >&2; exit 3".into()],
+        );
         let tasks = LambdaTasks::new(super::super::http::client(), None, commands);
         // By name, or by ARN with a qualifier: the bytes come back untouched.
-        let ok = tasks.invoke("arn:aws:lambda:us-east-1:123456789012:function:echo:prod", Bytes::from("{\"a\": 1}")).await.unwrap();
-        assert_eq!(ok, RawInvocation { function_error: None, payload: Bytes::from("{\"a\": 1}") });
+        let ok = tasks
+            .invoke(
+                "arn:aws:lambda:us-east-1:123456789012:function:echo:prod",
+                Bytes::from("{\"a\": 1}"),
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            ok,
+            RawInvocation {
+                function_error: None,
+                payload: Bytes::from("{\"a\": 1}")
+            }
+        );
         let err = tasks.invoke("boom", Bytes::new()).await.unwrap();
         assert_eq!(err.function_error.as_deref(), Some("Unhandled"));
-        assert_eq!(err.payload, Bytes::from(r#"{"errorType":"Boom","errorMessage":"no"}"#));
+        assert_eq!(
+            err.payload,
+            Bytes::from(r#"{"errorType":"Boom","errorMessage":"no"}"#)
+        );
         match tasks.invoke("crash", Bytes::new()).await {
-            Err(InvokeFailure::Exited { code: Some(3), message }) => assert!(message.contains("oops"), "{message}"),
+            Err(InvokeFailure::Exited {
+                code: Some(3),
+                message,
+            }) => assert!(message.contains("oops"), "{message}"),
             other => panic!("{other:?}"),
         }
         assert_eq!(
             tasks.invoke("missing", Bytes::new()).await,
-            Err(InvokeFailure::NotConfigured { name: "missing".into() })
+            Err(InvokeFailure::NotConfigured {
+                name: "missing".into()
+            })
         );
     }
 }
