@@ -12,7 +12,7 @@
 //! variables: {Workflow: ..., AWS::Region: eu-west-1}
 //! selection: extended               # or aws-strict
 //! listen: 127.0.0.1:8080
-//! backend: local                    # or aws, or {type: aws, region, endpoint_url, profile}
+//! backend: local                    # or aws, or {type: aws, region, endpoint_url, profile, lambda_endpoint_url}
 //! local: {data_dir, region, account_id, lambda_endpoint, lambda: {name: {return: ...}}, mock_config}
 //! state_machines: {Workflow: {file: workflow.asl.json, name: wf, type: EXPRESS}}
 //! limits: {max_body_bytes, integration_timeout_ms, max_foreach, ...}
@@ -459,6 +459,10 @@ impl Reader<'_> {
         api.stage_variables.extend(stage_variables);
         api.selection_mode = selection_mode;
         api.api_keys = api_keys;
+        for d in crate::config::functions::check(&api, &backend, &self.doc.path) {
+            let d = self.doc.diagnostic(d);
+            self.diagnostics.push(d);
+        }
         Some(Config {
             path: self.doc.path.clone(),
             api,
@@ -558,6 +562,7 @@ impl Reader<'_> {
                     region: self.string(&map, "region", &pointer),
                     endpoint_url: self.string(&map, "endpoint_url", &pointer),
                     profile: self.string(&map, "profile", &pointer),
+                    lambda_endpoint_url: self.string(&map, "lambda_endpoint_url", &pointer),
                 };
                 if options.region.is_some() {
                     settings.region = options.region.clone();

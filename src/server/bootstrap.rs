@@ -63,7 +63,8 @@ impl Gateway {
         let app = App::new(config.api, opened.backend.clone())
             .map_err(Error::Routes)?
             .with_limits(config.limits)
-            .with_identity(identity);
+            .with_identity(identity)
+            .with_lambda(opened.lambda);
         Ok(Gateway {
             app: Arc::new(app),
             backend: opened.backend,

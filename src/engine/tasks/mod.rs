@@ -14,7 +14,7 @@
 //! before calling.
 
 mod http;
-mod lambda;
+pub(crate) mod lambda;
 mod mock;
 pub mod sfn;
 
