@@ -181,13 +181,18 @@ pub fn describe(error: &(dyn std::error::Error + 'static)) -> String {
     out
 }
 
-/// A rustls error, bare or inside the `io::Error` tokio-rustls wraps it in.
-fn is_tls(e: &(dyn std::error::Error + 'static)) -> bool {
-    e.is::<rustls::Error>()
-        || e
-            .downcast_ref::<std::io::Error>()
-            .and_then(|io| io.get_ref())
-            .is_some_and(|inner| inner.is::<rustls::Error>())
+/// A rustls error, bare or inside the `io::Error`s tokio-rustls and hyper-rustls wrap it in
+/// (`io::Error::source` skips the wrapped error itself, so the wrappers are opened here).
+fn is_tls(mut e: &(dyn std::error::Error + 'static)) -> bool {
+    loop {
+        if e.is::<rustls::Error>() {
+            return true;
+        }
+        match e.downcast_ref::<std::io::Error>().and_then(|io| io.get_ref()) {
+            Some(inner) => e = inner,
+            None => return false,
+        }
+    }
 }
 
 #[cfg(test)]
@@ -228,6 +233,9 @@ mod tests {
             rustls::Error::InvalidCertificate(rustls::CertificateError::UnknownIssuer),
         );
         assert_eq!(describe(&io), "TLS handshake failed: invalid peer certificate: UnknownIssuer");
+        // hyper-rustls wraps tokio-rustls's error once more.
+        let wrapped = std::io::Error::other(io);
+        assert_eq!(describe(&wrapped), "TLS handshake failed: invalid peer certificate: UnknownIssuer");
         let refused = std::io::Error::new(std::io::ErrorKind::ConnectionRefused, "connection refused");
         assert_eq!(describe(&refused), "connection refused");
     }

@@ -4,8 +4,8 @@
 //! template) and `http` (a real non-proxy HTTP call, `http://` or `https://` through the
 //! shared client of [`crate::https`]), all under the integration timeout (`timeoutInMillis`,
 //! 504 past it). An endpoint that cannot be reached — refused, unresolvable, or a TLS
-//! handshake that fails (certificate not trusted, wrong host name) — is API Gateway's 500
-//! `Internal server error`, the log saying why.
+//! handshake that fails (certificate not trusted, wrong host name) — is API Gateway's
+//! `INTEGRATION_FAILURE` answer (504 `Internal server error`), the log saying why.
 
 use bytes::Bytes;
 use http::{HeaderMap, HeaderName, HeaderValue};
