@@ -53,7 +53,10 @@ impl Trust {
     /// the file, when it cannot be read, holds no certificate, or holds one that is not a
     /// usable CA certificate.
     pub fn with_ca_file(path: &Path) -> Result<Trust, CaFileError> {
-        let error = |problem: String| CaFileError { path: path.to_path_buf(), problem };
+        let error = |problem: String| CaFileError {
+            path: path.to_path_buf(),
+            problem,
+        };
         let bytes = std::fs::read(path).map_err(|e| error(format!("cannot be read: {e}")))?;
         let certs = CertificateDer::pem_slice_iter(&bytes)
             .collect::<Result<Vec<_>, _>>()
@@ -123,7 +126,9 @@ fn native_roots() -> &'static RootCertStore {
         let mut roots = RootCertStore::empty();
         let (added, ignored) = roots.add_parsable_certificates(found.certs);
         if ignored > 0 {
-            tracing::warn!("{ignored} native root certificate(s) could not be parsed and are ignored");
+            tracing::warn!(
+                "{ignored} native root certificate(s) could not be parsed and are ignored"
+            );
         }
         if added == 0 {
             tracing::warn!(
@@ -188,7 +193,10 @@ fn is_tls(mut e: &(dyn std::error::Error + 'static)) -> bool {
         if e.is::<rustls::Error>() {
             return true;
         }
-        match e.downcast_ref::<std::io::Error>().and_then(|io| io.get_ref()) {
+        match e
+            .downcast_ref::<std::io::Error>()
+            .and_then(|io| io.get_ref())
+        {
             Some(inner) => e = inner,
             None => return false,
         }
@@ -200,7 +208,9 @@ mod tests {
     use super::*;
 
     fn fixture(name: &str) -> PathBuf {
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/tls").join(name)
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/tls")
+            .join(name)
     }
 
     #[test]
@@ -215,13 +225,22 @@ mod tests {
     #[test]
     fn unusable_ca_files_say_which_and_why() {
         let missing = Trust::with_ca_file(Path::new("/nonexistent/ca.pem")).unwrap_err();
-        assert!(missing.to_string().starts_with("CA file `/nonexistent/ca.pem` cannot be read"), "{missing}");
+        assert!(
+            missing
+                .to_string()
+                .starts_with("CA file `/nonexistent/ca.pem` cannot be read"),
+            "{missing}"
+        );
         // A private key is PEM, but not a certificate.
         let key = Trust::with_ca_file(&fixture("server.key")).unwrap_err();
         assert!(key.problem.contains("holds no PEM certificate"), "{key}");
         let dir = tempfile::tempdir().unwrap();
         let junk = dir.path().join("junk.pem");
-        std::fs::write(&junk, "-----BEGIN CERTIFICATE-----\nbm90IGEgY2VydA==\n-----END CERTIFICATE-----\n").unwrap();
+        std::fs::write(
+            &junk,
+            "-----BEGIN CERTIFICATE-----\nbm90IGEgY2VydA==\n-----END CERTIFICATE-----\n",
+        )
+        .unwrap();
         let err = Trust::with_ca_file(&junk).unwrap_err();
         assert!(err.problem.starts_with("certificate #1:"), "{err}");
     }
@@ -232,11 +251,18 @@ mod tests {
             std::io::ErrorKind::InvalidData,
             rustls::Error::InvalidCertificate(rustls::CertificateError::UnknownIssuer),
         );
-        assert_eq!(describe(&io), "TLS handshake failed: invalid peer certificate: UnknownIssuer");
+        assert_eq!(
+            describe(&io),
+            "TLS handshake failed: invalid peer certificate: UnknownIssuer"
+        );
         // hyper-rustls wraps tokio-rustls's error once more.
         let wrapped = std::io::Error::other(io);
-        assert_eq!(describe(&wrapped), "TLS handshake failed: invalid peer certificate: UnknownIssuer");
-        let refused = std::io::Error::new(std::io::ErrorKind::ConnectionRefused, "connection refused");
+        assert_eq!(
+            describe(&wrapped),
+            "TLS handshake failed: invalid peer certificate: UnknownIssuer"
+        );
+        let refused =
+            std::io::Error::new(std::io::ErrorKind::ConnectionRefused, "connection refused");
         assert_eq!(describe(&refused), "connection refused");
     }
 }

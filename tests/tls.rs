@@ -18,14 +18,18 @@ use stepgate::server::{Gateway, Server, Storage};
 use tokio::sync::oneshot;
 
 fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/tls").join(name)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/tls")
+        .join(name)
 }
 
 /// An HTTPS upstream (HTTP/1.1 and h2 offered by ALPN) answering every request with
 /// `{"path", "method", "version", "body"}` and `X-Upstream: tls`.
 async fn tls_upstream() -> SocketAddr {
-    let certs: Vec<CertificateDer<'static>> =
-        CertificateDer::pem_file_iter(fixture("server.pem")).unwrap().collect::<Result<_, _>>().unwrap();
+    let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(fixture("server.pem"))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
     let key = PrivateKeyDer::from_pem_file(fixture("server.key")).unwrap();
     let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
     let mut server = rustls::ServerConfig::builder_with_provider(provider)
@@ -40,11 +44,15 @@ async fn tls_upstream() -> SocketAddr {
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move {
         loop {
-            let Ok((stream, _)) = listener.accept().await else { return };
+            let Ok((stream, _)) = listener.accept().await else {
+                return;
+            };
             let acceptor = acceptor.clone();
             tokio::spawn(async move {
                 // A client that does not trust the certificate aborts the handshake here.
-                let Ok(tls) = acceptor.accept(stream).await else { return };
+                let Ok(tls) = acceptor.accept(stream).await else {
+                    return;
+                };
                 let svc = service_fn(|req: hyper::Request<hyper::body::Incoming>| async move {
                     let path = req.uri().path().to_string();
                     let method = req.method().to_string();
@@ -131,23 +139,40 @@ impl Running {
         let dir = tempfile::tempdir().unwrap();
         let port = up.port().to_string();
         std::fs::write(dir.path().join("api.yaml"), API.replace("PORT", &port)).unwrap();
-        std::fs::write(dir.path().join("hook.asl.json"), HOOK_ASL.replace("PORT", &port)).unwrap();
+        std::fs::write(
+            dir.path().join("hook.asl.json"),
+            HOOK_ASL.replace("PORT", &port),
+        )
+        .unwrap();
         let mut yaml = "api: api.yaml\nbackend: local\nstate_machines:\n  Hook: {file: hook.asl.json, name: hook, type: EXPRESS}\n"
             .to_string();
         if trust_ca {
-            yaml.push_str(&format!("tls:\n  ca_file: {}\n", fixture("ca.pem").display()));
+            yaml.push_str(&format!(
+                "tls:\n  ca_file: {}\n",
+                fixture("ca.pem").display()
+            ));
         }
         std::fs::write(dir.path().join("stepgate.yaml"), yaml).unwrap();
-        let config = config::load(&dir.path().join("stepgate.yaml")).unwrap_or_else(|e| panic!("{e:#}"));
+        let config =
+            config::load(&dir.path().join("stepgate.yaml")).unwrap_or_else(|e| panic!("{e:#}"));
         assert_eq!(config.tls.ca_file().is_some(), trust_ca);
-        let gateway = Gateway::open(config, Storage::InMemory).await.expect("gateway opens");
-        let server = Server::bind("127.0.0.1:0".parse().unwrap(), gateway.app.clone()).await.unwrap();
+        let gateway = Gateway::open(config, Storage::InMemory)
+            .await
+            .expect("gateway opens");
+        let server = Server::bind("127.0.0.1:0".parse().unwrap(), gateway.app.clone())
+            .await
+            .unwrap();
         let addr = server.local_addr();
         let (tx, rx) = oneshot::channel();
         tokio::spawn(server.run(async {
             let _ = rx.await;
         }));
-        Running { addr, stop: Some(tx), client: reqwest::Client::new(), _dir: dir }
+        Running {
+            addr,
+            stop: Some(tx),
+            client: reqwest::Client::new(),
+            _dir: dir,
+        }
     }
 
     fn url(&self, path: &str) -> String {
@@ -169,16 +194,32 @@ async fn json_body(r: reqwest::Response) -> Value {
 }
 
 fn header(r: &reqwest::Response, name: &str) -> String {
-    r.headers().get(name).map(|v| v.to_str().unwrap().to_string()).unwrap_or_default()
+    r.headers()
+        .get(name)
+        .map(|v| v.to_str().unwrap().to_string())
+        .unwrap_or_default()
 }
 
 #[tokio::test]
 async fn http_integration_over_https_with_the_ca_configured_maps_the_response() {
     let g = Running::start(tls_upstream().await, true).await;
-    let r = g.client.post(g.url("/echo")).json(&json!({"a": 1})).send().await.unwrap();
+    let r = g
+        .client
+        .post(g.url("/echo"))
+        .json(&json!({"a": 1}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status().as_u16(), 200);
-    assert_eq!(header(&r, "x-upstream"), "tls", "integration.response.header mapped");
-    assert_eq!(json_body(r).await, json!({"seen": "/upstream/echo", "sent": "{\"a\":1}"}));
+    assert_eq!(
+        header(&r, "x-upstream"),
+        "tls",
+        "integration.response.header mapped"
+    );
+    assert_eq!(
+        json_body(r).await,
+        json!({"seen": "/upstream/echo", "sent": "{\"a\":1}"})
+    );
 }
 
 #[tokio::test]
@@ -191,7 +232,8 @@ async fn http_integration_speaks_h2_when_the_server_offers_it() {
         .unwrap();
     let response = client.request(request).await.unwrap();
     assert_eq!(response.version(), hyper::Version::HTTP_2);
-    let body: Value = serde_json::from_slice(&response.into_body().collect().await.unwrap().to_bytes()).unwrap();
+    let body: Value =
+        serde_json::from_slice(&response.into_body().collect().await.unwrap().to_bytes()).unwrap();
     assert_eq!(body["version"], json!("HTTP/2.0"));
 }
 
@@ -201,10 +243,22 @@ async fn http_integration_over_https_without_the_ca_is_an_unreachable_endpoint()
     for _ in 0..2 {
         // As for a refused connection: API Gateway's INTEGRATION_FAILURE (504 `Internal
         // server error`), and the gateway keeps serving.
-        let r = g.client.post(g.url("/echo")).json(&json!({"a": 1})).send().await.unwrap();
+        let r = g
+            .client
+            .post(g.url("/echo"))
+            .json(&json!({"a": 1}))
+            .send()
+            .await
+            .unwrap();
         assert_eq!(r.status().as_u16(), 504);
-        assert_eq!(header(&r, "x-amzn-errortype"), "InternalServerErrorException");
-        assert_eq!(json_body(r).await, json!({"message": "Internal server error"}));
+        assert_eq!(
+            header(&r, "x-amzn-errortype"),
+            "InternalServerErrorException"
+        );
+        assert_eq!(
+            json_body(r).await,
+            json!({"message": "Internal server error"})
+        );
     }
 }
 
@@ -239,7 +293,11 @@ async fn http_invoke_task_with_an_untrusted_certificate_fails_naming_the_tls_pro
 fn load(tls: &str) -> Result<config::Config, String> {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("api.yaml"), API.replace("PORT", "1")).unwrap();
-    std::fs::write(dir.path().join("hook.asl.json"), HOOK_ASL.replace("PORT", "1")).unwrap();
+    std::fs::write(
+        dir.path().join("hook.asl.json"),
+        HOOK_ASL.replace("PORT", "1"),
+    )
+    .unwrap();
     std::fs::copy(fixture("ca.pem"), dir.path().join("ca.pem")).unwrap();
     std::fs::write(dir.path().join("not-a-cert.pem"), "hello\n").unwrap();
     std::fs::write(
@@ -258,11 +316,20 @@ fn ca_file_is_relative_to_stepgate_yaml_and_checked_at_load() {
 
     let missing = load("tls:\n  ca_file: nowhere.pem\n").unwrap_err();
     assert!(missing.contains("nowhere.pem` cannot be read"), "{missing}");
-    assert!(missing.contains("stepgate.yaml:5:"), "points into stepgate.yaml: {missing}");
+    assert!(
+        missing.contains("stepgate.yaml:5:"),
+        "points into stepgate.yaml: {missing}"
+    );
     let empty = load("tls: {ca_file: not-a-cert.pem}\n").unwrap_err();
-    assert!(empty.contains("not-a-cert.pem` holds no PEM certificate"), "{empty}");
+    assert!(
+        empty.contains("not-a-cert.pem` holds no PEM certificate"),
+        "{empty}"
+    );
     let unknown = load("tls: {ca_file: ca.pem, verify: false}\n").unwrap_err();
-    assert!(unknown.contains("unknown setting `verify` (known: ca_file)"), "{unknown}");
+    assert!(
+        unknown.contains("unknown setting `verify` (known: ca_file)"),
+        "{unknown}"
+    );
     let shape = load("tls: ca.pem\n").unwrap_err();
     assert!(shape.contains("`tls` must be a mapping"), "{shape}");
 }
