@@ -333,3 +333,57 @@ fn ca_file_is_relative_to_stepgate_yaml_and_checked_at_load() {
     let shape = load("tls: ca.pem\n").unwrap_err();
     assert!(shape.contains("`tls` must be a mapping"), "{shape}");
 }
+
+#[test]
+fn serve_without_native_roots_warns_at_startup_and_serves() {
+    use std::io::{BufRead, BufReader, Read};
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("api.yaml"), API.replace("PORT", "1")).unwrap();
+    std::fs::write(
+        dir.path().join("hook.asl.json"),
+        HOOK_ASL.replace("PORT", "1"),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("stepgate.yaml"),
+        "api: api.yaml\nstate_machines:\n  Hook: {file: hook.asl.json, name: hook, type: EXPRESS}\n",
+    )
+    .unwrap();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_stepgate"))
+        .arg("serve")
+        .arg(dir.path().join("stepgate.yaml"))
+        .args(["--listen", "127.0.0.1:0"])
+        .env("SSL_CERT_FILE", dir.path().join("no-such-bundle.pem"))
+        .env("SSL_CERT_DIR", "")
+        .env("RUST_LOG", "warn")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    while !line.contains("stepgate listening on") {
+        line.clear();
+        let n = stdout.read_line(&mut line).unwrap();
+        assert!(n > 0, "serve exited before listening");
+    }
+    // It started and serves; the roots are loaded before that, so the warning is written.
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let mut stderr = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut stderr)
+        .unwrap();
+    assert!(
+        stderr.contains("no native root certificates loaded"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("no-such-bundle.pem"),
+        "the unreadable bundle is named: {stderr}"
+    );
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
