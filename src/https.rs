@@ -21,10 +21,10 @@ use rustls::pki_types::pem::PemObject;
 use rustls::{ClientConfig, RootCertStore};
 
 /// The connector: TCP, then TLS for `https://` URIs.
-pub type Connector = HttpsConnector<HttpConnector>;
+pub(crate) type Connector = HttpsConnector<HttpConnector>;
 
 /// The client both the gateway and the engine's tasks call endpoints with.
-pub type Client = hyper_util::client::legacy::Client<Connector, Full<Bytes>>;
+pub(crate) type Client = hyper_util::client::legacy::Client<Connector, Full<Bytes>>;
 
 /// Which server certificates HTTPS calls accept: the native roots, plus the certificates of
 /// an optional CA bundle. The default trusts the native roots only.
@@ -142,7 +142,7 @@ fn native_roots() -> &'static RootCertStore {
 }
 
 /// The connector for `trust`: HTTP/1.1 and h2 (by ALPN) over TLS, or plain HTTP.
-pub fn connector(trust: &Trust) -> Connector {
+pub(crate) fn connector(trust: &Trust) -> Connector {
     let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
     let config = ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
@@ -161,13 +161,13 @@ pub fn connector(trust: &Trust) -> Connector {
 }
 
 /// A client for `trust` (connections pooled per host).
-pub fn client(trust: &Trust) -> Client {
+pub(crate) fn client(trust: &Trust) -> Client {
     hyper_util::client::legacy::Client::builder(TokioExecutor::new()).build(connector(trust))
 }
 
 /// An error and its sources on one line, a TLS failure named as such:
 /// `client error (Connect): TLS handshake failed: invalid peer certificate: UnknownIssuer`.
-pub fn describe(error: &(dyn std::error::Error + 'static)) -> String {
+pub(crate) fn describe(error: &(dyn std::error::Error + 'static)) -> String {
     let mut out = String::new();
     let mut next = Some(error);
     while let Some(e) = next {
