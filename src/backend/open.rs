@@ -100,6 +100,7 @@ fn engine_config(
             .iter()
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect(),
+        trust: config.tls.clone(),
         ..TaskConfig::default()
     };
     for (name, handler) in &local.lambda_handlers {

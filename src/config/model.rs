@@ -37,6 +37,9 @@ pub struct Config {
     pub backend: Backend,
     /// Request-path limits.
     pub limits: Limits,
+    /// Which certificates `https://` endpoints (http integrations, http:invoke tasks) may
+    /// present: the native roots plus the `tls.ca_file` bundle, checked at load.
+    pub tls: crate::https::Trust,
     /// State machines the local engine runs (from `state_machines:` and from
     /// SAM/CloudFormation templates named as APIs).
     pub state_machines: Vec<StateMachineSource>,

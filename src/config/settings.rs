@@ -16,6 +16,7 @@
 //! local: {data_dir, region, account_id, lambda_endpoint, lambda: {name: {return: ...}}, mock_config}
 //! state_machines: {Workflow: {file: workflow.asl.json, name: wf, type: EXPRESS}}
 //! limits: {max_body_bytes, integration_timeout_ms, max_foreach, ...}
+//! tls: {ca_file: internal-ca.pem}   # extra CA bundle trusted by https:// calls
 //! ```
 
 use std::net::SocketAddr;
@@ -88,6 +89,7 @@ const TOP_LEVEL_KEYS: &[&str] = &[
     "local",
     "state_machines",
     "limits",
+    "tls",
 ];
 
 struct Reader<'d> {
@@ -243,6 +245,7 @@ impl Reader<'_> {
             }
         }
         let limits = self.limits(root);
+        let tls = self.tls(root);
         let backend = self.backend(root, options);
         let mut variables = self.text_map(root, "variables");
         for (k, v) in &options.vars {
@@ -470,10 +473,48 @@ impl Reader<'_> {
             sfn_listen,
             backend,
             limits,
+            tls,
             state_machines,
             variables: resolved_vars,
             warnings: Vec::new(),
         })
+    }
+
+    /// `tls: {ca_file: ...}`: the extra CA bundle, read and checked now so a bad file stops
+    /// loading with its name and the reason, not the first https:// call.
+    fn tls(&mut self, root: &Map<String, Value>) -> crate::https::Trust {
+        let trust = crate::https::Trust::default();
+        let map = match root.get("tls") {
+            None | Some(Value::Null) => return trust,
+            Some(Value::Object(m)) => m,
+            Some(_) => {
+                self.error(
+                    ErrorKind::InvalidValue,
+                    "/tls",
+                    "`tls` must be a mapping like {ca_file: internal-ca.pem}",
+                );
+                return trust;
+            }
+        };
+        for key in map.keys() {
+            if key != "ca_file" {
+                self.error(
+                    ErrorKind::InvalidValue,
+                    &join_pointer("/tls", key),
+                    format!("unknown setting `{key}` (known: ca_file)"),
+                );
+            }
+        }
+        let Some(file) = self.string(map, "ca_file", "/tls") else {
+            return trust;
+        };
+        match crate::https::Trust::with_ca_file(&self.relative(&file)) {
+            Ok(trust) => trust,
+            Err(e) => {
+                self.error(ErrorKind::Io, "/tls/ca_file", e.to_string());
+                trust
+            }
+        }
     }
 
     fn limits(&mut self, root: &Map<String, Value>) -> Limits {

@@ -1,15 +1,15 @@
 //! The integration call: `aws` (`states:action/<Action>` through [`backend::dispatch`]),
 //! Lambda custom integrations (`lambda:path/2015-03-31/functions/<arn>/invocations` through
 //! [`backend::lambda::Lambda`]), `mock` (the status code read from the rendered request
-//! template) and `http` (a real non-proxy HTTP call), all under the integration timeout
-//! (`timeoutInMillis`, 504 past it).
+//! template) and `http` (a real non-proxy HTTP call, `http://` or `https://` through the
+//! shared client of [`crate::https`]), all under the integration timeout (`timeoutInMillis`,
+//! 504 past it). An endpoint that cannot be reached — refused, unresolvable, or a TLS
+//! handshake that fails (certificate not trusted, wrong host name) — is API Gateway's
+//! `INTEGRATION_FAILURE` answer (504 `Internal server error`), the log saying why.
 
 use bytes::Bytes;
 use http::{HeaderMap, HeaderName, HeaderValue};
 use http_body_util::{BodyExt, Full};
-use hyper_util::client::legacy::Client;
-use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::rt::TokioExecutor;
 
 use super::gateway_error::{GatewayError, GatewayResponseType as T};
 use super::App;
@@ -53,13 +53,28 @@ impl EndpointResponse {
     }
 }
 
-/// The HTTP client used by `http` integrations.
+/// The HTTP(S) client used by `http` integrations.
 #[derive(Clone, Debug)]
-pub(crate) struct HttpClient(Client<HttpConnector, Full<Bytes>>);
+pub(crate) struct HttpClient(crate::https::Client);
 
 impl HttpClient {
+    /// A client trusting the platform's native roots.
     pub fn new() -> HttpClient {
-        HttpClient(Client::builder(TokioExecutor::new()).build_http())
+        HttpClient::with_trust(&crate::https::Trust::default())
+    }
+
+    /// A client trusting the native roots and `trust`'s CA bundle.
+    pub fn with_trust(trust: &crate::https::Trust) -> HttpClient {
+        HttpClient(crate::https::client(trust))
+    }
+}
+
+impl App {
+    /// Calls `https://` endpoints of `http` integrations trusting `trust` (the native roots
+    /// and the `tls.ca_file` bundle of stepgate.yaml) instead of the native roots only.
+    pub fn with_trust(mut self, trust: &crate::https::Trust) -> App {
+        self.http = HttpClient::with_trust(trust);
+        self
     }
 }
 
@@ -301,12 +316,13 @@ async fn call_http(app: &App, request: EndpointRequest) -> Result<EndpointRespon
         .uri
         .parse()
         .map_err(|e| GatewayError::configuration(format!("http integration URI `{}`: {e}", request.uri)))?;
-    if uri.scheme_str() != Some("http") {
+    if !matches!(uri.scheme_str(), Some("http" | "https")) {
         return Err(GatewayError::new(T::IntegrationFailure)
-            .with_detail(format!("only http:// endpoints are supported, not `{}`", request.uri)));
+            .with_detail(format!("only http:// and https:// endpoints are supported, not `{}`", request.uri)));
     }
     let method = http::Method::from_bytes(request.method.as_bytes())
         .map_err(|_| GatewayError::configuration(format!("bad HTTP method `{}`", request.method)))?;
+    let request_uri = request.uri;
     let mut builder = http::Request::builder().method(method).uri(uri);
     for (name, value) in &request.headers {
         builder = builder.header(name, value);
@@ -319,7 +335,10 @@ async fn call_http(app: &App, request: EndpointRequest) -> Result<EndpointRespon
         .0
         .request(outgoing)
         .await
-        .map_err(|e| GatewayError::new(T::IntegrationFailure).with_detail(format!("http integration: {e}")))?;
+        .map_err(|e| {
+            GatewayError::new(T::IntegrationFailure)
+                .with_detail(format!("http integration {}: {}", request_uri, crate::https::describe(&e)))
+        })?;
     let (parts, body) = response.into_parts();
     let limit = app.limits().max_body_bytes;
     let body = http_body_util::Limited::new(body, limit)

@@ -64,7 +64,8 @@ impl Gateway {
             .map_err(Error::Routes)?
             .with_limits(config.limits)
             .with_identity(identity)
-            .with_lambda(opened.lambda);
+            .with_lambda(opened.lambda)
+            .with_trust(&config.tls);
         Ok(Gateway {
             app: Arc::new(app),
             backend: opened.backend,

@@ -94,7 +94,7 @@ impl LambdaTasks {
     /// The runner for `config`'s Lambda commands and endpoint, with its own HTTP client.
     pub(crate) fn from_config(config: &super::TaskConfig) -> Self {
         LambdaTasks::new(
-            super::http::client(),
+            super::http::client_with(&config.trust),
             config.lambda_endpoint.clone(),
             config.lambda_commands.clone(),
         )

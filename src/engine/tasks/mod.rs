@@ -2,7 +2,7 @@
 //!
 //! 1. a mocked response, when the execution was started as `stateMachineArn#TestCase`
 //!    and the mock config (Step Functions Local format, `mock`) names this state;
-//! 2. `arn:aws:states:::http:invoke` / `apigateway:invoke`: a real HTTP call (`http`);
+//! 2. `arn:aws:states:::http:invoke` / `apigateway:invoke`: a real HTTP(S) call (`http`);
 //! 3. Lambda (`arn:aws:lambda:...:function:f`, `arn:aws:states:::lambda:invoke`): a local
 //!    command or a Lambda Invoke API endpoint (`lambda`);
 //! 4. Step Functions itself (`arn:aws:states:::states:startExecution[.sync[:2]]`,
@@ -42,6 +42,9 @@ pub struct TaskConfig {
     /// Hosts of `http:invoke`/`apigateway:invoke` endpoints mapped to local base URLs:
     /// `abc123.execute-api.us-east-1.amazonaws.com` → `http://127.0.0.1:8080`.
     pub host_mappings: BTreeMap<String, String>,
+    /// Which server certificates `https://` endpoints may present (native roots, plus the
+    /// `tls.ca_file` bundle of stepgate.yaml).
+    pub trust: crate::https::Trust,
 }
 
 /// A task configuration that cannot be used.
@@ -118,7 +121,7 @@ impl TaskRunner {
             Some(path) => Some(MockConfig::load(path)?),
             None => None,
         };
-        let client = http::client();
+        let client = http::client_with(&config.trust);
         Ok(TaskRunner {
             http: http::HttpTasks::new(client.clone(), config.host_mappings.clone()),
             lambda: lambda::LambdaTasks::new(
