@@ -13,11 +13,9 @@ use super::interpreter::{self, Program};
 use super::tokens;
 use super::{Inner, Machine};
 use crate::engine::effects::{
-    Checkpoint, Effects, ExecutionInfo, HistoryEvent, Outcome, StateError, TaskRequest,
+    Checkpoint, Effects, ExecutionInfo, HistoryEvent, Outcome, Resume, StateError, TaskRequest,
 };
-use crate::engine::store::{
-    self, CheckpointRecord, ExecutionRecord, ExecutionStatus, HistoryEventRecord,
-};
+use crate::engine::store::{self, ExecutionRecord, ExecutionStatus, HistoryEventRecord};
 use crate::engine::tasks::TaskContext;
 
 /// The history of a running STANDARD execution: event ids and whether it is closed.
@@ -122,11 +120,22 @@ impl ExecutionEffects {
         }
     }
 
-    async fn run_task(&self, request: TaskRequest, invocation: u32) -> Result<Value, StateError> {
+    async fn run_task(
+        &self,
+        request: TaskRequest,
+        invocation: u32,
+        submitted: Option<&(dyn Fn(Value) + Send + Sync)>,
+    ) -> Result<Value, StateError> {
+        // Nested executions (states:startExecution, aws-sdk:sfn) run on this engine.
+        let engine = super::Engine {
+            inner: Arc::clone(&self.inner),
+        };
         let context = TaskContext {
             state_machine_name: &self.state_machine_name,
             test_case: self.test_case.as_deref(),
             invocation,
+            executions: Some(&engine),
+            submitted,
         };
         let base = strip_pattern(&request.resource);
         let waits_for_token = request.resource.ends_with(".waitForTaskToken");
@@ -153,30 +162,46 @@ impl ExecutionEffects {
     }
 }
 
-/// `arn:aws:states:::x:y.waitForTaskToken` / `.sync` / `.sync:2` → `arn:aws:states:::x:y`.
-fn strip_pattern(resource: &str) -> &str {
-    for suffix in [".waitForTaskToken", ".sync:2", ".sync"] {
-        if let Some(base) = resource.strip_suffix(suffix) {
-            return base;
-        }
+impl ExecutionEffects {
+    /// How many times `state` was invoked before in this execution (0 first).
+    fn next_invocation(&self, state: &str) -> u32 {
+        let mut counts = self
+            .invocations
+            .lock()
+            .expect("invariant: invocation counter lock");
+        let count = counts.entry(state.to_string()).or_insert(0);
+        *count += 1;
+        *count - 1
     }
+}
+
+/// `arn:aws:states:::x:y.waitForTaskToken` → `arn:aws:states:::x:y` (the task layer runs
+/// `.sync` resources itself).
+fn strip_pattern(resource: &str) -> &str {
     resource
+        .strip_suffix(".waitForTaskToken")
+        .unwrap_or(resource)
 }
 
 #[async_trait::async_trait]
 impl Effects for ExecutionEffects {
     async fn invoke_task(&self, request: TaskRequest) -> Result<Value, StateError> {
-        let invocation = {
-            let mut counts = self
-                .invocations
-                .lock()
-                .expect("invariant: invocation counter lock");
-            let count = counts.entry(request.state_name.clone()).or_insert(0);
-            *count += 1;
-            *count - 1
-        };
+        let invocation = self.next_invocation(&request.state_name);
         // TimeoutSeconds is enforced by the interpreter; HeartbeatSeconds here.
-        self.run_task(request, invocation).await
+        self.run_task(request, invocation, None).await
+    }
+
+    async fn invoke_sync_task(
+        &self,
+        request: TaskRequest,
+        submitted: &(dyn Fn(Value) + Send + Sync),
+    ) -> Result<Value, StateError> {
+        let invocation = self.next_invocation(&request.state_name);
+        self.run_task(request, invocation, Some(submitted)).await
+    }
+
+    fn reports_submissions(&self) -> bool {
+        true
     }
 
     async fn sleep_until(&self, until: OffsetDateTime) {
@@ -268,7 +293,7 @@ pub(crate) fn spawn(
     machine: &Arc<Machine>,
     record: ExecutionRecord,
     seq: i64,
-    resume: Option<CheckpointRecord>,
+    resume: Option<(Resume, Option<OffsetDateTime>)>,
     last_event_id: i64,
 ) {
     let (done, _) = tokio::sync::watch::channel(false);
@@ -287,9 +312,8 @@ pub(crate) fn spawn(
         .lock()
         .expect("invariant: running map lock")
         .insert(record.arn.clone(), Arc::clone(&running));
-    let resume_wait = resume.as_ref().and_then(|k| {
-        k.wait_until
-            .map(|until| (k.checkpoint.state.clone(), until, false))
+    let resume_wait = resume.as_ref().and_then(|(r, wait_until)| {
+        wait_until.map(|until| (r.checkpoint.state.clone(), until, false))
     });
     let effects = ExecutionEffects {
         inner: Arc::clone(inner),
@@ -319,14 +343,8 @@ pub(crate) fn spawn(
     let running2 = Arc::clone(&running);
     let handle = tokio::spawn(async move {
         let input = info.input.clone();
-        let outcome = interpreter::run(
-            &program,
-            &info,
-            input,
-            resume.map(|k| k.checkpoint),
-            &effects,
-        )
-        .await;
+        let outcome =
+            interpreter::run(&program, &info, input, resume.map(|(r, _)| r), &effects).await;
         drop(effects);
         finish(&inner2, &info.execution_arn, &running2, outcome);
     });

@@ -21,6 +21,7 @@ mod error;
 mod executions;
 mod interpreter;
 mod machines;
+mod nested;
 mod tokens;
 
 use std::collections::HashMap;

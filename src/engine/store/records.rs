@@ -423,6 +423,13 @@ pub fn last_event_id(c: &Connection, execution_seq: i64) -> rusqlite::Result<i64
         .query_row([execution_seq], |r| r.get(0))
 }
 
+/// Drops the events after `id` (a resumed execution re-runs the attempt they recorded).
+pub fn delete_events_after(c: &Connection, execution_seq: i64, id: i64) -> rusqlite::Result<()> {
+    c.prepare_cached("DELETE FROM history_events WHERE execution_seq = ?1 AND id > ?2")?
+        .execute(params![execution_seq, id])?;
+    Ok(())
+}
+
 // === checkpoints ===
 
 /// The last checkpoint of a running execution, and the deadline of the Wait it
