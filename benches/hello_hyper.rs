@@ -3,6 +3,9 @@
 //! tokio), answering every request with a fixed JSON body.
 //!
 //! `cargo run --release --example hello_hyper -- 127.0.0.1:8099`
+//!
+//! It uses the system allocator; `benches/gateway_load/hello_hyper_mimalloc.rs` runs this
+//! same server with mimalloc (example `hello_hyper_mimalloc`).
 
 use std::convert::Infallible;
 
@@ -12,7 +15,7 @@ use hyper::service::service_fn;
 use hyper_util::rt::{TokioExecutor, TokioIo};
 
 #[tokio::main]
-async fn main() -> std::io::Result<()> {
+pub async fn main() -> std::io::Result<()> {
     let addr = std::env::args().nth(1).unwrap_or_else(|| "127.0.0.1:8099".to_string());
     let listener = tokio::net::TcpListener::bind(&addr).await?;
     eprintln!("hello_hyper listening on http://{}", listener.local_addr()?);

@@ -170,7 +170,7 @@ fn escape_js(s: &str, out: &mut String) {
     let bytes = s.as_bytes();
     let mut pos = 0;
     while let Some(run) =
-        bytes[pos..].iter().position(|&b| b < 0x20 || b >= 0x80 || matches!(b, b'\'' | b'"' | b'\\' | b'/'))
+        bytes[pos..].iter().position(|&b| !(0x20..0x80).contains(&b) || matches!(b, b'\'' | b'"' | b'\\' | b'/'))
     {
         out.push_str(&s[pos..pos + run]);
         pos += run;

@@ -17,12 +17,14 @@
 //! ```
 //!
 //! Modules, each using only those listed before it: `diag`, `jsonpath`, `routing`, `sfn`,
-//! `vtl`, `engine`, `apigw`, `config`, `backend`, `pipeline`, `server`, `cli`.
+//! `https` (the outgoing HTTP(S) client), `vtl`, `engine`, `apigw`, `config`, `backend`,
+//! `pipeline`, `server`, `cli`.
 
 pub mod diag;
 pub mod jsonpath;
 pub mod routing;
 pub mod sfn;
+pub mod https;
 pub mod vtl;
 pub mod engine;
 pub mod apigw;

@@ -1188,7 +1188,7 @@ fn check_tells_api_documents_from_stepgate_yaml() {
 fn native_routes_in_stepgate_yaml() {
     let c = config::load(&repo().join("config/stepgate.routes.yaml"))
         .unwrap_or_else(|e| panic!("{e:#}"));
-    assert_eq!(c.api.routes.len(), 2);
+    assert_eq!(c.api.routes.len(), 3);
     let post = &c.api.routes[0];
     assert_eq!(
         (post.http_method.as_str(), post.path_template.as_str()),
@@ -1228,8 +1228,16 @@ fn native_routes_in_stepgate_yaml() {
             .collect::<Vec<_>>(),
         vec!["id"]
     );
+    assert_eq!(
+        c.api.routes[2].method.integration.kind,
+        IntegrationType::Lambda {
+            region: "us-east-1".into(),
+            function_arn: "arn:aws:lambda:us-east-1:123456789012:function:quote".into()
+        }
+    );
     assert_eq!(c.state_machines[0].kind, StateMachineType::Express);
     // the lint sees the replaceAll fix; the only warning is the text-only selection pattern
+    // (the Lambda route's `.*Unknown SKU.*` matches errorMessages, as on API Gateway)
     assert_eq!(
         c.warnings.iter().map(|w| w.kind).collect::<Vec<_>>(),
         vec![ErrorKind::NonPortable]
@@ -1254,5 +1262,140 @@ fn native_routes_errors_name_the_route() {
             ("/routes/GET ~1y/uri".to_string(), Some((5, 10))),
             ("/routes/GET ~1z/apiKeyRequired".to_string(), Some((8, 21))),
         ]
+    );
+}
+
+// === Lambda custom integrations ===
+
+const LAMBDA_SAM: &str = r#"
+AWSTemplateFormatVersion: '2010-09-09'
+Transform: AWS::Serverless-2016-10-31
+Resources:
+  QuoteFunction:
+    Type: AWS::Serverless::Function
+    Properties:
+      FunctionName: quote
+      Runtime: python3.12
+      Handler: app.handler
+  Api:
+    Type: AWS::Serverless::Api
+    Properties:
+      StageName: dev
+      DefinitionBody:
+        openapi: 3.0.1
+        info: {title: quotes, version: '1'}
+        paths:
+          /quotes:
+            post:
+              x-amazon-apigateway-integration:
+                type: aws
+                httpMethod: POST
+                uri: !Sub arn:aws:apigateway:${AWS::Region}:lambda:path/2015-03-31/functions/${QuoteFunction.Arn}:live/invocations
+                responses:
+                  default: {statusCode: 200}
+                  "4\\d{2}": {statusCode: 400}
+          /prices:
+            post:
+              x-amazon-apigateway-integration:
+                type: aws
+                httpMethod: POST
+                uri:
+                  Fn::Join: ["", ["arn:aws:apigateway:", !Ref "AWS::Region", ":lambda:path/2015-03-31/functions/", !GetAtt QuoteFunction.Arn, "/invocations"]]
+                responses:
+                  default: {statusCode: 200}
+"#;
+
+#[test]
+fn lambda_integration_uris_resolve_from_the_template() {
+    let dir = fixture(&[
+        ("template.yaml", LAMBDA_SAM),
+        (
+            "stepgate.yaml",
+            "api: template.yaml\nvariables: {AWS::Region: eu-west-1}\nlocal:\n  lambda:\n    quote: {return: {price: 1}}\n",
+        ),
+    ]);
+    let c = config::load(&dir.path().join("stepgate.yaml")).unwrap_or_else(|e| panic!("{e:#}"));
+    let kind = |path: &str| {
+        c.api
+            .routes
+            .iter()
+            .find(|r| r.path_template == path)
+            .map(|r| r.method.integration.kind.clone())
+    };
+    assert_eq!(
+        kind("/quotes"),
+        Some(IntegrationType::Lambda {
+            region: "eu-west-1".into(),
+            function_arn: "arn:aws:lambda:eu-west-1:123456789012:function:quote:live".into()
+        })
+    );
+    assert_eq!(
+        kind("/prices"),
+        Some(IntegrationType::Lambda {
+            region: "eu-west-1".into(),
+            function_arn: "arn:aws:lambda:eu-west-1:123456789012:function:quote".into()
+        })
+    );
+    // `4\d{2}` is a status-code rule, which a Lambda integration never matches.
+    let warnings: Vec<String> = c.warnings.iter().map(|w| w.to_string()).collect();
+    assert!(
+        warnings
+            .iter()
+            .any(|w| w.contains("`4\\d{2}` looks like a status code rule")
+                && w.contains("errorMessage")),
+        "{warnings:#?}"
+    );
+    assert!(
+        !c.warnings
+            .iter()
+            .any(|w| w.kind == ErrorKind::NoLocalAnswer),
+        "{warnings:#?}"
+    );
+}
+
+#[test]
+fn lambda_integration_without_a_local_answer_is_a_warning() {
+    let dir = fixture(&[
+        ("template.yaml", LAMBDA_SAM),
+        ("stepgate.yaml", "api: template.yaml\n"),
+    ]);
+    let c = config::load(&dir.path().join("stepgate.yaml")).unwrap_or_else(|e| panic!("{e:#}"));
+    let missing: Vec<String> = c
+        .warnings
+        .iter()
+        .filter(|w| w.kind == ErrorKind::NoLocalAnswer)
+        .map(|w| w.message.clone())
+        .collect();
+    assert_eq!(missing.len(), 2, "{missing:#?}");
+    assert!(
+        missing[0].contains("POST /quotes invokes Lambda function `quote`"),
+        "{missing:#?}"
+    );
+    assert!(missing[0].contains("local.lambda.quote"), "{missing:#?}");
+}
+
+#[test]
+fn malformed_lambda_uri_is_an_error_at_its_pointer() {
+    let dir = fixture(&[(
+        "stepgate.yaml",
+        "routes:\n  GET /x:\n    type: aws\n    uri: arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/quote/invocations\n  GET /y:\n    type: aws\n    uri: arn:aws:apigateway:us-east-1:lambda:path/functions/x\n",
+    )]);
+    let e = config::load(&dir.path().join("stepgate.yaml")).unwrap_err();
+    let found: Vec<(String, String)> = e
+        .errors()
+        .map(|d| (d.pointer.clone(), d.message.clone()))
+        .collect();
+    assert_eq!(found.len(), 2, "{found:#?}");
+    assert_eq!(found[0].0, "/routes/GET ~1x/uri");
+    assert!(
+        found[0]
+            .1
+            .contains("`quote` in the Lambda integration URI is not a function ARN"),
+        "{found:#?}"
+    );
+    assert_eq!(found[1].0, "/routes/GET ~1y/uri");
+    assert!(
+        found[1].1.contains("is not a Lambda integration URI"),
+        "{found:#?}"
     );
 }

@@ -5,7 +5,10 @@
 //! stages of the other files) is turned into a one-route OpenAPI document, loaded through
 //! `config::load` like any user file, and invoked through the pipeline. `http` integrations
 //! call a stub upstream that records what it received and answers with the case's recorded
-//! endpoint response.
+//! endpoint response. Lambda custom integrations invoke a function `case-<n>` on the local
+//! backend: through `local.lambda_endpoint` (the same stub, serving the Lambda Invoke API
+//! path with the case's recorded endpoint response, `X-Amz-Function-Error` included), or —
+//! for a case with no recorded response, whose function echoes its event — a `cat` command.
 //!
 //! A case that does not pass must be listed with its reason in
 //! `tests/conformance/gateway-divergences.txt`; a listed case that passes fails the run too,
@@ -140,6 +143,14 @@ struct Scenario {
     validators: Map<String, Value>,
     request: GatewayRequest,
     stub_path: Option<String>,
+    /// The `local:` settings of stepgate.yaml (Lambda endpoint and handlers).
+    local: Option<Value>,
+}
+
+/// Whether a case describes a Lambda custom integration.
+fn is_lambda(case: &Value) -> bool {
+    let integration = &case["integration"];
+    text(&integration["type"]).contains("Lambda") || text(&integration["uri"]).contains(":lambda:")
 }
 
 fn text(v: &Value) -> String {
@@ -256,11 +267,6 @@ fn responses(list: Option<&Value>, fallback_template: Option<&str>) -> (Value, M
 /// Why a case cannot be expressed against stepgate at all (before trying it).
 fn unsupported(case: &Value) -> Option<String> {
     let integration = &case["integration"];
-    let ty = text(&integration["type"]);
-    let uri = text(&integration["uri"]);
-    if ty.contains("Lambda") || uri.contains(":lambda:") {
-        return Some("Lambda integrations are not part of stepgate (Step Functions, mock and http only)".into());
-    }
     if case["method"]["see"].is_string() && !case["id"].as_str().unwrap_or("").starts_with("docs-validation") {
         return Some("the case refers to an external sample API".into());
     }
@@ -281,6 +287,7 @@ fn scenario(case: &Value, stub: &Arc<Mutex<Stub>>, stub_addr: SocketAddr, n: usi
     let mut schemas = Map::new();
     let mut validators = Map::new();
     let mut stub_path = None;
+    let mut local = None;
     let integration = &case["integration"];
     let kind = case["kind"].as_str().or(case["stage"].as_str()).unwrap_or("");
     let id = case["id"].as_str().unwrap_or("");
@@ -361,6 +368,34 @@ fn scenario(case: &Value, stub: &Arc<Mutex<Stub>>, stub_addr: SocketAddr, n: usi
         x.insert("requestTemplates".into(), json!({"application/json": "{\"statusCode\": 200}"}));
         rs = json!({"default": {"statusCode": "200", "responseTemplates": {"application/json": "{\"data\": \"ok\"}"}}});
         method_responses = Map::new();
+    } else if is_lambda(case) {
+        let function = format!("case-{n}");
+        let arn = format!("arn:aws:lambda:us-east-1:123456789012:function:{function}");
+        x.insert("type".into(), json!("aws"));
+        x.insert("httpMethod".into(), json!("POST"));
+        x.insert(
+            "uri".into(),
+            json!(format!("arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/{arn}/invocations")),
+        );
+        if let Some(t) = case["template"].as_str() {
+            x.insert("requestTemplates".into(), json!({"application/json": t}));
+        }
+        if let Some(er) = case["endpoint_response"].as_object() {
+            // The Lambda Invoke API answers with the recorded response.
+            let path = format!("/2015-03-31/functions/{function}/invocations");
+            let headers = er
+                .get("headers")
+                .and_then(Value::as_object)
+                .map(|h| h.iter().map(|(k, v)| (k.clone(), text(v))).collect())
+                .unwrap_or_default();
+            let status = er.get("status").and_then(Value::as_u64).unwrap_or(200) as u16;
+            stub.lock().unwrap().answers.insert(path.clone(), (status, headers, text(&er["body"])));
+            local = Some(json!({"lambda_endpoint": format!("http://{stub_addr}")}));
+            stub_path = Some(path);
+        } else {
+            // An echo function: the event is the answer.
+            local = Some(json!({"lambda": {function: {"command": ["cat"]}}}));
+        }
     } else if ty == "MOCK" {
         x.insert("type".into(), json!("mock"));
     } else if ty == "HTTP" || observe || case["endpoint_response"].is_object() {
@@ -400,7 +435,7 @@ fn scenario(case: &Value, stub: &Arc<Mutex<Stub>>, stub_addr: SocketAddr, n: usi
     x.insert("responses".into(), rs);
     operation.insert("x-amazon-apigateway-integration".into(), Value::Object(x));
     operation.insert("responses".into(), Value::Object(method_responses));
-    Scenario { stage, resource, method, operation, schemas, validators, request, stub_path }
+    Scenario { stage, resource, method, operation, schemas, validators, request, stub_path, local }
 }
 
 /// Writes the scenario as files and loads it the way `serve` would.
@@ -418,6 +453,9 @@ fn load(s: &Scenario, dir: &Path) -> Result<config::Config, String> {
     });
     std::fs::write(dir.join("api.json"), serde_json::to_string_pretty(&doc).unwrap()).unwrap();
     let mut yaml = String::from("api: api.json\nbackend: local\n");
+    if let Some(local) = &s.local {
+        yaml.push_str(&format!("local: {local}\n"));
+    }
     if let Some(stage) = &s.stage {
         yaml.push_str(&format!("stage: {stage}\nstage_in_path: true\n"));
     }

@@ -592,6 +592,48 @@ async fn mocked_responses_are_chosen_by_test_case() {
     assert!(unmocked.execution.cause.unwrap().contains("charge"));
 }
 
+#[tokio::test]
+async fn a_mocked_sync_job_is_recorded_as_submitted() {
+    let dir = tempfile::tempdir().unwrap();
+    let mock = dir.path().join("mocks.json");
+    std::fs::write(
+        &mock,
+        json!({
+            "StateMachines": {"Jobs": {"TestCases": {"Done": {"Run": "Finished"}}}},
+            "MockedResponses": {"Finished": {"0": {"Return": {"Status": "SUCCEEDED"}}}}})
+        .to_string(),
+    )
+    .unwrap();
+    let tasks = TaskConfig {
+        mock_config: Some(mock),
+        ..TaskConfig::default()
+    };
+    let engine = engine_with(tasks, 1000.0).await;
+    let arn = create(
+        &engine,
+        "Jobs",
+        "STANDARD",
+        json!({"StartAt": "Run", "States": {"Run": {
+        "Type": "Task", "Resource": "arn:aws:states:::ecs:runTask.sync", "End": true}}}),
+    )
+    .await;
+    let run = engine
+        .start_execution(start(&format!("{arn}#Done"), None, "{}"))
+        .await
+        .unwrap();
+    let done = engine.wait_execution(&run.execution_arn).await.unwrap();
+    assert_eq!(done.output.as_deref(), Some(r#"{"Status":"SUCCEEDED"}"#));
+    assert_eq!(
+        history_types(&engine, &run.execution_arn).await[2..6],
+        [
+            "TaskScheduled",
+            "TaskStarted",
+            "TaskSubmitted",
+            "TaskSucceeded"
+        ]
+    );
+}
+
 /// A local HTTP server answering every request with its own method, path, query,
 /// headers and body as JSON, or 403 on `/forbidden`.
 async fn echo_server() -> std::net::SocketAddr {
@@ -721,6 +763,350 @@ async fn http_invoke_rejects_forbidden_headers_and_calls_urls() {
             .cause
             .unwrap()
             .contains("The header 'Host' is not allowed")
+    );
+}
+
+// === nested executions ===
+
+/// Runs `definition` as a STANDARD machine on `input` and returns the finished execution.
+async fn run_parent(
+    engine: &Engine,
+    name: &str,
+    definition: Value,
+    input: Value,
+) -> stepgate::engine::runtime::ExecutionRecord {
+    let arn = create(engine, name, "STANDARD", definition).await;
+    let run = engine
+        .start_execution(start(&arn, Some("parent"), &input.to_string()))
+        .await
+        .unwrap();
+    engine.wait_execution(&run.execution_arn).await.unwrap()
+}
+
+async fn history_types(engine: &Engine, execution: &str) -> Vec<String> {
+    engine
+        .get_execution_history(execution, Some(1000), false, None)
+        .await
+        .unwrap()
+        .items
+        .into_iter()
+        .map(|e| e.event_type)
+        .collect()
+}
+
+fn echo_child() -> Value {
+    json!({"StartAt": "Echo", "States": {"Echo": {"Type": "Pass", "Parameters": {"got.$": "$"}, "End": true}}})
+}
+
+fn nested_task(resource: &str, child: &str, input: Value) -> Value {
+    json!({"StartAt": "Nest", "States": {"Nest": {
+        "Type": "Task", "Resource": resource,
+        "Parameters": {"StateMachineArn": child, "Name": "kid", "Input": input},
+        "End": true}}})
+}
+
+#[tokio::test]
+async fn sync_nested_execution_returns_the_child_description_and_links_both() {
+    let engine = engine().await;
+    let child = create(&engine, "Child", "STANDARD", echo_child()).await;
+    let input =
+        json!({"n.$": "$.n", "AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID.$": "$$.Execution.Id"});
+    let parent = run_parent(
+        &engine,
+        "Parent",
+        nested_task("arn:aws:states:::states:startExecution.sync", &child, input),
+        json!({"n": 5}),
+    )
+    .await;
+    assert_eq!(parent.status, ExecutionStatus::Succeeded, "{parent:?}");
+    let output: Value = serde_json::from_str(parent.output.as_deref().unwrap()).unwrap();
+    let child_execution = "arn:aws:states:us-east-1:123456789012:execution:Child:kid";
+    assert_eq!(output["ExecutionArn"], json!(child_execution));
+    assert_eq!(output["Status"], json!("SUCCEEDED"));
+    assert_eq!(output["StateMachineArn"], json!(child));
+    assert!(
+        output["StartDate"].is_i64() && output["StopDate"].is_i64(),
+        "{output}"
+    );
+    // `.sync`: Input and Output are JSON text; the child knows its parent.
+    let expected_input = json!({"n": 5, "AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID": parent.arn});
+    let child_output: Value = serde_json::from_str(output["Output"].as_str().unwrap()).unwrap();
+    assert_eq!(child_output, json!({"got": expected_input}));
+    let child_input: Value = serde_json::from_str(output["Input"].as_str().unwrap()).unwrap();
+    assert_eq!(child_input, expected_input);
+    let described = engine.describe_execution(child_execution).await.unwrap();
+    assert_eq!(
+        serde_json::from_str::<Value>(&described.input).unwrap(),
+        expected_input
+    );
+    // The parent's history names the child in TaskSubmitted, before TaskSucceeded.
+    assert_eq!(
+        history_types(&engine, &parent.arn).await,
+        [
+            "ExecutionStarted",
+            "TaskStateEntered",
+            "TaskScheduled",
+            "TaskStarted",
+            "TaskSubmitted",
+            "TaskSucceeded",
+            "TaskStateExited",
+            "ExecutionSucceeded"
+        ]
+    );
+    let events = engine
+        .get_execution_history(&parent.arn, None, false, None)
+        .await
+        .unwrap()
+        .items;
+    let submitted = events
+        .iter()
+        .find(|e| e.event_type == "TaskSubmitted")
+        .unwrap();
+    assert_eq!(submitted.details["resource"], json!("startExecution.sync"));
+    assert_eq!(submitted.details["resourceType"], json!("states"));
+    let submitted_output: Value =
+        serde_json::from_str(submitted.details["output"].as_str().unwrap()).unwrap();
+    assert_eq!(submitted_output["ExecutionArn"], json!(child_execution));
+    assert_eq!(
+        submitted_output["SdkHttpMetadata"]["HttpStatusCode"],
+        json!(200)
+    );
+}
+
+#[tokio::test]
+async fn sync2_returns_json_and_a_failed_child_fails_the_task() {
+    let engine = engine().await;
+    let child = create(&engine, "Child", "STANDARD", echo_child()).await;
+    let parent = run_parent(
+        &engine,
+        "Json",
+        nested_task(
+            "arn:aws:states:::states:startExecution.sync:2",
+            &child,
+            json!({"a": 1}),
+        ),
+        json!({}),
+    )
+    .await;
+    let output: Value = serde_json::from_str(parent.output.as_deref().unwrap()).unwrap();
+    assert_eq!(output["Output"], json!({"got": {"a": 1}}));
+    assert_eq!(output["Input"], json!({"a": 1}));
+    assert_eq!(
+        history_types(&engine, &parent.arn).await[3..6],
+        ["TaskStarted", "TaskSubmitted", "TaskSucceeded"]
+    );
+
+    let failing = create(
+        &engine,
+        "Failing",
+        "STANDARD",
+        json!({"StartAt": "F", "States": {"F": {"Type": "Fail", "Error": "Boom", "Cause": "bad"}}}),
+    )
+    .await;
+    let parent = run_parent(
+        &engine,
+        "Delegates",
+        nested_task(
+            "arn:aws:states:::states:startExecution.sync",
+            &failing,
+            Value::Null,
+        ),
+        json!({}),
+    )
+    .await;
+    assert_eq!(parent.status, ExecutionStatus::Failed);
+    assert_eq!(parent.error.as_deref(), Some("States.TaskFailed"));
+    let cause: Value = serde_json::from_str(parent.cause.as_deref().unwrap()).unwrap();
+    assert_eq!(cause["Error"], json!("Boom"));
+    assert_eq!(cause["Cause"], json!("bad"));
+    assert_eq!(cause["Status"], json!("FAILED"));
+    assert_eq!(
+        cause["Input"],
+        json!("{}"),
+        "a null Input starts the child with {{}}"
+    );
+    assert!(cause.get("Output").is_none(), "{cause}");
+
+    let parent = run_parent(
+        &engine,
+        "Dangling",
+        nested_task(
+            "arn:aws:states:::states:startExecution.sync",
+            "arn:aws:states:us-east-1:123456789012:stateMachine:Nope",
+            json!({}),
+        ),
+        json!({}),
+    )
+    .await;
+    assert_eq!(
+        parent.error.as_deref(),
+        Some("StepFunctions.StateMachineDoesNotExistException")
+    );
+    assert!(
+        parent.cause.as_deref().unwrap().starts_with(
+            "State Machine Does Not Exist: 'arn:aws:states:us-east-1:123456789012:stateMachine:Nope' \
+             (Service: AWSStepFunctions; Status Code: 400; Error Code: StateMachineDoesNotExist;"
+        ),
+        "{:?}",
+        parent.cause
+    );
+    assert!(
+        !history_types(&engine, &parent.arn)
+            .await
+            .contains(&"TaskSubmitted".to_string()),
+        "a child that never started was not submitted"
+    );
+}
+
+#[tokio::test]
+async fn start_execution_returns_at_once_and_wait_for_task_token_waits_for_the_child() {
+    let engine = engine().await;
+    let sleeper = create(&engine, "Sleeper", "STANDARD", waits_forever()).await;
+    let parent = run_parent(
+        &engine,
+        "Starter",
+        nested_task(
+            "arn:aws:states:::states:startExecution",
+            &sleeper,
+            json!({}),
+        ),
+        json!({}),
+    )
+    .await;
+    let output: Value = serde_json::from_str(parent.output.as_deref().unwrap()).unwrap();
+    let child = output["ExecutionArn"].as_str().unwrap().to_string();
+    assert!(output["StartDate"].is_i64(), "{output}");
+    assert_eq!(
+        output["SdkHttpMetadata"]["HttpHeaders"]["Content-Type"],
+        json!("application/x-amz-json-1.0")
+    );
+    // The parent did not wait for its child, which runs on.
+    assert_eq!(
+        engine.describe_execution(&child).await.unwrap().status,
+        ExecutionStatus::Running
+    );
+    engine.stop_execution(&child, None, None).await.unwrap();
+
+    let sleeper = create(&engine, "Sleeper2", "STANDARD", waits_forever()).await;
+    let callback = create(
+        &engine,
+        "Callback",
+        "STANDARD",
+        nested_task(
+            "arn:aws:states:::states:startExecution.waitForTaskToken",
+            &sleeper,
+            json!({"token.$": "$$.Task.Token"}),
+        ),
+    )
+    .await;
+    let run = engine
+        .start_execution(start(&callback, Some("cb"), "{}"))
+        .await
+        .unwrap();
+    let token = loop {
+        let page = engine
+            .list_executions(&sleeper, None, None, None)
+            .await
+            .unwrap();
+        if let Some(child) = page.items.first() {
+            let input: Value = serde_json::from_str(&child.input).unwrap();
+            break input["token"].as_str().unwrap().to_string();
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    };
+    engine
+        .send_task_success(&token, r#"{"ok": true}"#)
+        .await
+        .unwrap();
+    let done = engine.wait_execution(&run.execution_arn).await.unwrap();
+    assert_eq!(done.status, ExecutionStatus::Succeeded);
+    assert_eq!(done.output.as_deref(), Some(r#"{"ok":true}"#));
+}
+
+#[tokio::test]
+async fn stopping_a_parent_stops_its_sync_child() {
+    let engine = engine().await;
+    let sleeper = create(&engine, "Sleeper", "STANDARD", waits_forever()).await;
+    let parent = create(
+        &engine,
+        "Parent",
+        "STANDARD",
+        nested_task(
+            "arn:aws:states:::states:startExecution.sync",
+            &sleeper,
+            json!({}),
+        ),
+    )
+    .await;
+    let run = engine
+        .start_execution(start(&parent, Some("p"), "{}"))
+        .await
+        .unwrap();
+    let child = "arn:aws:states:us-east-1:123456789012:execution:Sleeper:kid";
+    while engine.describe_execution(child).await.is_err() {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    engine
+        .stop_execution(&run.execution_arn, None, None)
+        .await
+        .unwrap();
+    let stopped = engine.wait_execution(child).await.unwrap();
+    assert_eq!(stopped.status, ExecutionStatus::Aborted);
+}
+
+#[tokio::test]
+async fn aws_sdk_sfn_actions_run_on_the_engine() {
+    let engine = engine().await;
+    let sleeper = create(&engine, "Sleeper", "STANDARD", waits_forever()).await;
+    let definition = json!({"StartAt": "Start", "States": {
+        "Start": {"Type": "Task", "Resource": "arn:aws:states:::aws-sdk:sfn:startExecution",
+                  "Parameters": {"StateMachineArn": sleeper, "Input": {"key": "value"}},
+                  "ResultPath": "$.started", "Next": "Describe"},
+        "Describe": {"Type": "Task", "Resource": "arn:aws:states:::aws-sdk:sfn:describeExecution",
+                     "Parameters": {"ExecutionArn.$": "$.started.ExecutionArn"},
+                     "ResultPath": "$.described", "Next": "List"},
+        "List": {"Type": "Task", "Resource": "arn:aws:states:::aws-sdk:sfn:listExecutions",
+                 "Parameters": {"StateMachineArn": sleeper, "StatusFilter": "RUNNING"},
+                 "ResultPath": "$.listed", "Next": "Missing"},
+        "Missing": {"Type": "Task", "Resource": "arn:aws:states:::aws-sdk:sfn:describeExecution",
+                    "Parameters": {"ExecutionArn": "arn:aws:states:us-east-1:123456789012:execution:Sleeper:none"},
+                    "Catch": [{"ErrorEquals": ["Sfn.ExecutionDoesNotExistException"], "ResultPath": "$.caught", "Next": "Done"}],
+                    "End": true},
+        "Done": {"Type": "Succeed"}}});
+    let parent = run_parent(&engine, "Sdk", definition, json!({})).await;
+    assert_eq!(parent.status, ExecutionStatus::Succeeded, "{parent:?}");
+    let out: Value = serde_json::from_str(parent.output.as_deref().unwrap()).unwrap();
+    let child = out["started"]["ExecutionArn"].as_str().unwrap();
+    assert!(
+        out["started"]["StartDate"].as_str().unwrap().ends_with('Z'),
+        "{out}"
+    );
+    let described = &out["described"];
+    assert_eq!(described["ExecutionArn"], json!(child));
+    assert_eq!(
+        described["Input"],
+        json!(r#"{"key":"value"}"#),
+        "implicit serialisation"
+    );
+    assert_eq!(described["Status"], json!("RUNNING"));
+    assert_eq!(described["RedriveCount"], json!(0));
+    assert_eq!(described["RedriveStatus"], json!("NOT_REDRIVABLE"));
+    assert_eq!(
+        described["RedriveStatusReason"],
+        json!("Execution is RUNNING and cannot be redriven")
+    );
+    assert_eq!(out["listed"]["Executions"][0]["ExecutionArn"], json!(child));
+    assert_eq!(out["listed"]["Executions"].as_array().unwrap().len(), 1);
+    assert_eq!(
+        out["caught"]["Error"],
+        json!("Sfn.ExecutionDoesNotExistException")
+    );
+    assert!(
+        out["caught"]["Cause"]
+            .as_str()
+            .unwrap()
+            .contains("(Service: Sfn, Status Code: 400, Request ID: "),
+        "{out}"
     );
 }
 
@@ -904,6 +1290,127 @@ async fn sfn_json_api_answers_like_aws() {
 }
 
 #[tokio::test]
+async fn sfn_json_api_leaves_out_execution_data_and_reports_redrive_members() {
+    let engine = engine().await;
+    let ok = create(&engine, "Ok", "STANDARD", pass_wait_succeed()).await;
+    let failing = create(
+        &engine,
+        "Failing",
+        "STANDARD",
+        json!({"StartAt": "F", "States": {"F": {"Type": "Fail", "Error": "E"}}}),
+    )
+    .await;
+    let sleeper = create(&engine, "Sleeper", "STANDARD", waits_forever()).await;
+    let mut executions = Vec::new();
+    for arn in [&ok, &failing, &sleeper] {
+        let run = engine
+            .start_execution(start(arn, Some("r"), r#"{"secret": 1}"#))
+            .await
+            .unwrap();
+        executions.push(run.execution_arn);
+    }
+    engine.wait_execution(&executions[0]).await.unwrap();
+    engine.wait_execution(&executions[1]).await.unwrap();
+    let api = serve(engine).await;
+    let describe = |arn: &str, included: Option<&str>| {
+        let mut body = json!({"executionArn": arn});
+        if let Some(included) = included {
+            body["includedData"] = json!(included);
+        }
+        body
+    };
+
+    // Redrive members, as AWS reports them for executions never redriven.
+    let (_, succeeded) = api
+        .call("DescribeExecution", describe(&executions[0], None))
+        .await;
+    assert_eq!(succeeded["status"], json!("SUCCEEDED"));
+    assert_eq!(succeeded["redriveCount"], json!(0));
+    assert_eq!(succeeded["redriveStatus"], json!("NOT_REDRIVABLE"));
+    assert_eq!(
+        succeeded["redriveStatusReason"],
+        json!("Execution is SUCCEEDED and cannot be redriven")
+    );
+    assert_eq!(succeeded["input"], json!(r#"{"secret": 1}"#));
+    assert_eq!(succeeded["outputDetails"], json!({"included": true}));
+    let (_, failed) = api
+        .call("DescribeExecution", describe(&executions[1], None))
+        .await;
+    assert_eq!(failed["redriveStatus"], json!("REDRIVABLE"));
+    assert!(failed.get("redriveStatusReason").is_none(), "{failed}");
+    let (_, running) = api
+        .call("DescribeExecution", describe(&executions[2], None))
+        .await;
+    assert_eq!(
+        running["redriveStatusReason"],
+        json!("Execution is RUNNING and cannot be redriven")
+    );
+    let (_, listed) = api
+        .call("ListExecutions", json!({"stateMachineArn": ok}))
+        .await;
+    assert_eq!(listed["executions"][0]["redriveCount"], json!(0));
+
+    // METADATA_ONLY: no input or output, nor their details.
+    let (status, metadata) = api
+        .call(
+            "DescribeExecution",
+            describe(&executions[0], Some("METADATA_ONLY")),
+        )
+        .await;
+    assert_eq!(status, 200, "{metadata}");
+    for member in ["input", "inputDetails", "output", "outputDetails"] {
+        assert!(metadata.get(member).is_none(), "{member}: {metadata}");
+    }
+    assert_eq!(metadata["status"], json!("SUCCEEDED"));
+    assert_eq!(metadata["redriveCount"], json!(0));
+
+    // includeExecutionData: false strips the data from every event, nothing else.
+    let history = |include: Option<bool>| {
+        let mut body = json!({"executionArn": executions[0]});
+        if let Some(include) = include {
+            body["includeExecutionData"] = json!(include);
+        }
+        body
+    };
+    let (_, full) = api.call("GetExecutionHistory", history(None)).await;
+    let (status, bare) = api.call("GetExecutionHistory", history(Some(false))).await;
+    assert_eq!(status, 200, "{bare}");
+    let (full, bare) = (
+        full["events"].as_array().unwrap(),
+        bare["events"].as_array().unwrap(),
+    );
+    assert_eq!(full.len(), bare.len());
+    assert!(full[0]["executionStartedEventDetails"]["input"].is_string());
+    assert_eq!(
+        bare[0]["executionStartedEventDetails"],
+        json!({"roleArn": ROLE})
+    );
+    for (f, b) in full.iter().zip(bare) {
+        assert_eq!(f["type"], b["type"]);
+        assert_eq!(f["id"], b["id"]);
+        let text = b.to_string();
+        for member in [
+            "\"input\"",
+            "\"inputDetails\"",
+            "\"output\"",
+            "\"outputDetails\"",
+        ] {
+            assert!(!text.contains(member), "{member} in {text}");
+        }
+    }
+    let entered = bare
+        .iter()
+        .find(|e| e["type"] == "PassStateEntered")
+        .unwrap();
+    assert_eq!(
+        entered["stateEnteredEventDetails"],
+        json!({"name": "Greet"})
+    );
+    let (_, with_data) = api.call("GetExecutionHistory", history(Some(true))).await;
+    assert_eq!(with_data["events"].as_array().unwrap(), full);
+}
+
+#[tokio::test]
 async fn sfn_json_api_runs_express_sync_executions_behind_sync_host() {
     let api = serve(engine().await).await;
     let definition = json!({"StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}});
@@ -951,12 +1458,21 @@ impl Drop for Server {
 }
 
 fn spawn_server(data_dir: &std::path::Path, machine: &std::path::Path) -> Server {
+    spawn_server_with(data_dir, machine, &[])
+}
+
+fn spawn_server_with(
+    data_dir: &std::path::Path,
+    machine: &std::path::Path,
+    extra: &[&str],
+) -> Server {
     use std::io::BufRead;
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_stepgate"))
         .args(["sfn", "--listen", "127.0.0.1:0", "--data-dir"])
         .arg(data_dir)
         .arg("--state-machine")
         .arg(format!("Napper={}", machine.display()))
+        .args(extra)
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::inherit())
         .spawn()
@@ -1066,6 +1582,103 @@ async fn execution_survives_kill_9_and_its_wait_resumes_with_the_time_left() {
         stop >= start + WAIT_SECONDS,
         "the wait was cut short: {start} -> {stop}"
     );
+}
+
+/// The history of `execution`, once `event_type` is in it.
+async fn history_once_it_has(api: &Api, execution: &str, event_type: &str) -> Vec<Value> {
+    loop {
+        let (status, history) = api
+            .call("GetExecutionHistory", json!({"executionArn": execution}))
+            .await;
+        assert_eq!(status, 200, "{history}");
+        let events = history["events"].as_array().unwrap().clone();
+        if events.iter().any(|e| e["type"] == event_type) {
+            return events;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+// See: the brief of issue 5, "a resumed state records its StateEntered twice".
+#[tokio::test]
+async fn history_after_resumes_has_each_event_once_in_aws_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let machine = dir.path().join("napper.yaml");
+    std::fs::write(
+        &machine,
+        "StartAt: Work\nStates:\n  Work:\n    Type: Task\n    \
+         Resource: arn:aws:lambda:us-east-1:123456789012:function:work\n    Next: Nap\n  \
+         Nap:\n    Type: Wait\n    Seconds: 50\n    Next: Done\n  Done:\n    Type: Pass\n    End: true\n",
+    )
+    .unwrap();
+    let data = dir.path().join("data");
+    let client = reqwest::Client::new();
+    let api_of = |server: &Server| Api {
+        url: server.url.clone(),
+        client: client.clone(),
+    };
+
+    // 1. Killed while the Lambda task runs (a command that outlives the process).
+    let first = spawn_server_with(&data, &machine, &["--lambda-command", "work=sleep 20"]);
+    let api = api_of(&first);
+    let arn = "arn:aws:states:us-east-1:123456789012:stateMachine:Napper";
+    let (status, started) = api
+        .call(
+            "StartExecution",
+            json!({"stateMachineArn": arn, "name": "twice", "input": "{\"n\": 1}"}),
+        )
+        .await;
+    assert_eq!(status, 200, "{started}");
+    let execution = started["executionArn"].as_str().unwrap().to_string();
+    history_once_it_has(&api, &execution, "LambdaFunctionStarted").await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    drop(first);
+
+    // 2. Resumed (the task runs again, now answering at once), killed in the Wait.
+    let cat = ["--lambda-command", "work=cat", "--clock-factor", "50"];
+    let second = spawn_server_with(&data, &machine, &cat);
+    let api = api_of(&second);
+    history_once_it_has(&api, &execution, "WaitStateEntered").await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    drop(second);
+
+    // 3. Resumed in the Wait; runs to the end.
+    let third = spawn_server_with(&data, &machine, &cat);
+    let api = api_of(&third);
+    let events = history_once_it_has(&api, &execution, "ExecutionSucceeded").await;
+    let types: Vec<&str> = events.iter().map(|e| e["type"].as_str().unwrap()).collect();
+    assert_eq!(
+        types,
+        [
+            "ExecutionStarted",
+            "TaskStateEntered",
+            "LambdaFunctionScheduled",
+            "LambdaFunctionStarted",
+            "LambdaFunctionSucceeded",
+            "TaskStateExited",
+            "WaitStateEntered",
+            "WaitStateExited",
+            "PassStateEntered",
+            "PassStateExited",
+            "ExecutionSucceeded",
+        ],
+        "{events:#?}"
+    );
+    for (i, event) in events.iter().enumerate() {
+        assert_eq!(event["id"], json!(i + 1), "{event}");
+        assert_eq!(event["previousEventId"], json!(i), "{event}");
+    }
+    let timestamps: Vec<f64> = events
+        .iter()
+        .map(|e| e["timestamp"].as_f64().unwrap())
+        .collect();
+    assert!(
+        timestamps.windows(2).all(|w| w[0] <= w[1]),
+        "timestamps go back: {timestamps:?}"
+    );
+    let described = describe(&api, &execution).await;
+    assert_eq!(described["status"], json!("SUCCEEDED"), "{described}");
+    assert_eq!(described["output"], json!("{\"n\":1}"));
 }
 
 // === the shared backend suite ===

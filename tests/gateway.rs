@@ -549,3 +549,164 @@ fn invoke_rejects_a_bad_header_flag() {
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("--header expects `Name: value`"));
 }
+
+// === Lambda custom integrations on the local backend ===
+
+const LAMBDA_API: &str = r#"
+openapi: 3.0.1
+info: {title: lambda, version: '1'}
+paths:
+  /orders/{id}:
+    get:
+      parameters:
+        - {name: id, in: path, required: true, schema: {type: string}}
+      responses:
+        '200': {description: found}
+        '404':
+          description: no such order
+          headers:
+            X-Error-Type: {schema: {type: string}}
+      x-amazon-apigateway-integration:
+        type: aws
+        httpMethod: POST
+        uri: arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/arn:aws:lambda:us-east-1:123456789012:function:orders:live/invocations
+        requestTemplates:
+          application/json: '{"id": "$input.params(''id'')"}'
+        responses:
+          default:
+            statusCode: 200
+          "200":
+            statusCode: 500
+          ".*not found.*":
+            statusCode: 404
+            responseParameters:
+              method.response.header.X-Error-Type: integration.response.body.errorType
+            responseTemplates:
+              application/json: '{"message": "$input.path(''$.errorMessage'')"}'
+  /orders/{id}/audit:
+    post:
+      responses:
+        '200': {description: queued}
+      x-amazon-apigateway-integration:
+        type: aws
+        httpMethod: POST
+        uri: arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/arn:aws:lambda:us-east-1:123456789012:function:orders/invocations
+        requestParameters:
+          integration.request.header.X-Amz-Invocation-Type: "'Event'"
+        responses:
+          default:
+            statusCode: 200
+            responseTemplates:
+              application/json: '{"queued": true}'
+  /payments:
+    post:
+      responses:
+        '200': {description: paid}
+        '402': {description: declined}
+      x-amazon-apigateway-integration:
+        type: aws
+        httpMethod: POST
+        uri: arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/arn:aws:lambda:us-east-1:123456789012:function:${stageVariables.payments}/invocations
+        responses:
+          default:
+            statusCode: 200
+          ".+":
+            statusCode: 402
+  /refunds:
+    post:
+      responses:
+        '200': {description: done}
+      x-amazon-apigateway-integration:
+        type: aws
+        httpMethod: POST
+        uri: arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/arn:aws:lambda:us-east-1:123456789012:function:refunds/invocations
+        responses:
+          default:
+            statusCode: 200
+"#;
+
+/// `orders` finds order 7 and raises "order not found" for any other id.
+const ORDERS_FUNCTION: &str = r#"event=$(cat); case "$event" in *'"7"'*) printf '{"id":"7","item":"book"}';; *) printf '{"errorMessage":"order not found","errorType":"NotFound"}'; exit 1;; esac"#;
+
+fn lambda_config(dir: &Path, payments: &str) -> config::Config {
+    std::fs::write(dir.join("api.yaml"), LAMBDA_API).unwrap();
+    let local = json!({"lambda": {
+        "orders": {"command": ["sh", "-c", ORDERS_FUNCTION]},
+        "charge": {"return": {"paid": true}},
+        "decline": {"error": "PaymentDeclined", "cause": "card declined"},
+    }});
+    std::fs::write(
+        dir.join("stepgate.yaml"),
+        format!("api: api.yaml\nbackend: local\nstage_variables: {{payments: {payments}}}\nlocal: {local}\n"),
+    )
+    .unwrap();
+    config::load(&dir.join("stepgate.yaml")).unwrap_or_else(|e| panic!("{e:#}"))
+}
+
+#[tokio::test]
+async fn lambda_custom_integration_selects_on_the_error_message() {
+    let dir = tempfile::tempdir().unwrap();
+    let g = Running::start(lambda_config(dir.path(), "charge")).await;
+
+    // Success: the rendered template is the event, the result passes through, and the
+    // `200` rule is not matched against the status code.
+    let r = g.client.get(g.url("/orders/7")).send().await.unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    assert_eq!(json_body(r).await, json!({"id": "7", "item": "book"}));
+
+    // The function raised: its errorMessage selects the 404 rule.
+    let r = g.client.get(g.url("/orders/8")).send().await.unwrap();
+    assert_eq!(r.status().as_u16(), 404);
+    assert_eq!(header(&r, "x-error-type"), "NotFound");
+    assert_eq!(json_body(r).await, json!({"message": "order not found"}));
+
+    // An `Event` invocation is queued: Lambda's 202 with no body, the default rule.
+    let r = g.client.post(g.url("/orders/8/audit")).json(&json!({"id": "8"})).send().await.unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    assert_eq!(json_body(r).await, json!({"queued": true}));
+
+    // A fixed `{return: ...}` answer; the function name comes from a stage variable.
+    let r = g.client.post(g.url("/payments")).json(&json!({"amount": 3})).send().await.unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    assert_eq!(json_body(r).await, json!({"paid": true}));
+
+    // No local answer for `refunds`: API Gateway's 500, as for a function that cannot be invoked.
+    let r = g.client.post(g.url("/refunds")).json(&json!({"order": 7})).send().await.unwrap();
+    assert_gateway_error(&r, 500, "InternalServerErrorException");
+    assert_eq!(json_body(r).await, json!({"message": "Internal server error"}));
+    g.stop().await;
+}
+
+#[tokio::test]
+async fn lambda_error_answer_is_an_unhandled_function_error() {
+    // `{error: PaymentDeclined, cause: ...}` raises: `.+` catches it, and with no response
+    // template the client gets Lambda's error object.
+    let dir = tempfile::tempdir().unwrap();
+    let g = Running::start(lambda_config(dir.path(), "decline")).await;
+    let r = g.client.post(g.url("/payments")).json(&json!({"amount": 3})).send().await.unwrap();
+    assert_eq!(r.status().as_u16(), 402);
+    assert_eq!(json_body(r).await, json!({"errorMessage": "card declined", "errorType": "PaymentDeclined"}));
+    g.stop().await;
+}
+
+#[test]
+fn invoke_shows_the_lambda_invoke_uri_and_the_error_message_rule() {
+    let dir = tempfile::tempdir().unwrap();
+    lambda_config(dir.path(), "charge");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_stepgate"))
+        .args(["invoke", "GET", "/orders/8"])
+        .arg(dir.path().join("stepgate.yaml"))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8_lossy(&out.stdout);
+    for needle in [
+        "Endpoint request URI: https://lambda.us-east-1.amazonaws.com/2015-03-31/functions/arn:aws:lambda:us-east-1:123456789012:function:orders:live/invocations",
+        "Endpoint request body after transformations: {\"id\": \"8\"}",
+        "x-amz-function-error=Unhandled",
+        "Selected integration response: `.*not found.*` → 404 (Lambda errorMessage `order not found`)",
+        "Method completed with status: 404",
+    ] {
+        assert!(text.contains(needle), "missing {needle:?} in\n{text}");
+    }
+}

@@ -323,11 +323,11 @@ fn crlf_line_ends_are_swallowed_too() {
 
 #[test]
 fn context_map_is_writable_through_set() {
-    let mut root = Map::new();
-    let mut response = Map::new();
+    let mut root = Map::default();
+    let mut response = Map::default();
     response.insert(Arc::from("header"), Value::new_map());
     root.insert(Arc::from("responseOverride"), Value::map(response));
-    let mut request = Map::new();
+    let mut request = Map::default();
     request.insert(Arc::from("header"), Value::new_map());
     root.insert(Arc::from("requestOverride"), Value::map(request));
     let context = MapRef::new(false, root);
@@ -429,7 +429,7 @@ impl Object for Bag {
 
 #[test]
 fn map_like_host_objects_take_set_and_foreach() {
-    let bag = MapRef::new(false, Map::new());
+    let bag = MapRef::new(false, Map::default());
     let out = render_with(
         "#set($b.X-One = 1)#set($k = 'two')#set($b[$k] = 2)#foreach($v in $b)$v;#end",
         &[("b", Value::object(Bag(bag.clone())))],
@@ -541,7 +541,7 @@ fn very_deep_values_render_compare_and_drop_without_overflow() {
                 v = if i % 2 == 0 {
                     Value::java_list(vec![v])
                 } else {
-                    let mut m = Map::new();
+                    let mut m = Map::default();
                     m.insert(Arc::from("k"), v);
                     Value::map(m)
                 };

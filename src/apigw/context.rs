@@ -3,7 +3,7 @@
 //! after rendering ([`Overrides`]).
 //!
 //! This runs once per request, so it avoids work most requests never need: the key names
-//! are allocated once per process ([`CONTEXT_KEYS`]), and the nested objects (`identity`,
+//! are allocated once per process ([`CONTEXT_TEMPLATE`]), and the nested objects (`identity`,
 //! `requestOverride`, `responseOverride` and their maps) are built the first time a
 //! template (or [`set_dotted`]) touches them. An override map nobody touched is known
 //! empty, so reading the overrides back costs nothing for templates that set none.
@@ -13,7 +13,7 @@ use std::sync::{Arc, LazyLock, OnceLock};
 use indexmap::IndexMap;
 use time::OffsetDateTime;
 
-use crate::vtl::{Map, MapRef, Object, Value};
+use crate::vtl::{Map, MapRef, Object, Value, map_with_capacity};
 
 use super::java::to_java_string;
 use super::request::RequestData;
@@ -57,9 +57,17 @@ const CONTEXT_KEY_NAMES: [&str; 18] = [
     "apiId",
 ];
 
-/// [`CONTEXT_KEY_NAMES`] as shared strings, allocated once: a request clones them (a
-/// reference count each) instead of allocating and freeing 18 strings.
-static CONTEXT_KEYS: LazyLock<[Arc<str>; 18]> = LazyLock::new(|| CONTEXT_KEY_NAMES.map(Arc::from));
+/// `$context` with its top-level keys ([`CONTEXT_KEY_NAMES`], allocated once) and no values
+/// yet. A request clones it, which shares the keys (a reference count each) and copies their
+/// hashes, so nothing is allocated per key or hashed; [`build`] then fills the values in by
+/// position.
+static CONTEXT_TEMPLATE: LazyLock<Map> = LazyLock::new(|| {
+    let mut m = map_with_capacity(CONTEXT_KEY_NAMES.len());
+    for key in CONTEXT_KEY_NAMES {
+        m.insert(Arc::from(key), Value::Null);
+    }
+    m
+});
 
 /// [`IDENTITY_KEYS`] as shared strings, allocated once (same reason).
 static IDENTITY_KEY_ARCS: LazyLock<[Arc<str>; 12]> = LazyLock::new(|| IDENTITY_KEYS.map(Arc::from));
@@ -112,17 +120,17 @@ impl LazyMap {
             MapRef::new(
                 false,
                 match &self.seed {
-                    Seed::Empty | Seed::Ready => Map::new(),
+                    Seed::Empty | Seed::Ready => Map::default(),
                     Seed::Identity(req) => identity(req),
                     Seed::RequestOverride { path, header, querystring } => {
-                        let mut m = Map::with_capacity(3);
+                        let mut m = map_with_capacity(3);
                         m.insert("path".into(), object(path));
                         m.insert("header".into(), object(header));
                         m.insert("querystring".into(), object(querystring));
                         m
                     }
                     Seed::ResponseOverride { header } => {
-                        let mut m = Map::with_capacity(2);
+                        let mut m = map_with_capacity(2);
                         m.insert("header".into(), object(header));
                         m
                     }
@@ -211,20 +219,33 @@ pub fn format_request_time(epoch_ms: i64) -> String {
     };
     let mut out = String::with_capacity(26);
     let month = MONTHS[usize::from(u8::from(t.month())) - 1];
-    let _ = write!(
-        out,
-        "{:02}/{month}/{:04}:{:02}:{:02}:{:02} +0000",
-        t.day(),
-        t.year(),
-        t.hour(),
-        t.minute(),
-        t.second()
-    );
+    let two = |out: &mut String, n: u8| {
+        out.push(char::from(b'0' + n / 10));
+        out.push(char::from(b'0' + n % 10));
+    };
+    two(&mut out, t.day());
+    out.push('/');
+    out.push_str(month);
+    out.push('/');
+    match u16::try_from(t.year()) {
+        Ok(y) if y <= 9999 => {
+            two(&mut out, (y / 100) as u8);
+            two(&mut out, (y % 100) as u8);
+        }
+        _ => {
+            let _ = write!(out, "{:04}", t.year());
+        }
+    }
+    for n in [t.hour(), t.minute(), t.second()] {
+        out.push(':');
+        two(&mut out, n);
+    }
+    out.push_str(" +0000");
     out
 }
 
 fn map() -> MapRef {
-    MapRef::new(false, Map::new())
+    MapRef::new(false, Map::default())
 }
 
 fn text(s: &str) -> Value {
@@ -234,7 +255,7 @@ fn text(s: &str) -> Value {
 /// `$context.identity`: the AWS keys (null unless known), then the request's values.
 fn identity(req: &RequestData) -> Map {
     let c = &req.context;
-    let mut identity = Map::with_capacity(IDENTITY_KEYS.len() + c.identity.len());
+    let mut identity = map_with_capacity(IDENTITY_KEYS.len() + c.identity.len());
     for key in IDENTITY_KEY_ARCS.iter() {
         identity.insert(key.clone(), Value::Null);
     }
@@ -256,7 +277,13 @@ pub(crate) fn build(req: &Arc<RequestData>) -> (MapRef, OverrideMaps) {
     let path = match &c.path {
         Some(p) => text(p),
         None if c.stage.is_empty() => text(&req.path),
-        None => text(&format!("/{}{}", c.stage, req.path)),
+        None => {
+            let mut p = String::with_capacity(1 + c.stage.len() + req.path.len());
+            p.push('/');
+            p.push_str(&c.stage);
+            p.push_str(&req.path);
+            Value::from(p)
+        }
     };
     let domain_prefix = c.domain_name.split('.').next().unwrap_or_default();
 
@@ -295,11 +322,13 @@ pub(crate) fn build(req: &Arc<RequestData>) -> (MapRef, OverrideMaps) {
         object(&maps.response),
         text(&c.api_id),
     ];
-    let mut ctx = Map::with_capacity(values.len() + 2);
-    ctx.extend(CONTEXT_KEYS.iter().cloned().zip(values));
+    let mut ctx = CONTEXT_TEMPLATE.clone();
+    for ((_, slot), value) in ctx.iter_mut().zip(values) {
+        *slot = value;
+    }
 
     if let Some(auth) = &c.authorizer {
-        let mut a = Map::with_capacity(auth.len());
+        let mut a = map_with_capacity(auth.len());
         for (k, v) in auth {
             // Authorizer context values are strings (`1` -> "1"); `claims` stays a map.
             let value = match v {
@@ -312,7 +341,7 @@ pub(crate) fn build(req: &Arc<RequestData>) -> (MapRef, OverrideMaps) {
         ctx.insert("authorizer".into(), ready_object(MapRef::new(false, a)));
     }
     if let Some(e) = &c.error {
-        let mut m = Map::with_capacity(4);
+        let mut m = map_with_capacity(4);
         m.insert("message".into(), text(&e.message));
         m.insert("messageString".into(), text(&serde_json::Value::from(e.message.as_str()).to_string()));
         m.insert("responseType".into(), text(&e.response_type));

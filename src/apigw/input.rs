@@ -6,7 +6,7 @@
 //! fail with API Gateway's `Could not process payload...` text, which is also recorded in
 //! the shared [`PayloadError`] slot so the gateway can answer 400 instead of 500.
 
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, LazyLock, Mutex, OnceLock};
 
 use bytes::Bytes;
 
@@ -15,6 +15,7 @@ use crate::vtl::{MapRef, Object, Value};
 
 use super::java::to_java_string;
 use super::json_smart::{self, ParseError};
+use super::request::{RequestData, header_visible};
 
 /// Where a payload parse failure is recorded for the gateway (shared by `$input` objects
 /// of one request).
@@ -32,48 +33,83 @@ pub struct Input {
 
 /// The method request parameters `$input.params()` exposes: one map per location, in
 /// API Gateway's order (path, querystring, header).
+///
+/// Most templates only ask for one parameter by name (`$input.params('id')`), so the maps
+/// are built the first time a template asks for them all (`$input.params()`); until then a
+/// lookup reads the request's pairs directly. Clones share the maps, so what one template
+/// puts into them the next one (and later lookups) see.
 #[derive(Debug, Clone)]
-pub(crate) struct Params {
-    pub(crate) all: MapRef,
-    pub(crate) path: MapRef,
-    pub(crate) querystring: MapRef,
-    pub(crate) header: MapRef,
+pub(crate) struct Params(Arc<ParamsInner>);
+
+#[derive(Debug)]
+struct ParamsInner {
+    request: Arc<RequestData>,
+    maps: OnceLock<ParamMaps>,
 }
 
+/// The `$input.params()` maps, once built.
+#[derive(Debug)]
+struct ParamMaps {
+    all: MapRef,
+    path: MapRef,
+    querystring: MapRef,
+    header: MapRef,
+}
+
+/// The keys of `$input.params()`, allocated once.
+static LOCATION_KEYS: LazyLock<[Arc<str>; 3]> = LazyLock::new(|| ["path", "querystring", "header"].map(Arc::from));
+
 impl Params {
-    /// Builds the maps; a repeated name keeps its first position and its last value.
-    pub(crate) fn new<'a>(
-        path: impl IntoIterator<Item = (&'a str, &'a str)>,
-        query: impl IntoIterator<Item = (&'a str, &'a str)>,
-        header: impl IntoIterator<Item = (&'a str, &'a str)>,
-    ) -> Params {
-        let map = |pairs: &mut dyn Iterator<Item = (&'a str, &'a str)>| {
-            let mut m = crate::vtl::Map::with_capacity(pairs.size_hint().0);
-            for (k, v) in pairs {
-                m.insert(k.into(), Value::from(v));
-            }
-            MapRef::new(false, m)
-        };
-        let path = map(&mut path.into_iter());
-        let querystring = map(&mut query.into_iter());
-        let header = map(&mut header.into_iter());
-        let all = MapRef::new(false, Default::default());
-        all.insert("path", Value::Map(path.clone()));
-        all.insert("querystring", Value::Map(querystring.clone()));
-        all.insert("header", Value::Map(header.clone()));
-        Params { all, path, querystring, header }
+    /// The parameters of `request`: its path parameters, query and visible headers.
+    pub(crate) fn new(request: Arc<RequestData>) -> Params {
+        Params(Arc::new(ParamsInner { request, maps: OnceLock::new() }))
+    }
+
+    fn headers(&self) -> impl DoubleEndedIterator<Item = (&str, &str)> {
+        pairs(&self.0.request.headers).filter(|(k, _)| header_visible(k))
+    }
+
+    /// The maps; a repeated name keeps its first position and its last value.
+    fn maps(&self) -> &ParamMaps {
+        self.0.maps.get_or_init(|| {
+            let map = |pairs: &mut dyn Iterator<Item = (&str, &str)>| {
+                let mut m = crate::vtl::map_with_capacity(pairs.size_hint().0);
+                for (k, v) in pairs {
+                    m.insert(k.into(), Value::from(v));
+                }
+                MapRef::new(false, m)
+            };
+            let request = &self.0.request;
+            let path = map(&mut pairs(&request.path_params));
+            let querystring = map(&mut pairs(&request.query));
+            let header = map(&mut self.headers());
+            let mut all = crate::vtl::map_with_capacity(3);
+            let [p, q, h] = &*LOCATION_KEYS;
+            all.insert(p.clone(), Value::Map(path.clone()));
+            all.insert(q.clone(), Value::Map(querystring.clone()));
+            all.insert(h.clone(), Value::Map(header.clone()));
+            ParamMaps { all: MapRef::new(false, all), path, querystring, header }
+        })
+    }
+
+    /// `$input.params()`: the map of the three maps.
+    pub(crate) fn all(&self) -> Value {
+        Value::Map(self.maps().all.clone())
     }
 
     /// `$input.params(name)`: path, then querystring, then header (exact name first,
     /// then ignoring ASCII case, since HTTP stacks may lower-case header names); `""`
     /// when absent.
     pub(crate) fn lookup(&self, name: &str) -> Value {
-        for m in [&self.path, &self.querystring, &self.header] {
+        let Some(maps) = self.0.maps.get() else {
+            return Value::from(self.lookup_pairs(name).unwrap_or(""));
+        };
+        for m in [&maps.path, &maps.querystring, &maps.header] {
             if let Some(v) = m.get(name) {
                 return v;
             }
         }
-        let headers = self.header.lock();
+        let headers = maps.header.lock();
         headers
             .entries
             .iter()
@@ -81,6 +117,30 @@ impl Params {
             .map(|(_, v)| v.clone())
             .unwrap_or_else(|| Value::from(""))
     }
+
+    /// [`Params::lookup`] over the request's pairs, as the maps would answer it: the last
+    /// value of a repeated name; for a header matched ignoring case, the first such name
+    /// in arrival order, with its last value.
+    fn lookup_pairs(&self, name: &str) -> Option<&str> {
+        let request = &self.0.request;
+        if let Some(v) = last(pairs(&request.path_params), name)
+            .or_else(|| last(pairs(&request.query), name))
+            .or_else(|| last(self.headers(), name))
+        {
+            return Some(v);
+        }
+        let (first, _) = self.headers().find(|(k, _)| k.eq_ignore_ascii_case(name))?;
+        last(self.headers(), first)
+    }
+}
+
+/// The value of the last pair named `name`.
+fn last<'a>(mut pairs: impl DoubleEndedIterator<Item = (&'a str, &'a str)>, name: &str) -> Option<&'a str> {
+    pairs.rfind(|(k, _)| *k == name).map(|(_, v)| v)
+}
+
+fn pairs(v: &[(String, String)]) -> impl DoubleEndedIterator<Item = (&str, &str)> {
+    v.iter().map(|(k, v)| (k.as_str(), v.as_str()))
 }
 
 impl Input {
@@ -162,7 +222,8 @@ impl Object for Input {
             "json" => Input::path_arg(name, args).and_then(|p| self.json(&p)).map(Value::from),
             "path" => Input::path_arg(name, args).and_then(|p| self.path(&p)),
             "params" => match args {
-                [] => Ok(Value::Map(self.params.all.clone())),
+                [] => Ok(self.params.all()),
+                [Value::String(name)] => Ok(self.params.lookup(name)),
                 [name] => Ok(match to_java_string(name) {
                     Some(n) => self.params.lookup(&n),
                     None => Value::from(""),
@@ -181,7 +242,14 @@ mod tests {
 
     fn input(body: &str) -> (Input, PayloadError) {
         let err = PayloadError::default();
-        let params = Params::new([("id", "p")], [("id", "q"), ("q", "1"), ("q", "2")], [("Id", "h"), ("X-H", "x")]);
+        let owned = |pairs: &[(&str, &str)]| pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let request = RequestData {
+            path_params: owned(&[("id", "p")]),
+            query: owned(&[("id", "q"), ("q", "1"), ("q", "2")]),
+            headers: owned(&[("Id", "h"), ("X-H", "x"), ("x-h", "y"), ("X-H", "z"), ("Connection", "close")]),
+            ..RequestData::default()
+        };
+        let params = Params::new(Arc::new(request));
         (Input::new(Bytes::from(body.to_string()), params, err.clone()), err)
     }
 
@@ -237,11 +305,21 @@ mod tests {
         let (i, _) = input("");
         assert_eq!(call(&i, "params", &["id"]).unwrap().as_str(), Some("p"));
         assert_eq!(call(&i, "params", &["q"]).unwrap().as_str(), Some("2"), "last value of a repeated key");
-        assert_eq!(call(&i, "params", &["x-h"]).unwrap().as_str(), Some("x"), "header names ignore case");
+        assert_eq!(call(&i, "params", &["x-h"]).unwrap().as_str(), Some("y"), "exact header name first");
+        assert_eq!(call(&i, "params", &["X-h"]).unwrap().as_str(), Some("z"), "else the first name ignoring case, last value");
+        assert_eq!(call(&i, "params", &["connection"]).unwrap().as_str(), Some(""), "hidden header");
         assert_eq!(call(&i, "params", &["nope"]).unwrap().as_str(), Some(""));
         let Value::Map(all) = call(&i, "params", &[]).unwrap() else { panic!("not a map") };
         let keys: Vec<String> = all.lock().entries.keys().map(|k| k.to_string()).collect();
         assert_eq!(keys, ["path", "querystring", "header"]);
+        // Once the maps exist, lookups read them (and see what templates put there).
+        for name in ["id", "q", "x-h", "X-h", "connection", "nope"] {
+            let from_pairs = call(&input("").0, "params", &[name]).unwrap();
+            assert_eq!(call(&i, "params", &[name]).unwrap().as_str(), from_pairs.as_str(), "{name}");
+        }
+        let Some(Value::Map(path)) = all.get("path") else { panic!("no path map") };
+        path.insert("added", Value::from("1"));
+        assert_eq!(call(&i, "params", &["added"]).unwrap().as_str(), Some("1"));
     }
 
     #[test]

@@ -286,7 +286,7 @@ impl Parser {
     }
 
     fn read_object(&mut self) -> Result<Value, ParseError> {
-        let mut map = Map::new();
+        let mut map = Map::default();
         let mut accept_data = true;
         loop {
             self.read();

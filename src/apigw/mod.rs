@@ -104,19 +104,11 @@ impl TemplateEnv {
     pub fn new(request: RequestData) -> TemplateEnv {
         let request = Arc::new(request);
         let (context, override_maps) = context::build(&request);
-        let stage_variables = MapRef::new(false, Map::new());
+        let stage_variables = MapRef::new(false, Map::default());
         for (k, v) in &request.stage_variables {
             stage_variables.insert(k.as_str(), Value::from(v.as_str()));
         }
-        let params = input::Params::new(
-            request.path_params.iter().map(|(k, v)| (k.as_str(), v.as_str())),
-            request.query.iter().map(|(k, v)| (k.as_str(), v.as_str())),
-            request
-                .headers
-                .iter()
-                .filter(|(k, _)| header_visible(k))
-                .map(|(k, v)| (k.as_str(), v.as_str())),
-        );
+        let params = input::Params::new(request.clone());
         TemplateEnv {
             request,
             context,

@@ -205,7 +205,7 @@ mod tests {
         for special in ["'", "\"", "\\", "/", "\n", "\u{1}", "\u{1f}", "é", "😀", "\u{7f}", " ", "~", "0"] {
             for at in 0..20 {
                 let text = format!("{}{special}{}", "a".repeat(at), "b".repeat(20 - at));
-                let expected: String = text.chars().map(|c| escape_javascript_slow(c)).collect();
+                let expected: String = text.chars().map(escape_javascript_slow).collect();
                 assert_eq!(escape_javascript(&text), expected, "{text:?}");
             }
         }

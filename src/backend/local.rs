@@ -160,7 +160,7 @@ impl StepFunctions for LocalBackend {
             .map_err(service)?;
         let metadata_only = input.included_data == Some(IncludedData::MetadataOnly);
         let has_output = e.output.is_some();
-        Ok(DescribeExecutionOutput {
+        let described = DescribeExecutionOutput {
             execution_arn: e.arn,
             state_machine_arn: e.state_machine_arn,
             name: Some(e.name),
@@ -181,6 +181,12 @@ impl StepFunctions for LocalBackend {
             redrive_date: None,
             redrive_status: None,
             redrive_status_reason: None,
+        }
+        .never_redriven();
+        Ok(if metadata_only {
+            described.metadata_only()
+        } else {
+            described
         })
     }
 
@@ -233,7 +239,7 @@ impl StepFunctions for LocalBackend {
                     item_count: None,
                     state_machine_version_arn: None,
                     state_machine_alias_arn: None,
-                    redrive_count: None,
+                    redrive_count: Some(0),
                     redrive_date: None,
                 })
                 .collect(),
@@ -263,12 +269,17 @@ impl StepFunctions for LocalBackend {
                 if let Some(key) = e.details_key {
                     details.insert(key, e.details);
                 }
-                HistoryEvent {
+                let event = HistoryEvent {
                     timestamp: Timestamp::from(e.timestamp),
                     type_: e.event_type,
                     id: e.id,
                     previous_event_id: Some(e.previous_event_id),
                     details,
+                };
+                if input.include_execution_data == Some(false) {
+                    event.without_execution_data()
+                } else {
+                    event
                 }
             })
             .collect();

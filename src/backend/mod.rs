@@ -19,7 +19,9 @@ use crate::sfn::request::parse_input;
 use crate::sfn::{Action, AwsError};
 
 pub mod aws;
+pub mod aws_lambda;
 pub mod conformance;
+pub mod lambda;
 pub mod local;
 pub mod open;
 

@@ -1,11 +1,14 @@
 //! Opens the Step Functions backend a loaded `stepgate.yaml` names: the local engine with its
-//! state machines and Lambda handlers, or AWS through aws-sdk-sfn. `serve`, `invoke`, the
+//! state machines and Lambda handlers, or AWS through aws-sdk-sfn; and the Lambda invoker
+//! of Lambda custom integrations that goes with it (the same local functions, or AWS Lambda). `serve`, `invoke`, the
 //! end-to-end tests and the benches all open it here, through `server::Gateway::open`.
 
 use std::sync::Arc;
 
 use super::StepFunctions;
 use super::aws::{AwsBackend, AwsBackendConfig};
+use super::aws_lambda::{AwsLambda, AwsLambdaConfig};
+use super::lambda::{Lambda, LocalLambda};
 use super::local::LocalBackend;
 use crate::config::{self, Backend, Config, LambdaHandler};
 use crate::engine::runtime::{
@@ -24,6 +27,8 @@ pub enum Storage {
 /// An opened backend.
 pub struct Opened {
     pub backend: Arc<dyn StepFunctions>,
+    /// What Lambda custom integrations invoke.
+    pub lambda: Arc<dyn Lambda>,
     /// The engine, when the backend is the local one.
     pub engine: Option<Engine>,
     /// The account the local engine's ARNs use (`None` for AWS).
@@ -44,9 +49,12 @@ impl std::fmt::Debug for Opened {
 pub async fn open(config: &Config, storage: Storage) -> Result<Opened, engine::OpenError> {
     match &config.backend {
         Backend::Local(settings) => {
-            let engine = Engine::open(engine_config(config, settings, storage)).await?;
+            let engine_config = engine_config(config, settings, storage);
+            let lambda = Arc::new(LocalLambda::new(&engine_config.tasks));
+            let engine = Engine::open(engine_config).await?;
             Ok(Opened {
                 backend: Arc::new(LocalBackend::new(engine.clone())),
+                lambda,
                 engine: Some(engine),
                 account_id: Some(settings.account_id.clone()),
                 region: Some(settings.region.clone()),
@@ -61,6 +69,15 @@ pub async fn open(config: &Config, storage: Storage) -> Result<Opened, engine::O
             };
             Ok(Opened {
                 backend: Arc::new(AwsBackend::new(&aws).await),
+                lambda: Arc::new(
+                    AwsLambda::new(&AwsLambdaConfig {
+                        region: settings.region.clone(),
+                        profile: settings.profile.clone(),
+                        endpoint_url: settings.lambda_endpoint_url.clone(),
+                        static_credentials: None,
+                    })
+                    .await,
+                ),
                 engine: None,
                 account_id: None,
                 region: settings.region.clone(),
@@ -83,6 +100,7 @@ fn engine_config(
             .iter()
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect(),
+        trust: config.tls.clone(),
         ..TaskConfig::default()
     };
     for (name, handler) in &local.lambda_handlers {
@@ -134,7 +152,7 @@ fn lambda_command(handler: &LambdaHandler) -> Vec<String> {
             "sh".into(),
             "-c".into(),
             "printf '%s' \"$0\"; exit 1".into(),
-            serde_json::json!({"errorType": error, "errorMessage": cause}).to_string(),
+            serde_json::json!({"errorMessage": cause, "errorType": error}).to_string(),
         ],
     }
 }

@@ -131,6 +131,7 @@ fn route_lines(api: &config::Api) -> Vec<String> {
                 config::IntegrationType::Aws {
                     service, action, ..
                 } => format!("aws {service}:{action}"),
+                config::IntegrationType::Lambda { function_arn, .. } => format!("lambda {function_arn}"),
                 config::IntegrationType::Mock => "mock".to_string(),
                 config::IntegrationType::Http { uri, http_method } => {
                     format!("http {http_method} {uri}")

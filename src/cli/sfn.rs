@@ -105,6 +105,7 @@ impl SfnArgs {
                 lambda_commands,
                 mock_config: self.mock_config.clone(),
                 host_mappings,
+                ..TaskConfig::default()
             },
             clock: Clock::accelerated(self.clock_factor),
         })

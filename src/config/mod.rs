@@ -16,6 +16,7 @@ pub mod selection;
 
 mod diagnostic;
 mod document;
+mod functions;
 mod intrinsics;
 mod lint;
 mod machines;

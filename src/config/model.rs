@@ -37,6 +37,9 @@ pub struct Config {
     pub backend: Backend,
     /// Request-path limits.
     pub limits: Limits,
+    /// Which certificates `https://` endpoints (http integrations, http:invoke tasks) may
+    /// present: the native roots plus the `tls.ca_file` bundle, checked at load.
+    pub tls: crate::https::Trust,
     /// State machines the local engine runs (from `state_machines:` and from
     /// SAM/CloudFormation templates named as APIs).
     pub state_machines: Vec<StateMachineSource>,
@@ -65,6 +68,9 @@ pub struct AwsSettings {
     pub endpoint_url: Option<String>,
     /// `profile:` of the shared AWS config files.
     pub profile: Option<String>,
+    /// `lambda_endpoint_url:`: where Lambda custom integrations invoke functions, when not
+    /// AWS Lambda itself (LocalStack). `endpoint_url` is Step Functions' only.
+    pub lambda_endpoint_url: Option<String>,
 }
 
 /// Settings of the embedded engine (`local:` in stepgate.yaml). The state machines
@@ -418,6 +424,16 @@ pub enum IntegrationType {
         region: String,
         /// `StartExecution`, `StartSyncExecution`, `DescribeExecution`, ...
         action: String,
+    },
+    /// `type: aws`, `uri: arn:aws:apigateway:{region}:lambda:path/2015-03-31/functions/{functionArn}/invocations`:
+    /// a Lambda custom (non-proxy) integration. The rendered body is the event; integration
+    /// responses are selected by the `errorMessage` of a function error.
+    Lambda {
+        /// The region in the URI.
+        region: String,
+        /// `arn:aws:lambda:{region}:{account}:function:{name}[:{qualifier}]`; the name and
+        /// the qualifier may be `${stageVariables.x}`, resolved per request.
+        function_arn: String,
     },
     /// `type: mock`: the status code comes from the rendered request template.
     Mock,

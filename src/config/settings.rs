@@ -12,10 +12,11 @@
 //! variables: {Workflow: ..., AWS::Region: eu-west-1}
 //! selection: extended               # or aws-strict
 //! listen: 127.0.0.1:8080
-//! backend: local                    # or aws, or {type: aws, region, endpoint_url, profile}
+//! backend: local                    # or aws, or {type: aws, region, endpoint_url, profile, lambda_endpoint_url}
 //! local: {data_dir, region, account_id, lambda_endpoint, lambda: {name: {return: ...}}, mock_config}
 //! state_machines: {Workflow: {file: workflow.asl.json, name: wf, type: EXPRESS}}
 //! limits: {max_body_bytes, integration_timeout_ms, max_foreach, ...}
+//! tls: {ca_file: internal-ca.pem}   # extra CA bundle trusted by https:// calls
 //! ```
 
 use std::net::SocketAddr;
@@ -88,6 +89,7 @@ const TOP_LEVEL_KEYS: &[&str] = &[
     "local",
     "state_machines",
     "limits",
+    "tls",
 ];
 
 struct Reader<'d> {
@@ -243,6 +245,7 @@ impl Reader<'_> {
             }
         }
         let limits = self.limits(root);
+        let tls = self.tls(root);
         let backend = self.backend(root, options);
         let mut variables = self.text_map(root, "variables");
         for (k, v) in &options.vars {
@@ -459,6 +462,10 @@ impl Reader<'_> {
         api.stage_variables.extend(stage_variables);
         api.selection_mode = selection_mode;
         api.api_keys = api_keys;
+        for d in crate::config::functions::check(&api, &backend, &self.doc.path) {
+            let d = self.doc.diagnostic(d);
+            self.diagnostics.push(d);
+        }
         Some(Config {
             path: self.doc.path.clone(),
             api,
@@ -466,10 +473,48 @@ impl Reader<'_> {
             sfn_listen,
             backend,
             limits,
+            tls,
             state_machines,
             variables: resolved_vars,
             warnings: Vec::new(),
         })
+    }
+
+    /// `tls: {ca_file: ...}`: the extra CA bundle, read and checked now so a bad file stops
+    /// loading with its name and the reason, not the first https:// call.
+    fn tls(&mut self, root: &Map<String, Value>) -> crate::https::Trust {
+        let trust = crate::https::Trust::default();
+        let map = match root.get("tls") {
+            None | Some(Value::Null) => return trust,
+            Some(Value::Object(m)) => m,
+            Some(_) => {
+                self.error(
+                    ErrorKind::InvalidValue,
+                    "/tls",
+                    "`tls` must be a mapping like {ca_file: internal-ca.pem}",
+                );
+                return trust;
+            }
+        };
+        for key in map.keys() {
+            if key != "ca_file" {
+                self.error(
+                    ErrorKind::InvalidValue,
+                    &join_pointer("/tls", key),
+                    format!("unknown setting `{key}` (known: ca_file)"),
+                );
+            }
+        }
+        let Some(file) = self.string(map, "ca_file", "/tls") else {
+            return trust;
+        };
+        match crate::https::Trust::with_ca_file(&self.relative(&file)) {
+            Ok(trust) => trust,
+            Err(e) => {
+                self.error(ErrorKind::Io, "/tls/ca_file", e.to_string());
+                trust
+            }
+        }
     }
 
     fn limits(&mut self, root: &Map<String, Value>) -> Limits {
@@ -558,6 +603,7 @@ impl Reader<'_> {
                     region: self.string(&map, "region", &pointer),
                     endpoint_url: self.string(&map, "endpoint_url", &pointer),
                     profile: self.string(&map, "profile", &pointer),
+                    lambda_endpoint_url: self.string(&map, "lambda_endpoint_url", &pointer),
                 };
                 if options.region.is_some() {
                     settings.region = options.region.clone();

@@ -73,6 +73,29 @@ pub struct Checkpoint {
     pub variables: serde_json::Map<String, Value>,
 }
 
+/// Where a resumed execution picks up: its last checkpoint, and what the history it
+/// continues already holds.
+#[derive(Clone, Debug)]
+pub struct Resume {
+    pub checkpoint: Checkpoint,
+    /// Events the history keeps; the resumed run numbers its events from here.
+    pub recorded_events: u64,
+    /// The checkpointed state's `...StateEntered` when the history already has it (its id
+    /// and time): the state is not entered again, it runs on from that entry.
+    pub entered: Option<(u64, OffsetDateTime)>,
+}
+
+impl Resume {
+    /// Resumes at `checkpoint` with no history to continue (tests).
+    pub fn at(checkpoint: Checkpoint) -> Resume {
+        Resume {
+            checkpoint,
+            recorded_events: 0,
+            entered: None,
+        }
+    }
+}
+
 /// How an execution ended.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Outcome {
@@ -86,6 +109,23 @@ pub enum Outcome {
 pub trait Effects: Send + Sync {
     /// Runs a Task state's resource and returns its result.
     async fn invoke_task(&self, request: TaskRequest) -> Result<Value, StateError>;
+    /// Runs a `.sync` Task state's resource like [`Effects::invoke_task`], calling
+    /// `submitted` with the job's submission output once the job is started (the
+    /// interpreter records it as `TaskSubmitted`). Only called when
+    /// [`Effects::reports_submissions`] is true.
+    async fn invoke_sync_task(
+        &self,
+        request: TaskRequest,
+        submitted: &(dyn Fn(Value) + Send + Sync),
+    ) -> Result<Value, StateError> {
+        let _ = submitted;
+        self.invoke_task(request).await
+    }
+    /// Whether [`Effects::invoke_sync_task`] reports submissions. When false, the
+    /// interpreter records `TaskSubmitted` (with output `{}`) before the call.
+    fn reports_submissions(&self) -> bool {
+        false
+    }
     /// Sleeps until `until` on the runtime's clock (tests may accelerate it).
     async fn sleep_until(&self, until: OffsetDateTime);
     /// The runtime's clock.

@@ -1,17 +1,20 @@
 //! The integration call: `aws` (`states:action/<Action>` through [`backend::dispatch`]),
-//! `mock` (the status code read from the rendered request template) and `http` (a real
-//! non-proxy HTTP call), all under the integration timeout (`timeoutInMillis`, 504 past it).
+//! Lambda custom integrations (`lambda:path/2015-03-31/functions/<arn>/invocations` through
+//! [`backend::lambda::Lambda`]), `mock` (the status code read from the rendered request
+//! template) and `http` (a real non-proxy HTTP call, `http://` or `https://` through the
+//! shared client of [`crate::https`]), all under the integration timeout (`timeoutInMillis`,
+//! 504 past it). An endpoint that cannot be reached — refused, unresolvable, or a TLS
+//! handshake that fails (certificate not trusted, wrong host name) — is API Gateway's
+//! `INTEGRATION_FAILURE` answer (504 `Internal server error`), the log saying why.
 
 use bytes::Bytes;
 use http::{HeaderMap, HeaderName, HeaderValue};
 use http_body_util::{BodyExt, Full};
-use hyper_util::client::legacy::Client;
-use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::rt::TokioExecutor;
 
 use super::gateway_error::{GatewayError, GatewayResponseType as T};
 use super::App;
 use crate::backend;
+use crate::backend::lambda;
 use crate::config::{Integration, IntegrationType};
 use crate::sfn::Action;
 
@@ -34,15 +37,44 @@ pub struct EndpointResponse {
     /// stepgate's selection extension: `<__type>: <message>` of a Step Functions error, or
     /// `<error>: <cause>` of a synchronous execution that ended FAILED/TIMED_OUT/ABORTED.
     pub error_text: Option<String>,
+    /// Lambda: the `errorMessage` of an invocation that answered `X-Amz-Function-Error`
+    /// (what selection patterns match; a successful invocation matches as `""`).
+    pub function_error: Option<String>,
+    /// The document `integration.response.body.<path>` mappings read when it is not `body`:
+    /// for a Lambda custom error whose `errorMessage` holds JSON, the error with that JSON
+    /// deserialised (`integration.response.body.errorMessage.httpStatus`).
+    pub mapping_body: Option<Bytes>,
 }
 
-/// The HTTP client used by `http` integrations.
+impl EndpointResponse {
+    /// An answer with no error text and nothing Lambda-specific.
+    pub(crate) fn new(status: u16, headers: HeaderMap, body: Bytes) -> EndpointResponse {
+        EndpointResponse { status, headers, body, error_text: None, function_error: None, mapping_body: None }
+    }
+}
+
+/// The HTTP(S) client used by `http` integrations.
 #[derive(Clone, Debug)]
-pub(crate) struct HttpClient(Client<HttpConnector, Full<Bytes>>);
+pub(crate) struct HttpClient(crate::https::Client);
 
 impl HttpClient {
+    /// A client trusting the platform's native roots.
     pub fn new() -> HttpClient {
-        HttpClient(Client::builder(TokioExecutor::new()).build_http())
+        HttpClient::with_trust(&crate::https::Trust::default())
+    }
+
+    /// A client trusting the native roots and `trust`'s CA bundle.
+    pub fn with_trust(trust: &crate::https::Trust) -> HttpClient {
+        HttpClient(crate::https::client(trust))
+    }
+}
+
+impl App {
+    /// Calls `https://` endpoints of `http` integrations trusting `trust` (the native roots
+    /// and the `tls.ca_file` bundle of stepgate.yaml) instead of the native roots only.
+    pub fn with_trust(mut self, trust: &crate::https::Trust) -> App {
+        self.http = HttpClient::with_trust(trust);
+        self
     }
 }
 
@@ -64,6 +96,7 @@ pub(crate) async fn call(
     let work = async {
         match &integration.kind {
             IntegrationType::Aws { service, action, .. } => call_aws(app, service, action, request).await,
+            IntegrationType::Lambda { function_arn, .. } => call_lambda(app, function_arn, request).await,
             IntegrationType::Mock => call_mock(&request),
             IntegrationType::Http { .. } => call_http(app, request).await,
         }
@@ -96,17 +129,119 @@ async fn call_aws(
             let error_text = (action == Action::StartSyncExecution)
                 .then(|| sync_execution_failure(&body))
                 .flatten();
-            Ok(EndpointResponse { status: 200, headers, body: Bytes::from(body), error_text })
+            Ok(EndpointResponse { error_text, ..EndpointResponse::new(200, headers, Bytes::from(body)) })
         }
         Err(backend::Error::Service(e)) => {
             let error_text = Some(format!("{}: {}", e.type_, e.message));
-            Ok(EndpointResponse { status: e.status, headers, body: Bytes::from(e.to_body()), error_text })
+            Ok(EndpointResponse { error_text, ..EndpointResponse::new(e.status, headers, Bytes::from(e.to_body())) })
         }
         Err(backend::Error::Timeout(m)) => {
             Err(GatewayError::new(T::IntegrationTimeout).with_detail(m))
         }
         Err(e) => Err(GatewayError::new(T::IntegrationFailure).with_detail(e.to_string())),
     }
+}
+
+/// Invokes the function (RequestResponse) with the body after transformations as the
+/// event. The Invoke API's answer is the endpoint response, function errors included (200
+/// with `X-Amz-Function-Error`); a function that cannot be invoked at all is API Gateway's
+/// 500 `Internal server error` (504 when it timed out), the log saying why.
+async fn call_lambda(
+    app: &App,
+    function_arn: &str,
+    request: EndpointRequest,
+) -> Result<EndpointResponse, GatewayError> {
+    let function = resolve_function(app, function_arn)?;
+    let invocation_type = request.headers.get("x-amz-invocation-type").and_then(|v| v.to_str().ok());
+    if invocation_type.is_some_and(|t| t.eq_ignore_ascii_case("Event")) {
+        // `integration.request.header.X-Amz-Invocation-Type: 'Event'`: Lambda queues the event
+        // and answers 202 with no body; the function runs on its own.
+        let lambda = app.lambda.clone();
+        tokio::spawn(async move {
+            if let Err(e) = lambda.invoke(&function, request.body).await {
+                tracing::warn!(function = %function, "asynchronous Lambda invocation failed: {e}");
+            }
+        });
+        let mut headers = HeaderMap::new();
+        if let Ok(v) = HeaderValue::from_str(&uuid::Uuid::new_v4().to_string()) {
+            headers.insert(HeaderName::from_static("x-amzn-requestid"), v);
+        }
+        return Ok(EndpointResponse::new(202, headers, Bytes::new()));
+    }
+    let invocation = match app.lambda.invoke(&function, request.body).await {
+        Ok(invocation) => invocation,
+        Err(lambda::Error::Timeout(m)) => return Err(GatewayError::new(T::IntegrationTimeout).with_detail(m)),
+        Err(e) => {
+            return Err(GatewayError::configuration(format!(
+                "Execution failed due to configuration error: {e}"
+            )));
+        }
+    };
+    let mut headers = HeaderMap::new();
+    headers.insert(http::header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    if let Ok(v) = HeaderValue::from_str(&uuid::Uuid::new_v4().to_string()) {
+        headers.insert(HeaderName::from_static("x-amzn-requestid"), v);
+    }
+    if let Ok(v) = HeaderValue::from_str(&invocation.executed_version) {
+        headers.insert(HeaderName::from_static("x-amz-executed-version"), v);
+    }
+    let mut response = EndpointResponse::new(invocation.status, headers, invocation.payload);
+    if let Some(kind) = invocation.function_error {
+        if let Ok(v) = HeaderValue::from_str(&kind) {
+            response.headers.insert(HeaderName::from_static("x-amz-function-error"), v);
+        }
+        let (message, mapping_body) = lambda_error(&response.body);
+        response.function_error = Some(message);
+        response.mapping_body = mapping_body;
+    }
+    Ok(response)
+}
+
+/// The `errorMessage` of a Lambda error payload (`""` when there is none; a non-string value
+/// as JSON), and the payload with that message deserialised when it holds a JSON object or
+/// array (API Gateway's custom-error header mappings read into it).
+fn lambda_error(payload: &[u8]) -> (String, Option<Bytes>) {
+    let Ok(serde_json::Value::Object(mut error)) = serde_json::from_slice::<serde_json::Value>(payload) else {
+        return (String::new(), None);
+    };
+    let message = match error.get("errorMessage") {
+        Some(serde_json::Value::String(s)) => s.clone(),
+        Some(serde_json::Value::Null) | None => return (String::new(), None),
+        Some(other) => return (other.to_string(), None),
+    };
+    let inner = serde_json::from_str::<serde_json::Value>(&message).ok().filter(|v| v.is_object() || v.is_array());
+    let mapping_body = inner.map(|inner| {
+        error.insert("errorMessage".into(), inner);
+        Bytes::from(serde_json::Value::Object(error).to_string())
+    });
+    (message, mapping_body)
+}
+
+/// The function ARN with its `${stageVariables.x}` references filled in.
+fn resolve_function(app: &App, function_arn: &str) -> Result<String, GatewayError> {
+    let mut out = String::with_capacity(function_arn.len());
+    let mut rest = function_arn;
+    while let Some(at) = rest.find("${stageVariables.") {
+        out.push_str(&rest[..at]);
+        let after = &rest[at + "${stageVariables.".len()..];
+        let Some(end) = after.find('}') else { break };
+        let name = &after[..end];
+        let value = app.api().stage_variables.get(name).ok_or_else(|| {
+            GatewayError::configuration(format!(
+                "Execution failed due to configuration error: stage variable `{name}` of Lambda function `{function_arn}` is not set"
+            ))
+        })?;
+        out.push_str(value);
+        rest = &after[end + 1..];
+    }
+    out.push_str(rest);
+    Ok(out)
+}
+
+/// The Lambda Invoke URI API Gateway calls (for the transcript).
+pub(crate) fn lambda_uri(app: &App, region: &str, function_arn: &str) -> String {
+    let function = resolve_function(app, function_arn).unwrap_or_else(|_| function_arn.to_string());
+    format!("https://lambda.{region}.amazonaws.com/2015-03-31/functions/{function}/invocations")
 }
 
 /// `<error>: <cause>` when a StartSyncExecution answer reports FAILED, TIMED_OUT or ABORTED.
@@ -126,7 +261,7 @@ fn call_mock(request: &EndpointRequest) -> Result<EndpointResponse, GatewayError
     let status = mock_status(&request.body).ok_or_else(|| {
         GatewayError::configuration("mock integration: the request template gave no statusCode")
     })?;
-    Ok(EndpointResponse { status, headers: HeaderMap::new(), body: Bytes::new(), error_text: None })
+    Ok(EndpointResponse::new(status, HeaderMap::new(), Bytes::new()))
 }
 
 /// Finds `statusCode` in a JSON-ish text: `{"statusCode": 200}`, `{statusCode: 200}`,
@@ -181,12 +316,13 @@ async fn call_http(app: &App, request: EndpointRequest) -> Result<EndpointRespon
         .uri
         .parse()
         .map_err(|e| GatewayError::configuration(format!("http integration URI `{}`: {e}", request.uri)))?;
-    if uri.scheme_str() != Some("http") {
+    if !matches!(uri.scheme_str(), Some("http" | "https")) {
         return Err(GatewayError::new(T::IntegrationFailure)
-            .with_detail(format!("only http:// endpoints are supported, not `{}`", request.uri)));
+            .with_detail(format!("only http:// and https:// endpoints are supported, not `{}`", request.uri)));
     }
     let method = http::Method::from_bytes(request.method.as_bytes())
         .map_err(|_| GatewayError::configuration(format!("bad HTTP method `{}`", request.method)))?;
+    let request_uri = request.uri;
     let mut builder = http::Request::builder().method(method).uri(uri);
     for (name, value) in &request.headers {
         builder = builder.header(name, value);
@@ -199,7 +335,10 @@ async fn call_http(app: &App, request: EndpointRequest) -> Result<EndpointRespon
         .0
         .request(outgoing)
         .await
-        .map_err(|e| GatewayError::new(T::IntegrationFailure).with_detail(format!("http integration: {e}")))?;
+        .map_err(|e| {
+            GatewayError::new(T::IntegrationFailure)
+                .with_detail(format!("http integration {}: {}", request_uri, crate::https::describe(&e)))
+        })?;
     let (parts, body) = response.into_parts();
     let limit = app.limits().max_body_bytes;
     let body = http_body_util::Limited::new(body, limit)
@@ -207,7 +346,7 @@ async fn call_http(app: &App, request: EndpointRequest) -> Result<EndpointRespon
         .await
         .map_err(|e| GatewayError::new(T::IntegrationFailure).with_detail(format!("http integration body: {e}")))?
         .to_bytes();
-    Ok(EndpointResponse { status: parts.status.as_u16(), headers: parts.headers, body, error_text: None })
+    Ok(EndpointResponse::new(parts.status.as_u16(), parts.headers, body))
 }
 
 /// The request headers API Gateway sends to Step Functions (for the transcript).
@@ -240,6 +379,19 @@ mod tests {
         assert_eq!(mock_status(br#"[200]"#), None);
         assert_eq!(mock_status(br#"["statusCode", 200]"#), None);
         assert_eq!(mock_status(b""), None);
+    }
+
+    #[test]
+    fn lambda_errors_give_their_message_and_deserialised_json() {
+        let (m, body) = lambda_error(br#"{"errorMessage":"Error: four hundred","errorType":"Exception"}"#);
+        assert_eq!((m.as_str(), body), ("Error: four hundred", None));
+        let (m, body) = lambda_error(br#"{"errorMessage":"{\"httpStatus\":500,\"trace\":{\"line\":1}}"}"#);
+        assert_eq!(m, r#"{"httpStatus":500,"trace":{"line":1}}"#);
+        assert_eq!(body.unwrap(), Bytes::from(r#"{"errorMessage":{"httpStatus":500,"trace":{"line":1}}}"#));
+        // No message, or not an object: nothing to match but the empty string.
+        assert_eq!(lambda_error(br#"{"errorType":"E"}"#), (String::new(), None));
+        assert_eq!(lambda_error(b"\"oops\""), (String::new(), None));
+        assert_eq!(lambda_error(br#"{"errorMessage":42}"#), ("42".to_string(), None));
     }
 
     #[test]

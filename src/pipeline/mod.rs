@@ -9,10 +9,10 @@
 //!   → method request         request::check_method_request: API key, required parameters, body model
 //!   → integration request    request::map_request: template by Content-Type MIME, passthrough
 //!                            behaviour (415), requestParameters, VTL render, requestOverride
-//!   → integration            integration::call: aws (backend::dispatch) | mock | http, under the
-//!                            integration timeout (504)
+//!   → integration            integration::call: aws (backend::dispatch) | Lambda (backend::lambda)
+//!                            | mock | http, under the integration timeout (504)
 //!   → integration response   select::select_response: selectionPattern (status code; error text
-//!                            unless aws-strict), default rule, else 500
+//!                            unless aws-strict; Lambda: errorMessage), default rule, else 500
 //!   → method response        response::map_response: responseParameters, template by Accept or
 //!                            byte-for-byte passthrough, responseOverride, reserved headers
 //!   → GatewayResponse        + x-amzn-RequestId
@@ -115,6 +115,7 @@ pub struct App {
     /// `$context.resourceId` of each route, computed once.
     resource_ids: Vec<String>,
     backend: Arc<dyn StepFunctions>,
+    lambda: Arc<dyn crate::backend::lambda::Lambda>,
     http: integration::HttpClient,
     limits: config::Limits,
     identity: Identity,
@@ -158,6 +159,7 @@ impl App {
             router,
             resource_ids,
             backend,
+            lambda: Arc::new(crate::backend::lambda::Unconfigured("no Lambda invoker was given to the gateway".into())),
             http: integration::HttpClient::new(),
             limits: config::Limits::default(),
             identity: Identity::default(),
@@ -167,6 +169,12 @@ impl App {
     /// Uses these limits (body size, default integration timeout, template limits).
     pub fn with_limits(mut self, limits: config::Limits) -> App {
         self.limits = limits;
+        self
+    }
+
+    /// Invokes Lambda custom integrations' functions with `lambda`.
+    pub fn with_lambda(mut self, lambda: Arc<dyn crate::backend::lambda::Lambda>) -> App {
+        self.lambda = lambda;
         self
     }
 

@@ -35,7 +35,10 @@ impl Sources<'_> {
             P::IntegrationResponseMultiValueHeader(n) => {
                 self.endpoint.and_then(|e| all_headers(&e.headers, n))
             }
-            P::IntegrationResponseBody(path) => self.endpoint.and_then(|e| body_value(&e.body, path.as_deref())),
+            P::IntegrationResponseBody(path) => self.endpoint.and_then(|e| {
+                let body = e.mapping_body.as_ref().filter(|_| path.is_some()).unwrap_or(&e.body);
+                body_value(body, path.as_deref())
+            }),
             P::Context(name) => self.ctx.get(name),
             P::StageVariable(name) => self.app.api().stage_variables.get(name).cloned(),
         }

@@ -104,7 +104,7 @@ fn forbidden_header(kind: &IntegrationType, name: &str) -> bool {
     const AWS: [&str; 5] = ["authorization", "connection", "expect", "proxy-authenticate", "te"];
     let name = name.to_ascii_lowercase();
     ALWAYS.contains(&name.as_str())
-        || (matches!(kind, IntegrationType::Aws { .. }) && AWS.contains(&name.as_str()))
+        || (matches!(kind, IntegrationType::Aws { .. } | IntegrationType::Lambda { .. }) && AWS.contains(&name.as_str()))
 }
 
 /// Builds the endpoint request: body from the template (or passthrough), then parameter
@@ -170,6 +170,9 @@ pub(crate) fn map_request(
                 headers.entry(k).or_insert_with(|| v.clone());
             }
             (format!("https://{service}.{region}.amazonaws.com/?Action={action}"), "POST".to_string())
+        }
+        IntegrationType::Lambda { region, function_arn } => {
+            (super::integration::lambda_uri(app, region, function_arn), "POST".to_string())
         }
         IntegrationType::Mock => (String::new(), request.method.to_string()),
         IntegrationType::Http { uri, http_method } => {

@@ -87,12 +87,14 @@ const REMAPPED: [&str; 14] = [
 /// Sets a method response header the way API Gateway does: reserved names become
 /// `x-amzn-Remapped-<Name>`, `Transfer-Encoding` is dropped.
 pub(crate) fn set_method_header(headers: &mut HeaderMap, name: &str, value: &str) {
-    let lower = name.to_ascii_lowercase();
-    if lower == "transfer-encoding" {
+    if name.eq_ignore_ascii_case("transfer-encoding") {
         return;
     }
-    let name = if REMAPPED.contains(&lower.as_str()) { format!("x-amzn-Remapped-{name}") } else { name.to_string() };
-    if let (Ok(n), Ok(v)) = (HeaderName::from_bytes(name.as_bytes()), HeaderValue::from_str(value)) {
+    let name = match REMAPPED.iter().any(|r| r.eq_ignore_ascii_case(name)) {
+        true => HeaderName::from_bytes(format!("x-amzn-Remapped-{name}").as_bytes()),
+        false => HeaderName::from_bytes(name.as_bytes()),
+    };
+    if let (Ok(n), Ok(v)) = (name, HeaderValue::from_str(value)) {
         headers.insert(n, v);
     }
 }

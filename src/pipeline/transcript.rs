@@ -75,6 +75,7 @@ impl Transcript {
             let pattern = rule.selection_pattern.as_ref().map(|p| p.as_str()).unwrap_or("default");
             let subject = match by {
                 SelectedBy::ErrorText => format!("error text `{}`", r.error_text.as_deref().unwrap_or("")),
+                SelectedBy::ErrorMessage => format!("Lambda errorMessage `{}`", r.function_error.as_deref().unwrap_or("")),
                 SelectedBy::StatusCode => format!("status code `{}`", r.status),
                 SelectedBy::Default => "no pattern matched".to_string(),
             };

@@ -63,7 +63,9 @@ impl Gateway {
         let app = App::new(config.api, opened.backend.clone())
             .map_err(Error::Routes)?
             .with_limits(config.limits)
-            .with_identity(identity);
+            .with_identity(identity)
+            .with_lambda(opened.lambda)
+            .with_trust(&config.tls);
         Ok(Gateway {
             app: Arc::new(app),
             backend: opened.backend,

@@ -24,7 +24,7 @@ pub(crate) type GatewayService = TowerToHyperService<tower_http::catch_panic::Ca
 pub(crate) fn new(app: Arc<App>, peer: SocketAddr) -> GatewayService {
     let svc = ServiceBuilder::new()
         .layer(CatchPanicLayer::custom(PanicResponse))
-        .service(Handler { app, peer });
+        .service(Handler { app, peer, peer_ip: Arc::from(peer.ip().to_string()) });
     TowerToHyperService::new(svc)
 }
 
@@ -33,6 +33,8 @@ pub(crate) fn new(app: Arc<App>, peer: SocketAddr) -> GatewayService {
 pub(crate) struct Handler {
     app: Arc<App>,
     peer: SocketAddr,
+    /// The peer's address as text for the access log, formatted once per connection.
+    peer_ip: Arc<str>,
 }
 
 type HandlerFuture =
@@ -48,11 +50,16 @@ impl tower::Service<Request<Incoming>> for Handler {
     }
 
     fn call(&mut self, req: Request<Incoming>) -> HandlerFuture {
-        Box::pin(handle(self.app.clone(), self.peer, req))
+        Box::pin(handle(self.app.clone(), self.peer, self.peer_ip.clone(), req))
     }
 }
 
-async fn handle(app: Arc<App>, peer: SocketAddr, req: Request<Incoming>) -> Result<Response<Full<Bytes>>, Infallible> {
+async fn handle(
+    app: Arc<App>,
+    peer: SocketAddr,
+    peer_ip: Arc<str>,
+    req: Request<Incoming>,
+) -> Result<Response<Full<Bytes>>, Infallible> {
     let started = Instant::now();
     let (parts, body) = req.into_parts();
     let protocol = match parts.version {
@@ -85,7 +92,7 @@ async fn handle(app: Arc<App>, peer: SocketAddr, req: Request<Incoming>) -> Resu
                 let logged = access_log_enabled().then(|| (request.method.clone(), request.path.clone()));
                 let response = pipeline::invoke(&app, request).await;
                 if let Some((method, path)) = logged {
-                    access_log(&method, &path, protocol, peer, &response, started);
+                    access_log(&method, &path, protocol, &peer_ip, &response, started);
                 }
                 return Ok(to_hyper(response));
             }
@@ -98,7 +105,7 @@ async fn handle(app: Arc<App>, peer: SocketAddr, req: Request<Incoming>) -> Resu
             ),
         }
     };
-    access_log(&request.method, &request.path, protocol, peer, &response, started);
+    access_log(&request.method, &request.path, protocol, &peer_ip, &response, started);
     Ok(to_hyper(response))
 }
 
@@ -119,7 +126,7 @@ fn access_log(
     method: &http::Method,
     path: &str,
     protocol: &str,
-    peer: SocketAddr,
+    ip: &str,
     response: &GatewayResponse,
     started: Instant,
 ) {
@@ -127,7 +134,7 @@ fn access_log(
     tracing::info!(
         target: "stepgate::access",
         requestId = header("x-amzn-requestid"),
-        ip = %peer.ip(),
+        ip = ip,
         httpMethod = %method,
         path = path,
         protocol = protocol,

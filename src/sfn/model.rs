@@ -153,6 +153,26 @@ wire_enum!(
     }
 );
 
+impl ExecutionRedriveStatus {
+    /// What DescribeExecution reports for an execution that was never redriven
+    /// (`redriveCount` 0): a RUNNING or SUCCEEDED one is `NOT_REDRIVABLE` with the reason
+    /// "Execution is <STATUS> and cannot be redriven"; a FAILED, TIMED_OUT or ABORTED one
+    /// is `REDRIVABLE`, with no reason.
+    pub fn never_redriven(status: ExecutionStatus) -> (ExecutionRedriveStatus, Option<String>) {
+        match status {
+            ExecutionStatus::Failed | ExecutionStatus::TimedOut | ExecutionStatus::Aborted => {
+                (ExecutionRedriveStatus::Redrivable, None)
+            }
+            ExecutionStatus::Running
+            | ExecutionStatus::Succeeded
+            | ExecutionStatus::PendingRedrive => (
+                ExecutionRedriveStatus::NotRedrivable,
+                Some(format!("Execution is {status} and cannot be redriven")),
+            ),
+        }
+    }
+}
+
 wire_enum!(
     /// Key type of a state machine's encryption configuration.
     EncryptionType { AwsOwnedKey = "AWS_OWNED_KEY", CustomerManagedKmsKey = "CUSTOMER_MANAGED_KMS_KEY" }
@@ -361,6 +381,29 @@ pub struct DescribeExecutionOutput {
     pub redrive_status_reason: Option<String>,
 }
 
+impl DescribeExecutionOutput {
+    /// The answer to `includedData: METADATA_ONLY`: no `input`, `output`, `inputDetails`
+    /// or `outputDetails`.
+    pub fn metadata_only(mut self) -> DescribeExecutionOutput {
+        self.input = None;
+        self.input_details = None;
+        self.output = None;
+        self.output_details = None;
+        self
+    }
+
+    /// Fills the redrive members AWS returns for an execution that was never redriven:
+    /// `redriveCount` 0 and the `redriveStatus` (and reason) of its status
+    /// ([`ExecutionRedriveStatus::never_redriven`]).
+    pub fn never_redriven(mut self) -> DescribeExecutionOutput {
+        let (status, reason) = ExecutionRedriveStatus::never_redriven(self.status);
+        self.redrive_count = Some(0);
+        self.redrive_status = Some(status);
+        self.redrive_status_reason = reason;
+        self
+    }
+}
+
 /// StopExecution request.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -462,6 +505,25 @@ pub struct HistoryEvent {
     /// The details members, e.g. `{"executionStartedEventDetails": {"input": "{}", …}}`.
     #[serde(flatten)]
     pub details: serde_json::Map<String, serde_json::Value>,
+}
+
+/// The members of event details that carry execution data, which
+/// `includeExecutionData: false` leaves out.
+const EXECUTION_DATA_MEMBERS: [&str; 4] = ["input", "inputDetails", "output", "outputDetails"];
+
+impl HistoryEvent {
+    /// The event as GetExecutionHistory returns it with `includeExecutionData: false`:
+    /// its details without `input`, `output` and their `inputDetails`/`outputDetails`.
+    pub fn without_execution_data(mut self) -> HistoryEvent {
+        for details in self.details.values_mut() {
+            if let serde_json::Value::Object(members) = details {
+                for member in EXECUTION_DATA_MEMBERS {
+                    members.remove(member);
+                }
+            }
+        }
+        self
+    }
 }
 
 /// GetExecutionHistory response.
@@ -625,6 +687,93 @@ pub struct DeleteStateMachineInput {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn described(status: ExecutionStatus) -> DescribeExecutionOutput {
+        DescribeExecutionOutput {
+            execution_arn: "arn:aws:states:us-east-1:1:execution:sm:x".into(),
+            state_machine_arn: "arn:aws:states:us-east-1:1:stateMachine:sm".into(),
+            name: Some("x".into()),
+            status,
+            start_date: Timestamp { millis: 1000 },
+            stop_date: None,
+            input: Some("{}".into()),
+            input_details: Some(CloudWatchEventsExecutionDataDetails {
+                included: Some(true),
+            }),
+            output: Some("1".into()),
+            output_details: Some(CloudWatchEventsExecutionDataDetails {
+                included: Some(true),
+            }),
+            trace_header: None,
+            map_run_arn: None,
+            error: None,
+            cause: None,
+            state_machine_version_arn: None,
+            state_machine_alias_arn: None,
+            redrive_count: None,
+            redrive_date: None,
+            redrive_status: None,
+            redrive_status_reason: None,
+        }
+    }
+
+    #[test]
+    fn never_redriven_executions_report_aws_redrive_members() {
+        let running =
+            serde_json::to_value(described(ExecutionStatus::Running).never_redriven()).unwrap();
+        assert_eq!(running["redriveCount"], serde_json::json!(0));
+        assert_eq!(
+            running["redriveStatus"],
+            serde_json::json!("NOT_REDRIVABLE")
+        );
+        assert_eq!(
+            running["redriveStatusReason"],
+            serde_json::json!("Execution is RUNNING and cannot be redriven")
+        );
+        let succeeded = described(ExecutionStatus::Succeeded).never_redriven();
+        assert_eq!(
+            succeeded.redrive_status_reason.as_deref(),
+            Some("Execution is SUCCEEDED and cannot be redriven")
+        );
+        for status in [
+            ExecutionStatus::Failed,
+            ExecutionStatus::TimedOut,
+            ExecutionStatus::Aborted,
+        ] {
+            let d = serde_json::to_value(described(status).never_redriven()).unwrap();
+            assert_eq!(
+                d["redriveStatus"],
+                serde_json::json!("REDRIVABLE"),
+                "{status}"
+            );
+            assert!(d.get("redriveStatusReason").is_none(), "{status}: {d}");
+        }
+    }
+
+    #[test]
+    fn metadata_only_drops_input_output_and_their_details() {
+        let d =
+            serde_json::to_value(described(ExecutionStatus::Succeeded).metadata_only()).unwrap();
+        for member in ["input", "inputDetails", "output", "outputDetails"] {
+            assert!(d.get(member).is_none(), "{member} in {d}");
+        }
+        assert_eq!(d["status"], serde_json::json!("SUCCEEDED"));
+    }
+
+    #[test]
+    fn history_events_without_execution_data_keep_everything_else() {
+        let event: HistoryEvent = serde_json::from_str(
+            r#"{"timestamp":1.5,"type":"PassStateExited","id":3,"previousEventId":2,
+                "stateExitedEventDetails":{"name":"P","output":"{}","outputDetails":{"truncated":false}}}"#,
+        )
+        .unwrap();
+        let stripped = serde_json::to_value(event.without_execution_data()).unwrap();
+        assert_eq!(
+            stripped,
+            serde_json::json!({"timestamp":1.5,"type":"PassStateExited","id":3,"previousEventId":2,
+                               "stateExitedEventDetails":{"name":"P"}})
+        );
+    }
 
     #[test]
     fn start_execution_output_is_the_aws_wire_shape() {

@@ -14,7 +14,7 @@ use super::methods::{self, MethodError};
 use super::ops;
 use super::span::Span;
 use super::value::{ListKind, Object, Value};
-use super::{Body, Limits};
+use super::{Body, Limits, Vars};
 
 /// How a block ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -30,7 +30,7 @@ const MAX_RANGE: usize = 1_000_000;
 /// One render of one template.
 pub struct Renderer<'a> {
     body: &'a Body,
-    vars: &'a mut HashMap<Arc<str>, Value>,
+    vars: &'a mut Vars,
     limits: Limits,
     pub out: String,
     depth: usize,
@@ -43,7 +43,7 @@ pub struct Renderer<'a> {
 impl<'a> Renderer<'a> {
     pub fn new(
         body: &'a Body,
-        vars: &'a mut HashMap<Arc<str>, Value>,
+        vars: &'a mut Vars,
         limits: Limits,
         capacity: usize,
     ) -> Self {
@@ -502,7 +502,7 @@ impl<'a> Renderer<'a> {
                 Ok(Value::java_list(out))
             }
             ExprKind::Map(entries) => {
-                let mut map = super::value::Map::with_capacity(entries.len());
+                let mut map = super::value::map_with_capacity(entries.len());
                 for (k, v) in entries {
                     let key = match self.expr(k)? {
                         Value::String(s) => s,
@@ -627,7 +627,7 @@ fn index_value(v: &Value, key: &Value, span: Span) -> Result<Value, Error> {
     }
 }
 
-fn restore(vars: &mut HashMap<Arc<str>, Value>, name: &str, old: Option<Value>) {
+fn restore(vars: &mut Vars, name: &str, old: Option<Value>) {
     match old {
         Some(v) => {
             vars.insert(Arc::from(name), v);

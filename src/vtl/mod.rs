@@ -83,12 +83,15 @@ pub mod value;
 
 pub use error::{Error, ErrorKind};
 pub use methods::MapEntry;
-pub use value::{List, ListKind, Map, MapRef, Object, Value};
+pub use value::{List, ListKind, Map, MapHasher, MapRef, Object, Value, map_with_capacity};
 
 use std::collections::HashMap;
 use std::fmt;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
+
+/// Template variables by name.
+pub(crate) type Vars = HashMap<Arc<str>, Value, MapHasher>;
 
 /// Limits that keep a render from hanging or exhausting memory.
 #[derive(Clone, Copy, Debug)]
@@ -119,7 +122,7 @@ impl Default for Limits {
 /// The variables a template sees, and the limits for one render.
 #[derive(Debug, Default)]
 pub struct Context {
-    vars: HashMap<Arc<str>, Value>,
+    vars: Vars,
     limits: Limits,
 }
 
@@ -129,7 +132,7 @@ impl Context {
     }
     pub fn with_limits(limits: Limits) -> Context {
         Context {
-            vars: HashMap::new(),
+            vars: Vars::with_capacity_and_hasher(4, MapHasher::default()),
             limits,
         }
     }

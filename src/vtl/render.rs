@@ -296,7 +296,7 @@ mod tests {
             ListKind::Json,
             vec![Value::Int(1), Value::string("/")],
         ));
-        let mut m = Map::new();
+        let mut m = Map::default();
         m.insert(Arc::from("a"), Value::string("x"));
         m.insert(Arc::from("l"), inner);
         m.insert(Arc::from("n"), Value::Null);
@@ -309,7 +309,7 @@ mod tests {
 
     #[test]
     fn self_containing_collections_do_not_recurse() {
-        let m = MapRef::new(false, Map::new());
+        let m = MapRef::new(false, Map::default());
         m.insert("a", Value::Int(1));
         m.insert("self", Value::Map(m.clone()));
         assert_eq!(

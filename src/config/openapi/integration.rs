@@ -352,7 +352,7 @@ impl Builder<'_> {
                 match SelectionPattern::new(key) {
                     Ok(p) => {
                         if !p.can_match_status_code()
-                            && !matches!(kind, Some(IntegrationType::Aws { service, .. }) if service == "lambda")
+                            && !matches!(kind, Some(IntegrationType::Lambda { .. }))
                         {
                             self.warn(
                                 ErrorKind::NonPortable,
@@ -360,6 +360,19 @@ impl Builder<'_> {
                                 format!(
                                     "selection pattern `{key}` matches no HTTP status code, so API Gateway would never select it; \
                                      stepgate matches it against Step Functions error text (not portable; off with `selection: aws-strict`)"
+                                ),
+                            );
+                        }
+                        if matches!(kind, Some(IntegrationType::Lambda { .. }))
+                            && looks_like_status_rule(key, &p)
+                        {
+                            self.warn(
+                                ErrorKind::NonPortable,
+                                &rptr,
+                                format!(
+                                    "selection pattern `{key}` looks like a status code rule, but on a Lambda integration \
+                                     patterns are matched against the function's errorMessage (a successful invocation \
+                                     matches as the empty string), never the status code"
                                 ),
                             );
                         }
@@ -454,6 +467,12 @@ pub(crate) fn parse_aws_uri(uri: &str) -> Result<IntegrationType, String> {
             action: action.to_string(),
         });
     }
+    if service == "lambda" && rest.starts_with("path/") {
+        return parse_lambda_path(rest, uri).map(|function_arn| IntegrationType::Lambda {
+            region,
+            function_arn,
+        });
+    }
     if rest.starts_with("path/") && service != "states" {
         return Ok(IntegrationType::Aws {
             service,
@@ -464,24 +483,82 @@ pub(crate) fn parse_aws_uri(uri: &str) -> Result<IntegrationType, String> {
     Err(bad())
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
+/// `200`, `4\d{2}`, `400|404`: a pattern written for status codes.
+fn looks_like_status_rule(key: &str, pattern: &SelectionPattern) -> bool {
+    pattern.can_match_status_code()
+        && !pattern.is_match("")
+        && key
+            .chars()
+            .all(|c| c.is_ascii_digit() || "\\d{}[]|()-,".contains(c))
+}
 
-    #[test]
-    fn aws_uri_forms() {
-        assert_eq!(
-            parse_aws_uri("arn:aws:apigateway:us-east-1:states:action/StartExecution").unwrap(),
-            IntegrationType::Aws {
-                service: "states".into(),
-                region: "us-east-1".into(),
-                action: "StartExecution".into()
-            }
-        );
-        assert!(parse_aws_uri("arn:aws:apigateway::states:action/StartExecution").is_err());
-        assert!(parse_aws_uri("states:StartExecution").is_err());
-        assert!(parse_aws_uri("arn:aws:apigateway:us-east-1:states:path/x").is_err());
+/// The function ARN of `path/2015-03-31/functions/{functionArn}/invocations`, checked.
+fn parse_lambda_path(rest: &str, uri: &str) -> Result<String, String> {
+    let function = rest
+        .strip_prefix("path/2015-03-31/functions/")
+        .and_then(|r| r.strip_suffix("/invocations"))
+        .ok_or_else(|| {
+            format!(
+                "`{uri}` is not a Lambda integration URI \
+                 (arn:aws:apigateway:REGION:lambda:path/2015-03-31/functions/FUNCTION_ARN/invocations)"
+            )
+        })?;
+    check_function_arn(function).map_err(|why| {
+        format!("`{function}` in the Lambda integration URI is not a function ARN: {why}")
+    })?;
+    Ok(function.to_string())
+}
+
+/// `arn:{partition}:lambda:{region}:{account}:function:{name}[:{qualifier}]`, where the name
+/// and the qualifier may also be a `${stageVariables.x}` reference.
+pub(crate) fn check_function_arn(arn: &str) -> Result<(), String> {
+    let parts: Vec<&str> = arn.split(':').collect();
+    let expected = "expected arn:aws:lambda:REGION:ACCOUNT:function:NAME[:QUALIFIER]";
+    if parts.len() < 7
+        || parts.len() > 8
+        || parts[0] != "arn"
+        || parts[2] != "lambda"
+        || parts[5] != "function"
+    {
+        return Err(expected.to_string());
     }
+    if parts[1].is_empty() || parts[3].is_empty() {
+        return Err(format!(
+            "the partition and region must not be empty ({expected})"
+        ));
+    }
+    if parts[4].len() != 12 || !parts[4].bytes().all(|b| b.is_ascii_digit()) {
+        return Err(format!("the account `{}` is not 12 digits", parts[4]));
+    }
+    let stage_variable = |s: &str| {
+        s.strip_prefix("${stageVariables.")
+            .and_then(|v| v.strip_suffix('}'))
+            .is_some_and(|v| {
+                !v.is_empty() && v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+            })
+    };
+    let word = |s: &str, max: usize| {
+        !s.is_empty()
+            && s.len() <= max
+            && s.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    };
+    let name = parts[6];
+    if !word(name, 64) && !stage_variable(name) {
+        return Err(format!(
+            "the function name `{name}` must be 1-64 letters, digits, `-` or `_` (or `${{stageVariables.NAME}}`)"
+        ));
+    }
+    if let Some(q) = parts.get(7)
+        && *q != "$LATEST"
+        && !word(q, 128)
+        && !stage_variable(q)
+    {
+        return Err(format!(
+            "the qualifier `{q}` is not $LATEST, a version or an alias"
+        ));
+    }
+    Ok(())
 }
 
 impl Builder<'_> {
@@ -516,5 +593,63 @@ impl Builder<'_> {
             }
         }
         mappings
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lambda_uri_forms() {
+        let arn = "arn:aws:lambda:eu-west-1:123456789012:function:orders";
+        let uri = |f: &str| {
+            format!("arn:aws:apigateway:eu-west-1:lambda:path/2015-03-31/functions/{f}/invocations")
+        };
+        assert_eq!(
+            parse_aws_uri(&uri(arn)).unwrap(),
+            IntegrationType::Lambda {
+                region: "eu-west-1".into(),
+                function_arn: arn.into()
+            }
+        );
+        for ok in [
+            format!("{arn}:prod"),
+            format!("{arn}:$LATEST"),
+            format!("{arn}:7"),
+            "arn:aws:lambda:eu-west-1:123456789012:function:${stageVariables.fn}".to_string(),
+            format!("{arn}:${{stageVariables.alias}}"),
+        ] {
+            assert!(parse_aws_uri(&uri(&ok)).is_ok(), "{ok}");
+        }
+        for bad in [
+            "orders",
+            "arn:aws:lambda:eu-west-1:123:function:orders",
+            "arn:aws:lambda:eu-west-1:123456789012:layer:orders",
+            "arn:aws:lambda:eu-west-1:123456789012:function:or ders",
+            "arn:aws:lambda:eu-west-1:123456789012:function:orders:prod:x",
+            "arn:aws:lambda:eu-west-1:123456789012:function:orders:pr/od",
+        ] {
+            let err = parse_aws_uri(&uri(bad)).unwrap_err();
+            assert!(err.contains("is not a function ARN"), "{bad}: {err}");
+        }
+        let err =
+            parse_aws_uri("arn:aws:apigateway:eu-west-1:lambda:path/functions/x").unwrap_err();
+        assert!(err.contains("is not a Lambda integration URI"), "{err}");
+    }
+
+    #[test]
+    fn aws_uri_forms() {
+        assert_eq!(
+            parse_aws_uri("arn:aws:apigateway:us-east-1:states:action/StartExecution").unwrap(),
+            IntegrationType::Aws {
+                service: "states".into(),
+                region: "us-east-1".into(),
+                action: "StartExecution".into()
+            }
+        );
+        assert!(parse_aws_uri("arn:aws:apigateway::states:action/StartExecution").is_err());
+        assert!(parse_aws_uri("states:StartExecution").is_err());
+        assert!(parse_aws_uri("arn:aws:apigateway:us-east-1:states:path/x").is_err());
     }
 }

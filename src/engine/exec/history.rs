@@ -41,6 +41,7 @@ pub(super) fn exited(
 }
 
 /// How a Task resource appears in history.
+#[derive(Clone, Copy)]
 pub(super) enum TaskKind<'a> {
     /// `arn:aws:lambda:...:function:f` → `LambdaFunction*` events.
     Lambda,
@@ -58,7 +59,13 @@ pub(super) fn task_kind(arn: &str) -> TaskKind<'_> {
         return TaskKind::Lambda;
     }
     let tail = arn.split_once(":::").map(|(_, t)| t).unwrap_or(arn);
-    match tail.rsplit_once(':') {
+    // `aws-sdk:sfn:startExecution` → (`aws-sdk:sfn`, `startExecution`);
+    // `states:startExecution.sync:2` → (`states`, `startExecution.sync:2`).
+    let split = match tail.strip_prefix("aws-sdk:") {
+        Some(rest) => rest.find(':').map(|i| (&tail[..8 + i], &tail[8 + i + 1..])),
+        None => tail.split_once(':'),
+    };
+    match split {
         Some((ty, res)) => TaskKind::Service {
             resource_type: ty,
             resource: res,

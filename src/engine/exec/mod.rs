@@ -10,10 +10,11 @@
 //! no history or checkpoints (EXPRESS) says so through `Effects::records_history` /
 //! `Effects::takes_checkpoints` and the interpreter skips building them.
 //!
+//! A resumed run ([`Resume`]) numbers its events on from the history it continues, and
+//! does not enter the checkpointed state a second time when the history already holds its
+//! `...StateEntered`.
+//!
 //! Known differences from AWS (see also `tests/conformance/asl-divergences.txt`):
-//! - after a resume, the event ids quoted in `States.Runtime` causes ("entered at the event
-//!   id #N") count from the resumed state, since the checkpoint does not carry the history
-//!   length;
 //! - Parallel branches and concurrent Map iterations interleave their history events in
 //!   our scheduler's order, which can differ from the order AWS records;
 //! - Distributed Map `ItemReader`/`ResultWriter` are rejected at run time.
@@ -34,7 +35,7 @@ mod program;
 mod states;
 
 use crate::engine::asl::StateMachine;
-use crate::engine::effects::{Checkpoint, Effects, ExecutionInfo, Outcome, StateError};
+use crate::engine::effects::{Effects, ExecutionInfo, Outcome, Resume, StateError};
 use serde_json::{Map, Value};
 use std::sync::atomic::{AtomicU64, Ordering};
 use time::OffsetDateTime;
@@ -48,14 +49,15 @@ pub async fn run(
     sm: &StateMachine,
     info: &ExecutionInfo,
     input: Value,
-    resume: Option<Checkpoint>,
+    resume: Option<Resume>,
     effects: &dyn Effects,
 ) -> Outcome {
     let r = Run {
         sm,
         info,
         effects,
-        events: AtomicU64::new(0),
+        events: AtomicU64::new(resume.as_ref().map_or(0, |r| r.recorded_events)),
+        resumed_entry: std::sync::Mutex::new(None),
         history: effects.records_history(),
         checkpoints: effects.takes_checkpoints(),
         deadline: sm
@@ -110,6 +112,8 @@ pub(crate) struct Run<'a> {
     effects: &'a dyn Effects,
     /// Events recorded so far (the runtime numbers them from 1 in this order).
     events: AtomicU64,
+    /// The resumed state's entry when the history already holds it: (state index, entry).
+    resumed_entry: std::sync::Mutex<Option<(usize, program::Entry)>>,
     deadline: Option<OffsetDateTime>,
     /// `effects.records_history()` / `effects.takes_checkpoints()`, asked once.
     history: bool,
@@ -204,11 +208,24 @@ impl Run<'_> {
         self.events.fetch_add(1, Ordering::Relaxed) + 1
     }
 
-    async fn execute(&self, input: Value, resume: Option<Checkpoint>) -> Outcome {
+    async fn execute(&self, input: Value, resume: Option<Resume>) -> Outcome {
         let prog = &self.sm.program;
         let (start, input, mut vars) = match resume {
-            Some(cp) => match prog.state(&cp.state) {
-                Some((i, _)) => (i, cp.input, cp.variables),
+            Some(Resume {
+                checkpoint: cp,
+                entered,
+                ..
+            }) => match prog.state(&cp.state) {
+                Some((i, _)) => {
+                    if let Some((event, time)) = entered {
+                        *self
+                            .resumed_entry
+                            .lock()
+                            .expect("invariant: resumed entry lock") =
+                            Some((i, program::Entry { event, time }));
+                    }
+                    (i, cp.input, cp.variables)
+                }
                 None => {
                     let err = StateError {
                         error: "States.Runtime".into(),

@@ -61,13 +61,26 @@ impl<'a> Run<'a> {
                 if self.past_deadline() {
                     return Err(Fault::execution_timeout());
                 }
-                let entry = Entry {
-                    time: self.effects.now(),
-                    event: self.record(
-                        history::entered_type(&state.kind),
-                        Some("stateEnteredEventDetails"),
-                        || history::entered(&state.name, &input),
-                    ),
+                let resumed = if top {
+                    self.resumed_entry
+                        .lock()
+                        .expect("invariant: resumed entry lock")
+                        .take()
+                        .filter(|(i, _)| *i == idx)
+                        .map(|(_, entry)| entry)
+                } else {
+                    None
+                };
+                let entry = match resumed {
+                    Some(entry) => entry,
+                    None => Entry {
+                        time: self.effects.now(),
+                        event: self.record(
+                            history::entered_type(&state.kind),
+                            Some("stateEnteredEventDetails"),
+                            || history::entered(&state.name, &input),
+                        ),
+                    },
                 };
                 if interleave {
                     yield_now().await;

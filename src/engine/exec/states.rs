@@ -379,7 +379,7 @@ impl Run<'_> {
                     || json!({"resourceType": resource_type, "resource": resource}),
                 );
                 // `.sync` jobs report their submission before they finish.
-                if resource.ends_with(".sync") || resource.ends_with(".sync:2") {
+                if is_sync(resource) && !self.effects.reports_submissions() {
                     self.record("TaskSubmitted", Some("taskSubmittedEventDetails"), || {
                         json!({"resourceType": resource_type, "resource": resource, "output": "{}", "outputDetails": {"truncated": false}})
                     });
@@ -404,8 +404,29 @@ impl Run<'_> {
                 None => std::future::pending().await,
             }
         };
+        let submitted = |output: Value| {
+            if let TaskKind::Service {
+                resource_type,
+                resource,
+            } = kind
+            {
+                self.record("TaskSubmitted", Some("taskSubmittedEventDetails"), || {
+                    json!({"resourceType": resource_type, "resource": resource, "output": history::to_text(&output), "outputDetails": {"truncated": false}})
+                });
+            }
+        };
+        let call = async {
+            match kind {
+                TaskKind::Service { resource, .. }
+                    if is_sync(resource) && self.effects.reports_submissions() =>
+                {
+                    self.effects.invoke_sync_task(request, &submitted).await
+                }
+                _ => self.effects.invoke_task(request).await,
+            }
+        };
         let outcome = tokio::select! {
-            r = self.effects.invoke_task(request) => r.map_err(|e| (e, false)),
+            r = call => r.map_err(|e| (e, false)),
             _ = timer => Err((crate::engine::effects::StateError { error: "States.Timeout".into(), cause: None }, true)),
             f = self.deadline_reached() => return Err(f),
         };
@@ -537,4 +558,9 @@ impl Fault {
         self.terminal = false;
         self
     }
+}
+
+/// A `.sync` / `.sync:2` (run a job) resource.
+fn is_sync(resource: &str) -> bool {
+    resource.ends_with(".sync") || resource.ends_with(".sync:2")
 }

@@ -1,7 +1,7 @@
 //! Interpreter tests over an in-memory [`Effects`] with a virtual clock.
 
 use super::*;
-use crate::engine::effects::{HistoryEvent, TaskRequest};
+use crate::engine::effects::{Checkpoint, HistoryEvent, TaskRequest};
 use serde_json::json;
 use std::sync::Mutex;
 
@@ -195,9 +195,78 @@ fn resume_starts_at_the_checkpointed_state_with_its_variables() {
         input: json!({}),
         variables: vars,
     };
-    let out = block_on(run(&sm, &info(&json!({})), json!({}), Some(cp), &fx));
+    let out = block_on(run(
+        &sm,
+        &info(&json!({})),
+        json!({}),
+        Some(Resume::at(cp)),
+        &fx,
+    ));
     assert_eq!(out, Outcome::Succeeded(json!({"v": 7})));
     assert_eq!(fx.types()[0], "PassStateEntered");
+}
+
+#[test]
+fn resume_in_an_entered_state_does_not_enter_it_again() {
+    let sm = StateMachine::parse(
+        r#"{"StartAt":"A","States":{"A":{"Type":"Pass","Next":"B"},
+            "B":{"Type":"Pass","Parameters":{"id.$":"$$.State.EnteredTime"},"OutputPath":"$.nope","End":true}}}"#,
+    )
+    .unwrap();
+    let fx = TestEffects::new();
+    let entered_at = OffsetDateTime::UNIX_EPOCH + time::Duration::seconds(5);
+    let resume = Resume {
+        checkpoint: Checkpoint {
+            state: "B".into(),
+            input: json!({}),
+            variables: Vars::new(),
+        },
+        recorded_events: 4,
+        entered: Some((4, entered_at)),
+    };
+    let out = block_on(run(&sm, &info(&json!({})), json!({}), Some(resume), &fx));
+    // No second BStateEntered; the cause quotes the original entry's event id.
+    assert_eq!(fx.types(), ["ExecutionFailed"]);
+    match out {
+        Outcome::Failed(e) => assert!(
+            e.cause
+                .as_deref()
+                .unwrap_or_default()
+                .contains("(entered at the event id #4)"),
+            "{e:?}"
+        ),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn resume_before_entering_numbers_events_after_the_kept_history() {
+    let sm = StateMachine::parse(
+        r#"{"StartAt":"A","States":{"A":{"Type":"Pass","OutputPath":"$.nope","End":true}}}"#,
+    )
+    .unwrap();
+    let fx = TestEffects::new();
+    let resume = Resume {
+        checkpoint: Checkpoint {
+            state: "A".into(),
+            input: json!({}),
+            variables: Vars::new(),
+        },
+        recorded_events: 1,
+        entered: None,
+    };
+    let out = block_on(run(&sm, &info(&json!({})), json!({}), Some(resume), &fx));
+    assert_eq!(fx.types(), ["PassStateEntered", "ExecutionFailed"]);
+    match out {
+        Outcome::Failed(e) => assert!(
+            e.cause
+                .as_deref()
+                .unwrap_or_default()
+                .contains("(entered at the event id #2)"),
+            "{e:?}"
+        ),
+        other => panic!("{other:?}"),
+    }
 }
 
 #[test]

@@ -30,10 +30,10 @@ use super::tokens;
 use super::{Inner, Machine};
 use crate::engine::asl;
 use crate::engine::effects::{
-    Checkpoint, Effects, ExecutionInfo, HistoryEvent, Outcome, StateError, TaskRequest,
+    Checkpoint, Effects, ExecutionInfo, HistoryEvent, Outcome, Resume, StateError, TaskRequest,
 };
 use crate::engine::store::{
-    self, CheckpointRecord, ExecutionClose, ExecutionRecord, ExecutionStatus, HistoryEventRecord,
+    self, ExecutionClose, ExecutionRecord, ExecutionStatus, HistoryEventRecord,
 };
 use crate::engine::tasks::TaskContext;
 
@@ -212,11 +212,22 @@ impl ExecutionEffects {
         }
     }
 
-    async fn run_task(&self, request: TaskRequest, invocation: u32) -> Result<Value, StateError> {
+    async fn run_task(
+        &self,
+        request: TaskRequest,
+        invocation: u32,
+        submitted: Option<&(dyn Fn(Value) + Send + Sync)>,
+    ) -> Result<Value, StateError> {
+        // Nested executions (states:startExecution, aws-sdk:sfn) run on this engine.
+        let engine = super::Engine {
+            inner: Arc::clone(&self.inner),
+        };
         let context = TaskContext {
             state_machine_name: &self.state_machine_name,
             test_case: self.test_case.as_deref(),
             invocation,
+            executions: Some(&engine),
+            submitted,
         };
         let base = strip_pattern(&request.resource);
         let waits_for_token = request.resource.ends_with(".waitForTaskToken");
@@ -241,19 +252,10 @@ impl ExecutionEffects {
     }
 }
 
-/// `arn:aws:states:::x:y.waitForTaskToken` / `.sync` / `.sync:2` → `arn:aws:states:::x:y`.
-fn strip_pattern(resource: &str) -> &str {
-    for suffix in [".waitForTaskToken", ".sync:2", ".sync"] {
-        if let Some(base) = resource.strip_suffix(suffix) {
-            return base;
-        }
-    }
-    resource
-}
-
-#[async_trait::async_trait]
-impl Effects for ExecutionEffects {
-    async fn invoke_task(&self, request: TaskRequest) -> Result<Value, StateError> {
+impl ExecutionEffects {
+    /// Before a Task calls its resource: waits for the start's commit, then hands what
+    /// the execution recorded to the store.
+    async fn before_task(&self) {
         if let Some(running) = &self.running {
             running.committed().await;
             let mut log = running.lock();
@@ -261,17 +263,49 @@ impl Effects for ExecutionEffects {
                 store_progress_locked(&mut log, &self.inner, running.seq, None);
             }
         }
-        let invocation = {
-            let mut counts = self
-                .invocations
-                .lock()
-                .expect("invariant: invocation counter lock");
-            let count = counts.entry(request.state_name.clone()).or_insert(0);
-            *count += 1;
-            *count - 1
-        };
+    }
+
+    /// How many times `state` was invoked before in this execution (0 first).
+    fn next_invocation(&self, state: &str) -> u32 {
+        let mut counts = self
+            .invocations
+            .lock()
+            .expect("invariant: invocation counter lock");
+        let count = counts.entry(state.to_string()).or_insert(0);
+        *count += 1;
+        *count - 1
+    }
+}
+
+/// `arn:aws:states:::x:y.waitForTaskToken` → `arn:aws:states:::x:y` (the task layer runs
+/// `.sync` resources itself).
+fn strip_pattern(resource: &str) -> &str {
+    resource
+        .strip_suffix(".waitForTaskToken")
+        .unwrap_or(resource)
+}
+
+#[async_trait::async_trait]
+impl Effects for ExecutionEffects {
+    async fn invoke_task(&self, request: TaskRequest) -> Result<Value, StateError> {
+        self.before_task().await;
+        let invocation = self.next_invocation(&request.state_name);
         // TimeoutSeconds is enforced by the interpreter; HeartbeatSeconds here.
-        self.run_task(request, invocation).await
+        self.run_task(request, invocation, None).await
+    }
+
+    async fn invoke_sync_task(
+        &self,
+        request: TaskRequest,
+        submitted: &(dyn Fn(Value) + Send + Sync),
+    ) -> Result<Value, StateError> {
+        self.before_task().await;
+        let invocation = self.next_invocation(&request.state_name);
+        self.run_task(request, invocation, Some(submitted)).await
+    }
+
+    fn reports_submissions(&self) -> bool {
+        true
     }
 
     async fn sleep_until(&self, until: OffsetDateTime) {
@@ -371,19 +405,21 @@ impl Launch {
         Launch::build(inner, machine, record, seq, Some(input), None, log)
     }
 
-    /// Prepares an execution left RUNNING by an earlier process, from its checkpoint.
+    /// Prepares an execution left RUNNING by an earlier process, from where it stood
+    /// (and the deadline of the Wait it slept in).
     pub(crate) fn resume(
         inner: &Arc<Inner>,
         machine: &Arc<Machine>,
         record: &ExecutionRecord,
         seq: i64,
-        resume: Option<CheckpointRecord>,
+        resume: Option<(Resume, Option<OffsetDateTime>)>,
         last_event_id: i64,
     ) -> Launch {
         let log = EventLog {
             last_id: last_event_id,
             committed: true,
-            checkpoint_stored: resume.is_some(),
+            // Closing deletes whatever checkpoint row the earlier process left.
+            checkpoint_stored: true,
             ..EventLog::default()
         };
         Launch::build(inner, machine, record, seq, None, resume, log)
@@ -395,13 +431,12 @@ impl Launch {
         record: &ExecutionRecord,
         seq: i64,
         input: Option<Value>,
-        resume: Option<CheckpointRecord>,
+        resume: Option<(Resume, Option<OffsetDateTime>)>,
         log: EventLog,
     ) -> Launch {
         let running = Running::new(seq, log);
-        let resume_wait = resume.as_ref().and_then(|k| {
-            k.wait_until
-                .map(|until| (k.checkpoint.state.clone(), until, false))
+        let resume_wait = resume.as_ref().and_then(|(r, wait_until)| {
+            wait_until.map(|until| (r.checkpoint.state.clone(), until, false))
         });
         let effects = ExecutionEffects {
             inner: Arc::clone(inner),
@@ -425,14 +460,7 @@ impl Launch {
         };
         let program = Arc::clone(&machine.program);
         let execution: Execution = Box::pin(async move {
-            interpreter::run(
-                &program,
-                &info,
-                input,
-                resume.map(|k| k.checkpoint),
-                &effects,
-            )
-            .await
+            interpreter::run(&program, &info, input, resume.map(|(r, _)| r), &effects).await
         });
         Launch {
             inner: Arc::clone(inner),

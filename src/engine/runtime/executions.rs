@@ -618,22 +618,35 @@ impl Engine {
     pub(crate) async fn resume_running(&self) -> Result<(), store::Error> {
         let running = self.inner.store.read(store::running_executions).await?;
         for (seq, record) in running {
-            let (checkpoint, last_id) = self
+            let (checkpoint, history) = self
                 .inner
                 .store
-                .read(move |c| {
-                    Ok((
-                        store::get_checkpoint(c, seq)?,
-                        store::last_event_id(c, seq)?,
-                    ))
-                })
+                .read(move |c| Ok((store::get_checkpoint(c, seq)?, store::list_events(c, seq)?)))
                 .await?;
             match self.machine(&record.state_machine_arn) {
                 Some(machine) => {
-                    tracing::info!(execution = %record.arn, state = ?checkpoint.as_ref().map(|k| &k.checkpoint.state), "resuming execution");
-                    let checkpoint_stored = checkpoint.is_some();
-                    Launch::resume(&self.inner, &machine, &record, seq, checkpoint, last_id)
-                        .commit_and_spawn(checkpoint_stored);
+                    let wait_until = checkpoint.as_ref().and_then(|k| k.wait_until);
+                    let input = serde_json::from_str(&record.input).unwrap_or(Value::Null);
+                    let resume = interpreter::resume_point(
+                        &machine.program,
+                        checkpoint.map(|k| k.checkpoint),
+                        &input,
+                        &history,
+                    );
+                    let last_id = match &resume {
+                        Some((_, keep)) => {
+                            let keep = *keep;
+                            self.inner
+                                .store
+                                .write(move |c| store::delete_events_after(c, seq, keep));
+                            keep
+                        }
+                        None => 0,
+                    };
+                    let resume = resume.map(|(r, _)| (r, wait_until));
+                    tracing::info!(execution = %record.arn, state = ?resume.as_ref().map(|(r, _)| &r.checkpoint.state), "resuming execution");
+                    Launch::resume(&self.inner, &machine, &record, seq, resume, last_id)
+                        .commit_and_spawn(true);
                 }
                 None => {
                     let stop = self.inner.clock.now();

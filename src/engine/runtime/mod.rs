@@ -24,6 +24,7 @@ mod error;
 mod executions;
 mod interpreter;
 mod machines;
+mod nested;
 mod tokens;
 
 use std::collections::HashMap;

@@ -572,6 +572,38 @@ pub fn last_event_id(c: &Connection, execution_seq: i64) -> rusqlite::Result<i64
     Ok(legacy.max(chunks).max(tail))
 }
 
+/// Drops the events after `id` (a resumed execution re-runs the attempt they recorded).
+pub fn delete_events_after(c: &Connection, execution_seq: i64, id: i64) -> rusqlite::Result<()> {
+    c.prepare_cached("DELETE FROM history_events WHERE execution_seq = ?1 AND id > ?2")?
+        .execute(params![execution_seq, id])?;
+    c.prepare_cached("DELETE FROM history_chunks WHERE execution_seq = ?1 AND first_id > ?2")?
+        .execute(params![execution_seq, id])?;
+    // A chunk that straddles `id` keeps its events up to `id`.
+    let straddling: Option<(i64, Vec<u8>)> = c
+        .prepare_cached(
+            "SELECT first_id, events FROM history_chunks
+             WHERE execution_seq = ?1 AND first_id <= ?2 AND last_id > ?2",
+        )?
+        .query_row(params![execution_seq, id], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?;
+    if let Some((first_id, events)) = straddling {
+        let kept: Vec<u8> = events
+            .split_inclusive(|b| *b == b'\n')
+            .filter(|line| {
+                let event_id = line.split(|b| *b == b'\t').next().unwrap_or_default();
+                std::str::from_utf8(event_id)
+                    .ok()
+                    .and_then(|v| v.parse::<i64>().ok())
+                    .is_some_and(|event_id| event_id <= id)
+            })
+            .flatten()
+            .copied()
+            .collect();
+        insert_history_chunk(c, execution_seq, first_id, id, &kept)?;
+    }
+    Ok(())
+}
+
 // === checkpoints ===
 
 /// The last checkpoint of a running execution, and the deadline of the Wait it
@@ -841,6 +873,26 @@ mod tests {
         assert_eq!(list_events(&c, 9).unwrap(), all);
         assert_eq!(last_event_id(&c, 9).unwrap(), 6);
         assert!(list_events(&c, 10).unwrap().is_empty());
+    }
+
+    #[test]
+    fn events_after_a_resume_point_are_dropped_from_every_layout() {
+        let c = schema();
+        let all: Vec<_> = (1..=7)
+            .map(|i| event(i, "T", serde_json::json!({"n": i})))
+            .collect();
+        c.execute(
+            "INSERT INTO history_events VALUES (4, 1, 0, 1700000000001, 'T', 'someEventDetails', '{\"n\":1}')",
+            [],
+        )
+        .unwrap();
+        insert_history_chunk(&c, 4, 2, 4, &encode(&all[1..4])).unwrap();
+        insert_history_chunk(&c, 4, 5, 7, &encode(&all[4..7])).unwrap();
+        delete_events_after(&c, 4, 3).unwrap();
+        assert_eq!(list_events(&c, 4).unwrap(), all[..3]);
+        assert_eq!(last_event_id(&c, 4).unwrap(), 3);
+        delete_events_after(&c, 4, 0).unwrap();
+        assert!(list_events(&c, 4).unwrap().is_empty());
     }
 
     #[test]

@@ -1,25 +1,33 @@
 //! `arn:aws:states:::http:invoke` and `arn:aws:states:::apigateway:invoke` as real HTTP
-//! calls (plain HTTP through hyper-util; `https://` endpoints must be mapped to local
-//! URLs with `host_mappings`). Parameters, the forbidden header list, the output shape
-//! and the `ApiGateway.<status>` errors follow step-functions.md §2 and seed 002.
+//! calls, `http://` or `https://`, through the shared client of [`crate::https`] (server
+//! certificates checked against the native roots and the configured `tls.ca_file`; a
+//! certificate or handshake failure is `States.Http.Socket` / `ApiGateway.RequestFailed` with
+//! the TLS problem in the cause). Hosts can be mapped to other base URLs with
+//! `host_mappings` (e.g. an `execute-api` host to a local stepgate). Parameters, the
+//! forbidden header list, the output shape and the `ApiGateway.<status>` errors follow
+//! step-functions.md §2 and seed 002.
 
 use std::collections::BTreeMap;
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
-use hyper_util::client::legacy::Client;
-use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::rt::TokioExecutor;
 use serde_json::{Map, Value};
 
 use super::bad_parameters;
 use crate::engine::effects::{StateError, TaskRequest};
 
-/// The HTTP client tasks share.
-pub(crate) type HttpClient = Client<HttpConnector, Full<Bytes>>;
+/// The HTTP(S) client tasks share.
+pub(crate) type HttpClient = crate::https::Client;
 
+/// A client trusting the native roots only (tests).
+#[cfg(test)]
 pub(crate) fn client() -> HttpClient {
-    Client::builder(TokioExecutor::new()).build(HttpConnector::new())
+    client_with(&crate::https::Trust::default())
+}
+
+/// A client trusting the native roots and `trust`'s CA bundle.
+pub(crate) fn client_with(trust: &crate::https::Trust) -> HttpClient {
+    crate::https::client(trust)
 }
 
 /// Headers a Task may not set (seed 002): exact names, plus the `X-Forwarded`,
@@ -224,12 +232,6 @@ impl HttpTasks {
         headers: &[(String, String)],
         body: Option<&Value>,
     ) -> Result<Response, String> {
-        if url.starts_with("https://") {
-            return Err(format!(
-                "stepgate's local engine calls plain HTTP only and cannot reach {url}; map its host \
-                 to a local http:// URL in the engine's task host mappings"
-            ));
-        }
         let uri: http::Uri = url.parse().map_err(|e| format!("invalid URL {url}: {e}"))?;
         let mut builder = http::Request::builder().method(method).uri(uri);
         let mut has_content_type = false;
@@ -255,7 +257,7 @@ impl HttpTasks {
             .client
             .request(request)
             .await
-            .map_err(|e| format!("{url}: {e}"))?;
+            .map_err(|e| format!("{url}: {}", crate::https::describe(&e)))?;
         let status = response.status();
         let mut out_headers = Map::new();
         for (name, value) in response.headers() {

@@ -2,16 +2,21 @@
 //!
 //! 1. a mocked response, when the execution was started as `stateMachineArn#TestCase`
 //!    and the mock config (Step Functions Local format, `mock`) names this state;
-//! 2. `arn:aws:states:::http:invoke` / `apigateway:invoke`: a real HTTP call (`http`);
+//! 2. `arn:aws:states:::http:invoke` / `apigateway:invoke`: a real HTTP(S) call (`http`);
 //! 3. Lambda (`arn:aws:lambda:...:function:f`, `arn:aws:states:::lambda:invoke`): a local
 //!    command or a Lambda Invoke API endpoint (`lambda`);
-//! 4. anything else: `States.Runtime`, naming the resource and how to mock it.
+//! 4. Step Functions itself (`arn:aws:states:::states:startExecution[.sync[:2]]`,
+//!    `arn:aws:states:::aws-sdk:sfn:*`): nested executions on the calling engine, reached
+//!    through the [`Executions`] the runtime passes in the [`TaskContext`] (`sfn`);
+//! 5. anything else: `States.Runtime`, naming the resource and how to mock it.
 //!
-//! Uses `engine::effects` only; the runtime strips `.waitForTaskToken` before calling.
+//! Uses `engine::effects` and the `sfn` vocabulary; the runtime strips `.waitForTaskToken`
+//! before calling.
 
 mod http;
-mod lambda;
+pub(crate) mod lambda;
 mod mock;
+pub mod sfn;
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -37,6 +42,9 @@ pub struct TaskConfig {
     /// Hosts of `http:invoke`/`apigateway:invoke` endpoints mapped to local base URLs:
     /// `abc123.execute-api.us-east-1.amazonaws.com` → `http://127.0.0.1:8080`.
     pub host_mappings: BTreeMap<String, String>,
+    /// Which server certificates `https://` endpoints may present (native roots, plus the
+    /// `tls.ca_file` bundle of stepgate.yaml).
+    pub trust: crate::https::Trust,
 }
 
 /// A task configuration that cannot be used.
@@ -73,14 +81,29 @@ impl std::error::Error for Error {
     }
 }
 
-/// Who is calling: used to pick mocked responses.
-#[derive(Debug, Clone, Copy)]
+/// Who is calling: used to pick mocked responses, and the engine nested executions run on.
+#[derive(Clone, Copy)]
 pub struct TaskContext<'a> {
     pub state_machine_name: &'a str,
     /// The mock-config test case chosen at StartExecution (`arn#TestCase`).
     pub test_case: Option<&'a str>,
     /// How many times this state was invoked before in this execution (0 first).
     pub invocation: u32,
+    /// The engine running the calling execution, for Step Functions tasks.
+    pub executions: Option<&'a dyn sfn::Executions>,
+    /// Told the submission output of a `.sync` job once it is started (`TaskSubmitted`).
+    pub submitted: Option<&'a (dyn Fn(Value) + Send + Sync)>,
+}
+
+impl fmt::Debug for TaskContext<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TaskContext")
+            .field("state_machine_name", &self.state_machine_name)
+            .field("test_case", &self.test_case)
+            .field("invocation", &self.invocation)
+            .field("executions", &self.executions.is_some())
+            .finish_non_exhaustive()
+    }
 }
 
 /// Runs Task resources; one per engine.
@@ -98,7 +121,7 @@ impl TaskRunner {
             Some(path) => Some(MockConfig::load(path)?),
             None => None,
         };
-        let client = http::client();
+        let client = http::client_with(&config.trust);
         Ok(TaskRunner {
             http: http::HttpTasks::new(client.clone(), config.host_mappings.clone()),
             lambda: lambda::LambdaTasks::new(
@@ -129,6 +152,10 @@ impl TaskRunner {
                 context.invocation,
             )
         {
+            // A mocked `.sync` job was submitted as far as the history goes.
+            if let (Some(submitted), Ok(_)) = (context.submitted, &answer) {
+                submitted(Value::Object(serde_json::Map::new()));
+            }
             return answer;
         }
         let resource = request.resource.as_str();
@@ -139,9 +166,32 @@ impl TaskRunner {
             _ if lambda::is_function_arn(resource) => {
                 self.lambda.invoke_function_arn(request).await
             }
-            _ => Err(unsupported(request, context)),
+            _ => match (sfn_call(resource), context.executions) {
+                (Some(SfnCall::Optimized(pattern)), Some(executions)) => {
+                    sfn::start_execution(executions, request, pattern, context.submitted).await
+                }
+                (Some(SfnCall::AwsSdk(action)), Some(executions)) => {
+                    sfn::aws_sdk(executions, request, action).await
+                }
+                _ => Err(unsupported(request, context)),
+            },
         }
     }
+}
+
+/// A Step Functions resource.
+enum SfnCall<'r> {
+    Optimized(sfn::Pattern),
+    AwsSdk(&'r str),
+}
+
+fn sfn_call(resource: &str) -> Option<SfnCall<'_>> {
+    if let Some(pattern) = sfn::Pattern::of(resource) {
+        return Some(SfnCall::Optimized(pattern));
+    }
+    resource
+        .strip_prefix("arn:aws:states:::aws-sdk:sfn:")
+        .map(SfnCall::AwsSdk)
 }
 
 /// The failure for a resource stepgate cannot run.
@@ -150,8 +200,9 @@ fn unsupported(request: &TaskRequest, context: TaskContext<'_>) -> StateError {
         error: "States.Runtime".into(),
         cause: Some(format!(
             "An error occurred while executing the state '{state}'. stepgate's local engine cannot \
-             run the resource '{resource}': it runs http:invoke, apigateway:invoke and Lambda \
-             functions (configure a Lambda endpoint or command). To mock this state, add a test \
+             run the resource '{resource}': it runs http:invoke, apigateway:invoke, Lambda \
+             functions (configure a Lambda endpoint or command) and Step Functions \
+             (states:startExecution, aws-sdk:sfn). To mock this state, add a test \
              case mapping '{state}' to a mocked response in the mock config for state machine \
              '{machine}' and start the execution with '<stateMachineArn>#<TestCase>'.",
             state = request.state_name,
@@ -196,6 +247,8 @@ mod tests {
             state_machine_name: "Orders",
             test_case: None,
             invocation: 0,
+            executions: None,
+            submitted: None,
         };
         let err = runner
             .invoke(&request("arn:aws:states:::dynamodb:putItem"), context)
@@ -217,6 +270,8 @@ mod tests {
             state_machine_name: "Orders",
             test_case: None,
             invocation: 0,
+            executions: None,
+            submitted: None,
         };
         let err = runner
             .invoke(
