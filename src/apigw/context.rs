@@ -262,7 +262,7 @@ fn identity(req: &RequestData) -> Map {
     for key in IDENTITY_KEY_ARCS.iter() {
         identity.insert(key.clone(), Value::Null);
     }
-    identity.insert("sourceIp".into(), text(&c.source_ip));
+    identity.insert("sourceIp".into(), Value::String(c.source_ip.clone()));
     let user_agent = c.user_agent.as_deref().or_else(|| header(req, "User-Agent"));
     if let Some(ua) = user_agent {
         identity.insert("userAgent".into(), text(ua));
@@ -353,14 +353,14 @@ impl LazyContext {
         let req = &self.req;
         let c = &req.context;
         Some(match name {
-            "resourceId" => text(&c.resource_id),
-            "resourcePath" => text(&req.resource_path),
-            "httpMethod" => text(&req.method),
-            "extendedRequestId" => text(&c.extended_request_id),
+            "resourceId" => Value::String(c.resource_id.clone()),
+            "resourcePath" => Value::String(req.resource_path.clone()),
+            "httpMethod" => Value::String(req.method.clone()),
+            "extendedRequestId" => Value::String(c.extended_request_id.clone()),
             "requestTime" => Value::from(format_request_time(c.request_time_epoch_ms)),
             "path" => match &c.path {
                 Some(p) => text(p),
-                None if c.stage.is_empty() => text(&req.path),
+                None if c.stage.is_empty() => Value::String(req.path.clone()),
                 None => {
                     let mut p = String::with_capacity(1 + c.stage.len() + req.path.len());
                     p.push('/');
@@ -369,18 +369,18 @@ impl LazyContext {
                     Value::from(p)
                 }
             },
-            "accountId" => text(&c.account_id),
-            "protocol" => text(&c.protocol),
+            "accountId" => Value::String(c.account_id.clone()),
+            "protocol" => Value::String(c.protocol.clone()),
             "requestOverride" => object(&self.nested().request_override),
-            "stage" => text(&c.stage),
+            "stage" => Value::String(c.stage.clone()),
             "domainPrefix" => text(c.domain_name.split('.').next().unwrap_or_default()),
             "requestTimeEpoch" => Value::Long(c.request_time_epoch_ms),
-            "requestId" => text(&c.request_id),
+            "requestId" => Value::String(c.request_id.clone()),
             "identity" => object(&self.nested().identity),
-            "domainName" => text(&c.domain_name),
-            "deploymentId" => text(&c.deployment_id),
+            "domainName" => Value::String(c.domain_name.clone()),
+            "deploymentId" => Value::String(c.deployment_id.clone()),
             "responseOverride" => object(&self.nested().maps.response),
-            "apiId" => text(&c.api_id),
+            "apiId" => Value::String(c.api_id.clone()),
             _ => return None,
         })
     }
