@@ -55,7 +55,7 @@ impl RequestContext {
             .map(|h| Arc::from(h.split(':').next().unwrap_or(h)))
             .unwrap_or_else(|| Arc::from("localhost"));
         let domain_prefix = domain_name.split('.').next().unwrap_or("").to_string();
-        let resource_path = route.map(|m| Arc::from(&*m.resource_path)).unwrap_or_else(|| Arc::from(""));
+        let resource_path = route.map(|m| Arc::from(m.resource_path)).unwrap_or_else(|| Arc::from(""));
         let resource_id = route.map(|m| app.resource_ids[*m.value].clone()).unwrap_or_else(|| Arc::from(""));
         let query = request
             .query
