@@ -47,28 +47,28 @@ fn pairs(v: Option<&Json>) -> Vec<(String, String)> {
 fn request_data(case: &Json) -> RequestData {
     let r = &case["request"];
     let mut req = RequestData {
-        method: r["method"].as_str().unwrap_or("POST").to_string(),
-        path: r["path"].as_str().unwrap_or("/").to_string(),
-        resource_path: r["path"].as_str().unwrap_or("/").to_string(),
+        method: r["method"].as_str().unwrap_or("POST").into(),
+        path: r["path"].as_str().unwrap_or("/").into(),
+        resource_path: r["path"].as_str().unwrap_or("/").into(),
         headers: pairs(r.get("headers")),
         query: pairs(r.get("query")),
         path_params: pairs(r.get("path_params")),
         body: r["body"].as_str().unwrap_or("").to_string().into(),
         stage_variables: pairs(r.get("stage_variables")),
-        context: RequestContext { stage: String::new(), ..RequestContext::default() },
+        context: RequestContext { stage: "".into(), ..RequestContext::default() },
     };
     // The recorded path already carries the stage.
-    req.context.path = Some(req.path.clone());
+    req.context.path = Some(req.path.to_string());
     if let Some(Json::Object(ctx)) = r.get("context") {
         for (k, v) in ctx {
             match (k.as_str(), v) {
-                ("stage", Json::String(s)) => req.context.stage = s.clone(),
-                ("resourcePath", Json::String(s)) => req.resource_path = s.clone(),
-                ("httpMethod", Json::String(s)) => req.method = s.clone(),
+                ("stage", Json::String(s)) => req.context.stage = s.as_str().into(),
+                ("resourcePath", Json::String(s)) => req.resource_path = s.as_str().into(),
+                ("httpMethod", Json::String(s)) => req.method = s.as_str().into(),
                 ("path", Json::String(s)) => req.context.path = Some(s.clone()),
-                ("requestId", Json::String(s)) => req.context.request_id = s.clone(),
-                ("apiId", Json::String(s)) => req.context.api_id = s.clone(),
-                ("domainName", Json::String(s)) => req.context.domain_name = s.clone(),
+                ("requestId", Json::String(s)) => req.context.request_id = s.as_str().into(),
+                ("apiId", Json::String(s)) => req.context.api_id = s.as_str().into(),
+                ("domainName", Json::String(s)) => req.context.domain_name = s.as_str().into(),
                 ("authorizer", Json::Object(m)) => req.context.authorizer = Some(m.clone()),
                 ("requestTimeEpoch", Json::Number(n)) => {
                     req.context.request_time_epoch_ms = n.as_i64().unwrap_or_default();

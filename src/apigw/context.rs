@@ -2,11 +2,14 @@
 //! key order API Gateway's `$context.keySet()` shows, and the override maps read back
 //! after rendering ([`Overrides`]).
 //!
-//! This runs once per request, so it avoids work most requests never need: the key names
-//! are allocated once per process ([`CONTEXT_TEMPLATE`]), and the nested objects (`identity`,
-//! `requestOverride`, `responseOverride` and their maps) are built the first time a
-//! template (or [`set_dotted`]) touches them. An override map nobody touched is known
-//! empty, so reading the overrides back costs nothing for templates that set none.
+//! This runs once per request, so it avoids work most requests never need: `$context`
+//! itself is a [`LazyContext`] that answers plain reads (`$context.requestId`) from the
+//! request and builds the map only when a template needs it whole (`keySet()`, `#foreach`,
+//! `#set`, ...); the key names are allocated once per process ([`CONTEXT_TEMPLATE`]); the
+//! nested objects (`identity`, `requestOverride`, `responseOverride` and their maps) are
+//! built the first time a template (or [`set_dotted`]) touches them. An override map nobody
+//! touched is known empty, so reading the overrides back costs nothing for templates that
+//! set none.
 
 use std::sync::{Arc, LazyLock, OnceLock};
 
@@ -35,7 +38,7 @@ const IDENTITY_KEYS: [&str; 12] = [
 ];
 
 /// The top-level `$context` keys, in the order AWS's `$context.keySet()` lists them
-/// (`authorizer` and `error` follow when present). [`build`] fills the values in this order.
+/// (`authorizer` and `error` follow when present). [`LazyContext`] fills the values in this order.
 const CONTEXT_KEY_NAMES: [&str; 18] = [
     "resourceId",
     "resourcePath",
@@ -59,7 +62,7 @@ const CONTEXT_KEY_NAMES: [&str; 18] = [
 
 /// `$context` with its top-level keys ([`CONTEXT_KEY_NAMES`], allocated once) and no values
 /// yet. A request clones it, which shares the keys (a reference count each) and copies their
-/// hashes, so nothing is allocated per key or hashed; [`build`] then fills the values in by
+/// hashes, so nothing is allocated per key or hashed; the values are then filled in by
 /// position.
 static CONTEXT_TEMPLATE: LazyLock<Map> = LazyLock::new(|| {
     let mut m = map_with_capacity(CONTEXT_KEY_NAMES.len());
@@ -198,7 +201,7 @@ fn ready_object(map: MapRef) -> Value {
 }
 
 /// The override maps of one request's `$context`, kept to read them back.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub(crate) struct OverrideMaps {
     request_header: Arc<LazyMap>,
     request_path: Arc<LazyMap>,
@@ -259,7 +262,7 @@ fn identity(req: &RequestData) -> Map {
     for key in IDENTITY_KEY_ARCS.iter() {
         identity.insert(key.clone(), Value::Null);
     }
-    identity.insert("sourceIp".into(), text(&c.source_ip));
+    identity.insert("sourceIp".into(), Value::String(c.source_ip.clone()));
     let user_agent = c.user_agent.as_deref().or_else(|| header(req, "User-Agent"));
     if let Some(ua) = user_agent {
         identity.insert("userAgent".into(), text(ua));
@@ -270,89 +273,181 @@ fn identity(req: &RequestData) -> Map {
     identity
 }
 
-/// Builds `$context` for one request: the top-level values now (one allocation per value,
-/// keys shared), the nested objects when first used.
-pub(crate) fn build(req: &Arc<RequestData>) -> (MapRef, OverrideMaps) {
-    let c = &req.context;
-    let path = match &c.path {
-        Some(p) => text(p),
-        None if c.stage.is_empty() => text(&req.path),
-        None => {
-            let mut p = String::with_capacity(1 + c.stage.len() + req.path.len());
-            p.push('/');
-            p.push_str(&c.stage);
-            p.push_str(&req.path);
-            Value::from(p)
+/// The nested objects of one request's `$context` (`identity`, `requestOverride`,
+/// `responseOverride` and the override maps read back), made the first time a template
+/// reaches one of them or the map is built.
+#[derive(Debug)]
+struct Nested {
+    identity: Arc<LazyMap>,
+    request_override: Arc<LazyMap>,
+    maps: OverrideMaps,
+}
+
+impl Nested {
+    fn new(req: &Arc<RequestData>) -> Nested {
+        let response_header = LazyMap::new(Seed::Empty);
+        let maps = OverrideMaps {
+            request_header: LazyMap::new(Seed::Empty),
+            request_path: LazyMap::new(Seed::Empty),
+            request_querystring: LazyMap::new(Seed::Empty),
+            response: LazyMap::new(Seed::ResponseOverride { header: response_header.clone() }),
+            response_header,
+        };
+        let request_override = LazyMap::new(Seed::RequestOverride {
+            path: maps.request_path.clone(),
+            header: maps.request_header.clone(),
+            querystring: maps.request_querystring.clone(),
+        });
+        Nested { identity: LazyMap::new(Seed::Identity(req.clone())), request_override, maps }
+    }
+}
+
+/// `$context` of one request. A plain property read (`$context.requestId`) is answered
+/// from the request; anything else — `keySet()`, `#foreach`, `#set($context.x = ..)`,
+/// rendering, passing it along — goes to the real map ([`Object::as_map`]), built once, in
+/// AWS's key order, from the same values. After that every read goes to the map, so what
+/// a template set is what the next read sees.
+#[derive(Debug)]
+pub(crate) struct LazyContext {
+    req: Arc<RequestData>,
+    nested: OnceLock<Nested>,
+    map: OnceLock<MapRef>,
+}
+
+impl LazyContext {
+    /// The `$context` of `req`. Requests with authorizer, error or extra values (gateway
+    /// responses, `stepgate render`) get the map at once.
+    pub(crate) fn new(req: Arc<RequestData>) -> Arc<LazyContext> {
+        let c = &req.context;
+        let eager = c.authorizer.is_some() || c.error.is_some() || !c.extra.is_empty();
+        let ctx = Arc::new(LazyContext { req, nested: OnceLock::new(), map: OnceLock::new() });
+        if eager {
+            ctx.map();
         }
-    };
-    let domain_prefix = c.domain_name.split('.').next().unwrap_or_default();
-
-    let response_header = LazyMap::new(Seed::Empty);
-    let maps = OverrideMaps {
-        request_header: LazyMap::new(Seed::Empty),
-        request_path: LazyMap::new(Seed::Empty),
-        request_querystring: LazyMap::new(Seed::Empty),
-        response: LazyMap::new(Seed::ResponseOverride { header: response_header.clone() }),
-        response_header,
-    };
-    let request_override = LazyMap::new(Seed::RequestOverride {
-        path: maps.request_path.clone(),
-        header: maps.request_header.clone(),
-        querystring: maps.request_querystring.clone(),
-    });
-
-    // In CONTEXT_KEY_NAMES order.
-    let values: [Value; 18] = [
-        text(&c.resource_id),
-        text(&req.resource_path),
-        text(&req.method),
-        text(&c.extended_request_id),
-        text(&format_request_time(c.request_time_epoch_ms)),
-        path,
-        text(&c.account_id),
-        text(&c.protocol),
-        object(&request_override),
-        text(&c.stage),
-        text(domain_prefix),
-        Value::Long(c.request_time_epoch_ms),
-        text(&c.request_id),
-        object(&LazyMap::new(Seed::Identity(req.clone()))),
-        text(&c.domain_name),
-        text(&c.deployment_id),
-        object(&maps.response),
-        text(&c.api_id),
-    ];
-    let mut ctx = CONTEXT_TEMPLATE.clone();
-    for ((_, slot), value) in ctx.iter_mut().zip(values) {
-        *slot = value;
+        ctx
     }
 
-    if let Some(auth) = &c.authorizer {
-        let mut a = map_with_capacity(auth.len());
-        for (k, v) in auth {
-            // Authorizer context values are strings (`1` -> "1"); `claims` stays a map.
-            let value = match v {
-                serde_json::Value::Object(_) => Value::from_json(v),
-                serde_json::Value::String(s) => text(s),
-                other => text(&other.to_string()),
-            };
-            a.insert(k.as_str().into(), value);
+    fn nested(&self) -> &Nested {
+        self.nested.get_or_init(|| Nested::new(&self.req))
+    }
+
+    /// Whether the map was built.
+    #[cfg(test)]
+    pub(crate) fn is_built(&self) -> bool {
+        self.map.get().is_some()
+    }
+
+    /// The override maps, if a template reached any nested object.
+    pub(crate) fn override_maps(&self) -> Option<&OverrideMaps> {
+        self.nested.get().map(|n| &n.maps)
+    }
+
+    /// The real `$context` map, built now if nothing needed it yet.
+    pub(crate) fn map(&self) -> &MapRef {
+        self.map.get_or_init(|| self.build())
+    }
+
+    /// The value of a top-level key (one of [`CONTEXT_KEY_NAMES`]) as the map holds it
+    /// before any template ran.
+    fn value_of(&self, name: &str) -> Option<Value> {
+        let req = &self.req;
+        let c = &req.context;
+        Some(match name {
+            "resourceId" => Value::String(c.resource_id.clone()),
+            "resourcePath" => Value::String(req.resource_path.clone()),
+            "httpMethod" => Value::String(req.method.clone()),
+            "extendedRequestId" => Value::String(c.extended_request_id.clone()),
+            "requestTime" => Value::from(format_request_time(c.request_time_epoch_ms)),
+            "path" => match &c.path {
+                Some(p) => text(p),
+                None if c.stage.is_empty() => Value::String(req.path.clone()),
+                None => {
+                    let mut p = String::with_capacity(1 + c.stage.len() + req.path.len());
+                    p.push('/');
+                    p.push_str(&c.stage);
+                    p.push_str(&req.path);
+                    Value::from(p)
+                }
+            },
+            "accountId" => Value::String(c.account_id.clone()),
+            "protocol" => Value::String(c.protocol.clone()),
+            "requestOverride" => object(&self.nested().request_override),
+            "stage" => Value::String(c.stage.clone()),
+            "domainPrefix" => text(c.domain_name.split('.').next().unwrap_or_default()),
+            "requestTimeEpoch" => Value::Long(c.request_time_epoch_ms),
+            "requestId" => Value::String(c.request_id.clone()),
+            "identity" => object(&self.nested().identity),
+            "domainName" => Value::String(c.domain_name.clone()),
+            "deploymentId" => Value::String(c.deployment_id.clone()),
+            "responseOverride" => object(&self.nested().maps.response),
+            "apiId" => Value::String(c.api_id.clone()),
+            _ => return None,
+        })
+    }
+
+    /// The map: top-level values (keys shared, see [`CONTEXT_TEMPLATE`]), then authorizer,
+    /// error and extra values.
+    fn build(&self) -> MapRef {
+        let c = &self.req.context;
+        let mut ctx = CONTEXT_TEMPLATE.clone();
+        for (key, slot) in ctx.iter_mut() {
+            *slot = self.value_of(key).unwrap_or(Value::Null);
         }
-        ctx.insert("authorizer".into(), ready_object(MapRef::new(false, a)));
+        if let Some(auth) = &c.authorizer {
+            let mut a = map_with_capacity(auth.len());
+            for (k, v) in auth {
+                // Authorizer context values are strings (`1` -> "1"); `claims` stays a map.
+                let value = match v {
+                    serde_json::Value::Object(_) => Value::from_json(v),
+                    serde_json::Value::String(s) => text(s),
+                    other => text(&other.to_string()),
+                };
+                a.insert(k.as_str().into(), value);
+            }
+            ctx.insert("authorizer".into(), ready_object(MapRef::new(false, a)));
+        }
+        if let Some(e) = &c.error {
+            let mut m = map_with_capacity(4);
+            m.insert("message".into(), text(&e.message));
+            m.insert("messageString".into(), text(&serde_json::Value::from(e.message.as_str()).to_string()));
+            m.insert("responseType".into(), text(&e.response_type));
+            m.insert("validationErrorString".into(), text(&e.validation_error_string));
+            ctx.insert("error".into(), Value::Map(MapRef::new(false, m)));
+        }
+        let ctx = MapRef::new(false, ctx);
+        for (key, value) in &c.extra {
+            set_dotted(&ctx, key, plain_value(value));
+        }
+        ctx
     }
-    if let Some(e) = &c.error {
-        let mut m = map_with_capacity(4);
-        m.insert("message".into(), text(&e.message));
-        m.insert("messageString".into(), text(&serde_json::Value::from(e.message.as_str()).to_string()));
-        m.insert("responseType".into(), text(&e.response_type));
-        m.insert("validationErrorString".into(), text(&e.validation_error_string));
-        ctx.insert("error".into(), Value::Map(MapRef::new(false, m)));
+}
+
+impl Object for LazyContext {
+    fn get(&self, name: &str) -> Option<Value> {
+        match self.map.get() {
+            Some(map) => map.get(name),
+            None => self.value_of(name),
+        }
     }
-    let ctx = MapRef::new(false, ctx);
-    for (key, value) in &c.extra {
-        set_dotted(&ctx, key, plain_value(value));
+
+    fn call(&self, name: &str, args: &[Value]) -> Option<Result<Value, String>> {
+        // The evaluator calls methods on the map; this is for other callers.
+        match crate::vtl::call_method(&Value::Map(self.map().clone()), name, args) {
+            Ok(v) => Some(Ok(v)),
+            Err(crate::vtl::MethodError::NoSuchMethod) => None,
+            Err(crate::vtl::MethodError::Raised(msg)) => Some(Err(msg)),
+        }
     }
-    (ctx, maps)
+
+    fn render(&self) -> String {
+        let mut out = String::new();
+        Value::Map(self.map().clone()).render_into(&mut out);
+        out
+    }
+
+    fn as_map(&self) -> Option<MapRef> {
+        Some(self.map().clone())
+    }
 }
 
 fn header<'a>(req: &'a RequestData, name: &str) -> Option<&'a str> {
@@ -463,7 +558,8 @@ impl std::fmt::Display for InvalidStatusOverride {
 impl std::error::Error for InvalidStatusOverride {}
 
 /// Reads the override maps back. A map no template touched is empty without looking.
-pub(crate) fn overrides(maps: &OverrideMaps) -> Result<Overrides, InvalidStatusOverride> {
+pub(crate) fn overrides(maps: Option<&OverrideMaps>) -> Result<Overrides, InvalidStatusOverride> {
+    let Some(maps) = maps else { return Ok(Overrides::default()) };
     let multi = |m: &LazyMap| -> IndexMap<String, Vec<String>> {
         let Some(m) = m.built() else { return IndexMap::new() };
         let entries: Vec<(Arc<str>, Value)> = m.lock().entries.iter().map(|(k, v)| (k.clone(), v.clone())).collect();

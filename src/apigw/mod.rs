@@ -34,8 +34,9 @@
 //!   path parameters, body bytes, stage variables, and the [`RequestContext`] values
 //!   (requestId, stage, apiId, sourceIp, authorizer, ...). `Default` fills fresh ids,
 //!   the current time and local placeholders.
-//! - [`TemplateEnv`]: one per request. Holds the `$context` map that the request and the
-//!   response template share (what one template `#set`s, the next one sees).
+//! - [`TemplateEnv`]: one per request. Holds the `$context` that the request and the
+//!   response template share (what one template `#set`s, the next one sees); the map behind
+//!   it is built only when a template needs more than plain reads of its keys.
 //! - [`TemplateEnv::request_context`] / [`TemplateEnv::response_context`]: a fresh
 //!   `vtl::Context` with `input`, `util`, `context`, `stageVariables`.
 //! - [`TemplateEnv::overrides`]: `requestOverride.{header,path,querystring}` and
@@ -91,8 +92,7 @@ static UTIL: LazyLock<Value> = LazyLock::new(|| Value::object(Util));
 #[derive(Debug, Clone)]
 pub struct TemplateEnv {
     request: Arc<RequestData>,
-    context: MapRef,
-    override_maps: context::OverrideMaps,
+    context: Arc<context::LazyContext>,
     stage_variables: MapRef,
     params: input::Params,
     payload_error: input::PayloadError,
@@ -103,7 +103,7 @@ impl TemplateEnv {
     /// Builds `$context`, `$stageVariables` and the `$input.params()` maps for a request.
     pub fn new(request: RequestData) -> TemplateEnv {
         let request = Arc::new(request);
-        let (context, override_maps) = context::build(&request);
+        let context = context::LazyContext::new(request.clone());
         let stage_variables = MapRef::new(false, Map::default());
         for (k, v) in &request.stage_variables {
             stage_variables.insert(k.as_str(), Value::from(v.as_str()));
@@ -112,7 +112,6 @@ impl TemplateEnv {
         TemplateEnv {
             request,
             context,
-            override_maps,
             stage_variables,
             params,
             payload_error: Default::default(),
@@ -131,14 +130,16 @@ impl TemplateEnv {
         &self.request
     }
 
-    /// The shared `$context` map (read it after rendering, or add values before).
+    /// The shared `$context` map (read it after rendering, or add values before). Templates
+    /// see `$context` as an object answering plain reads from the request until something
+    /// needs the map; this builds it.
     pub fn context_map(&self) -> &MapRef {
-        &self.context
+        self.context.map()
     }
 
     /// Sets `$context.<dotted.key>` (e.g. `error.message` before a gateway response).
     pub fn set_context(&self, dotted_key: &str, value: Value) {
-        context::set_dotted(&self.context, dotted_key, value);
+        context::set_dotted(self.context.map(), dotted_key, value);
     }
 
     /// A render context for the integration request template: `$input` over the
@@ -159,14 +160,14 @@ impl TemplateEnv {
         let input = Input::new(body, self.params.clone(), self.payload_error.clone());
         ctx.insert(input_name.clone(), Value::object(input));
         ctx.insert(util_name.clone(), UTIL.clone());
-        ctx.insert(context_name.clone(), Value::Map(self.context.clone()));
+        ctx.insert(context_name.clone(), Value::Object(self.context.clone()));
         ctx.insert(stage_variables_name.clone(), Value::Map(self.stage_variables.clone()));
         ctx
     }
 
     /// The overrides the templates set so far.
     pub fn overrides(&self) -> Result<Overrides, InvalidStatusOverride> {
-        context::overrides(&self.override_maps)
+        context::overrides(self.context.override_maps())
     }
 
     /// API Gateway's message for a malformed JSON payload met by `$input.path` /

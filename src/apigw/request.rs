@@ -1,5 +1,9 @@
 //! The plain request description the template environment is built from
 //! ([`RequestData`]): no HTTP types, so the pipeline, the CLI and tests fill it alike.
+//! Its single values are `Arc<str>`, so the pipeline shares them with `$context` instead
+//! of copying each one per request (build them with `"text".into()`).
+
+use std::sync::Arc;
 
 use bytes::Bytes;
 
@@ -7,11 +11,11 @@ use bytes::Bytes;
 #[derive(Debug, Clone, Default)]
 pub struct RequestData {
     /// `GET`, `POST`, ... (`$context.httpMethod`)
-    pub method: String,
+    pub method: Arc<str>,
     /// The request path without the stage (`/orders/12`); `$context.path` adds `/{stage}`.
-    pub path: String,
+    pub path: Arc<str>,
     /// The matched resource (`/orders/{id}`, `$context.resourcePath`).
-    pub resource_path: String,
+    pub resource_path: Arc<str>,
     /// Headers in arrival order; repeated names allowed (the template sees the last).
     pub headers: Vec<(String, String)>,
     /// Query parameters, URL-decoded, in order; repeated names allowed (last wins).
@@ -30,20 +34,20 @@ pub struct RequestData {
 #[derive(Debug, Clone)]
 pub struct RequestContext {
     /// `$context.requestId` (also the `x-amzn-RequestId` response header).
-    pub request_id: String,
-    pub extended_request_id: String,
-    pub stage: String,
-    pub api_id: String,
-    pub account_id: String,
-    pub resource_id: String,
-    pub domain_name: String,
-    pub deployment_id: String,
+    pub request_id: Arc<str>,
+    pub extended_request_id: Arc<str>,
+    pub stage: Arc<str>,
+    pub api_id: Arc<str>,
+    pub account_id: Arc<str>,
+    pub resource_id: Arc<str>,
+    pub domain_name: Arc<str>,
+    pub deployment_id: Arc<str>,
     /// `HTTP/1.1`
-    pub protocol: String,
+    pub protocol: Arc<str>,
     /// `$context.requestTimeEpoch`; `requestTime` is formatted from it.
     pub request_time_epoch_ms: i64,
     /// `$context.identity.sourceIp`
-    pub source_ip: String,
+    pub source_ip: Arc<str>,
     /// `$context.identity.userAgent`; `None` takes the `User-Agent` header.
     pub user_agent: Option<String>,
     /// `$context.path` when it is not `/{stage}{path}` (custom domains).
@@ -64,14 +68,14 @@ impl Default for RequestContext {
     fn default() -> RequestContext {
         let now = time::OffsetDateTime::now_utc();
         RequestContext {
-            request_id: random_uuid().to_string(),
-            extended_request_id: extended_request_id(),
+            request_id: random_uuid().to_string().into(),
+            extended_request_id: extended_request_id().into(),
             stage: "local".into(),
             api_id: "local".into(),
-            account_id: String::new(),
-            resource_id: String::new(),
+            account_id: "".into(),
+            resource_id: "".into(),
             domain_name: "localhost".into(),
-            deployment_id: String::new(),
+            deployment_id: "".into(),
             protocol: "HTTP/1.1".into(),
             request_time_epoch_ms: (now.unix_timestamp_nanos() / 1_000_000) as i64,
             source_ip: "127.0.0.1".into(),

@@ -1,5 +1,5 @@
-//! Template environment tests that need no renderer: the `$context` shape, overrides,
-//! header visibility, the shared payload-error slot.
+//! Template environment tests: the `$context` shape, overrides, header visibility, the
+//! shared payload-error slot, and the lazy `$context` rendering exactly like its map.
 
 use super::*;
 
@@ -147,8 +147,8 @@ fn overrides_are_read_back_from_the_shared_context() {
     assert_eq!(o.response_headers["foo"], ["bar"]);
     // A response context made later sees the same map.
     let rc = env.response_context("{}");
-    let Some(Value::Map(c2)) = rc.get("context") else { panic!("no $context") };
-    assert!(c2.ptr_eq(env.context_map()));
+    let Some(Value::Object(c2)) = rc.get("context") else { panic!("no $context") };
+    assert!(c2.as_map().is_some_and(|m| m.ptr_eq(env.context_map())));
 }
 
 #[test]
@@ -196,4 +196,59 @@ fn the_render_context_has_the_four_variables() {
     }
     let Some(Value::Map(sv)) = ctx.get("stageVariables") else { panic!("no $stageVariables") };
     assert_eq!(text(&Value::Map(sv.clone()), "version"), "v2");
+}
+
+/// Renders `source` on a fresh environment of `request()`: lazily (`$context` untouched
+/// before the render) or with the map built first.
+fn render_context(source: &str, built_first: bool) -> String {
+    let mut req = request();
+    req.context.extended_request_id = "ext".into();
+    let env = TemplateEnv::new(req);
+    if built_first {
+        env.context_map();
+    }
+    let t = crate::vtl::Template::parse("t", source).unwrap_or_else(|e| panic!("{e:#}"));
+    let out = t.render(&mut env.request_context()).unwrap_or_else(|e| panic!("{e:#}"));
+    // What the template set is in the map afterwards, and the overrides read back.
+    let map = Value::Map(env.context_map().clone());
+    format!("{out}|{:?}|{}", env.overrides(), keys(&map).join(","))
+}
+
+#[test]
+fn lazy_context_renders_exactly_like_the_map() {
+    let templates = [
+        "$context.requestId $context.path $context.requestTime $context.requestTimeEpoch $context.domainPrefix",
+        "$context.keySet() $context.size() $context.isEmpty()",
+        "#foreach($k in $context.keySet())$k=$context.get($k);#end",
+        "#foreach($v in $context)[$v]#end",
+        "#foreach($e in $context.entrySet())$e.key,#end",
+        "$context",
+        "$context.toString() $context.containsKey('stage') $context['stage'] $context.get('nope')",
+        "#set($context.requestId = 'mine')$context.requestId $context.keySet()",
+        "#set($context.custom = 'x')$context.custom $context.size()",
+        "#set($context['stage'] = 'other')$context.stage",
+        "#set($c = $context)$c.put('k', 1)$context.k $c.size()",
+        "#set($context.requestOverride.header.h = 'v')#set($context.responseOverride.status = 201)$context.requestOverride.header.h",
+        "$context.identity.sourceIp $context.identity.keySet() $context.responseOverride.keySet()",
+        "$context.nope|$!context.nope|$context.identity|$context.requestOverride.path.x",
+        "$util.toJson($context.requestId) $context.equals($context)",
+    ];
+    for source in templates {
+        assert_eq!(render_context(source, false), render_context(source, true), "template {source}");
+    }
+}
+
+#[test]
+fn plain_reads_do_not_build_the_map() {
+    let env = TemplateEnv::new(request());
+    let t = crate::vtl::Template::parse("t", "$context.requestId $context.identity.sourceIp").unwrap_or_else(|e| panic!("{e:#}"));
+    assert_eq!(t.render(&mut env.request_context()).ok().as_deref(), Some("rid 127.0.0.1"));
+    assert!(!env.context.is_built(), "plain reads built the map");
+    // A later `#set` builds it and keeps the nested objects the reads handed out.
+    let t = crate::vtl::Template::parse("t", "#set($context.responseOverride.status = 202)$context.size()").unwrap_or_else(|e| panic!("{e:#}"));
+    assert_eq!(t.render(&mut env.response_context("{}")).ok().as_deref(), Some("18"));
+    assert_eq!(env.overrides().ok().and_then(|o| o.response_status), Some(202));
+    let t = crate::vtl::Template::parse("t", "#set($context.stage = 'x')$context.stage").unwrap_or_else(|e| panic!("{e:#}"));
+    assert_eq!(t.render(&mut env.response_context("{}")).ok().as_deref(), Some("x"));
+    assert!(env.context.is_built());
 }

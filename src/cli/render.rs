@@ -76,9 +76,9 @@ pub(crate) fn run(args: RenderArgs) -> anyhow::Result<ExitCode> {
     };
 
     let mut request = RequestData {
-        method: args.method.clone(),
-        resource_path: args.resource_path.clone().unwrap_or_else(|| args.request_path.clone()),
-        path: args.request_path.clone(),
+        method: args.method.as_str().into(),
+        resource_path: args.resource_path.as_deref().unwrap_or(&args.request_path).into(),
+        path: args.request_path.as_str().into(),
         headers: args.headers.iter().map(|h| split_header(h)).collect::<anyhow::Result<_>>()?,
         query: pairs(&args.query, "--query")?,
         path_params: pairs(&args.path_params, "--path")?,

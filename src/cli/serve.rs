@@ -67,7 +67,13 @@ fn init_logging(json: bool) {
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
     let builder = tracing_subscriber::fmt().with_env_filter(filter).with_ansi(ansi).with_writer(std::io::stderr);
-    let _ = if json { builder.json().try_init() } else { builder.try_init() };
+    let _ = if json {
+        builder.json().try_init()
+    } else {
+        // Access-log lines through the cheap formatter, the rest through the default one.
+        let format = server::AccessLogFormat::new(tracing_subscriber::fmt::format::Format::default());
+        builder.event_format(format).try_init()
+    };
 }
 
 pub(crate) fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {

@@ -3,6 +3,7 @@
 //! identity. Computed once when the request arrives.
 
 use std::net::IpAddr;
+use std::sync::Arc;
 use std::time::SystemTime;
 
 use base64::Engine as _;
@@ -12,28 +13,29 @@ use time::OffsetDateTime;
 use super::{App, GatewayError, GatewayRequest, header};
 use crate::routing::Match;
 
-/// `$context` for one request.
+/// `$context` for one request. Single values are `Arc<str>`: the template environment
+/// shares them instead of copying, and per-API values (stage, ids) are shared with the app.
 #[derive(Clone, Debug)]
 pub struct RequestContext {
     /// `$context.requestId` (also the `x-amzn-RequestId` response header).
-    pub request_id: String,
+    pub request_id: Arc<str>,
     /// `$context.extendedRequestId` (also `x-amz-apigw-id`).
-    pub extended_request_id: String,
+    pub extended_request_id: Arc<str>,
     /// `$context.requestTimeEpoch`: epoch milliseconds (`requestTime` is formatted from it).
     pub request_time_epoch: i64,
-    pub http_method: String,
+    pub http_method: Arc<str>,
     /// `$context.path`: the path as requested on an execute-api URL, stage included.
     pub path: String,
     /// `$context.resourcePath`: the matched resource (`/orders/{id}`), empty if none.
-    pub resource_path: String,
-    pub resource_id: String,
-    pub stage: String,
-    pub api_id: String,
-    pub account_id: String,
-    pub domain_name: String,
+    pub resource_path: Arc<str>,
+    pub resource_id: Arc<str>,
+    pub stage: Arc<str>,
+    pub api_id: Arc<str>,
+    pub account_id: Arc<str>,
+    pub domain_name: Arc<str>,
     pub domain_prefix: String,
-    pub protocol: String,
-    pub source_ip: String,
+    pub protocol: Arc<str>,
+    pub source_ip: Arc<str>,
     pub user_agent: String,
     /// `$context.identity.apiKey` when the method requires a key.
     pub api_key: Option<String>,
@@ -49,12 +51,12 @@ impl RequestContext {
     /// The context of a request, before any phase ran.
     pub fn new(app: &App, request: &GatewayRequest, route: Option<&Match<'_, usize>>) -> RequestContext {
         let now = OffsetDateTime::from(SystemTime::now());
-        let domain_name = header(&request.headers, "host")
-            .map(|h| h.split(':').next().unwrap_or(h).to_string())
-            .unwrap_or_else(|| "localhost".to_string());
+        let domain_name: Arc<str> = header(&request.headers, "host")
+            .map(|h| Arc::from(h.split(':').next().unwrap_or(h)))
+            .unwrap_or_else(|| Arc::from("localhost"));
         let domain_prefix = domain_name.split('.').next().unwrap_or("").to_string();
-        let resource_path = route.map(|m| m.resource_path.to_string()).unwrap_or_default();
-        let resource_id = route.map(|m| app.resource_ids[*m.value].clone()).unwrap_or_default();
+        let resource_path = route.map(|m| Arc::from(m.resource_path)).unwrap_or_else(|| Arc::from(""));
+        let resource_id = route.map(|m| app.resource_ids[*m.value].clone()).unwrap_or_else(|| Arc::from(""));
         let query = request
             .query
             .as_deref()
@@ -62,10 +64,10 @@ impl RequestContext {
             .unwrap_or_default();
         let api = app.api();
         RequestContext {
-            request_id: request_id(),
-            extended_request_id: extended_request_id(),
+            request_id: request_id().into(),
+            extended_request_id: extended_request_id().into(),
             request_time_epoch: (now.unix_timestamp_nanos() / 1_000_000) as i64,
-            http_method: request.method.as_str().to_string(),
+            http_method: Arc::from(request.method.as_str()),
             path: if api.stage_in_path {
                 request.path.clone()
             } else {
@@ -77,13 +79,13 @@ impl RequestContext {
             },
             resource_id,
             resource_path,
-            stage: api.stage.clone(),
-            api_id: app.identity.api_id.clone(),
-            account_id: app.identity.account_id.clone(),
+            stage: app.shared.stage.clone(),
+            api_id: app.shared.api_id.clone(),
+            account_id: app.shared.account_id.clone(),
             domain_name,
             domain_prefix,
-            protocol: request.protocol.to_string(),
-            source_ip: request.source_ip.map(ip_text).unwrap_or_else(|| "127.0.0.1".to_string()),
+            protocol: Arc::from(request.protocol),
+            source_ip: request.source_ip.map(ip_text).map_or_else(|| Arc::from("127.0.0.1"), Arc::from),
             user_agent: header(&request.headers, "user-agent").unwrap_or("").to_string(),
             api_key: None,
             path_params: Vec::new(),
@@ -173,13 +175,13 @@ fn extended_request_id() -> String {
 }
 
 /// A stable 10-character id for a resource path, in the shape of API Gateway's resource ids.
-pub(crate) fn resource_id(resource_path: &str) -> String {
+pub(crate) fn resource_id(resource_path: &str) -> Arc<str> {
     if resource_path.is_empty() {
-        return String::new();
+        return Arc::from("");
     }
     let digest = sha2::Sha256::digest(resource_path.as_bytes());
     const ALPHABET: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
-    digest.iter().take(10).map(|b| ALPHABET[*b as usize % ALPHABET.len()] as char).collect()
+    digest.iter().take(10).map(|b| ALPHABET[*b as usize % ALPHABET.len()] as char).collect::<String>().into()
 }
 
 #[cfg(test)]

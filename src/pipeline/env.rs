@@ -3,7 +3,7 @@
 //! / `responseOverride` and custom keys set in one are visible in the other), plus `$input`,
 //! `$util` and `$stageVariables`. Routes that never render a template never build it.
 
-use std::sync::OnceLock;
+use std::sync::{Arc, LazyLock, OnceLock};
 
 use super::gateway_error::{GatewayError, GatewayResponseType as T};
 use super::{App, EndpointResponse, GatewayRequest, RequestContext};
@@ -11,6 +11,9 @@ use crate::apigw;
 use crate::vtl;
 
 pub(crate) use apigw::Overrides;
+
+/// `$context.deploymentId`, shared by every request.
+static DEPLOYMENT_ID: LazyLock<Arc<str>> = LazyLock::new(|| Arc::from("stepgate"));
 
 /// `$context` and friends for one request.
 pub(crate) struct TemplateEnv<'a> {
@@ -82,7 +85,7 @@ fn build(app: &App, request: &GatewayRequest, ctx: &RequestContext) -> apigw::Te
             .unwrap_or(&request.path),
         false => &request.path,
     };
-    let path = percent_encoding::percent_decode_str(path).decode_utf8_lossy().into_owned();
+    let path: Arc<str> = Arc::from(&*percent_encoding::percent_decode_str(path).decode_utf8_lossy());
     let title_case = request.protocol != "HTTP/2.0";
     let headers = request
         .headers
@@ -114,7 +117,7 @@ fn build(app: &App, request: &GatewayRequest, ctx: &RequestContext) -> apigw::Te
             account_id: ctx.account_id.clone(),
             resource_id: ctx.resource_id.clone(),
             domain_name: ctx.domain_name.clone(),
-            deployment_id: "stepgate".to_string(),
+            deployment_id: DEPLOYMENT_ID.clone(),
             protocol: ctx.protocol.clone(),
             request_time_epoch_ms: ctx.request_time_epoch,
             source_ip: ctx.source_ip.clone(),

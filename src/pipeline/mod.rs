@@ -113,12 +113,32 @@ pub struct App {
     api: config::Api,
     router: Router<usize>,
     /// `$context.resourceId` of each route, computed once.
-    resource_ids: Vec<String>,
+    resource_ids: Vec<Arc<str>>,
+    /// `$context.stage`, `apiId` and `accountId`, shared by every request's context.
+    shared: SharedContext,
     backend: Arc<dyn StepFunctions>,
     lambda: Arc<dyn crate::backend::lambda::Lambda>,
     http: integration::HttpClient,
     limits: config::Limits,
     identity: Identity,
+}
+
+/// The per-API `$context` values as shared strings.
+#[derive(Clone, Debug)]
+struct SharedContext {
+    stage: Arc<str>,
+    api_id: Arc<str>,
+    account_id: Arc<str>,
+}
+
+impl SharedContext {
+    fn new(api: &config::Api, identity: &Identity) -> SharedContext {
+        SharedContext {
+            stage: Arc::from(api.stage.as_str()),
+            api_id: Arc::from(identity.api_id.as_str()),
+            account_id: Arc::from(identity.account_id.as_str()),
+        }
+    }
 }
 
 /// Who the API is (`$context.apiId`, `accountId`, `domainName`).
@@ -154,7 +174,9 @@ impl App {
             router.insert(&route.http_method, &route.path_template, i)?;
         }
         let resource_ids = api.routes.iter().map(|r| context::resource_id(&r.path_template)).collect();
+        let shared = SharedContext::new(&api, &Identity::default());
         Ok(App {
+            shared,
             api,
             router,
             resource_ids,
@@ -180,6 +202,7 @@ impl App {
 
     /// Uses this API id, account and region in `$context`.
     pub fn with_identity(mut self, identity: Identity) -> App {
+        self.shared = SharedContext::new(&self.api, &identity);
         self.identity = identity;
         self
     }

@@ -16,10 +16,12 @@
 //! # }
 //! ```
 
+mod access_log;
 mod bootstrap;
 pub mod sfn_api;
 mod service;
 
+pub use access_log::AccessLogFormat;
 pub use bootstrap::{Error, Gateway, Storage};
 
 use std::future::Future;

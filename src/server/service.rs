@@ -15,6 +15,7 @@ use hyper_util::service::TowerToHyperService;
 use tower::ServiceBuilder;
 use tower_http::catch_panic::CatchPanicLayer;
 
+use super::access_log;
 use crate::pipeline::{self, App, GatewayError, GatewayRequest, GatewayResponse, GatewayResponseType};
 
 /// The hyper service for one connection.
@@ -89,10 +90,10 @@ async fn handle(
             Ok(collected) => {
                 request.body = collected.to_bytes();
                 // Keep the method and path for the log line only when it will be written.
-                let logged = access_log_enabled().then(|| (request.method.clone(), request.path.clone()));
+                let logged = access_log::enabled().then(|| (request.method.clone(), request.path.clone()));
                 let response = pipeline::invoke(&app, request).await;
                 if let Some((method, path)) = logged {
-                    access_log(&method, &path, protocol, &peer_ip, &response, started);
+                    access_log::log(&method, &path, protocol, &peer_ip, &response, started);
                 }
                 return Ok(to_hyper(response));
             }
@@ -105,7 +106,7 @@ async fn handle(
             ),
         }
     };
-    access_log(&request.method, &request.path, protocol, &peer_ip, &response, started);
+    access_log::log(&request.method, &request.path, protocol, &peer_ip, &response, started);
     Ok(to_hyper(response))
 }
 
@@ -114,36 +115,6 @@ fn to_hyper(r: GatewayResponse) -> Response<Full<Bytes>> {
     *response.status_mut() = r.status;
     *response.headers_mut() = r.headers;
     response
-}
-
-/// Whether the access log is on (`stepgate::access` at info).
-fn access_log_enabled() -> bool {
-    tracing::enabled!(target: "stepgate::access", tracing::Level::INFO)
-}
-
-/// One line per request, with API Gateway's access-log `$context` fields.
-fn access_log(
-    method: &http::Method,
-    path: &str,
-    protocol: &str,
-    ip: &str,
-    response: &GatewayResponse,
-    started: Instant,
-) {
-    let header = |n: &str| response.headers.get(n).and_then(|v| v.to_str().ok()).unwrap_or("-");
-    tracing::info!(
-        target: "stepgate::access",
-        requestId = header("x-amzn-requestid"),
-        ip = ip,
-        httpMethod = %method,
-        path = path,
-        protocol = protocol,
-        status = response.status.as_u16(),
-        errorType = header("x-amzn-errortype"),
-        responseLength = response.body.len(),
-        responseLatency = started.elapsed().as_millis() as u64,
-        "request"
-    );
 }
 
 /// A panic on the request path becomes API Gateway's 500, never a dropped connection.

@@ -309,7 +309,7 @@ impl<'a> Renderer<'a> {
             self.vars.insert(target.name.clone(), value);
             return Ok(());
         };
-        let mut base = self.lookup(&target.name);
+        let mut base = self.root(&target.name, init.first());
         for acc in init {
             if base.is_null() {
                 return Ok(());
@@ -366,8 +366,22 @@ impl<'a> Renderer<'a> {
         self.vars.get(name).cloned().unwrap_or(Value::Null)
     }
 
+    /// The variable a reference starts from, followed by `first`: an object standing for a
+    /// map ([`Object::as_map`]) stays itself for a plain property read and is its map for
+    /// anything else.
+    fn root(&self, name: &str, first: Option<&Accessor>) -> Value {
+        let v = self.lookup(name);
+        if let Value::Object(o) = &v
+            && !matches!(first, Some(Accessor::Property { .. }))
+            && let Some(map) = o.as_map()
+        {
+            return Value::Map(map);
+        }
+        v
+    }
+
     fn reference(&mut self, r: &Reference) -> Result<Value, Error> {
-        let mut v = self.lookup(&r.name);
+        let mut v = self.root(&r.name, r.accessors.first());
         if v.is_null() && r.accessors.is_empty() && self.defines.contains_key(&r.name) {
             return self.define_value(r);
         }

@@ -83,6 +83,7 @@ pub mod value;
 
 pub use error::{Error, ErrorKind};
 pub use methods::MapEntry;
+pub(crate) use methods::{MethodError, call as call_method};
 pub use value::{List, ListKind, Map, MapHasher, MapRef, Object, Value, map_with_capacity};
 
 use std::collections::HashMap;

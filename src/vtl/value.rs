@@ -96,6 +96,13 @@ pub trait Object: Send + Sync + fmt::Debug {
     fn render(&self) -> String {
         String::new()
     }
+    /// For an object that stands for a map built on first need (API Gateway's `$context`):
+    /// the map (built now). The evaluator answers a plain property read `$obj.name` through
+    /// [`Object::get`] and uses this map for everything else (methods, `#foreach`, `#set`,
+    /// rendering, passing the value on), so the object behaves exactly like the map.
+    fn as_map(&self) -> Option<MapRef> {
+        None
+    }
 }
 
 impl List {

@@ -1,0 +1,302 @@
+//! The access log: one `tracing` event per request on the target `stepgate::access` (at
+//! info, so `RUST_LOG` turns it off), and [`AccessLogFormat`], a text formatter for that
+//! target which writes exactly the line of `tracing-subscriber`'s default (`Full`) format —
+//! `2026-11-21T17:44:01.123456Z  INFO stepgate::access: request requestId="…" ip="…" …` —
+//! without going through `fmt` for every field: strings that need no escaping are copied
+//! between quotes, numbers are written by hand, the timestamp is built digit by digit. The
+//! line goes into the subscriber's reused per-thread buffer, written with one `write`.
+//! Other targets, coloured output and events inside a span go to the wrapped formatter.
+
+use std::fmt;
+use std::time::Instant;
+
+use tracing::field::{Field, Visit};
+use tracing::{Event, Subscriber};
+use tracing_subscriber::fmt::format::Writer;
+use tracing_subscriber::fmt::{FmtContext, FormatEvent, FormatFields};
+use tracing_subscriber::registry::LookupSpan;
+
+use crate::pipeline::GatewayResponse;
+
+/// The access log's tracing target.
+pub(crate) const TARGET: &str = "stepgate::access";
+
+/// Whether the access log is on (`stepgate::access` at info).
+pub(crate) fn enabled() -> bool {
+    tracing::enabled!(target: "stepgate::access", tracing::Level::INFO)
+}
+
+/// One line per request, with API Gateway's access-log `$context` fields.
+pub(crate) fn log(
+    method: &http::Method,
+    path: &str,
+    protocol: &str,
+    ip: &str,
+    response: &GatewayResponse,
+    started: Instant,
+) {
+    let header = |n: &str| response.headers.get(n).and_then(|v| v.to_str().ok()).unwrap_or("-");
+    tracing::info!(
+        target: "stepgate::access",
+        requestId = header("x-amzn-requestid"),
+        ip = ip,
+        httpMethod = %method,
+        path = path,
+        protocol = protocol,
+        status = response.status.as_u16(),
+        errorType = header("x-amzn-errortype"),
+        responseLength = response.body.len(),
+        responseLatency = started.elapsed().as_millis() as u64,
+        "request"
+    );
+}
+
+/// A [`FormatEvent`] that writes `stepgate::access` lines itself and hands every other event
+/// to `inner` (the default text format).
+#[derive(Debug)]
+pub struct AccessLogFormat<F> {
+    inner: F,
+}
+
+impl<F> AccessLogFormat<F> {
+    /// Wraps the formatter used for everything but plain-text access-log lines.
+    pub fn new(inner: F) -> Self {
+        AccessLogFormat { inner }
+    }
+}
+
+impl<S, N, F> FormatEvent<S, N> for AccessLogFormat<F>
+where
+    S: Subscriber + for<'a> LookupSpan<'a>,
+    N: for<'a> FormatFields<'a> + 'static,
+    F: FormatEvent<S, N>,
+{
+    fn format_event(&self, ctx: &FmtContext<'_, S, N>, mut writer: Writer<'_>, event: &Event<'_>) -> fmt::Result {
+        let meta = event.metadata();
+        if meta.target() != TARGET || writer.has_ansi_escapes() || ctx.event_scope().is_some() {
+            return self.inner.format_event(ctx, writer, event);
+        }
+        write_timestamp(&mut writer, std::time::SystemTime::now())?;
+        writer.write_str(level_str(*meta.level()))?;
+        writer.write_str("stepgate::access: ")?;
+        let mut visitor = LineVisitor { writer: &mut writer, first: true, result: Ok(()) };
+        event.record(&mut visitor);
+        visitor.result?;
+        writer.write_char('\n')
+    }
+}
+
+/// The level as the default format pads it (width 5, right-aligned) plus the space after it.
+fn level_str(level: tracing::Level) -> &'static str {
+    match level {
+        tracing::Level::TRACE => "TRACE ",
+        tracing::Level::DEBUG => "DEBUG ",
+        tracing::Level::INFO => " INFO ",
+        tracing::Level::WARN => " WARN ",
+        tracing::Level::ERROR => "ERROR ",
+    }
+}
+
+/// `YYYY-MM-DDTHH:MM:SS.ffffffZ ` (UTC, microseconds), as `tracing-subscriber`'s `SystemTime`.
+fn write_timestamp(w: &mut Writer<'_>, now: std::time::SystemTime) -> fmt::Result {
+    let t = time::OffsetDateTime::from(now);
+    let year = t.year();
+    if !(0..=9999).contains(&year) {
+        // Outside four digits: the same text as the default's fallback path.
+        return write!(
+            w,
+            "{}-{:02}-{:02}T{:02}:{:02}:{:02}.{:06}Z ",
+            if year > 9999 { format!("+{year}") } else { format!("{year:05}") },
+            u8::from(t.month()),
+            t.day(),
+            t.hour(),
+            t.minute(),
+            t.second(),
+            t.microsecond()
+        );
+    }
+    let mut buf = *b"0000-00-00T00:00:00.000000Z ";
+    digits(&mut buf[0..4], year as u32);
+    digits(&mut buf[5..7], u32::from(u8::from(t.month())));
+    digits(&mut buf[8..10], u32::from(t.day()));
+    digits(&mut buf[11..13], u32::from(t.hour()));
+    digits(&mut buf[14..16], u32::from(t.minute()));
+    digits(&mut buf[17..19], u32::from(t.second()));
+    digits(&mut buf[20..26], t.microsecond());
+    // Only ASCII digits were written into an ASCII template.
+    w.write_str(std::str::from_utf8(&buf).map_err(|_| fmt::Error)?)
+}
+
+/// Writes `n` as zero-padded decimal filling `out` (high digits beyond its width dropped).
+fn digits(out: &mut [u8], mut n: u32) {
+    for b in out.iter_mut().rev() {
+        *b = b'0' + (n % 10) as u8;
+        n /= 10;
+    }
+}
+
+/// Writes the event's fields as the default format does: the message bare, then
+/// ` name=value` with values in `Debug` form.
+struct LineVisitor<'a, 'w> {
+    writer: &'a mut Writer<'w>,
+    first: bool,
+    result: fmt::Result,
+}
+
+impl LineVisitor<'_, '_> {
+    /// The separator and `name=` (nothing for the message).
+    fn start(&mut self, field: &Field) -> fmt::Result {
+        if !self.first {
+            self.writer.write_char(' ')?;
+        }
+        self.first = false;
+        let name = field.name();
+        if name == "message" {
+            return Ok(());
+        }
+        self.writer.write_str(name.strip_prefix("r#").unwrap_or(name))?;
+        self.writer.write_char('=')
+    }
+
+    fn record(&mut self, field: &Field, write: impl FnOnce(&mut Writer<'_>) -> fmt::Result) {
+        if self.result.is_ok() {
+            self.result = self.start(field).and_then(|()| write(self.writer));
+        }
+    }
+}
+
+impl Visit for LineVisitor<'_, '_> {
+    fn record_str(&mut self, field: &Field, value: &str) {
+        if field.name() == "message" {
+            return self.record_debug(field, &format_args!("{value}"));
+        }
+        self.record(field, |w| {
+            // `str`'s `Debug` leaves these strings as they are; anything else goes through it.
+            if value.bytes().all(|b| (0x20..0x7f).contains(&b) && b != b'"' && b != b'\\') {
+                w.write_char('"')?;
+                w.write_str(value)?;
+                w.write_char('"')
+            } else {
+                write!(w, "{value:?}")
+            }
+        });
+    }
+
+    fn record_u64(&mut self, field: &Field, value: u64) {
+        self.record(field, |w| {
+            let mut buf = [0u8; 20];
+            let mut i = buf.len();
+            let mut n = value;
+            loop {
+                i -= 1;
+                buf[i] = b'0' + (n % 10) as u8;
+                n /= 10;
+                if n == 0 {
+                    break;
+                }
+            }
+            w.write_str(std::str::from_utf8(&buf[i..]).map_err(|_| fmt::Error)?)
+        });
+    }
+
+    fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
+        self.record(field, |w| write!(w, "{value:?}"));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io;
+    use std::sync::{Arc, Mutex};
+
+    use super::*;
+
+    /// A `MakeWriter` collecting everything written into one buffer.
+    #[derive(Clone, Default)]
+    struct Sink(Arc<Mutex<Vec<u8>>>);
+
+    impl io::Write for Sink {
+        fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+            self.0.lock().map_err(|_| io::Error::other("poisoned"))?.extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Sink {
+        type Writer = Sink;
+        fn make_writer(&'a self) -> Sink {
+            self.clone()
+        }
+    }
+
+    fn emit(path: &str, length: usize, fast: bool) -> String {
+        let sink = Sink::default();
+        let builder = tracing_subscriber::fmt().with_ansi(false).with_writer(sink.clone());
+        let emit = || {
+            tracing::info!(
+                target: "stepgate::access",
+                requestId = "c0ffee-1",
+                ip = "127.0.0.1",
+                httpMethod = %http::Method::GET,
+                path = path,
+                protocol = "HTTP/1.1",
+                status = 200u16,
+                errorType = "-",
+                responseLength = length,
+                responseLatency = 0u64,
+                "request"
+            );
+        };
+        if fast {
+            let sub = builder.event_format(AccessLogFormat::new(tracing_subscriber::fmt::format::Format::default())).finish();
+            tracing::subscriber::with_default(sub, emit);
+        } else {
+            tracing::subscriber::with_default(builder.finish(), emit);
+        }
+        let bytes = sink.0.lock().map(|b| b.clone()).unwrap_or_default();
+        String::from_utf8(bytes).unwrap_or_default()
+    }
+
+    /// Drops the timestamp (different between the two runs) after checking its shape.
+    fn without_time(line: &str) -> &str {
+        let (time, rest) = line.split_once(' ').unwrap_or(("", line));
+        assert_eq!(time.len(), 27, "timestamp `{time}`");
+        assert!(time.ends_with('Z') && time.as_bytes()[10] == b'T' && time.as_bytes()[19] == b'.', "{time}");
+        rest
+    }
+
+    #[test]
+    fn the_line_is_the_default_formats_line() {
+        let cases = [("/orders/42", 0), ("/a \"quoted\" \\ path", 7), ("/caf\u{e9}/\u{1b}[31m", 10), ("", usize::MAX)];
+        for (path, length) in cases {
+            let fast = emit(path, length, true);
+            let default = emit(path, length, false);
+            assert!(fast.ends_with('\n') && fast.matches('\n').count() == 1, "{fast:?}");
+            assert_eq!(without_time(&fast), without_time(&default), "path {path:?}");
+        }
+    }
+
+    #[test]
+    fn the_line_has_every_field() {
+        let line = emit("/orders/42", 1234, true);
+        assert!(
+            line.ends_with(
+                " INFO stepgate::access: request requestId=\"c0ffee-1\" ip=\"127.0.0.1\" httpMethod=GET \
+                 path=\"/orders/42\" protocol=\"HTTP/1.1\" status=200 errorType=\"-\" responseLength=1234 \
+                 responseLatency=0\n"
+            ),
+            "{line:?}"
+        );
+    }
+
+    #[test]
+    fn the_timestamp_matches_the_default_timer() {
+        let at = std::time::UNIX_EPOCH + std::time::Duration::new(1_795_266_942, 123_456_789);
+        let mut out = String::new();
+        write_timestamp(&mut Writer::new(&mut out), at).ok();
+        assert_eq!(out, "2026-11-21T13:15:42.123456Z ");
+    }
+}
