@@ -95,6 +95,33 @@ impl std::fmt::Debug for StaticCredentials {
     }
 }
 
+/// The shared AWS config every AWS client of stepgate starts from: the default chain
+/// (environment, profile files, IMDS), narrowed by the region, profile or fixed credentials
+/// the configuration gives. Endpoint, retry and timeout settings are applied per client.
+pub(crate) async fn load_shared_config(
+    region: Option<&str>,
+    profile: Option<&str>,
+    static_credentials: Option<&StaticCredentials>,
+) -> aws_config::SdkConfig {
+    let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest());
+    if let Some(region) = region {
+        loader = loader.region(aws_config::Region::new(region.to_owned()));
+    }
+    if let Some(profile) = profile {
+        loader = loader.profile_name(profile);
+    }
+    if let Some(c) = static_credentials {
+        loader = loader.credentials_provider(sdk::config::Credentials::new(
+            c.access_key_id.clone(),
+            c.secret_access_key.clone(),
+            c.session_token.clone(),
+            None,
+            "stepgate-static",
+        ));
+    }
+    loader.load().await
+}
+
 /// Step Functions through aws-sdk-sfn.
 #[derive(Clone, Debug)]
 pub struct AwsBackend {
@@ -106,23 +133,12 @@ impl AwsBackend {
     /// the endpoint, retry and timeout settings to the Step Functions client only (so
     /// credential providers such as STS still reach AWS).
     pub async fn new(config: &AwsBackendConfig) -> AwsBackend {
-        let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest());
-        if let Some(region) = &config.region {
-            loader = loader.region(aws_config::Region::new(region.clone()));
-        }
-        if let Some(profile) = &config.profile {
-            loader = loader.profile_name(profile);
-        }
-        if let Some(c) = &config.static_credentials {
-            loader = loader.credentials_provider(sdk::config::Credentials::new(
-                c.access_key_id.clone(),
-                c.secret_access_key.clone(),
-                c.session_token.clone(),
-                None,
-                "stepgate-static",
-            ));
-        }
-        let shared = loader.load().await;
+        let shared = load_shared_config(
+            config.region.as_deref(),
+            config.profile.as_deref(),
+            config.static_credentials.as_ref(),
+        )
+        .await;
         let mut builder = sdk::config::Builder::from(&shared).retry_config(
             aws_smithy_types::retry::RetryConfig::standard()
                 .with_max_attempts(config.max_attempts.max(1)),

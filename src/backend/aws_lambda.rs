@@ -9,7 +9,7 @@ use aws_sdk_lambda::error::{ProvideErrorMetadata, SdkError};
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use bytes::Bytes;
 
-use super::aws::StaticCredentials;
+use super::aws::{StaticCredentials, load_shared_config};
 use super::lambda::{Error, Invocation, Lambda};
 
 /// Where AWS Lambda is reached.
@@ -34,23 +34,12 @@ pub struct AwsLambda {
 impl AwsLambda {
     /// Loads the shared AWS config (credentials, region) and builds the Lambda client.
     pub async fn new(config: &AwsLambdaConfig) -> AwsLambda {
-        let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest());
-        if let Some(region) = &config.region {
-            loader = loader.region(aws_config::Region::new(region.clone()));
-        }
-        if let Some(profile) = &config.profile {
-            loader = loader.profile_name(profile);
-        }
-        if let Some(c) = &config.static_credentials {
-            loader = loader.credentials_provider(sdk::config::Credentials::new(
-                c.access_key_id.clone(),
-                c.secret_access_key.clone(),
-                c.session_token.clone(),
-                None,
-                "stepgate-static",
-            ));
-        }
-        let shared = loader.load().await;
+        let shared = load_shared_config(
+            config.region.as_deref(),
+            config.profile.as_deref(),
+            config.static_credentials.as_ref(),
+        )
+        .await;
         let mut builder = sdk::config::Builder::from(&shared)
             .retry_config(aws_smithy_types::retry::RetryConfig::standard().with_max_attempts(1));
         if let Some(url) = &config.endpoint_url {
