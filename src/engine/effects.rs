@@ -145,3 +145,19 @@ pub trait Effects: Send + Sync {
         true
     }
 }
+
+/// Formats a time the way Step Functions shows it in the context object and in
+/// the SDK integrations' answers (`2024-01-01T00:00:00.000Z`, UTC, milliseconds).
+pub fn format_timestamp(t: OffsetDateTime) -> String {
+    let t = t.to_offset(time::UtcOffset::UTC);
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z",
+        t.year(),
+        u8::from(t.month()),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second(),
+        t.millisecond()
+    )
+}

@@ -76,21 +76,7 @@ pub fn parse_timestamp(s: &str) -> Option<OffsetDateTime> {
     OffsetDateTime::parse(s, &Rfc3339).ok()
 }
 
-/// Formats a time the way Step Functions shows it in the context object
-/// (`2024-01-01T00:00:00.000Z`).
-pub fn format_timestamp(t: OffsetDateTime) -> String {
-    let t = t.to_offset(time::UtcOffset::UTC);
-    format!(
-        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z",
-        t.year(),
-        u8::from(t.month()),
-        t.day(),
-        t.hour(),
-        t.minute(),
-        t.second(),
-        t.millisecond()
-    )
-}
+pub use crate::engine::effects::format_timestamp;
 
 /// `t` plus `ms` milliseconds, saturating at the end of the representable range (a wait of
 /// 10^15 seconds must not panic).

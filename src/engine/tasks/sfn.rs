@@ -278,17 +278,7 @@ fn millis(t: OffsetDateTime) -> i64 {
 /// The SDK integration's dates: ISO-8601 in UTC with milliseconds
 /// (`2025-11-06T12:20:37.245Z`).
 fn sdk_date(t: OffsetDateTime) -> String {
-    let t = t.to_offset(time::UtcOffset::UTC);
-    format!(
-        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z",
-        t.year(),
-        u8::from(t.month()),
-        t.day(),
-        t.hour(),
-        t.minute(),
-        t.second(),
-        t.millisecond()
-    )
+    crate::engine::effects::format_timestamp(t)
 }
 
 /// Epoch seconds as the Step Functions API writes `startDate` (a Java double:
