@@ -72,7 +72,12 @@ fn init_logging(json: bool) {
     } else {
         // Access-log lines through the cheap formatter, the rest through the default one.
         let format = server::AccessLogFormat::new(tracing_subscriber::fmt::format::Format::default());
-        builder.event_format(format).try_init()
+        let installed = builder.event_format(format).try_init();
+        if installed.is_ok() && !ansi {
+            // Uncoloured text: the access log skips tracing's dispatch and writes the same line.
+            server::write_access_log_directly();
+        }
+        installed
     };
 }
 

@@ -6,8 +6,16 @@
 //! between quotes, numbers are written by hand, the timestamp is built digit by digit. The
 //! line goes into the subscriber's reused per-thread buffer, written with one `write`.
 //! Other targets, coloured output and events inside a span go to the wrapped formatter.
+//!
+//! With the plain text format (`serve` without `--json-logs`, stderr not a terminal) the
+//! server skips tracing's dispatch altogether: [`log`] writes the same line into a reused
+//! per-thread buffer and hands it to stderr with one `write` ([`write_directly`]). The
+//! `tracing::enabled!` check on `stepgate::access` still decides whether a line is written.
 
+use std::cell::RefCell;
 use std::fmt;
+use std::io::Write as _;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
 use tracing::field::{Field, Visit};
@@ -26,7 +34,23 @@ pub(crate) fn enabled() -> bool {
     tracing::enabled!(target: "stepgate::access", tracing::Level::INFO)
 }
 
-/// One line per request, with API Gateway's access-log `$context` fields.
+/// Whether [`log`] writes the text line to stderr itself instead of emitting an event.
+static DIRECT: AtomicBool = AtomicBool::new(false);
+
+/// Makes [`log`] write plain-text lines straight to stderr (byte-identical to what
+/// [`AccessLogFormat`] writes), bypassing tracing's dispatch. For a process whose subscriber
+/// formats `stepgate::access` as uncoloured text on stderr.
+pub fn write_directly() {
+    DIRECT.store(true, Ordering::Relaxed);
+}
+
+thread_local! {
+    /// The reused buffer a line is built in before its one `write`.
+    static LINE: RefCell<String> = const { RefCell::new(String::new()) };
+}
+
+/// One line per request, with API Gateway's access-log `$context` fields. The caller checks
+/// [`enabled`] first.
 pub(crate) fn log(
     method: &http::Method,
     path: &str,
@@ -36,6 +60,32 @@ pub(crate) fn log(
     started: Instant,
 ) {
     let header = |n: &str| response.headers.get(n).and_then(|v| v.to_str().ok()).unwrap_or("-");
+    if DIRECT.load(Ordering::Relaxed) {
+        let line = Line {
+            request_id: header("x-amzn-requestid"),
+            ip,
+            method: method.as_str(),
+            path,
+            protocol,
+            status: response.status.as_u16(),
+            error_type: header("x-amzn-errortype"),
+            length: response.body.len() as u64,
+            latency: started.elapsed().as_millis() as u64,
+        };
+        let write = |buf: &mut String| {
+            buf.clear();
+            if line.write(buf, std::time::SystemTime::now()).is_ok() {
+                // A failed write to stderr is dropped, as the default writer drops it.
+                let _ = std::io::stderr().write_all(buf.as_bytes());
+            }
+        };
+        // Re-entered only if writing panicked half-way; then a fresh buffer does.
+        let _ = LINE.try_with(|cell| match cell.try_borrow_mut() {
+            Ok(mut buf) => write(&mut buf),
+            Err(_) => write(&mut String::new()),
+        });
+        return;
+    }
     tracing::info!(
         target: "stepgate::access",
         requestId = header("x-amzn-requestid"),
@@ -49,6 +99,74 @@ pub(crate) fn log(
         responseLatency = started.elapsed().as_millis() as u64,
         "request"
     );
+}
+
+/// The fields of one access-log line, in the order the event records them.
+struct Line<'a> {
+    request_id: &'a str,
+    ip: &'a str,
+    method: &'a str,
+    path: &'a str,
+    protocol: &'a str,
+    status: u16,
+    error_type: &'a str,
+    length: u64,
+    latency: u64,
+}
+
+impl Line<'_> {
+    /// Writes the whole line, newline included, as [`AccessLogFormat`] writes the event.
+    fn write<W: fmt::Write>(&self, w: &mut W, now: std::time::SystemTime) -> fmt::Result {
+        write_timestamp(w, now)?;
+        w.write_str(level_str(tracing::Level::INFO))?;
+        w.write_str("stepgate::access: request requestId=")?;
+        write_quoted(w, self.request_id)?;
+        w.write_str(" ip=")?;
+        write_quoted(w, self.ip)?;
+        w.write_str(" httpMethod=")?;
+        w.write_str(self.method)?;
+        w.write_str(" path=")?;
+        write_quoted(w, self.path)?;
+        w.write_str(" protocol=")?;
+        write_quoted(w, self.protocol)?;
+        w.write_str(" status=")?;
+        write_u64(w, u64::from(self.status))?;
+        w.write_str(" errorType=")?;
+        write_quoted(w, self.error_type)?;
+        w.write_str(" responseLength=")?;
+        write_u64(w, self.length)?;
+        w.write_str(" responseLatency=")?;
+        write_u64(w, self.latency)?;
+        w.write_char('\n')
+    }
+}
+
+/// A string field as `str`'s `Debug` writes it.
+fn write_quoted<W: fmt::Write>(w: &mut W, value: &str) -> fmt::Result {
+    // `str`'s `Debug` leaves these strings as they are; anything else goes through it.
+    if value.bytes().all(|b| (0x20..0x7f).contains(&b) && b != b'"' && b != b'\\') {
+        w.write_char('"')?;
+        w.write_str(value)?;
+        w.write_char('"')
+    } else {
+        write!(w, "{value:?}")
+    }
+}
+
+/// A number in decimal, without `fmt`'s machinery.
+fn write_u64<W: fmt::Write>(w: &mut W, value: u64) -> fmt::Result {
+    let mut buf = [0u8; 20];
+    let mut i = buf.len();
+    let mut n = value;
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    w.write_str(std::str::from_utf8(&buf[i..]).map_err(|_| fmt::Error)?)
 }
 
 /// A [`FormatEvent`] that writes `stepgate::access` lines itself and hands every other event
@@ -98,7 +216,7 @@ fn level_str(level: tracing::Level) -> &'static str {
 }
 
 /// `YYYY-MM-DDTHH:MM:SS.ffffffZ ` (UTC, microseconds), as `tracing-subscriber`'s `SystemTime`.
-fn write_timestamp(w: &mut Writer<'_>, now: std::time::SystemTime) -> fmt::Result {
+fn write_timestamp<W: fmt::Write>(w: &mut W, now: std::time::SystemTime) -> fmt::Result {
     let t = time::OffsetDateTime::from(now);
     let year = t.year();
     if !(0..=9999).contains(&year) {
@@ -170,33 +288,11 @@ impl Visit for LineVisitor<'_, '_> {
         if field.name() == "message" {
             return self.record_debug(field, &format_args!("{value}"));
         }
-        self.record(field, |w| {
-            // `str`'s `Debug` leaves these strings as they are; anything else goes through it.
-            if value.bytes().all(|b| (0x20..0x7f).contains(&b) && b != b'"' && b != b'\\') {
-                w.write_char('"')?;
-                w.write_str(value)?;
-                w.write_char('"')
-            } else {
-                write!(w, "{value:?}")
-            }
-        });
+        self.record(field, |w| write_quoted(w, value));
     }
 
     fn record_u64(&mut self, field: &Field, value: u64) {
-        self.record(field, |w| {
-            let mut buf = [0u8; 20];
-            let mut i = buf.len();
-            let mut n = value;
-            loop {
-                i -= 1;
-                buf[i] = b'0' + (n % 10) as u8;
-                n /= 10;
-                if n == 0 {
-                    break;
-                }
-            }
-            w.write_str(std::str::from_utf8(&buf[i..]).map_err(|_| fmt::Error)?)
-        });
+        self.record(field, |w| write_u64(w, value));
     }
 
     fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
@@ -290,6 +386,29 @@ mod tests {
             ),
             "{line:?}"
         );
+    }
+
+    #[test]
+    fn the_direct_line_is_the_default_formats_line() {
+        let cases = [("/orders/42", 0), ("/a \"quoted\" \\ path", 7), ("/caf\u{e9}/\u{1b}[31m", 10), ("", usize::MAX)];
+        for (path, length) in cases {
+            let line = Line {
+                request_id: "c0ffee-1",
+                ip: "127.0.0.1",
+                method: http::Method::GET.as_str(),
+                path,
+                protocol: "HTTP/1.1",
+                status: 200,
+                error_type: "-",
+                length: length as u64,
+                latency: 0,
+            };
+            let mut direct = String::new();
+            line.write(&mut direct, std::time::SystemTime::now()).ok();
+            let default = emit(path, length, false);
+            assert!(direct.ends_with('\n') && direct.matches('\n').count() == 1, "{direct:?}");
+            assert_eq!(without_time(&direct), without_time(&default), "path {path:?}");
+        }
     }
 
     #[test]

@@ -21,7 +21,7 @@ mod bootstrap;
 pub mod sfn_api;
 mod service;
 
-pub use access_log::AccessLogFormat;
+pub use access_log::{write_directly as write_access_log_directly, AccessLogFormat};
 pub use bootstrap::{Error, Gateway, Storage};
 
 use std::future::Future;

@@ -106,7 +106,9 @@ async fn handle(
             ),
         }
     };
-    access_log::log(&request.method, &request.path, protocol, &peer_ip, &response, started);
+    if access_log::enabled() {
+        access_log::log(&request.method, &request.path, protocol, &peer_ip, &response, started);
+    }
     Ok(to_hyper(response))
 }
 
