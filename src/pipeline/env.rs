@@ -85,17 +85,18 @@ fn build(app: &App, request: &GatewayRequest, ctx: &RequestContext) -> apigw::Te
             .unwrap_or(&request.path),
         false => &request.path,
     };
-    let path: Arc<str> = Arc::from(&*percent_encoding::percent_decode_str(path).decode_utf8_lossy());
+    // Most paths have nothing to decode: copy them once, without the decoder's pass.
+    let path: Arc<str> = match path.contains('%') {
+        true => Arc::from(&*percent_encoding::percent_decode_str(path).decode_utf8_lossy()),
+        false => Arc::from(path),
+    };
     let title_case = request.protocol != "HTTP/2.0";
-    let headers = request
-        .headers
-        .iter()
-        .filter_map(|(k, v)| {
-            let value = v.to_str().ok()?.to_string();
-            let name = if title_case { title_case_header(k.as_str()) } else { k.as_str().to_string() };
-            Some((name, value))
-        })
-        .collect();
+    let mut headers = Vec::with_capacity(request.headers.len());
+    for (k, v) in &request.headers {
+        let Ok(value) = v.to_str() else { continue };
+        let name = if title_case { title_case_header(k.as_str()) } else { k.as_str().to_string() };
+        headers.push((name, value.to_string()));
+    }
     let mut identity = Vec::new();
     if let Some(key) = &ctx.api_key {
         identity.push(("apiKey".to_string(), key.clone()));
@@ -140,11 +141,14 @@ fn build(app: &App, request: &GatewayRequest, ctx: &RequestContext) -> apigw::Te
 /// `x-api-key` → `X-Api-Key`: HTTP/1 header names as most clients spell them (the server
 /// sees them lower-cased).
 fn title_case_header(name: &str) -> String {
-    let mut out = String::with_capacity(name.len());
+    let mut out = name.to_string();
     let mut upper = true;
-    for c in name.chars() {
-        out.push(if upper { c.to_ascii_uppercase() } else { c });
-        upper = c == '-';
+    for (i, b) in name.bytes().enumerate() {
+        // After `-` (ASCII) a character starts; only an ASCII letter there changes.
+        if upper && let Some(first) = out.get_mut(i..i + 1) {
+            first.make_ascii_uppercase();
+        }
+        upper = b == b'-';
     }
     out
 }
@@ -155,5 +159,7 @@ mod tests {
     fn title_case_header_capitalises_each_word() {
         assert_eq!(super::title_case_header("x-api-key"), "X-Api-Key");
         assert_eq!(super::title_case_header("content-type"), "Content-Type");
+        assert_eq!(super::title_case_header("-a--b\u{e9}-\u{e9}x"), "-A--B\u{e9}-\u{e9}x");
+        assert_eq!(super::title_case_header(""), "");
     }
 }
