@@ -34,6 +34,10 @@ pub(crate) fn enabled() -> bool {
     tracing::enabled!(target: "stepgate::access", tracing::Level::INFO)
 }
 
+/// The response headers the line reads, parsed once.
+const REQUEST_ID: http::HeaderName = http::HeaderName::from_static("x-amzn-requestid");
+const ERROR_TYPE: http::HeaderName = http::HeaderName::from_static("x-amzn-errortype");
+
 /// Whether [`log`] writes the text line to stderr itself instead of emitting an event.
 static DIRECT: AtomicBool = AtomicBool::new(false);
 
@@ -59,16 +63,16 @@ pub(crate) fn log(
     response: &GatewayResponse,
     started: Instant,
 ) {
-    let header = |n: &str| response.headers.get(n).and_then(|v| v.to_str().ok()).unwrap_or("-");
+    let header = |n: &http::HeaderName| response.headers.get(n).and_then(|v| v.to_str().ok()).unwrap_or("-");
     if DIRECT.load(Ordering::Relaxed) {
         let line = Line {
-            request_id: header("x-amzn-requestid"),
+            request_id: header(&REQUEST_ID),
             ip,
             method: method.as_str(),
             path,
             protocol,
             status: response.status.as_u16(),
-            error_type: header("x-amzn-errortype"),
+            error_type: header(&ERROR_TYPE),
             length: response.body.len() as u64,
             latency: started.elapsed().as_millis() as u64,
         };
@@ -88,13 +92,13 @@ pub(crate) fn log(
     }
     tracing::info!(
         target: "stepgate::access",
-        requestId = header("x-amzn-requestid"),
+        requestId = header(&REQUEST_ID),
         ip = ip,
         httpMethod = %method,
         path = path,
         protocol = protocol,
         status = response.status.as_u16(),
-        errorType = header("x-amzn-errortype"),
+        errorType = header(&ERROR_TYPE),
         responseLength = response.body.len(),
         responseLatency = started.elapsed().as_millis() as u64,
         "request"
