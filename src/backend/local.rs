@@ -57,16 +57,26 @@ fn included() -> Option<CloudWatchEventsExecutionDataDetails> {
 }
 
 /// The checks AWS makes on a start request before it looks at the state machine; the
-/// parsed input when there is one.
+/// engine's request and the parsed input when there is one (so the engine does not parse
+/// it again).
 fn check_start(
-    name: Option<&str>,
-    input: Option<&str>,
-) -> Result<Option<serde_json::Value>, Error> {
-    if let Some(name) = name {
+    state_machine_arn: String,
+    name: Option<String>,
+    input: Option<String>,
+    trace_header: Option<String>,
+) -> Result<(engine::StartExecutionInput, Option<serde_json::Value>), Error> {
+    if let Some(name) = &name {
         validate::check_name(name)?;
     }
-    let parsed = validate::parse_execution_input(input)?;
-    Ok(input.is_some().then_some(parsed))
+    let parsed = validate::parse_execution_input(input.as_deref())?;
+    let parsed = input.is_some().then_some(parsed);
+    let request = engine::StartExecutionInput {
+        state_machine_arn,
+        name,
+        input,
+        trace_header,
+    };
+    Ok((request, parsed))
 }
 
 fn limit(max_results: Option<i32>) -> Option<i64> {
@@ -79,18 +89,15 @@ impl StepFunctions for LocalBackend {
         &self,
         input: StartExecutionInput,
     ) -> Result<StartExecutionOutput, Error> {
-        let parsed = check_start(input.name.as_deref(), input.input.as_deref())?;
+        let (request, parsed) = check_start(
+            input.state_machine_arn,
+            input.name,
+            input.input,
+            input.trace_header,
+        )?;
         let started = self
             .engine
-            .start_execution_parsed(
-                engine::StartExecutionInput {
-                    state_machine_arn: input.state_machine_arn,
-                    name: input.name,
-                    input: input.input,
-                    trace_header: input.trace_header,
-                },
-                parsed,
-            )
+            .start_execution_parsed(request, parsed)
             .await
             .map_err(service)?;
         Ok(StartExecutionOutput {
@@ -103,19 +110,16 @@ impl StepFunctions for LocalBackend {
         &self,
         input: StartSyncExecutionInput,
     ) -> Result<StartSyncExecutionOutput, Error> {
-        let parsed = check_start(input.name.as_deref(), input.input.as_deref())?;
         let metadata_only = input.included_data == Some(IncludedData::MetadataOnly);
+        let (request, parsed) = check_start(
+            input.state_machine_arn,
+            input.name,
+            input.input,
+            input.trace_header,
+        )?;
         let sync = self
             .engine
-            .start_sync_execution_parsed(
-                engine::StartExecutionInput {
-                    state_machine_arn: input.state_machine_arn,
-                    name: input.name,
-                    input: input.input,
-                    trace_header: input.trace_header,
-                },
-                parsed,
-            )
+            .start_sync_execution_parsed(request, parsed)
             .await
             .map_err(service)?;
         let e = sync.execution;
