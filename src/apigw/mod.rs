@@ -156,13 +156,16 @@ impl TemplateEnv {
 
     fn make_context(&self, body: Bytes) -> Context {
         let [input_name, util_name, context_name, stage_variables_name] = &*VARIABLE_NAMES;
-        let mut ctx = Context::with_limits(self.limits);
         let input = Input::new(body, self.params.clone(), self.payload_error.clone());
-        ctx.insert(input_name.clone(), Value::object(input));
-        ctx.insert(util_name.clone(), UTIL.clone());
-        ctx.insert(context_name.clone(), Value::Object(self.context.clone()));
-        ctx.insert(stage_variables_name.clone(), Value::Map(self.stage_variables.clone()));
-        ctx
+        Context::with_variables(
+            self.limits,
+            [
+                (input_name.clone(), Value::object(input)),
+                (util_name.clone(), UTIL.clone()),
+                (context_name.clone(), Value::Object(self.context.clone())),
+                (stage_variables_name.clone(), Value::Map(self.stage_variables.clone())),
+            ],
+        )
     }
 
     /// The overrides the templates set so far.

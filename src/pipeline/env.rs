@@ -5,6 +5,8 @@
 
 use std::sync::{Arc, LazyLock, OnceLock};
 
+use bytes::Bytes;
+
 use super::gateway_error::{GatewayError, GatewayResponseType as T};
 use super::{App, EndpointResponse, GatewayRequest, RequestContext};
 use crate::apigw;
@@ -33,10 +35,11 @@ impl<'a> TemplateEnv<'a> {
     }
 
     /// Renders a request template over the method request.
-    pub fn render_request(&self, template: &vtl::Template, mime: &str) -> Result<String, GatewayError> {
+    pub fn render_request(&self, template: &vtl::Template, mime: &str) -> Result<Bytes, GatewayError> {
         let env = self.env();
         template
             .render(&mut env.request_context())
+            .map(into_bytes)
             .map_err(|e| self.render_error(e, "request", mime))
     }
 
@@ -46,10 +49,11 @@ impl<'a> TemplateEnv<'a> {
         template: &vtl::Template,
         mime: &str,
         endpoint: &EndpointResponse,
-    ) -> Result<String, GatewayError> {
+    ) -> Result<Bytes, GatewayError> {
         let env = self.env();
         template
             .render(&mut env.response_context(endpoint.body.clone()))
+            .map(into_bytes)
             .map_err(|e| self.render_error(e, "response", mime))
     }
 
@@ -71,6 +75,12 @@ impl<'a> TemplateEnv<'a> {
                 .map_err(|e| GatewayError::configuration(format!("responseOverride.status: {e}"))),
         }
     }
+}
+
+/// A rendered body as bytes. The render's buffer is trimmed to its length first (in place
+/// for the allocator), so the bytes take it over without allocating a shared header.
+fn into_bytes(out: String) -> Bytes {
+    Bytes::from(out.into_bytes().into_boxed_slice())
 }
 
 /// The request as `apigw` sees it.

@@ -88,6 +88,17 @@ pub(crate) async fn call(
     if let IntegrationType::Mock = integration.kind {
         return call_mock(&request);
     }
+    // The other calls run boxed: their futures (the backend's, an HTTP client's) are large,
+    // and inline they would make every request's future that large, mock ones included.
+    Box::pin(call_remote(app, integration, request)).await
+}
+
+/// An `aws`, Lambda or `http` call under the integration timeout.
+async fn call_remote(
+    app: &App,
+    integration: &Integration,
+    request: EndpointRequest,
+) -> Result<EndpointResponse, GatewayError> {
     let timeout = if integration.timeout.is_zero() {
         app.limits().default_integration_timeout
     } else {
@@ -297,8 +308,8 @@ impl<'de> serde::Deserialize<'de> for MockBody {
             }
             fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<MockBody, A::Error> {
                 let mut status = None;
-                while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
-                    if key == "statusCode" {
+                while let Some(key) = map.next_key::<MockKey>()? {
+                    if key.0 {
                         status = Some(map.next_value::<serde_json::Value>()?);
                     } else {
                         map.next_value::<serde::de::IgnoredAny>()?;
@@ -308,6 +319,26 @@ impl<'de> serde::Deserialize<'de> for MockBody {
             }
         }
         d.deserialize_map(Visitor)
+    }
+}
+
+/// A member name of [`MockBody`], read only for whether it is `statusCode` (compared in
+/// place: no copy of the name is made unless it holds escapes).
+struct MockKey(bool);
+
+impl<'de> serde::Deserialize<'de> for MockKey {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<MockKey, D::Error> {
+        struct Visitor;
+        impl serde::de::Visitor<'_> for Visitor {
+            type Value = MockKey;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a member name")
+            }
+            fn visit_str<E: serde::de::Error>(self, key: &str) -> Result<MockKey, E> {
+                Ok(MockKey(key == "statusCode"))
+            }
+        }
+        d.deserialize_str(Visitor)
     }
 }
 

@@ -112,8 +112,11 @@ pub struct GatewayResponse {
 pub struct App {
     api: config::Api,
     router: Router<usize>,
-    /// `$context.resourceId` of each route, computed once.
-    resource_ids: Vec<Arc<str>>,
+    /// `$context.resourcePath` and `resourceId` of each route, computed once.
+    resources: Vec<Resource>,
+    /// The prepared `responseParameters` headers of each route's integration responses
+    /// (`[route][response]`).
+    response_headers: Vec<Vec<Vec<response::ResponseHeader>>>,
     /// `$context.stage`, `apiId` and `accountId`, shared by every request's context.
     shared: SharedContext,
     backend: Arc<dyn StepFunctions>,
@@ -123,20 +126,69 @@ pub struct App {
     identity: Identity,
 }
 
-/// The per-API `$context` values as shared strings.
+/// `$context.resourcePath` and `$context.resourceId` of one route.
+#[derive(Clone, Debug)]
+struct Resource {
+    path: Arc<str>,
+    id: Arc<str>,
+}
+
+/// The per-API `$context` values as shared strings, and the few values every request picks
+/// from (method names, protocols, defaults), allocated once instead of per request.
 #[derive(Clone, Debug)]
 struct SharedContext {
     stage: Arc<str>,
     api_id: Arc<str>,
     account_id: Arc<str>,
+    /// `GET`, `POST`, ... in [`SharedContext::METHODS`] order.
+    methods: [Arc<str>; 9],
+    /// `HTTP/1.1`, `HTTP/2.0`, `HTTP/1.0`.
+    protocols: [Arc<str>; 3],
+    empty: Arc<str>,
+    localhost: Arc<str>,
+    loopback: Arc<str>,
 }
 
 impl SharedContext {
+    const METHODS: [Method; 9] = [
+        Method::GET,
+        Method::POST,
+        Method::PUT,
+        Method::DELETE,
+        Method::PATCH,
+        Method::HEAD,
+        Method::OPTIONS,
+        Method::CONNECT,
+        Method::TRACE,
+    ];
+    const PROTOCOLS: [&'static str; 3] = ["HTTP/1.1", "HTTP/2.0", "HTTP/1.0"];
+
     fn new(api: &config::Api, identity: &Identity) -> SharedContext {
         SharedContext {
             stage: Arc::from(api.stage.as_str()),
             api_id: Arc::from(identity.api_id.as_str()),
             account_id: Arc::from(identity.account_id.as_str()),
+            methods: SharedContext::METHODS.map(|m| Arc::from(m.as_str())),
+            protocols: SharedContext::PROTOCOLS.map(Arc::from),
+            empty: Arc::from(""),
+            localhost: Arc::from("localhost"),
+            loopback: Arc::from("127.0.0.1"),
+        }
+    }
+
+    /// `$context.httpMethod` of `method`.
+    fn method(&self, method: &Method) -> Arc<str> {
+        match SharedContext::METHODS.iter().position(|m| m == method) {
+            Some(i) => self.methods[i].clone(),
+            None => Arc::from(method.as_str()),
+        }
+    }
+
+    /// `$context.protocol` of `protocol`.
+    fn protocol(&self, protocol: &str) -> Arc<str> {
+        match SharedContext::PROTOCOLS.iter().position(|p| *p == protocol) {
+            Some(i) => self.protocols[i].clone(),
+            None => Arc::from(protocol),
         }
     }
 }
@@ -173,13 +225,23 @@ impl App {
         for (i, route) in api.routes.iter().enumerate() {
             router.insert(&route.http_method, &route.path_template, i)?;
         }
-        let resource_ids = api.routes.iter().map(|r| context::resource_id(&r.path_template)).collect();
+        let resources = api
+            .routes
+            .iter()
+            .map(|r| Resource { path: Arc::from(r.path_template.as_str()), id: context::resource_id(&r.path_template) })
+            .collect();
+        let response_headers = api
+            .routes
+            .iter()
+            .map(|r| r.method.integration.responses.iter().map(response::prepare).collect())
+            .collect();
         let shared = SharedContext::new(&api, &Identity::default());
         Ok(App {
             shared,
             api,
             router,
-            resource_ids,
+            resources,
+            response_headers,
             backend,
             lambda: Arc::new(crate::backend::lambda::Unconfigured("no Lambda invoker was given to the gateway".into())),
             http: integration::HttpClient::new(),
@@ -261,10 +323,7 @@ async fn run(app: &App, request: GatewayRequest, transcript: &mut Transcript) ->
     }
     transcript.method_request(&request, &ctx);
     let result = match found {
-        Some(m) => {
-            let route = &app.api.routes[*m.value];
-            phases(app, route, &request, &mut ctx, transcript).await
-        }
+        Some(m) => phases(app, *m.value, &request, &mut ctx, transcript).await,
         None => Err(GatewayError::missing_authentication_token()),
     };
     let mut response = match result {
@@ -298,12 +357,12 @@ async fn run(app: &App, request: GatewayRequest, transcript: &mut Transcript) ->
 /// The phases after routing.
 async fn phases(
     app: &App,
-    route: &config::Route,
+    route_index: usize,
     request: &GatewayRequest,
     ctx: &mut RequestContext,
     transcript: &mut Transcript,
 ) -> Result<GatewayResponse, GatewayError> {
-    let method = &route.method;
+    let method = &app.api.routes[route_index].method;
     let integration = &method.integration;
     request::check_method_request(app, method, request, ctx)?;
     let ctx = &*ctx;
@@ -314,16 +373,23 @@ async fn phases(
     transcript.endpoint_response(&endpoint_response);
     let selected = select::select_response(app.api.selection_mode, integration, &endpoint_response)?;
     transcript.selected(selected, &endpoint_response);
-    response::map_response(app, method, selected, request, ctx, &env, endpoint_response)
+    let rule_index = integration.responses.iter().position(|r| std::ptr::eq(r, selected.0));
+    let prepared = rule_index.map_or(&[][..], |i| &app.response_headers[route_index][i]);
+    response::map_response(app, method, selected, prepared, request, ctx, &env, endpoint_response)
 }
+
+/// `x-amzn-RequestId` (as HTTP/2 and hyper spell header names).
+const X_AMZN_REQUEST_ID: HeaderName = HeaderName::from_static("x-amzn-requestid");
+/// `x-amz-apigw-id`.
+const X_AMZ_APIGW_ID: HeaderName = HeaderName::from_static("x-amz-apigw-id");
 
 /// Headers every response carries.
 fn finish(response: &mut GatewayResponse, ctx: &RequestContext) {
     if let Ok(v) = HeaderValue::from_str(&ctx.request_id) {
-        response.headers.insert(HeaderName::from_static("x-amzn-requestid"), v);
+        response.headers.insert(X_AMZN_REQUEST_ID, v);
     }
     if let Ok(v) = HeaderValue::from_str(&ctx.extended_request_id) {
-        response.headers.insert(HeaderName::from_static("x-amz-apigw-id"), v);
+        response.headers.insert(X_AMZ_APIGW_ID, v);
     }
 }
 

@@ -6,6 +6,8 @@
 use std::cmp::Ordering;
 use std::fmt;
 
+use smallvec::SmallVec;
+
 /// One segment of a resource path.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) enum Segment {
@@ -106,13 +108,19 @@ impl PathTemplate {
     /// Matches a request path (already split into raw segments, no stage prefix). Returns
     /// the path parameters (percent-decoded) and the match's rank.
     pub(crate) fn matches(&self, request: &[&str]) -> Option<(Vec<(String, String)>, Rank)> {
+        // Cheap rejections first: a greedy tail needs at least as many segments, anything
+        // else exactly as many.
+        let greedy = matches!(self.segments.last(), Some(Segment::Greedy(_)));
+        if request.len() < self.segments.len() || (!greedy && request.len() != self.segments.len()) {
+            return None;
+        }
         let mut params = Vec::new();
-        let mut rank = Vec::with_capacity(self.segments.len());
+        let mut rank = SmallVec::new();
         for (i, segment) in self.segments.iter().enumerate() {
             match segment {
                 Segment::Literal(lit) => {
                     let got = request.get(i)?;
-                    if decode(got) != *lit {
+                    if percent_encoding::percent_decode_str(got).decode_utf8_lossy() != lit.as_str() {
                         return None;
                     }
                     rank.push(Specificity::Literal);
@@ -185,7 +193,7 @@ pub(crate) enum Specificity {
 /// The rank of a match: compared segment by segment from the left, so `/a/{b}` beats
 /// `/{a}/b` and `/a/{b}` beats `/a/{proxy+}`. Greater is better.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) struct Rank(Vec<Specificity>);
+pub(crate) struct Rank(SmallVec<[Specificity; 16]>);
 
 impl Ord for Rank {
     fn cmp(&self, other: &Rank) -> Ordering {

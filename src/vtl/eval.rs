@@ -643,9 +643,7 @@ fn index_value(v: &Value, key: &Value, span: Span) -> Result<Value, Error> {
 
 fn restore(vars: &mut Vars, name: &str, old: Option<Value>) {
     match old {
-        Some(v) => {
-            vars.insert(Arc::from(name), v);
-        }
+        Some(v) => vars.insert_str(name, v),
         None => {
             vars.remove(name);
         }

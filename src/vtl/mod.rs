@@ -80,6 +80,7 @@ mod regex;
 mod render;
 mod span;
 pub mod value;
+mod vars;
 
 pub use error::{Error, ErrorKind};
 pub use methods::MapEntry;
@@ -91,8 +92,7 @@ use std::fmt;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-/// Template variables by name.
-pub(crate) type Vars = HashMap<Arc<str>, Value, MapHasher>;
+pub(crate) use vars::Vars;
 
 /// Limits that keep a render from hanging or exhausting memory.
 #[derive(Clone, Copy, Debug)]
@@ -133,9 +133,13 @@ impl Context {
     }
     pub fn with_limits(limits: Limits) -> Context {
         Context {
-            vars: Vars::with_capacity_and_hasher(4, MapHasher::default()),
+            vars: Vars::with_capacity(4),
             limits,
         }
+    }
+    /// A context holding `variables` (distinct names), made without a lookup per name.
+    pub fn with_variables<const N: usize>(limits: Limits, variables: [(Arc<str>, Value); N]) -> Context {
+        Context { vars: Vars::from_distinct(variables), limits }
     }
     pub fn insert(&mut self, name: impl Into<Arc<str>>, value: Value) {
         self.vars.insert(name.into(), value);
