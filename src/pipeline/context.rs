@@ -13,7 +13,7 @@ use rand::rngs::SmallRng;
 use rand::{RngCore as _, SeedableRng as _};
 use sha2::Digest as _;
 
-use super::{App, GatewayError, GatewayRequest, header};
+use super::{App, GatewayError, GatewayRequest, header, shared};
 use crate::routing::Match;
 
 /// `$context` for one request. Single values are `Arc<str>`: the template environment
@@ -54,18 +54,6 @@ pub struct RequestContext {
 impl RequestContext {
     /// The context of a request, before any phase ran.
     pub fn new(app: &App, request: &GatewayRequest, route: Option<&Match<'_, usize>>) -> RequestContext {
-        let shared = &app.shared;
-        let domain_name = match request.headers.get(http::header::HOST).and_then(|v| v.to_str().ok()) {
-            Some(host) => interned(&DOMAIN_NAME, host.split(':').next().unwrap_or(host)),
-            None => shared.localhost.clone(),
-        };
-        let (resource_path, resource_id) = match route {
-            Some(m) => {
-                let r = &app.resources[*m.value];
-                (r.path.clone(), r.id.clone())
-            }
-            None => (shared.empty.clone(), shared.empty.clone()),
-        };
         let query = request
             .query
             .as_deref()
@@ -75,28 +63,38 @@ impl RequestContext {
             Ok(d) => i64::try_from(d.as_millis()).unwrap_or(i64::MAX),
             Err(e) => -i64::try_from(e.duration().as_millis()).unwrap_or(i64::MAX),
         };
-        RequestContext {
-            request_id: request_id(),
-            extended_request_id: extended_request_id(),
-            request_time_epoch,
-            http_method: shared.method(&request.method),
-            resource_id,
-            resource_path,
-            stage: shared.stage.clone(),
-            api_id: shared.api_id.clone(),
-            account_id: shared.account_id.clone(),
-            domain_name,
-            protocol: shared.protocol(request.protocol),
-            source_ip: match request.source_ip {
-                Some(ip) => source_ip(ip),
-                None => shared.loopback.clone(),
-            },
-            api_key: None,
-            path_params: Vec::new(),
-            query,
-            error: None,
-            stage_in_path: app.api().stage_in_path,
-        }
+        let host = request.headers.get(http::header::HOST).and_then(|v| v.to_str().ok());
+        shared::with(app, |shared| {
+            let (resource_path, resource_id) = match route.and_then(|m| shared.resources.get(*m.value)) {
+                Some(r) => (r.path.clone(), r.id.clone()),
+                None => (shared.empty.clone(), shared.empty.clone()),
+            };
+            RequestContext {
+                request_id: request_id(),
+                extended_request_id: extended_request_id(),
+                request_time_epoch,
+                http_method: shared.method(&request.method),
+                resource_id,
+                resource_path,
+                stage: shared.stage.clone(),
+                api_id: shared.api_id.clone(),
+                account_id: shared.account_id.clone(),
+                domain_name: match host {
+                    Some(host) => interned(&DOMAIN_NAME, host.split(':').next().unwrap_or(host)),
+                    None => shared.localhost.clone(),
+                },
+                protocol: shared.protocol(request.protocol),
+                source_ip: match request.source_ip {
+                    Some(ip) => source_ip(ip),
+                    None => shared.loopback.clone(),
+                },
+                api_key: None,
+                path_params: Vec::new(),
+                query,
+                error: None,
+                stage_in_path: app.api().stage_in_path,
+            }
+        })
     }
 
     /// Records the failure for `$context.error.*`.

@@ -3,7 +3,7 @@
 //! / `responseOverride` and custom keys set in one are visible in the other), plus `$input`,
 //! `$util` and `$stageVariables`. Routes that never render a template never build it.
 
-use std::sync::{Arc, LazyLock, OnceLock};
+use std::sync::{Arc, OnceLock};
 
 use bytes::Bytes;
 
@@ -14,8 +14,10 @@ use crate::vtl;
 
 pub(crate) use apigw::Overrides;
 
-/// `$context.deploymentId`, shared by every request.
-static DEPLOYMENT_ID: LazyLock<Arc<str>> = LazyLock::new(|| Arc::from("stepgate"));
+thread_local! {
+    /// `$context.deploymentId`, one per thread (see [`super::shared`]).
+    static DEPLOYMENT_ID: Arc<str> = Arc::from("stepgate");
+}
 
 /// `$context` and friends for one request.
 pub(crate) struct TemplateEnv<'a> {
@@ -128,7 +130,7 @@ fn build(app: &App, request: &GatewayRequest, ctx: &RequestContext) -> apigw::Te
             account_id: ctx.account_id.clone(),
             resource_id: ctx.resource_id.clone(),
             domain_name: ctx.domain_name.clone(),
-            deployment_id: DEPLOYMENT_ID.clone(),
+            deployment_id: DEPLOYMENT_ID.with(Arc::clone),
             protocol: ctx.protocol.clone(),
             request_time_epoch_ms: ctx.request_time_epoch,
             source_ip: ctx.source_ip.clone(),

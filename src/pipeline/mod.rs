@@ -30,6 +30,7 @@ mod params;
 mod request;
 mod response;
 mod select;
+mod shared;
 mod transcript;
 #[cfg(test)]
 mod tests;
@@ -112,85 +113,13 @@ pub struct GatewayResponse {
 pub struct App {
     api: config::Api,
     router: Router<usize>,
-    /// `$context.resourcePath` and `resourceId` of each route, computed once.
-    resources: Vec<Resource>,
-    /// The prepared `responseParameters` headers of each route's integration responses
-    /// (`[route][response]`).
-    response_headers: Vec<Vec<Vec<response::ResponseHeader>>>,
-    /// `$context.stage`, `apiId` and `accountId`, shared by every request's context.
-    shared: SharedContext,
+    /// What each thread makes its copy of the per-API `$context` strings from.
+    shared: shared::Seed,
     backend: Arc<dyn StepFunctions>,
     lambda: Arc<dyn crate::backend::lambda::Lambda>,
     http: integration::HttpClient,
     limits: config::Limits,
     identity: Identity,
-}
-
-/// `$context.resourcePath` and `$context.resourceId` of one route.
-#[derive(Clone, Debug)]
-struct Resource {
-    path: Arc<str>,
-    id: Arc<str>,
-}
-
-/// The per-API `$context` values as shared strings, and the few values every request picks
-/// from (method names, protocols, defaults), allocated once instead of per request.
-#[derive(Clone, Debug)]
-struct SharedContext {
-    stage: Arc<str>,
-    api_id: Arc<str>,
-    account_id: Arc<str>,
-    /// `GET`, `POST`, ... in [`SharedContext::METHODS`] order.
-    methods: [Arc<str>; 9],
-    /// `HTTP/1.1`, `HTTP/2.0`, `HTTP/1.0`.
-    protocols: [Arc<str>; 3],
-    empty: Arc<str>,
-    localhost: Arc<str>,
-    loopback: Arc<str>,
-}
-
-impl SharedContext {
-    const METHODS: [Method; 9] = [
-        Method::GET,
-        Method::POST,
-        Method::PUT,
-        Method::DELETE,
-        Method::PATCH,
-        Method::HEAD,
-        Method::OPTIONS,
-        Method::CONNECT,
-        Method::TRACE,
-    ];
-    const PROTOCOLS: [&'static str; 3] = ["HTTP/1.1", "HTTP/2.0", "HTTP/1.0"];
-
-    fn new(api: &config::Api, identity: &Identity) -> SharedContext {
-        SharedContext {
-            stage: Arc::from(api.stage.as_str()),
-            api_id: Arc::from(identity.api_id.as_str()),
-            account_id: Arc::from(identity.account_id.as_str()),
-            methods: SharedContext::METHODS.map(|m| Arc::from(m.as_str())),
-            protocols: SharedContext::PROTOCOLS.map(Arc::from),
-            empty: Arc::from(""),
-            localhost: Arc::from("localhost"),
-            loopback: Arc::from("127.0.0.1"),
-        }
-    }
-
-    /// `$context.httpMethod` of `method`.
-    fn method(&self, method: &Method) -> Arc<str> {
-        match SharedContext::METHODS.iter().position(|m| m == method) {
-            Some(i) => self.methods[i].clone(),
-            None => Arc::from(method.as_str()),
-        }
-    }
-
-    /// `$context.protocol` of `protocol`.
-    fn protocol(&self, protocol: &str) -> Arc<str> {
-        match SharedContext::PROTOCOLS.iter().position(|p| *p == protocol) {
-            Some(i) => self.protocols[i].clone(),
-            None => Arc::from(protocol),
-        }
-    }
 }
 
 /// Who the API is (`$context.apiId`, `accountId`, `domainName`).
@@ -225,23 +154,11 @@ impl App {
         for (i, route) in api.routes.iter().enumerate() {
             router.insert(&route.http_method, &route.path_template, i)?;
         }
-        let resources = api
-            .routes
-            .iter()
-            .map(|r| Resource { path: Arc::from(r.path_template.as_str()), id: context::resource_id(&r.path_template) })
-            .collect();
-        let response_headers = api
-            .routes
-            .iter()
-            .map(|r| r.method.integration.responses.iter().map(response::prepare).collect())
-            .collect();
-        let shared = SharedContext::new(&api, &Identity::default());
+        let shared = shared::Seed::new();
         Ok(App {
             shared,
             api,
             router,
-            resources,
-            response_headers,
             backend,
             lambda: Arc::new(crate::backend::lambda::Unconfigured("no Lambda invoker was given to the gateway".into())),
             http: integration::HttpClient::new(),
@@ -264,7 +181,7 @@ impl App {
 
     /// Uses this API id, account and region in `$context`.
     pub fn with_identity(mut self, identity: Identity) -> App {
-        self.shared = SharedContext::new(&self.api, &identity);
+        self.shared = shared::Seed::new();
         self.identity = identity;
         self
     }
@@ -374,8 +291,10 @@ async fn phases(
     let selected = select::select_response(app.api.selection_mode, integration, &endpoint_response)?;
     transcript.selected(selected, &endpoint_response);
     let rule_index = integration.responses.iter().position(|r| std::ptr::eq(r, selected.0));
-    let prepared = rule_index.map_or(&[][..], |i| &app.response_headers[route_index][i]);
-    response::map_response(app, method, selected, prepared, request, ctx, &env, endpoint_response)
+    shared::with(app, |shared| {
+        let prepared = rule_index.and_then(|i| shared.response_headers.get(route_index)?.get(i));
+        response::map_response(app, method, selected, prepared.map_or(&[], Vec::as_slice), request, ctx, &env, endpoint_response)
+    })
 }
 
 /// `x-amzn-RequestId` (as HTTP/2 and hyper spell header names).

@@ -203,16 +203,17 @@ impl Template {
     /// Renders with the variables in `ctx`; variables the template `#set` stay in `ctx`.
     pub fn render(&self, ctx: &mut Context) -> Result<String, Error> {
         let limits = ctx.limits;
-        let hint = self
-            .body
-            .last_len
-            .load(Ordering::Relaxed)
-            .max(self.source.len());
+        let hint_len = self.body.last_len.load(Ordering::Relaxed);
+        let hint = hint_len.max(self.source.len());
         let capacity = hint.min(limits.max_output) + 64;
         let mut r = eval::Renderer::new(&self.body, &mut ctx.vars, limits, capacity);
         match r.run() {
             Ok(()) => {
-                self.body.last_len.store(r.out.len(), Ordering::Relaxed);
+                // Written only when it changed: renders of one template on several threads
+                // would otherwise all write this cache line every time.
+                if r.out.len() != hint_len {
+                    self.body.last_len.store(r.out.len(), Ordering::Relaxed);
+                }
                 Ok(r.out)
             }
             Err(e) => Err(e.with_template(&self.name, &self.source)),
