@@ -96,7 +96,14 @@ pub(crate) fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         Some("off") => None,
         Some(a) => Some(a.parse().with_context(|| format!("--sfn-listen `{a}` is not ADDR:PORT or off"))?),
     };
-    let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
+    // Worker threads batch their access-log lines and write them when about to go idle.
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .on_thread_start(server::buffer_access_log_on_this_thread)
+        .on_thread_park(server::flush_access_log)
+        .on_thread_stop(server::flush_access_log)
+        .build()
+        .context("cannot start the async runtime")?;
     runtime.block_on(async move {
         let listen = config.listen;
         let local = matches!(config.backend, Backend::Local(_));

@@ -10,7 +10,8 @@
 //! With the plain text format (`serve` without `--json-logs`, stderr not a terminal) the
 //! server skips tracing's dispatch altogether: [`log`] writes the same line into a reused
 //! per-thread buffer and hands it to the thread's own stderr handle with one `write`, taking
-//! no lock the other workers wait on ([`write_directly`]). The
+//! no lock the other workers wait on ([`write_directly`]); `serve`'s worker threads batch
+//! those writes and flush them whenever they are about to go idle ([`buffer_on_this_thread`]). The
 //! `tracing::enabled!` check on `stepgate::access` still decides whether a line is written.
 
 use std::cell::RefCell;
@@ -72,7 +73,70 @@ thread_local! {
         std::io::stderr().as_fd().try_clone_to_owned().ok().map(std::fs::File::from);
 }
 
-/// Writes one whole line to stderr.
+/// Lines written on this thread and not yet handed to stderr (see [`buffer_on_this_thread`]).
+struct Pending {
+    /// Whether this thread collects lines at all.
+    on: bool,
+    lines: Vec<u8>,
+}
+
+impl Drop for Pending {
+    fn drop(&mut self) {
+        if !self.lines.is_empty() {
+            write_line(&self.lines);
+        }
+    }
+}
+
+/// A thread collecting lines hands them over once they pass this size (and whenever it
+/// is about to go idle).
+const FLUSH_AT: usize = 16 * 1024;
+
+thread_local! {
+    static PENDING: RefCell<Pending> = const { RefCell::new(Pending { on: false, lines: Vec::new() }) };
+}
+
+/// Makes this thread collect its direct-written lines and write them in batches: when
+/// [`FLUSH_AT`] bytes are waiting, at [`flush`], and when the thread ends. For the server's
+/// worker threads, whose runtime calls [`flush`] each time a worker is about to park, so a
+/// line waits only while its thread has other requests to run (as Envoy and nginx buffer
+/// their access logs). Lines still waiting when the process is killed are lost.
+pub fn buffer_on_this_thread() {
+    let _ = PENDING.try_with(|p| p.borrow_mut().on = true);
+}
+
+/// Writes the lines this thread collected (see [`buffer_on_this_thread`]).
+pub fn flush() {
+    let _ = PENDING.try_with(|p| {
+        if let Ok(mut p) = p.try_borrow_mut()
+            && !p.lines.is_empty()
+        {
+            write_line(&p.lines);
+            p.lines.clear();
+        }
+    });
+}
+
+/// Writes one whole line to stderr, or adds it to this thread's batch.
+fn emit_line(line: &[u8]) {
+    let queued = PENDING.try_with(|p| {
+        let Ok(mut p) = p.try_borrow_mut() else { return false };
+        if !p.on {
+            return false;
+        }
+        p.lines.extend_from_slice(line);
+        if p.lines.len() >= FLUSH_AT {
+            write_line(&p.lines);
+            p.lines.clear();
+        }
+        true
+    });
+    if !matches!(queued, Ok(true)) {
+        write_line(line);
+    }
+}
+
+/// Writes whole lines to stderr.
 fn write_line(line: &[u8]) {
     // A failed write to stderr is dropped, as the default writer drops it.
     let written = STDERR.try_with(|file| file.as_ref().map(|mut f| f.write_all(line)));
@@ -119,7 +183,7 @@ pub(crate) fn log(
         let write = |buf: &mut String| {
             buf.clear();
             if line.write(buf, std::time::SystemTime::now()).is_ok() {
-                write_line(buf.as_bytes());
+                emit_line(buf.as_bytes());
             }
         };
         // Re-entered only if writing panicked half-way; then a fresh buffer does.
@@ -388,6 +452,25 @@ impl Visit for LineVisitor<'_, '_> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_buffering_thread_writes_its_lines_in_batches() {
+        std::thread::spawn(|| {
+            super::emit_line(b"");
+            assert!(super::PENDING.with(|p| p.borrow().lines.is_empty()), "off by default");
+            super::buffer_on_this_thread();
+            super::emit_line(b"one\n");
+            super::emit_line(b"two\n");
+            assert_eq!(super::PENDING.with(|p| p.borrow().lines.clone()), b"one\ntwo\n");
+            super::flush();
+            assert!(super::PENDING.with(|p| p.borrow().lines.is_empty()));
+            let long = vec![b'x'; super::FLUSH_AT];
+            super::emit_line(&long);
+            assert!(super::PENDING.with(|p| p.borrow().lines.is_empty()), "a full batch is written at once");
+        })
+        .join()
+        .unwrap();
+    }
+
     use std::io;
     use std::sync::{Arc, Mutex};
 
