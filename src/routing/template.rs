@@ -120,7 +120,11 @@ impl PathTemplate {
             match segment {
                 Segment::Literal(lit) => {
                     let got = request.get(i)?;
-                    if percent_encoding::percent_decode_str(got).decode_utf8_lossy() != lit.as_str() {
+                    let same = match got.contains('%') {
+                        false => *got == lit.as_str(),
+                        true => percent_encoding::percent_decode_str(got).decode_utf8_lossy() == lit.as_str(),
+                    };
+                    if !same {
                         return None;
                     }
                     rank.push(Specificity::Literal);
@@ -179,7 +183,10 @@ fn parse_segment(part: &str) -> Result<Segment, TemplateError> {
 }
 
 fn decode(raw: &str) -> String {
-    percent_encoding::percent_decode_str(raw).decode_utf8_lossy().into_owned()
+    match raw.contains('%') {
+        false => raw.to_string(),
+        true => percent_encoding::percent_decode_str(raw).decode_utf8_lossy().into_owned(),
+    }
 }
 
 /// How specific one matched segment was. Higher is more specific.
