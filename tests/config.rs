@@ -1439,7 +1439,9 @@ fn serve_writes_one_access_line_per_request_while_it_runs() {
         .spawn()
         .expect("stepgate serve starts");
     let mut first = String::new();
-    BufReader::new(child.stdout.take().unwrap()).read_line(&mut first).expect("serve prints its address");
+    // The reader stays open: the routes are printed after the address.
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    stdout.read_line(&mut first).expect("serve prints its address");
     let address = first.trim().rsplit("http://").next().unwrap_or_default().to_string();
 
     let ids: Vec<String> = (0..3)
@@ -1471,9 +1473,38 @@ fn serve_writes_one_access_line_per_request_while_it_runs() {
     }
     let _ = child.kill();
     let _ = child.wait();
+    drop(stdout);
     // Workers write their batches independently, so the lines may come in any order.
     for id in &ids {
         let line = access.iter().find(|l| l.contains(&format!("requestId=\"{id}\""))).unwrap_or_else(|| panic!("no line for {id}: {access:#?}"));
         assert!(line.contains("httpMethod=GET path=\"/ping\"") && line.contains("status=200"), "{line}");
     }
+}
+
+#[test]
+fn serve_keeps_serving_when_nobody_reads_its_stdout() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("api.yaml"),
+        "openapi: 3.0.1\ninfo: {title: t, version: '1'}\npaths:\n  /ping:\n    get:\n      \
+         x-amazon-apigateway-integration:\n        type: mock\n        requestTemplates:\n          \
+         application/json: '{\"statusCode\": 200}'\n        responses:\n          default: {statusCode: 200}\n",
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("stepgate.yaml"), "api: api.yaml\nstage: test\nbackend: local\n").unwrap();
+    // stdout is a pipe nobody reads (as in `serve | head -0`): printing the banner fails.
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_stepgate"))
+        .args(["serve", "stepgate.yaml", "--listen", "127.0.0.1:0", "--sfn-listen", "off"])
+        .current_dir(dir.path())
+        .stdout(writer)
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("stepgate serve starts");
+    std::thread::sleep(std::time::Duration::from_millis(1000));
+    let exited = child.try_wait().ok().flatten();
+    let _ = child.kill();
+    let output = child.wait_with_output().unwrap();
+    assert!(exited.is_none(), "serve exited ({exited:?}): {}", String::from_utf8_lossy(&output.stderr));
 }

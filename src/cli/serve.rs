@@ -148,7 +148,10 @@ pub(crate) fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     })
 }
 
-#[allow(clippy::print_stdout)]
+/// Prints a line of the startup banner. Nobody reading stdout any more (`serve | head -1`)
+/// is no reason to stop serving, so a failed write is dropped where `println!` would panic.
 fn print_line(line: String) {
-    println!("{line}");
+    use std::io::Write as _;
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "{line}").and_then(|()| out.flush());
 }
