@@ -1399,3 +1399,112 @@ fn malformed_lambda_uri_is_an_error_at_its_pointer() {
         "{found:#?}"
     );
 }
+
+// === stepgate serve through the binary: the access log ===
+
+/// One `GET` over a fresh connection; the status line and the `x-amzn-RequestId` header.
+fn get(address: &str, path: &str) -> (String, String) {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(address).expect("connect");
+    write!(stream, "GET {path} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n").expect("send");
+    let mut response = String::new();
+    stream.read_to_string(&mut response).expect("read");
+    let status = response.lines().next().unwrap_or("").to_string();
+    let id = response
+        .lines()
+        .find_map(|l| l.strip_prefix("x-amzn-requestid: "))
+        .unwrap_or_else(|| panic!("no request id in {response:?}"))
+        .to_string();
+    (status, id)
+}
+
+#[test]
+fn serve_writes_one_access_line_per_request_while_it_runs() {
+    use std::io::{BufRead, BufReader};
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("api.yaml"),
+        "openapi: 3.0.1\ninfo: {title: t, version: '1'}\npaths:\n  /ping:\n    get:\n      \
+         x-amazon-apigateway-integration:\n        type: mock\n        requestTemplates:\n          \
+         application/json: '{\"statusCode\": 200}'\n        responses:\n          default: {statusCode: 200}\n",
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("stepgate.yaml"), "api: api.yaml\nstage: test\nbackend: local\n").unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_stepgate"))
+        .args(["serve", "stepgate.yaml", "--listen", "127.0.0.1:0", "--sfn-listen", "off"])
+        .current_dir(dir.path())
+        .env("RUST_LOG", "info")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("stepgate serve starts");
+    let mut first = String::new();
+    // The reader stays open: the routes are printed after the address.
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    stdout.read_line(&mut first).expect("serve prints its address");
+    let address = first.trim().rsplit("http://").next().unwrap_or_default().to_string();
+
+    let ids: Vec<String> = (0..3)
+        .map(|_| {
+            let (status, id) = get(&address, "/ping");
+            assert_eq!(status, "HTTP/1.1 200 OK");
+            id
+        })
+        .collect();
+
+    // The lines arrive while the server runs (its workers write them when they go idle),
+    // one per request, carrying each response's request id.
+    let (tx, rx) = std::sync::mpsc::channel();
+    let stderr = child.stderr.take().unwrap();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let mut access = Vec::new();
+    while access.len() < ids.len() {
+        match rx.recv_timeout(std::time::Duration::from_secs(10)) {
+            Ok(line) if line.contains("stepgate::access") => access.push(line),
+            Ok(_) => {}
+            Err(e) => panic!("only {} access lines after 10 s ({e}): {access:#?}", access.len()),
+        }
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    drop(stdout);
+    // Workers write their batches independently, so the lines may come in any order.
+    for id in &ids {
+        let line = access.iter().find(|l| l.contains(&format!("requestId=\"{id}\""))).unwrap_or_else(|| panic!("no line for {id}: {access:#?}"));
+        assert!(line.contains("httpMethod=GET path=\"/ping\"") && line.contains("status=200"), "{line}");
+    }
+}
+
+#[test]
+fn serve_keeps_serving_when_nobody_reads_its_stdout() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("api.yaml"),
+        "openapi: 3.0.1\ninfo: {title: t, version: '1'}\npaths:\n  /ping:\n    get:\n      \
+         x-amazon-apigateway-integration:\n        type: mock\n        requestTemplates:\n          \
+         application/json: '{\"statusCode\": 200}'\n        responses:\n          default: {statusCode: 200}\n",
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("stepgate.yaml"), "api: api.yaml\nstage: test\nbackend: local\n").unwrap();
+    // stdout is a pipe nobody reads (as in `serve | head -0`): printing the banner fails.
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_stepgate"))
+        .args(["serve", "stepgate.yaml", "--listen", "127.0.0.1:0", "--sfn-listen", "off"])
+        .current_dir(dir.path())
+        .stdout(writer)
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("stepgate serve starts");
+    std::thread::sleep(std::time::Duration::from_millis(1000));
+    let exited = child.try_wait().ok().flatten();
+    let _ = child.kill();
+    let output = child.wait_with_output().unwrap();
+    assert!(exited.is_none(), "serve exited ({exited:?}): {}", String::from_utf8_lossy(&output.stderr));
+}

@@ -11,7 +11,7 @@
 //! touched is known empty, so reading the overrides back costs nothing for templates that
 //! set none.
 
-use std::sync::{Arc, LazyLock, OnceLock};
+use std::sync::{Arc, OnceLock};
 
 use indexmap::IndexMap;
 use time::OffsetDateTime;
@@ -60,20 +60,23 @@ const CONTEXT_KEY_NAMES: [&str; 18] = [
     "apiId",
 ];
 
-/// `$context` with its top-level keys ([`CONTEXT_KEY_NAMES`], allocated once) and no values
-/// yet. A request clones it, which shares the keys (a reference count each) and copies their
-/// hashes, so nothing is allocated per key or hashed; the values are then filled in by
-/// position.
-static CONTEXT_TEMPLATE: LazyLock<Map> = LazyLock::new(|| {
-    let mut m = map_with_capacity(CONTEXT_KEY_NAMES.len());
-    for key in CONTEXT_KEY_NAMES {
-        m.insert(Arc::from(key), Value::Null);
-    }
-    m
-});
+thread_local! {
+    /// `$context` with its top-level keys ([`CONTEXT_KEY_NAMES`], allocated once per thread)
+    /// and no values yet. A request clones it, which shares the keys (a reference count
+    /// each) and copies their hashes, so nothing is allocated per key or hashed; the values
+    /// are then filled in by position. Per thread, so that threads do not write the same
+    /// reference counts (see `pipeline::shared`).
+    static CONTEXT_TEMPLATE: Map = {
+        let mut m = map_with_capacity(CONTEXT_KEY_NAMES.len());
+        for key in CONTEXT_KEY_NAMES {
+            m.insert(Arc::from(key), Value::Null);
+        }
+        m
+    };
 
-/// [`IDENTITY_KEYS`] as shared strings, allocated once (same reason).
-static IDENTITY_KEY_ARCS: LazyLock<[Arc<str>; 12]> = LazyLock::new(|| IDENTITY_KEYS.map(Arc::from));
+    /// [`IDENTITY_KEYS`] as shared strings, allocated once per thread (same reasons).
+    static IDENTITY_KEY_ARCS: [Arc<str>; 12] = IDENTITY_KEYS.map(Arc::from);
+}
 
 /// A nested `$context` object (`identity`, `authorizer`, `requestOverride` and its
 /// `header`/`path`/`querystring`, `responseOverride` and its `header`). It reads and
@@ -259,9 +262,11 @@ fn text(s: &str) -> Value {
 fn identity(req: &RequestData) -> Map {
     let c = &req.context;
     let mut identity = map_with_capacity(IDENTITY_KEYS.len() + c.identity.len());
-    for key in IDENTITY_KEY_ARCS.iter() {
-        identity.insert(key.clone(), Value::Null);
-    }
+    IDENTITY_KEY_ARCS.with(|keys| {
+        for key in keys {
+            identity.insert(key.clone(), Value::Null);
+        }
+    });
     identity.insert("sourceIp".into(), Value::String(c.source_ip.clone()));
     let user_agent = c.user_agent.as_deref().or_else(|| header(req, "User-Agent"));
     if let Some(ua) = user_agent {
@@ -389,7 +394,7 @@ impl LazyContext {
     /// error and extra values.
     fn build(&self) -> MapRef {
         let c = &self.req.context;
-        let mut ctx = CONTEXT_TEMPLATE.clone();
+        let mut ctx = CONTEXT_TEMPLATE.with(Map::clone);
         for (key, slot) in ctx.iter_mut() {
             *slot = self.value_of(key).unwrap_or(Value::Null);
         }

@@ -6,7 +6,7 @@
 //! fail with API Gateway's `Could not process payload...` text, which is also recorded in
 //! the shared [`PayloadError`] slot so the gateway can answer 400 instead of 500.
 
-use std::sync::{Arc, LazyLock, Mutex, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use bytes::Bytes;
 
@@ -56,8 +56,10 @@ struct ParamMaps {
     header: MapRef,
 }
 
-/// The keys of `$input.params()`, allocated once.
-static LOCATION_KEYS: LazyLock<[Arc<str>; 3]> = LazyLock::new(|| ["path", "querystring", "header"].map(Arc::from));
+thread_local! {
+    /// The keys of `$input.params()`, allocated once per thread.
+    static LOCATION_KEYS: [Arc<str>; 3] = ["path", "querystring", "header"].map(Arc::from);
+}
 
 impl Params {
     /// The parameters of `request`: its path parameters, query and visible headers.
@@ -84,10 +86,11 @@ impl Params {
             let querystring = map(&mut pairs(&request.query));
             let header = map(&mut self.headers());
             let mut all = crate::vtl::map_with_capacity(3);
-            let [p, q, h] = &*LOCATION_KEYS;
-            all.insert(p.clone(), Value::Map(path.clone()));
-            all.insert(q.clone(), Value::Map(querystring.clone()));
-            all.insert(h.clone(), Value::Map(header.clone()));
+            LOCATION_KEYS.with(|[p, q, h]| {
+                all.insert(p.clone(), Value::Map(path.clone()));
+                all.insert(q.clone(), Value::Map(querystring.clone()));
+                all.insert(h.clone(), Value::Map(header.clone()));
+            });
             ParamMaps { all: MapRef::new(false, all), path, querystring, header }
         })
     }

@@ -68,7 +68,7 @@ mod util;
 #[cfg(test)]
 mod tests;
 
-use std::sync::{Arc, LazyLock};
+use std::sync::Arc;
 
 use bytes::Bytes;
 
@@ -80,13 +80,14 @@ pub use java::to_java_string;
 pub use request::{ErrorContext, HIDDEN_HEADERS, RequestContext, RequestData, header_visible};
 pub use util::{Util, base64_decode, base64_encode, escape_javascript, escape_javascript_into, url_decode, url_encode};
 
-/// The names of the four template variables, allocated once (two renders per request
-/// would otherwise allocate and free them eight times).
-static VARIABLE_NAMES: LazyLock<[Arc<str>; 4]> =
-    LazyLock::new(|| ["input", "util", "context", "stageVariables"].map(Arc::from));
-
-/// `$util` holds no state, so every render shares one.
-static UTIL: LazyLock<Value> = LazyLock::new(|| Value::object(Util));
+thread_local! {
+    /// The names of the four template variables and `$util` (which holds no state), made
+    /// once per thread: two renders per request would otherwise allocate and free the names
+    /// eight times, and one copy for all threads would have them all write its reference
+    /// counts (see `pipeline::shared`).
+    static VARIABLES: ([Arc<str>; 4], Value) =
+        (["input", "util", "context", "stageVariables"].map(Arc::from), Value::object(Util));
+}
 
 /// The template environment of one request (see the module docs).
 #[derive(Debug, Clone)]
@@ -155,14 +156,18 @@ impl TemplateEnv {
     }
 
     fn make_context(&self, body: Bytes) -> Context {
-        let [input_name, util_name, context_name, stage_variables_name] = &*VARIABLE_NAMES;
-        let mut ctx = Context::with_limits(self.limits);
         let input = Input::new(body, self.params.clone(), self.payload_error.clone());
-        ctx.insert(input_name.clone(), Value::object(input));
-        ctx.insert(util_name.clone(), UTIL.clone());
-        ctx.insert(context_name.clone(), Value::Object(self.context.clone()));
-        ctx.insert(stage_variables_name.clone(), Value::Map(self.stage_variables.clone()));
-        ctx
+        VARIABLES.with(|([input_name, util_name, context_name, stage_variables_name], util)| {
+            Context::with_variables(
+                self.limits,
+                [
+                    (input_name.clone(), Value::object(input)),
+                    (util_name.clone(), util.clone()),
+                    (context_name.clone(), Value::Object(self.context.clone())),
+                    (stage_variables_name.clone(), Value::Map(self.stage_variables.clone())),
+                ],
+            )
+        })
     }
 
     /// The overrides the templates set so far.

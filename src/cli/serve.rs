@@ -96,7 +96,14 @@ pub(crate) fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         Some("off") => None,
         Some(a) => Some(a.parse().with_context(|| format!("--sfn-listen `{a}` is not ADDR:PORT or off"))?),
     };
-    let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
+    // Worker threads batch their access-log lines and write them when about to go idle.
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .on_thread_start(server::buffer_access_log_on_this_thread)
+        .on_thread_park(server::flush_access_log)
+        .on_thread_stop(server::flush_access_log)
+        .build()
+        .context("cannot start the async runtime")?;
     runtime.block_on(async move {
         let listen = config.listen;
         let local = matches!(config.backend, Backend::Local(_));
@@ -141,7 +148,10 @@ pub(crate) fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     })
 }
 
-#[allow(clippy::print_stdout)]
+/// Prints a line of the startup banner. Nobody reading stdout any more (`serve | head -1`)
+/// is no reason to stop serving, so a failed write is dropped where `println!` would panic.
 fn print_line(line: String) {
-    println!("{line}");
+    use std::io::Write as _;
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "{line}").and_then(|()| out.flush());
 }

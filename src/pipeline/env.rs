@@ -3,7 +3,9 @@
 //! / `responseOverride` and custom keys set in one are visible in the other), plus `$input`,
 //! `$util` and `$stageVariables`. Routes that never render a template never build it.
 
-use std::sync::{Arc, LazyLock, OnceLock};
+use std::sync::{Arc, OnceLock};
+
+use bytes::Bytes;
 
 use super::gateway_error::{GatewayError, GatewayResponseType as T};
 use super::{App, EndpointResponse, GatewayRequest, RequestContext};
@@ -12,8 +14,10 @@ use crate::vtl;
 
 pub(crate) use apigw::Overrides;
 
-/// `$context.deploymentId`, shared by every request.
-static DEPLOYMENT_ID: LazyLock<Arc<str>> = LazyLock::new(|| Arc::from("stepgate"));
+thread_local! {
+    /// `$context.deploymentId`, one per thread (see [`super::shared`]).
+    static DEPLOYMENT_ID: Arc<str> = Arc::from("stepgate");
+}
 
 /// `$context` and friends for one request.
 pub(crate) struct TemplateEnv<'a> {
@@ -33,10 +37,11 @@ impl<'a> TemplateEnv<'a> {
     }
 
     /// Renders a request template over the method request.
-    pub fn render_request(&self, template: &vtl::Template, mime: &str) -> Result<String, GatewayError> {
+    pub fn render_request(&self, template: &vtl::Template, mime: &str) -> Result<Bytes, GatewayError> {
         let env = self.env();
         template
             .render(&mut env.request_context())
+            .map(into_bytes)
             .map_err(|e| self.render_error(e, "request", mime))
     }
 
@@ -46,10 +51,11 @@ impl<'a> TemplateEnv<'a> {
         template: &vtl::Template,
         mime: &str,
         endpoint: &EndpointResponse,
-    ) -> Result<String, GatewayError> {
+    ) -> Result<Bytes, GatewayError> {
         let env = self.env();
         template
             .render(&mut env.response_context(endpoint.body.clone()))
+            .map(into_bytes)
             .map_err(|e| self.render_error(e, "response", mime))
     }
 
@@ -71,6 +77,12 @@ impl<'a> TemplateEnv<'a> {
                 .map_err(|e| GatewayError::configuration(format!("responseOverride.status: {e}"))),
         }
     }
+}
+
+/// A rendered body as bytes. The render's buffer is trimmed to its length first (in place
+/// for the allocator), so the bytes take it over without allocating a shared header.
+fn into_bytes(out: String) -> Bytes {
+    Bytes::from(out.into_bytes().into_boxed_slice())
 }
 
 /// The request as `apigw` sees it.
@@ -118,7 +130,7 @@ fn build(app: &App, request: &GatewayRequest, ctx: &RequestContext) -> apigw::Te
             account_id: ctx.account_id.clone(),
             resource_id: ctx.resource_id.clone(),
             domain_name: ctx.domain_name.clone(),
-            deployment_id: DEPLOYMENT_ID.clone(),
+            deployment_id: DEPLOYMENT_ID.with(Arc::clone),
             protocol: ctx.protocol.clone(),
             request_time_epoch_ms: ctx.request_time_epoch,
             source_ip: ctx.source_ip.clone(),

@@ -88,6 +88,17 @@ pub(crate) async fn call(
     if let IntegrationType::Mock = integration.kind {
         return call_mock(&request);
     }
+    // The other calls run boxed: their futures (the backend's, an HTTP client's) are large,
+    // and inline they would make every request's future that large, mock ones included.
+    Box::pin(call_remote(app, integration, request)).await
+}
+
+/// An `aws`, Lambda or `http` call under the integration timeout.
+async fn call_remote(
+    app: &App,
+    integration: &Integration,
+    request: EndpointRequest,
+) -> Result<EndpointResponse, GatewayError> {
     let timeout = if integration.timeout.is_zero() {
         app.limits().default_integration_timeout
     } else {
@@ -268,6 +279,9 @@ fn call_mock(request: &EndpointRequest) -> Result<EndpointResponse, GatewayError
 /// `{"statusCode": "404"}`.
 pub(crate) fn mock_status(body: &[u8]) -> Option<u16> {
     let text = std::str::from_utf8(body).ok()?;
+    if let Some(status) = leading_status(text) {
+        return status;
+    }
     if let Ok(MockBody(status)) = serde_json::from_str::<MockBody>(text) {
         return match status? {
             serde_json::Value::Number(n) => n.as_u64().and_then(|n| u16::try_from(n).ok()),
@@ -280,6 +294,28 @@ pub(crate) fn mock_status(body: &[u8]) -> Option<u16> {
     let rest = rest.strip_prefix(':')?.trim_start().trim_start_matches(['"', '\'']);
     let digits: String = rest.chars().take_while(|c| c.is_ascii_digit()).collect();
     digits.parse().ok()
+}
+
+/// The common shape, `{"statusCode": 200, ...}`, read without a parser: `Some` with what
+/// [`mock_status`] would find, `None` when the text needs the full reading.
+///
+/// It applies only when `statusCode` opens the object, is followed by an integer, appears
+/// nowhere else in the text, and the text has no `\` (so no escaped key can spell it
+/// either). Then both of the full reading's paths agree with it: a JSON parse finds that one
+/// member, and for text that is not JSON the scan finds the same first digits.
+fn leading_status(text: &str) -> Option<Option<u16>> {
+    const KEY: &str = "\"statusCode\"";
+    let rest = text.trim_start().strip_prefix('{')?.trim_start().strip_prefix(KEY)?;
+    let rest = rest.trim_start().strip_prefix(':')?.trim_start();
+    let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+    if digits == 0 || !matches!(rest[digits..].trim_start().bytes().next(), Some(b',' | b'}')) {
+        return None;
+    }
+    // `statusCode` opened the text, so any other occurrence lies after the digits.
+    if text.contains('\\') || rest[digits..].contains("statusCode") {
+        return None;
+    }
+    Some(rest[..digits].parse().ok())
 }
 
 /// A JSON object read only for its `statusCode` (the last one if repeated): the other
@@ -297,8 +333,8 @@ impl<'de> serde::Deserialize<'de> for MockBody {
             }
             fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<MockBody, A::Error> {
                 let mut status = None;
-                while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
-                    if key == "statusCode" {
+                while let Some(key) = map.next_key::<MockKey>()? {
+                    if key.0 {
                         status = Some(map.next_value::<serde_json::Value>()?);
                     } else {
                         map.next_value::<serde::de::IgnoredAny>()?;
@@ -308,6 +344,26 @@ impl<'de> serde::Deserialize<'de> for MockBody {
             }
         }
         d.deserialize_map(Visitor)
+    }
+}
+
+/// A member name of [`MockBody`], read only for whether it is `statusCode` (compared in
+/// place: no copy of the name is made unless it holds escapes).
+struct MockKey(bool);
+
+impl<'de> serde::Deserialize<'de> for MockKey {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<MockKey, D::Error> {
+        struct Visitor;
+        impl serde::de::Visitor<'_> for Visitor {
+            type Value = MockKey;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a member name")
+            }
+            fn visit_str<E: serde::de::Error>(self, key: &str) -> Result<MockKey, E> {
+                Ok(MockKey(key == "statusCode"))
+            }
+        }
+        d.deserialize_str(Visitor)
     }
 }
 
@@ -379,6 +435,13 @@ mod tests {
         assert_eq!(mock_status(br#"[200]"#), None);
         assert_eq!(mock_status(br#"["statusCode", 200]"#), None);
         assert_eq!(mock_status(b""), None);
+        // The shapes the fast reading takes, and the ones it leaves to the full one.
+        assert_eq!(mock_status(br#" { "statusCode" : 200 , "id": "42"}"#), Some(200));
+        assert_eq!(mock_status(br#"{"statusCode": 99999}"#), None);
+        assert_eq!(mock_status(br#"{"statusCode": 200, "\u0073tatusCode": 418}"#), Some(418));
+        assert_eq!(mock_status(br#"{"statusCode": 200.5}"#), None);
+        assert_eq!(mock_status(br#"{"statusCode": 0200}"#), Some(200));
+        assert_eq!(mock_status(br#"{"statusCode": 200 "id": 1}"#), Some(200));
     }
 
     #[test]

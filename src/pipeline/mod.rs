@@ -30,6 +30,7 @@ mod params;
 mod request;
 mod response;
 mod select;
+mod shared;
 mod transcript;
 #[cfg(test)]
 mod tests;
@@ -112,33 +113,13 @@ pub struct GatewayResponse {
 pub struct App {
     api: config::Api,
     router: Router<usize>,
-    /// `$context.resourceId` of each route, computed once.
-    resource_ids: Vec<Arc<str>>,
-    /// `$context.stage`, `apiId` and `accountId`, shared by every request's context.
-    shared: SharedContext,
+    /// What each thread makes its copy of the per-API `$context` strings from.
+    shared: shared::Seed,
     backend: Arc<dyn StepFunctions>,
     lambda: Arc<dyn crate::backend::lambda::Lambda>,
     http: integration::HttpClient,
     limits: config::Limits,
     identity: Identity,
-}
-
-/// The per-API `$context` values as shared strings.
-#[derive(Clone, Debug)]
-struct SharedContext {
-    stage: Arc<str>,
-    api_id: Arc<str>,
-    account_id: Arc<str>,
-}
-
-impl SharedContext {
-    fn new(api: &config::Api, identity: &Identity) -> SharedContext {
-        SharedContext {
-            stage: Arc::from(api.stage.as_str()),
-            api_id: Arc::from(identity.api_id.as_str()),
-            account_id: Arc::from(identity.account_id.as_str()),
-        }
-    }
 }
 
 /// Who the API is (`$context.apiId`, `accountId`, `domainName`).
@@ -173,13 +154,11 @@ impl App {
         for (i, route) in api.routes.iter().enumerate() {
             router.insert(&route.http_method, &route.path_template, i)?;
         }
-        let resource_ids = api.routes.iter().map(|r| context::resource_id(&r.path_template)).collect();
-        let shared = SharedContext::new(&api, &Identity::default());
+        let shared = shared::Seed::new();
         Ok(App {
             shared,
             api,
             router,
-            resource_ids,
             backend,
             lambda: Arc::new(crate::backend::lambda::Unconfigured("no Lambda invoker was given to the gateway".into())),
             http: integration::HttpClient::new(),
@@ -202,7 +181,7 @@ impl App {
 
     /// Uses this API id, account and region in `$context`.
     pub fn with_identity(mut self, identity: Identity) -> App {
-        self.shared = SharedContext::new(&self.api, &identity);
+        self.shared = shared::Seed::new();
         self.identity = identity;
         self
     }
@@ -261,10 +240,7 @@ async fn run(app: &App, request: GatewayRequest, transcript: &mut Transcript) ->
     }
     transcript.method_request(&request, &ctx);
     let result = match found {
-        Some(m) => {
-            let route = &app.api.routes[*m.value];
-            phases(app, route, &request, &mut ctx, transcript).await
-        }
+        Some(m) => phases(app, *m.value, &request, &mut ctx, transcript).await,
         None => Err(GatewayError::missing_authentication_token()),
     };
     let mut response = match result {
@@ -298,12 +274,12 @@ async fn run(app: &App, request: GatewayRequest, transcript: &mut Transcript) ->
 /// The phases after routing.
 async fn phases(
     app: &App,
-    route: &config::Route,
+    route_index: usize,
     request: &GatewayRequest,
     ctx: &mut RequestContext,
     transcript: &mut Transcript,
 ) -> Result<GatewayResponse, GatewayError> {
-    let method = &route.method;
+    let method = &app.api.routes[route_index].method;
     let integration = &method.integration;
     request::check_method_request(app, method, request, ctx)?;
     let ctx = &*ctx;
@@ -314,16 +290,25 @@ async fn phases(
     transcript.endpoint_response(&endpoint_response);
     let selected = select::select_response(app.api.selection_mode, integration, &endpoint_response)?;
     transcript.selected(selected, &endpoint_response);
-    response::map_response(app, method, selected, request, ctx, &env, endpoint_response)
+    let rule_index = integration.responses.iter().position(|r| std::ptr::eq(r, selected.0));
+    shared::with(app, |shared| {
+        let prepared = rule_index.and_then(|i| shared.response_headers.get(route_index)?.get(i));
+        response::map_response(app, method, selected, prepared.map_or(&[], Vec::as_slice), request, ctx, &env, endpoint_response)
+    })
 }
+
+/// `x-amzn-RequestId` (as HTTP/2 and hyper spell header names).
+const X_AMZN_REQUEST_ID: HeaderName = HeaderName::from_static("x-amzn-requestid");
+/// `x-amz-apigw-id`.
+const X_AMZ_APIGW_ID: HeaderName = HeaderName::from_static("x-amz-apigw-id");
 
 /// Headers every response carries.
 fn finish(response: &mut GatewayResponse, ctx: &RequestContext) {
     if let Ok(v) = HeaderValue::from_str(&ctx.request_id) {
-        response.headers.insert(HeaderName::from_static("x-amzn-requestid"), v);
+        response.headers.insert(X_AMZN_REQUEST_ID, v);
     }
     if let Ok(v) = HeaderValue::from_str(&ctx.extended_request_id) {
-        response.headers.insert(HeaderName::from_static("x-amz-apigw-id"), v);
+        response.headers.insert(X_AMZ_APIGW_ID, v);
     }
 }
 

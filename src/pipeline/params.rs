@@ -39,7 +39,7 @@ impl Sources<'_> {
                 let body = e.mapping_body.as_ref().filter(|_| path.is_some()).unwrap_or(&e.body);
                 body_value(body, path.as_deref())
             }),
-            P::Context(name) => self.ctx.get(name),
+            P::Context(name) => self.ctx.get(self.request, name),
             P::StageVariable(name) => self.app.api().stage_variables.get(name).cloned(),
         }
     }

@@ -2,7 +2,6 @@
 //! (template chosen by Content-Type MIME, passthrough behaviour, `requestParameters`,
 //! `$context.requestOverride`).
 
-use bytes::Bytes;
 use http::{HeaderMap, HeaderName, HeaderValue};
 
 use super::env::TemplateEnv;
@@ -120,7 +119,7 @@ pub(crate) fn map_request(
     let templates = &integration.request_templates;
     let template = templates.iter().find(|(k, _)| k.eq_ignore_ascii_case(mime)).map(|(_, t)| t);
     let body = match template {
-        Some(t) => Bytes::from(env.render_request(t, mime)?),
+        Some(t) => env.render_request(t, mime)?,
         None => match integration.passthrough_behavior {
             PassthroughBehavior::WhenNoMatch => request.body.clone(),
             PassthroughBehavior::WhenNoTemplates if templates.is_empty() => request.body.clone(),

@@ -3,7 +3,6 @@
 //! byte), `$context.responseOverride`, and API Gateway's remapping of reserved headers to
 //! `x-amzn-Remapped-<Name>`.
 
-use bytes::Bytes;
 use http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
 use indexmap::IndexMap;
 
@@ -13,14 +12,40 @@ use super::params::Sources;
 use super::request::mime_type;
 use super::select::SelectedBy;
 use super::{App, EndpointResponse, GatewayRequest, GatewayResponse, RequestContext, header};
-use crate::config::{IntegrationResponse, Method};
+use crate::config::{IntegrationResponse, Method, ParameterSource};
 use crate::vtl;
 
-/// Maps the integration's answer through the selected integration response.
+/// One `responseParameters` entry of an integration response, prepared when the app is
+/// built: the header name parsed and remapped (`None` when it is dropped, as
+/// `Transfer-Encoding`, or not a valid name) and a `'static'` value made a header value.
+#[derive(Clone, Debug)]
+pub(crate) struct ResponseHeader {
+    name: Option<HeaderName>,
+    fixed: Option<HeaderValue>,
+}
+
+/// The prepared [`ResponseHeader`]s of `rule`, in its `responseParameters` order.
+pub(crate) fn prepare(rule: &IntegrationResponse) -> Vec<ResponseHeader> {
+    rule.response_parameters
+        .iter()
+        .map(|(name, source)| ResponseHeader {
+            name: method_header_name(name.strip_prefix("method.response.header.").unwrap_or(name)),
+            fixed: match source {
+                ParameterSource::Static(v) => HeaderValue::from_str(v).ok(),
+                _ => None,
+            },
+        })
+        .collect()
+}
+
+/// Maps the integration's answer through the selected integration response. `prepared` is
+/// [`prepare`] of the rule.
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn map_response(
     app: &App,
     method: &Method,
     (rule, _by): (&IntegrationResponse, SelectedBy),
+    prepared: &[ResponseHeader],
     request: &GatewayRequest,
     ctx: &RequestContext,
     env: &TemplateEnv<'_>,
@@ -37,17 +62,21 @@ pub(crate) fn map_response(
 
     let accept = header(&request.headers, "accept");
     let body = match pick_template(&rule.response_templates, accept) {
-        Some((mime, t)) if !t.source().trim().is_empty() => Bytes::from(env.render_response(t, mime, &endpoint)?),
+        Some((mime, t)) if !t.source().trim().is_empty() => env.render_response(t, mime, &endpoint)?,
         _ => endpoint.body.clone(),
     };
 
-    let mut headers = HeaderMap::new();
+    let mut headers = HeaderMap::with_capacity(4 + rule.response_parameters.len());
     headers.insert(http::header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
     let sources = Sources { app, request, ctx, endpoint: Some(&endpoint) };
-    for (name, source) in &rule.response_parameters {
-        let name = name.strip_prefix("method.response.header.").unwrap_or(name);
-        if let Some(value) = sources.resolve(source) {
-            set_method_header(&mut headers, name, &value);
+    for ((_, source), header) in rule.response_parameters.iter().zip(prepared) {
+        let Some(name) = &header.name else { continue };
+        let value = match &header.fixed {
+            Some(v) => Some(v.clone()),
+            None => sources.resolve(source).and_then(|v| HeaderValue::from_str(&v).ok()),
+        };
+        if let Some(v) = value {
+            headers.insert(name.clone(), v);
         }
     }
     let overrides = env.overrides()?;
@@ -87,15 +116,20 @@ const REMAPPED: [&str; 14] = [
 /// Sets a method response header the way API Gateway does: reserved names become
 /// `x-amzn-Remapped-<Name>`, `Transfer-Encoding` is dropped.
 pub(crate) fn set_method_header(headers: &mut HeaderMap, name: &str, value: &str) {
-    if name.eq_ignore_ascii_case("transfer-encoding") {
-        return;
-    }
-    let name = match REMAPPED.iter().any(|r| r.eq_ignore_ascii_case(name)) {
-        true => HeaderName::from_bytes(format!("x-amzn-Remapped-{name}").as_bytes()),
-        false => HeaderName::from_bytes(name.as_bytes()),
-    };
-    if let (Ok(n), Ok(v)) = (name, HeaderValue::from_str(value)) {
+    if let (Some(n), Ok(v)) = (method_header_name(name), HeaderValue::from_str(value)) {
         headers.insert(n, v);
+    }
+}
+
+/// The header a method response sets for `name`: reserved names remapped to
+/// `x-amzn-Remapped-<Name>`, `None` for `Transfer-Encoding` (dropped) or an invalid name.
+fn method_header_name(name: &str) -> Option<HeaderName> {
+    if name.eq_ignore_ascii_case("transfer-encoding") {
+        return None;
+    }
+    match REMAPPED.iter().any(|r| r.eq_ignore_ascii_case(name)) {
+        true => HeaderName::from_bytes(format!("x-amzn-Remapped-{name}").as_bytes()).ok(),
+        false => HeaderName::from_bytes(name.as_bytes()).ok(),
     }
 }
 

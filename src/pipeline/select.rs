@@ -50,8 +50,10 @@ pub(crate) fn select_response<'i>(
             && let Some((r, _)) = patterned().find(|(_, p)| p.is_match(text)) {
                 return Ok((r, SelectedBy::ErrorText));
             }
-    let status = endpoint.status.to_string();
-    if let Some((r, _)) = patterned().find(|(_, p)| p.is_match(&status)) {
+    // The status as text, without an allocation (most methods have a default rule only).
+    let mut digits = [0u8; 5];
+    let status = status_text(endpoint.status, &mut digits);
+    if let Some((r, _)) = patterned().find(|(_, p)| p.is_match(status)) {
         return Ok((r, SelectedBy::StatusCode));
     }
     match integration.default_response() {
@@ -63,8 +65,30 @@ pub(crate) fn select_response<'i>(
     }
 }
 
+/// `status` in decimal, written into `buf`.
+fn status_text(status: u16, buf: &mut [u8; 5]) -> &str {
+    let mut n = status;
+    let mut at = buf.len();
+    loop {
+        at -= 1;
+        buf[at] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    std::str::from_utf8(&buf[at..]).unwrap_or("")
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn status_text_is_decimal() {
+        for n in [0u16, 7, 42, 200, 404, 1000, 65535] {
+            assert_eq!(super::status_text(n, &mut [0; 5]), n.to_string());
+        }
+    }
+
     use super::*;
     use crate::pipeline::tests::{integration as make, rule};
     use bytes::Bytes;

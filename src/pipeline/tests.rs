@@ -19,7 +19,7 @@ use crate::sfn::AwsError;
 use crate::sfn::model::*;
 
 /// A backend that answers StartExecution and StartSyncExecution, and refuses the rest.
-struct Fake;
+pub(crate) struct Fake;
 
 fn refuse<T>() -> Result<T, backend::Error> {
     Err(backend::Error::Service(AwsError::bad_request("UnknownOperationException", "not in this fake")))
@@ -119,7 +119,7 @@ fn route(http_method: &str, path: &str, method: config::Method) -> Route {
     Route { path_template: path.into(), http_method: http_method.into(), method }
 }
 
-fn api(routes: Vec<Route>) -> Api {
+pub(crate) fn api(routes: Vec<Route>) -> Api {
     Api {
         title: None,
         routes,

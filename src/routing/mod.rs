@@ -25,6 +25,8 @@ pub use template::{PathTemplate, TemplateError};
 
 use std::fmt;
 
+use smallvec::SmallVec;
+
 /// The method a route answers: one HTTP method, or API Gateway's `ANY`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum MethodKey {
@@ -162,19 +164,20 @@ impl<T> Router<T> {
         let path = self.strip_stage(path)?;
         let trimmed = path.trim_start_matches('/');
         let trimmed = trimmed.strip_suffix('/').unwrap_or(trimmed);
-        let segments: Vec<&str> =
-            if trimmed.is_empty() { Vec::new() } else { trimmed.split('/').collect() };
+        let segments: SmallVec<[&str; 16]> =
+            if trimmed.is_empty() { SmallVec::new() } else { trimmed.split('/').collect() };
         let mut best: Option<(template::Rank, Match<'_, T>)> = None;
         for resource in &self.resources {
-            let Some((path_params, rank)) = resource.template.matches(&segments) else {
-                continue;
-            };
+            // The method first: it is cheaper to check than the path.
             let Some((key, value)) = resource
                 .methods
                 .iter()
                 .find(|(m, _)| matches!(m, MethodKey::Exact(x) if x == method))
                 .or_else(|| resource.methods.iter().find(|(m, _)| *m == MethodKey::Any))
             else {
+                continue;
+            };
+            let Some((path_params, rank)) = resource.template.matches(&segments) else {
                 continue;
             };
             if best.as_ref().is_some_and(|(b, _)| *b >= rank) {

@@ -6,6 +6,8 @@
 use std::cmp::Ordering;
 use std::fmt;
 
+use smallvec::SmallVec;
+
 /// One segment of a resource path.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) enum Segment {
@@ -106,13 +108,23 @@ impl PathTemplate {
     /// Matches a request path (already split into raw segments, no stage prefix). Returns
     /// the path parameters (percent-decoded) and the match's rank.
     pub(crate) fn matches(&self, request: &[&str]) -> Option<(Vec<(String, String)>, Rank)> {
+        // Cheap rejections first: a greedy tail needs at least as many segments, anything
+        // else exactly as many.
+        let greedy = matches!(self.segments.last(), Some(Segment::Greedy(_)));
+        if request.len() < self.segments.len() || (!greedy && request.len() != self.segments.len()) {
+            return None;
+        }
         let mut params = Vec::new();
-        let mut rank = Vec::with_capacity(self.segments.len());
+        let mut rank = SmallVec::new();
         for (i, segment) in self.segments.iter().enumerate() {
             match segment {
                 Segment::Literal(lit) => {
                     let got = request.get(i)?;
-                    if decode(got) != *lit {
+                    let same = match got.contains('%') {
+                        false => *got == lit.as_str(),
+                        true => percent_encoding::percent_decode_str(got).decode_utf8_lossy() == lit.as_str(),
+                    };
+                    if !same {
                         return None;
                     }
                     rank.push(Specificity::Literal);
@@ -171,7 +183,10 @@ fn parse_segment(part: &str) -> Result<Segment, TemplateError> {
 }
 
 fn decode(raw: &str) -> String {
-    percent_encoding::percent_decode_str(raw).decode_utf8_lossy().into_owned()
+    match raw.contains('%') {
+        false => raw.to_string(),
+        true => percent_encoding::percent_decode_str(raw).decode_utf8_lossy().into_owned(),
+    }
 }
 
 /// How specific one matched segment was. Higher is more specific.
@@ -185,7 +200,7 @@ pub(crate) enum Specificity {
 /// The rank of a match: compared segment by segment from the left, so `/a/{b}` beats
 /// `/{a}/b` and `/a/{b}` beats `/a/{proxy+}`. Greater is better.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) struct Rank(Vec<Specificity>);
+pub(crate) struct Rank(SmallVec<[Specificity; 16]>);
 
 impl Ord for Rank {
     fn cmp(&self, other: &Rank) -> Ordering {

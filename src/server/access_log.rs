@@ -9,13 +9,16 @@
 //!
 //! With the plain text format (`serve` without `--json-logs`, stderr not a terminal) the
 //! server skips tracing's dispatch altogether: [`log`] writes the same line into a reused
-//! per-thread buffer and hands it to stderr with one `write` ([`write_directly`]). The
+//! per-thread buffer and hands it to the thread's own stderr handle with one `write`, taking
+//! no lock the other workers wait on ([`write_directly`]); `serve`'s worker threads batch
+//! those writes and flush them whenever they are about to go idle ([`buffer_on_this_thread`]). The
 //! `tracing::enabled!` check on `stepgate::access` still decides whether a line is written.
 
 use std::cell::RefCell;
 use std::fmt;
 use std::io::Write as _;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::os::fd::AsFd as _;
+use std::sync::atomic::{AtomicU8, Ordering};
 use std::time::Instant;
 
 use tracing::field::{Field, Visit};
@@ -29,28 +32,117 @@ use crate::pipeline::GatewayResponse;
 /// The access log's tracing target.
 pub(crate) const TARGET: &str = "stepgate::access";
 
-/// Whether the access log is on (`stepgate::access` at info).
+/// Whether the access log is on (`stepgate::access` at info). Once [`write_directly`] ran,
+/// the answer it recorded (the process's filter is fixed by then); before, tracing's.
 pub(crate) fn enabled() -> bool {
-    tracing::enabled!(target: "stepgate::access", tracing::Level::INFO)
+    match DIRECT.load(Ordering::Relaxed) {
+        DIRECT_ON => true,
+        DIRECT_OFF => false,
+        _ => tracing::enabled!(target: "stepgate::access", tracing::Level::INFO),
+    }
 }
 
 /// The response headers the line reads, parsed once.
 const REQUEST_ID: http::HeaderName = http::HeaderName::from_static("x-amzn-requestid");
 const ERROR_TYPE: http::HeaderName = http::HeaderName::from_static("x-amzn-errortype");
 
-/// Whether [`log`] writes the text line to stderr itself instead of emitting an event.
-static DIRECT: AtomicBool = AtomicBool::new(false);
+/// Whether [`log`] writes the text line to stderr itself instead of emitting an event
+/// ([`DIRECT_ON`], [`DIRECT_OFF`] when the filter leaves the access log off), or not
+/// ([`NOT_DIRECT`]).
+static DIRECT: AtomicU8 = AtomicU8::new(NOT_DIRECT);
+const NOT_DIRECT: u8 = 0;
+const DIRECT_ON: u8 = 1;
+const DIRECT_OFF: u8 = 2;
 
 /// Makes [`log`] write plain-text lines straight to stderr (byte-identical to what
 /// [`AccessLogFormat`] writes), bypassing tracing's dispatch. For a process whose subscriber
-/// formats `stepgate::access` as uncoloured text on stderr.
+/// formats `stepgate::access` as uncoloured text on stderr, called once it is installed:
+/// whether its filter lets the access log through is read now, once.
 pub fn write_directly() {
-    DIRECT.store(true, Ordering::Relaxed);
+    let on = tracing::enabled!(target: "stepgate::access", tracing::Level::INFO);
+    DIRECT.store(if on { DIRECT_ON } else { DIRECT_OFF }, Ordering::Relaxed);
 }
 
 thread_local! {
     /// The reused buffer a line is built in before its one `write`.
     static LINE: RefCell<String> = const { RefCell::new(String::new()) };
+    /// This thread's own handle on stderr (a duplicate of descriptor 2). `std::io::stderr()`
+    /// serialises every thread's writes on one lock, which the workers then queue on; a
+    /// line is one `write` either way, so lines still never interleave.
+    static STDERR: Option<std::fs::File> =
+        std::io::stderr().as_fd().try_clone_to_owned().ok().map(std::fs::File::from);
+}
+
+/// Lines written on this thread and not yet handed to stderr (see [`buffer_on_this_thread`]).
+struct Pending {
+    /// Whether this thread collects lines at all.
+    on: bool,
+    lines: Vec<u8>,
+}
+
+impl Drop for Pending {
+    fn drop(&mut self) {
+        if !self.lines.is_empty() {
+            write_line(&self.lines);
+        }
+    }
+}
+
+/// A thread collecting lines hands them over once they pass this size (and whenever it
+/// is about to go idle).
+const FLUSH_AT: usize = 16 * 1024;
+
+thread_local! {
+    static PENDING: RefCell<Pending> = const { RefCell::new(Pending { on: false, lines: Vec::new() }) };
+}
+
+/// Makes this thread collect its direct-written lines and write them in batches: when
+/// [`FLUSH_AT`] bytes are waiting, at [`flush`], and when the thread ends. For the server's
+/// worker threads, whose runtime calls [`flush`] each time a worker is about to park, so a
+/// line waits only while its thread has other requests to run (as Envoy and nginx buffer
+/// their access logs). Lines still waiting when the process is killed are lost.
+pub fn buffer_on_this_thread() {
+    let _ = PENDING.try_with(|p| p.borrow_mut().on = true);
+}
+
+/// Writes the lines this thread collected (see [`buffer_on_this_thread`]).
+pub fn flush() {
+    let _ = PENDING.try_with(|p| {
+        if let Ok(mut p) = p.try_borrow_mut()
+            && !p.lines.is_empty()
+        {
+            write_line(&p.lines);
+            p.lines.clear();
+        }
+    });
+}
+
+/// Writes one whole line to stderr, or adds it to this thread's batch.
+fn emit_line(line: &[u8]) {
+    let queued = PENDING.try_with(|p| {
+        let Ok(mut p) = p.try_borrow_mut() else { return false };
+        if !p.on {
+            return false;
+        }
+        p.lines.extend_from_slice(line);
+        if p.lines.len() >= FLUSH_AT {
+            write_line(&p.lines);
+            p.lines.clear();
+        }
+        true
+    });
+    if !matches!(queued, Ok(true)) {
+        write_line(line);
+    }
+}
+
+/// Writes whole lines to stderr.
+fn write_line(line: &[u8]) {
+    // A failed write to stderr is dropped, as the default writer drops it.
+    let written = STDERR.try_with(|file| file.as_ref().map(|mut f| f.write_all(line)));
+    if !matches!(written, Ok(Some(_))) {
+        let _ = std::io::stderr().write_all(line);
+    }
 }
 
 /// One line per request, with API Gateway's access-log `$context` fields. The caller checks
@@ -63,24 +155,35 @@ pub(crate) fn log(
     response: &GatewayResponse,
     started: Instant,
 ) {
-    let header = |n: &http::HeaderName| response.headers.get(n).and_then(|v| v.to_str().ok()).unwrap_or("-");
-    if DIRECT.load(Ordering::Relaxed) {
+    // The two headers the line reads, in one pass over the few the response has.
+    let (mut request_id, mut error_type) = (None, None);
+    for (name, value) in &response.headers {
+        if *name == REQUEST_ID {
+            request_id = request_id.or(Some(value));
+        } else if *name == ERROR_TYPE {
+            error_type = error_type.or(Some(value));
+        }
+    }
+    fn text(v: Option<&http::HeaderValue>) -> &str {
+        v.and_then(|v| v.to_str().ok()).unwrap_or("-")
+    }
+    let (request_id, error_type) = (text(request_id), text(error_type));
+    if DIRECT.load(Ordering::Relaxed) != NOT_DIRECT {
         let line = Line {
-            request_id: header(&REQUEST_ID),
+            request_id,
             ip,
             method: method.as_str(),
             path,
             protocol,
             status: response.status.as_u16(),
-            error_type: header(&ERROR_TYPE),
+            error_type,
             length: response.body.len() as u64,
             latency: started.elapsed().as_millis() as u64,
         };
         let write = |buf: &mut String| {
             buf.clear();
             if line.write(buf, std::time::SystemTime::now()).is_ok() {
-                // A failed write to stderr is dropped, as the default writer drops it.
-                let _ = std::io::stderr().write_all(buf.as_bytes());
+                emit_line(buf.as_bytes());
             }
         };
         // Re-entered only if writing panicked half-way; then a fresh buffer does.
@@ -92,13 +195,13 @@ pub(crate) fn log(
     }
     tracing::info!(
         target: "stepgate::access",
-        requestId = header(&REQUEST_ID),
+        requestId = request_id,
         ip = ip,
         httpMethod = %method,
         path = path,
         protocol = protocol,
         status = response.status.as_u16(),
-        errorType = header(&ERROR_TYPE),
+        errorType = error_type,
         responseLength = response.body.len(),
         responseLatency = started.elapsed().as_millis() as u64,
         "request"
@@ -147,8 +250,10 @@ impl Line<'_> {
 
 /// A string field as `str`'s `Debug` writes it.
 fn write_quoted<W: fmt::Write>(w: &mut W, value: &str) -> fmt::Result {
-    // `str`'s `Debug` leaves these strings as they are; anything else goes through it.
-    if value.bytes().all(|b| (0x20..0x7f).contains(&b) && b != b'"' && b != b'\\') {
+    // `str`'s `Debug` leaves these strings as they are; anything else goes through it. The
+    // check has no early exit, so it runs over whole words at a time.
+    let plain = value.bytes().fold(true, |ok, b| ok & ((0x20..0x7f).contains(&b) & (b != b'"') & (b != b'\\')));
+    if plain {
         w.write_char('"')?;
         w.write_str(value)?;
         w.write_char('"')
@@ -170,7 +275,13 @@ fn write_u64<W: fmt::Write>(w: &mut W, value: u64) -> fmt::Result {
             break;
         }
     }
-    w.write_str(std::str::from_utf8(&buf[i..]).map_err(|_| fmt::Error)?)
+    ascii(w, &buf[i..])
+}
+
+/// ASCII bytes (digits) as text, one character at a time: cheaper than validating a few
+/// bytes as UTF-8 first.
+fn ascii<W: fmt::Write>(w: &mut W, bytes: &[u8]) -> fmt::Result {
+    bytes.iter().try_for_each(|b| w.write_char(char::from(*b)))
 }
 
 /// A [`FormatEvent`] that writes `stepgate::access` lines itself and hands every other event
@@ -219,8 +330,43 @@ fn level_str(level: tracing::Level) -> &'static str {
     }
 }
 
+thread_local! {
+    /// The second the last timestamp on this thread fell in and its text up to the
+    /// fraction (`2026-11-21T13:15:42.`): lines in the same second reuse it.
+    static SECOND: RefCell<(i64, String)> = const { RefCell::new((i64::MIN, String::new())) };
+}
+
 /// `YYYY-MM-DDTHH:MM:SS.ffffffZ ` (UTC, microseconds), as `tracing-subscriber`'s `SystemTime`.
 fn write_timestamp<W: fmt::Write>(w: &mut W, now: std::time::SystemTime) -> fmt::Result {
+    let Ok(since) = now.duration_since(std::time::UNIX_EPOCH) else { return write_timestamp_slow(w, now) };
+    let Ok(second) = i64::try_from(since.as_secs()) else { return write_timestamp_slow(w, now) };
+    let cached = SECOND.try_with(|cell| {
+        let Ok(mut cell) = cell.try_borrow_mut() else { return Err(fmt::Error) };
+        if cell.0 != second {
+            let mut text = String::with_capacity(28);
+            write_timestamp_slow(&mut text, std::time::UNIX_EPOCH + std::time::Duration::from_secs(since.as_secs()))?;
+            // Keep `YYYY-MM-DDTHH:MM:SS.`; the fraction and `Z ` are written per line.
+            if text.len() != 28 {
+                return Err(fmt::Error);
+            }
+            text.truncate(20);
+            *cell = (second, text);
+        }
+        w.write_str(&cell.1)
+    });
+    match cached {
+        Ok(Ok(())) => {
+            let mut micros = [0u8; 6];
+            digits(&mut micros, since.subsec_micros());
+            ascii(w, &micros)?;
+            w.write_str("Z ")
+        }
+        _ => write_timestamp_slow(w, now),
+    }
+}
+
+/// [`write_timestamp`] computed from scratch.
+fn write_timestamp_slow<W: fmt::Write>(w: &mut W, now: std::time::SystemTime) -> fmt::Result {
     let t = time::OffsetDateTime::from(now);
     let year = t.year();
     if !(0..=9999).contains(&year) {
@@ -306,6 +452,25 @@ impl Visit for LineVisitor<'_, '_> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_buffering_thread_writes_its_lines_in_batches() {
+        std::thread::spawn(|| {
+            super::emit_line(b"");
+            assert!(super::PENDING.with(|p| p.borrow().lines.is_empty()), "off by default");
+            super::buffer_on_this_thread();
+            super::emit_line(b"one\n");
+            super::emit_line(b"two\n");
+            assert_eq!(super::PENDING.with(|p| p.borrow().lines.clone()), b"one\ntwo\n");
+            super::flush();
+            assert!(super::PENDING.with(|p| p.borrow().lines.is_empty()));
+            let long = vec![b'x'; super::FLUSH_AT];
+            super::emit_line(&long);
+            assert!(super::PENDING.with(|p| p.borrow().lines.is_empty()), "a full batch is written at once");
+        })
+        .join()
+        .unwrap();
+    }
+
     use std::io;
     use std::sync::{Arc, Mutex};
 
@@ -421,5 +586,21 @@ mod tests {
         let mut out = String::new();
         write_timestamp(&mut Writer::new(&mut out), at).ok();
         assert_eq!(out, "2026-11-21T13:15:42.123456Z ");
+        // The same second again (from the per-thread cache), the next second, and the
+        // computation from scratch, agree.
+        for (offset, want) in [
+            (std::time::Duration::from_micros(7), "2026-11-21T13:15:42.123463Z "),
+            (std::time::Duration::from_millis(900), "2026-11-21T13:15:43.023456Z "),
+        ] {
+            let mut out = String::new();
+            write_timestamp(&mut out, at + offset).ok();
+            assert_eq!(out, want);
+            let mut slow = String::new();
+            write_timestamp_slow(&mut slow, at + offset).ok();
+            assert_eq!(slow, want);
+        }
+        let mut before_epoch = String::new();
+        write_timestamp(&mut before_epoch, std::time::UNIX_EPOCH - std::time::Duration::from_secs(1)).ok();
+        assert_eq!(before_epoch, "1969-12-31T23:59:59.000000Z ");
     }
 }

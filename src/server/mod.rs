@@ -21,7 +21,10 @@ mod bootstrap;
 pub mod sfn_api;
 mod service;
 
-pub use access_log::{write_directly as write_access_log_directly, AccessLogFormat};
+pub use access_log::{
+    AccessLogFormat, buffer_on_this_thread as buffer_access_log_on_this_thread, flush as flush_access_log,
+    write_directly as write_access_log_directly,
+};
 pub use bootstrap::{Error, Gateway, Storage};
 
 use std::future::Future;

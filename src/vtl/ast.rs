@@ -57,6 +57,10 @@ pub enum Accessor {
     Method {
         name: Arc<str>,
         args: Vec<Expr>,
+        /// The arguments' values when every one is a literal (`$input.params('id')`): a
+        /// call passes them as they are, without cloning each (whose reference counts
+        /// every thread rendering the template would otherwise write).
+        literal_args: Option<Box<[Value]>>,
         span: Span,
     },
     Index {

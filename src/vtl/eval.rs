@@ -8,6 +8,8 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use smallvec::SmallVec;
+
 use super::ast::{Accessor, BinaryOp, Expr, ExprKind, Foreach, MacroCall, Node, Reference};
 use super::error::Error;
 use super::methods::{self, MethodError};
@@ -420,13 +422,17 @@ impl<'a> Renderer<'a> {
     fn access(&mut self, v: Value, acc: &Accessor) -> Result<Value, Error> {
         match acc {
             Accessor::Property { name, .. } => Ok(methods::property(&v, name)),
-            Accessor::Method { name, args, span } => {
-                let mut values = Vec::with_capacity(args.len());
-                for a in args {
-                    values.push(self.expr(a)?);
-                }
+            Accessor::Method { name, args, literal_args, span } => {
+                let evaluated: SmallVec<[Value; 4]>;
+                let values: &[Value] = match literal_args {
+                    Some(literals) => literals,
+                    None => {
+                        evaluated = args.iter().map(|a| self.expr(a)).collect::<Result<_, _>>()?;
+                        &evaluated
+                    }
+                };
                 let result = match &v {
-                    Value::Object(o) => match o.call(name, &values) {
+                    Value::Object(o) => match o.call(name, values) {
                         None if &**name == "toString" && values.is_empty() => {
                             Ok(Value::from(o.render()))
                         }
@@ -437,7 +443,7 @@ impl<'a> Renderer<'a> {
                         Some(Ok(x)) => Ok(x),
                         Some(Err(msg)) => Err(msg),
                     },
-                    _ => match methods::call(&v, name, &values) {
+                    _ => match methods::call(&v, name, values) {
                         Ok(x) => Ok(x),
                         Err(MethodError::NoSuchMethod) => Ok(Value::Null),
                         Err(MethodError::Raised(msg)) => Err(msg),
@@ -643,9 +649,7 @@ fn index_value(v: &Value, key: &Value, span: Span) -> Result<Value, Error> {
 
 fn restore(vars: &mut Vars, name: &str, old: Option<Value>) {
     match old {
-        Some(v) => {
-            vars.insert(Arc::from(name), v);
-        }
+        Some(v) => vars.insert_str(name, v),
         None => {
             vars.remove(name);
         }

@@ -80,6 +80,7 @@ mod regex;
 mod render;
 mod span;
 pub mod value;
+mod vars;
 
 pub use error::{Error, ErrorKind};
 pub use methods::MapEntry;
@@ -91,8 +92,7 @@ use std::fmt;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-/// Template variables by name.
-pub(crate) type Vars = HashMap<Arc<str>, Value, MapHasher>;
+pub(crate) use vars::Vars;
 
 /// Limits that keep a render from hanging or exhausting memory.
 #[derive(Clone, Copy, Debug)]
@@ -133,9 +133,13 @@ impl Context {
     }
     pub fn with_limits(limits: Limits) -> Context {
         Context {
-            vars: Vars::with_capacity_and_hasher(4, MapHasher::default()),
+            vars: Vars::with_capacity(4),
             limits,
         }
+    }
+    /// A context holding `variables` (distinct names), made without a lookup per name.
+    pub fn with_variables<const N: usize>(limits: Limits, variables: [(Arc<str>, Value); N]) -> Context {
+        Context { vars: Vars::from_distinct(variables), limits }
     }
     pub fn insert(&mut self, name: impl Into<Arc<str>>, value: Value) {
         self.vars.insert(name.into(), value);
@@ -199,16 +203,17 @@ impl Template {
     /// Renders with the variables in `ctx`; variables the template `#set` stay in `ctx`.
     pub fn render(&self, ctx: &mut Context) -> Result<String, Error> {
         let limits = ctx.limits;
-        let hint = self
-            .body
-            .last_len
-            .load(Ordering::Relaxed)
-            .max(self.source.len());
+        let hint_len = self.body.last_len.load(Ordering::Relaxed);
+        let hint = hint_len.max(self.source.len());
         let capacity = hint.min(limits.max_output) + 64;
         let mut r = eval::Renderer::new(&self.body, &mut ctx.vars, limits, capacity);
         match r.run() {
             Ok(()) => {
-                self.body.last_len.store(r.out.len(), Ordering::Relaxed);
+                // Written only when it changed: renders of one template on several threads
+                // would otherwise all write this cache line every time.
+                if r.out.len() != hint_len {
+                    self.body.last_len.store(r.out.len(), Ordering::Relaxed);
+                }
                 Ok(r.out)
             }
             Err(e) => Err(e.with_template(&self.name, &self.source)),

@@ -660,6 +660,7 @@ impl<'a> Parser<'a> {
                         match args {
                             Ok(args) => accessors.push(Accessor::Method {
                                 name: prop,
+                                literal_args: literal_values(&args),
                                 args,
                                 span: self.lx.span_from(at + 1),
                             }),
@@ -997,4 +998,14 @@ fn integer(text: &str) -> Value {
     } else {
         Value::Double(text.parse().unwrap_or(f64::NAN))
     }
+}
+
+/// The values of `args` when every one is a literal.
+fn literal_values(args: &[Expr]) -> Option<Box<[Value]>> {
+    args.iter()
+        .map(|a| match &a.kind {
+            ExprKind::Literal(v) => Some(v.clone()),
+            _ => None,
+        })
+        .collect()
 }
