@@ -64,8 +64,8 @@ thread_local! {
     /// `$context` with its top-level keys ([`CONTEXT_KEY_NAMES`], allocated once per thread)
     /// and no values yet. A request clones it, which shares the keys (a reference count
     /// each) and copies their hashes, so nothing is allocated per key or hashed; the values
-    /// are then filled in by position. Per thread, so that threads do not write the same
-    /// reference counts (see `pipeline::shared`).
+    /// are then filled in by position. Per thread, so that the workers do not all write the
+    /// same reference counts (their cache lines would bounce between cores).
     static CONTEXT_TEMPLATE: Map = {
         let mut m = map_with_capacity(CONTEXT_KEY_NAMES.len());
         for key in CONTEXT_KEY_NAMES {

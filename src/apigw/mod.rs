@@ -83,8 +83,8 @@ pub use util::{Util, base64_decode, base64_encode, escape_javascript, escape_jav
 thread_local! {
     /// The names of the four template variables and `$util` (which holds no state), made
     /// once per thread: two renders per request would otherwise allocate and free the names
-    /// eight times, and one copy for all threads would have them all write its reference
-    /// counts (see `pipeline::shared`).
+    /// eight times, and with one copy for all threads every worker would write the same
+    /// reference counts, whose cache lines would then bounce between cores.
     static VARIABLES: ([Arc<str>; 4], Value) =
         (["input", "util", "context", "stageVariables"].map(Arc::from), Value::object(Util));
 }

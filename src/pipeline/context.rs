@@ -18,8 +18,9 @@ use crate::routing::Match;
 
 /// `$context` for one request. Single values are `Arc<str>`: the template environment
 /// shares them instead of copying, and per-API values (stage, ids, the resource of each
-/// route, method and protocol names) are shared with the app, so building one costs a few
-/// allocations (the two ids and what the request itself brings).
+/// route, method and protocol names) come from the worker thread's copy of them
+/// ([`shared`]), so building one costs a few allocations (the two ids and what the request
+/// itself brings).
 #[derive(Clone, Debug)]
 pub struct RequestContext {
     /// `$context.requestId` (also the `x-amzn-RequestId` response header).

@@ -113,8 +113,8 @@ pub struct GatewayResponse {
 pub struct App {
     api: config::Api,
     router: Router<usize>,
-    /// What each thread makes its copy of the per-API `$context` strings from.
-    shared: shared::Seed,
+    /// Names this app's per-thread copies of its `$context` strings and response headers ([`shared`]).
+    shared: shared::CopyKey,
     backend: Arc<dyn StepFunctions>,
     lambda: Arc<dyn crate::backend::lambda::Lambda>,
     http: integration::HttpClient,
@@ -154,7 +154,7 @@ impl App {
         for (i, route) in api.routes.iter().enumerate() {
             router.insert(&route.http_method, &route.path_template, i)?;
         }
-        let shared = shared::Seed::new();
+        let shared = shared::CopyKey::new();
         Ok(App {
             shared,
             api,
@@ -181,7 +181,7 @@ impl App {
 
     /// Uses this API id, account and region in `$context`.
     pub fn with_identity(mut self, identity: Identity) -> App {
-        self.shared = shared::Seed::new();
+        self.shared = shared::CopyKey::new();
         self.identity = identity;
         self
     }

@@ -22,12 +22,12 @@ use super::response::{ResponseHeader, prepare};
 /// Which app a thread's copy belongs to: unique per app (and per change of its identity),
 /// so a thread never mistakes another app's copy for this one's.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) struct Seed(u64);
+pub(crate) struct CopyKey(u64);
 
-impl Seed {
-    pub(crate) fn new() -> Seed {
+impl CopyKey {
+    pub(crate) fn new() -> CopyKey {
         static NEXT_ID: AtomicU64 = AtomicU64::new(1);
-        Seed(NEXT_ID.fetch_add(1, Ordering::Relaxed))
+        CopyKey(NEXT_ID.fetch_add(1, Ordering::Relaxed))
     }
 }
 
@@ -67,9 +67,9 @@ thread_local! {
 
 /// Runs `f` with this thread's copy of `app`'s strings, making it on first use.
 pub(crate) fn with<R>(app: &App, f: impl FnOnce(&SharedContext) -> R) -> R {
-    let seed = app.shared;
+    let key = app.shared;
     let copy = COPIES.with(|copies| {
-        if let Some((_, c)) = copies.borrow().iter().find(|(id, _)| *id == seed.0) {
+        if let Some((_, c)) = copies.borrow().iter().find(|(id, _)| *id == key.0) {
             return c.clone();
         }
         let made = Rc::new(SharedContext::new(app));
@@ -77,7 +77,7 @@ pub(crate) fn with<R>(app: &App, f: impl FnOnce(&SharedContext) -> R) -> R {
         if copies.len() == KEPT {
             copies.remove(0);
         }
-        copies.push((seed.0, made.clone()));
+        copies.push((key.0, made.clone()));
         made
     });
     f(&copy)
