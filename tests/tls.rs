@@ -373,3 +373,67 @@ fn serve_without_native_roots_warns_at_startup_and_serves() {
     );
     assert!(!stderr.contains("panicked"), "{stderr}");
 }
+
+// === stepgate sfn --ca-file ===
+
+/// `stepgate sfn` on 127.0.0.1:0 (in memory) with the hook machine, trusting the test CA
+/// through `--ca-file` when `trust_ca`; the StartSyncExecution answer.
+async fn sfn_start_sync(up: SocketAddr, trust_ca: bool) -> Value {
+    use std::io::BufRead;
+    let dir = tempfile::tempdir().unwrap();
+    let machine = dir.path().join("hook.asl.json");
+    std::fs::write(&machine, HOOK_ASL.replace("PORT", &up.port().to_string())).unwrap();
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_stepgate"));
+    command
+        .args(["sfn", "--in-memory", "--listen", "127.0.0.1:0", "--state-machine"])
+        .arg(format!("hook:EXPRESS={}", machine.display()))
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null());
+    if trust_ca {
+        command.arg("--ca-file").arg(fixture("ca.pem"));
+    }
+    let mut child = command.spawn().expect("stepgate sfn starts");
+    let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    stdout.read_line(&mut line).expect("stepgate sfn prints its address");
+    let url = line.trim().strip_prefix("listening on ").unwrap_or_else(|| panic!("{line:?}")).to_string();
+    let answer = reqwest::Client::new()
+        .post(format!("{url}/"))
+        .header("Content-Type", "application/x-amz-json-1.0")
+        .header("X-Amz-Target", "AWSStepFunctions.StartSyncExecution")
+        .body(
+            json!({"stateMachineArn": "arn:aws:states:us-east-1:123456789012:stateMachine:hook",
+                   "input": "{\"id\": \"9\"}"})
+            .to_string(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let answer = json_body(answer).await;
+    let _ = child.kill();
+    let _ = child.wait();
+    answer
+}
+
+#[tokio::test]
+async fn sfn_ca_file_lets_http_invoke_tasks_reach_a_private_ca_endpoint() {
+    let up = tls_upstream().await;
+    let trusted = sfn_start_sync(up, true).await;
+    assert_eq!(trusted["status"], json!("SUCCEEDED"), "{trusted}");
+    let output: Value = serde_json::from_str(trusted["output"].as_str().unwrap()).unwrap();
+    assert_eq!(output["ResponseBody"]["path"], json!("/hook/9"));
+    let untrusted = sfn_start_sync(up, false).await;
+    assert_eq!(untrusted["status"], json!("FAILED"), "{untrusted}");
+    assert_eq!(untrusted["error"], json!("States.Http.Socket"));
+}
+
+#[test]
+fn sfn_ca_file_that_cannot_be_read_stops_startup_naming_it() {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_stepgate"))
+        .args(["sfn", "--in-memory", "--listen", "127.0.0.1:0", "--ca-file", "/nonexistent/ca.pem"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("--ca-file") && stderr.contains("/nonexistent/ca.pem"), "{stderr}");
+}

@@ -42,6 +42,10 @@ pub(crate) struct SfnArgs {
     /// Send http:invoke/apigateway:invoke calls for HOST to a local URL: HOST=URL. Repeatable.
     #[arg(long = "host-map", value_name = "HOST=URL")]
     host_mappings: Vec<String>,
+    /// Also trust the CA certificates of this PEM bundle for https:// task and Lambda
+    /// endpoints (as `tls.ca_file` does for `serve`).
+    #[arg(long, value_name = "PEM")]
+    ca_file: Option<PathBuf>,
     /// Region used in ARNs.
     #[arg(long, default_value = "us-east-1")]
     region: String,
@@ -95,6 +99,10 @@ impl SfnArgs {
             let (host, url) = split_pair("host-map", spec)?;
             host_mappings.insert(host.to_string(), url.to_string());
         }
+        let trust = match &self.ca_file {
+            Some(path) => crate::https::Trust::with_ca_file(path).map_err(|e| anyhow::anyhow!("--ca-file: {e}"))?,
+            None => crate::https::Trust::default(),
+        };
         Ok(EngineConfig {
             data_dir: (!self.in_memory).then(|| self.data_dir.clone()),
             state_machines,
@@ -105,6 +113,7 @@ impl SfnArgs {
                 lambda_commands,
                 mock_config: self.mock_config.clone(),
                 host_mappings,
+                trust,
                 ..TaskConfig::default()
             },
             clock: Clock::accelerated(self.clock_factor),
