@@ -114,7 +114,6 @@ impl SfnArgs {
                 mock_config: self.mock_config.clone(),
                 host_mappings,
                 trust,
-                ..TaskConfig::default()
             },
             clock: Clock::accelerated(self.clock_factor),
         })
