@@ -1508,3 +1508,22 @@ fn serve_keeps_serving_when_nobody_reads_its_stdout() {
     let output = child.wait_with_output().unwrap();
     assert!(exited.is_none(), "serve exited ({exited:?}): {}", String::from_utf8_lossy(&output.stderr));
 }
+
+#[test]
+fn sfn_keeps_serving_when_nobody_reads_its_stdout() {
+    let dir = tempfile::tempdir().unwrap();
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_stepgate"))
+        .args(["sfn", "--in-memory", "--listen", "127.0.0.1:0"])
+        .current_dir(dir.path())
+        .stdout(writer)
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("stepgate sfn starts");
+    std::thread::sleep(std::time::Duration::from_millis(1000));
+    let exited = child.try_wait().ok().flatten();
+    let _ = child.kill();
+    let output = child.wait_with_output().unwrap();
+    assert!(exited.is_none(), "sfn exited ({exited:?}): {}", String::from_utf8_lossy(&output.stderr));
+}

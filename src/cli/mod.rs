@@ -52,3 +52,12 @@ pub fn run() -> ExitCode {
         }
     }
 }
+
+/// Prints a line of a server's startup banner (`serve`, `sfn`). Nobody reading stdout any
+/// more (`stepgate serve | head -1`) is no reason to stop serving, so a failed write is
+/// dropped where `println!` would panic.
+pub(crate) fn print_banner_line(line: String) {
+    use std::io::Write as _;
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "{line}").and_then(|()| out.flush());
+}

@@ -121,16 +121,16 @@ pub(crate) fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
                     .await
                     .with_context(|| format!("cannot listen on {addr} (--sfn-listen)"))?;
                 let bound = listener.local_addr()?;
-                print_line(format!("Step Functions API (local engine) on http://{bound}"));
+                super::print_banner_line(format!("Step Functions API (local engine) on http://{bound}"));
                 let backend = loaded.backend.clone();
                 let stop = stopped(stop_rx.clone());
                 Some(tokio::spawn(server::sfn_api::serve_sfn_api(listener, backend, stop)))
             }
             None => None,
         };
-        print_line(format!("stepgate listening on http://{}", server.local_addr()));
+        super::print_banner_line(format!("stepgate listening on http://{}", server.local_addr()));
         for (method, path) in loaded.app.routes() {
-            print_line(format!("  {method:7} {path}"));
+            super::print_banner_line(format!("  {method:7} {path}"));
         }
         let signal = tokio::spawn(async move {
             server::shutdown_signal().await;
@@ -146,12 +146,4 @@ pub(crate) fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         }
         Ok(ExitCode::SUCCESS)
     })
-}
-
-/// Prints a line of the startup banner. Nobody reading stdout any more (`serve | head -1`)
-/// is no reason to stop serving, so a failed write is dropped where `println!` would panic.
-fn print_line(line: String) {
-    use std::io::Write as _;
-    let mut out = std::io::stdout().lock();
-    let _ = writeln!(out, "{line}").and_then(|()| out.flush());
 }

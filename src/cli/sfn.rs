@@ -133,10 +133,7 @@ pub(crate) fn run(args: SfnArgs) -> anyhow::Result<ExitCode> {
         let address = listener
             .local_addr()
             .context("cannot read the bound address")?;
-        #[allow(clippy::print_stdout)]
-        {
-            println!("listening on http://{address}");
-        }
+        super::print_banner_line(format!("listening on http://{address}"));
         let backend = Arc::new(LocalBackend::new(engine.clone()));
         serve_sfn_api(listener, backend, crate::server::shutdown_signal())
             .await
