@@ -1402,6 +1402,20 @@ fn malformed_lambda_uri_is_an_error_at_its_pointer() {
 
 // === stepgate serve through the binary: the access log ===
 
+/// A directory holding `stepgate.yaml` and an API with one mock route, `GET /ping`.
+fn ping_api() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("api.yaml"),
+        "openapi: 3.0.1\ninfo: {title: t, version: '1'}\npaths:\n  /ping:\n    get:\n      \
+         x-amazon-apigateway-integration:\n        type: mock\n        requestTemplates:\n          \
+         application/json: '{\"statusCode\": 200}'\n        responses:\n          default: {statusCode: 200}\n",
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("stepgate.yaml"), "api: api.yaml\nstage: test\nbackend: local\n").unwrap();
+    dir
+}
+
 /// One `GET` over a fresh connection; the status line and the `x-amzn-RequestId` header.
 fn get(address: &str, path: &str) -> (String, String) {
     use std::io::{Read, Write};
@@ -1421,15 +1435,7 @@ fn get(address: &str, path: &str) -> (String, String) {
 #[test]
 fn serve_writes_one_access_line_per_request_while_it_runs() {
     use std::io::{BufRead, BufReader};
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(
-        dir.path().join("api.yaml"),
-        "openapi: 3.0.1\ninfo: {title: t, version: '1'}\npaths:\n  /ping:\n    get:\n      \
-         x-amazon-apigateway-integration:\n        type: mock\n        requestTemplates:\n          \
-         application/json: '{\"statusCode\": 200}'\n        responses:\n          default: {statusCode: 200}\n",
-    )
-    .unwrap();
-    std::fs::write(dir.path().join("stepgate.yaml"), "api: api.yaml\nstage: test\nbackend: local\n").unwrap();
+    let dir = ping_api();
     let mut child = Command::new(env!("CARGO_BIN_EXE_stepgate"))
         .args(["serve", "stepgate.yaml", "--listen", "127.0.0.1:0", "--sfn-listen", "off"])
         .current_dir(dir.path())
@@ -1483,15 +1489,7 @@ fn serve_writes_one_access_line_per_request_while_it_runs() {
 
 #[test]
 fn serve_keeps_serving_when_nobody_reads_its_stdout() {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(
-        dir.path().join("api.yaml"),
-        "openapi: 3.0.1\ninfo: {title: t, version: '1'}\npaths:\n  /ping:\n    get:\n      \
-         x-amazon-apigateway-integration:\n        type: mock\n        requestTemplates:\n          \
-         application/json: '{\"statusCode\": 200}'\n        responses:\n          default: {statusCode: 200}\n",
-    )
-    .unwrap();
-    std::fs::write(dir.path().join("stepgate.yaml"), "api: api.yaml\nstage: test\nbackend: local\n").unwrap();
+    let dir = ping_api();
     // stdout is a pipe nobody reads (as in `serve | head -0`): printing the banner fails.
     let (reader, writer) = std::io::pipe().unwrap();
     drop(reader);
