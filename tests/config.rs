@@ -1487,41 +1487,33 @@ fn serve_writes_one_access_line_per_request_while_it_runs() {
     }
 }
 
-#[test]
-fn serve_keeps_serving_when_nobody_reads_its_stdout() {
-    let dir = ping_api();
-    // stdout is a pipe nobody reads (as in `serve | head -0`): printing the banner fails.
+/// Runs `stepgate ARGS` in `cwd` with stdout a pipe nobody reads (as in `stepgate serve |
+/// head -0`: printing the banner fails) and checks it is still serving a second later.
+fn keeps_running_with_stdout_closed(args: &[&str], cwd: &Path) {
     let (reader, writer) = std::io::pipe().unwrap();
     drop(reader);
     let mut child = Command::new(env!("CARGO_BIN_EXE_stepgate"))
-        .args(["serve", "stepgate.yaml", "--listen", "127.0.0.1:0", "--sfn-listen", "off"])
-        .current_dir(dir.path())
+        .args(args)
+        .current_dir(cwd)
         .stdout(writer)
         .stderr(std::process::Stdio::piped())
         .spawn()
-        .expect("stepgate serve starts");
+        .expect("stepgate starts");
     std::thread::sleep(std::time::Duration::from_millis(1000));
     let exited = child.try_wait().ok().flatten();
     let _ = child.kill();
     let output = child.wait_with_output().unwrap();
-    assert!(exited.is_none(), "serve exited ({exited:?}): {}", String::from_utf8_lossy(&output.stderr));
+    assert!(exited.is_none(), "{args:?} exited ({exited:?}): {}", String::from_utf8_lossy(&output.stderr));
+}
+
+#[test]
+fn serve_keeps_serving_when_nobody_reads_its_stdout() {
+    let dir = ping_api();
+    keeps_running_with_stdout_closed(&["serve", "stepgate.yaml", "--listen", "127.0.0.1:0", "--sfn-listen", "off"], dir.path());
 }
 
 #[test]
 fn sfn_keeps_serving_when_nobody_reads_its_stdout() {
     let dir = tempfile::tempdir().unwrap();
-    let (reader, writer) = std::io::pipe().unwrap();
-    drop(reader);
-    let mut child = Command::new(env!("CARGO_BIN_EXE_stepgate"))
-        .args(["sfn", "--in-memory", "--listen", "127.0.0.1:0"])
-        .current_dir(dir.path())
-        .stdout(writer)
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("stepgate sfn starts");
-    std::thread::sleep(std::time::Duration::from_millis(1000));
-    let exited = child.try_wait().ok().flatten();
-    let _ = child.kill();
-    let output = child.wait_with_output().unwrap();
-    assert!(exited.is_none(), "sfn exited ({exited:?}): {}", String::from_utf8_lossy(&output.stderr));
+    keeps_running_with_stdout_closed(&["sfn", "--in-memory", "--listen", "127.0.0.1:0"], dir.path());
 }

@@ -50,45 +50,26 @@ pub(crate) fn select_response<'i>(
             && let Some((r, _)) = patterned().find(|(_, p)| p.is_match(text)) {
                 return Ok((r, SelectedBy::ErrorText));
             }
-    // The status as text, without an allocation (most methods have a default rule only).
-    let mut digits = [0u8; 5];
-    let status = status_text(endpoint.status, &mut digits);
-    if let Some((r, _)) = patterned().find(|(_, p)| p.is_match(status)) {
+    // Most methods have a default rule only: the status is made text only for patterns.
+    let has_patterns = patterned().next().is_some();
+    let status = has_patterns.then(|| endpoint.status.to_string());
+    if let Some(status) = &status
+        && let Some((r, _)) = patterned().find(|(_, p)| p.is_match(status))
+    {
         return Ok((r, SelectedBy::StatusCode));
     }
     match integration.default_response() {
         Some(r) => Ok((r, SelectedBy::Default)),
         None => Err(GatewayError::configuration(format!(
-            "no integration response matches status {status}{} and there is no default",
+            "no integration response matches status {}{} and there is no default",
+            endpoint.status,
             endpoint.error_text.as_deref().map(|t| format!(" or error `{t}`")).unwrap_or_default()
         ))),
     }
 }
 
-/// `status` in decimal, written into `buf`.
-fn status_text(status: u16, buf: &mut [u8; 5]) -> &str {
-    let mut n = status;
-    let mut at = buf.len();
-    loop {
-        at -= 1;
-        buf[at] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    std::str::from_utf8(&buf[at..]).unwrap_or("")
-}
-
 #[cfg(test)]
 mod tests {
-    #[test]
-    fn status_text_is_decimal() {
-        for n in [0u16, 7, 42, 200, 404, 1000, 65535] {
-            assert_eq!(super::status_text(n, &mut [0; 5]), n.to_string());
-        }
-    }
-
     use super::*;
     use crate::pipeline::tests::{integration as make, rule};
     use bytes::Bytes;
